@@ -1,0 +1,64 @@
+"""Port AWS CloudFormation templates to the AWS China partition (aws-cn).
+
+Parse once, let declarative rules plan edits, render the edits into the template's own
+text, and report every change as an RFC 6902 JSON Patch plus a readable account.
+
+    >>> from panther_cn_transform import load_rules, transform_text
+    >>> result = transform_text(
+    ...     "Resources:\\n  R:\\n    Type: AWS::SNS::Topic\\n    Properties:\\n"
+    ...     "      KmsMasterKeyId: arn:aws:kms:us-east-1:123456789012:key/k\\n",
+    ...     load_rules("china"),
+    ...     region="cn-north-1",
+    ... )
+    >>> print(result.text, end="")
+    Resources:
+      R:
+        Type: AWS::SNS::Topic
+        Properties:
+          KmsMasterKeyId: arn:aws-cn:kms:us-east-1:123456789012:key/k
+"""
+
+from .actions import Warning
+from .decode import Template, decode_bytes, decode_text, read_template
+from .edits import Edit, to_pointer
+from .errors import (
+    EditConflict,
+    InputError,
+    ReleaseError,
+    RenderError,
+    RuleFileError,
+    TemplateError,
+    TransformError,
+)
+from .limits import Limits
+from .report import build_report, format_report
+from .ruleset import Rule, RuleSet, builtin_packs, load_rules
+from .transform import TransformResult, transform, transform_file, transform_text
+
+__all__ = [
+    "Edit",
+    "EditConflict",
+    "InputError",
+    "Limits",
+    "ReleaseError",
+    "RenderError",
+    "Rule",
+    "RuleFileError",
+    "RuleSet",
+    "Template",
+    "TemplateError",
+    "TransformError",
+    "TransformResult",
+    "Warning",
+    "build_report",
+    "builtin_packs",
+    "decode_bytes",
+    "decode_text",
+    "format_report",
+    "load_rules",
+    "read_template",
+    "to_pointer",
+    "transform",
+    "transform_file",
+    "transform_text",
+]

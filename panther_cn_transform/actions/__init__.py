@@ -1,0 +1,22 @@
+"""Rule actions: one module per kind of change, looked up by name in `ACTIONS`.
+
+Each action is a class with an `apply(log, rule, context)` method that reads the working
+model from the `EditLog`, appends its edits through `log.apply`, and returns warnings for
+what it saw but could not translate.  Actions never touch text.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Mapping
+
+from ._base import Action, RuleContext, Warning
+from .rewrite_partition import RewritePartition
+
+ACTIONS: Mapping[str, type[Action]] = MappingProxyType(
+    {
+        RewritePartition.name: RewritePartition,
+    }
+)
+
+__all__ = ["ACTIONS", "Action", "RuleContext", "Warning"]

@@ -1,0 +1,45 @@
+"""What every action shares: the context it runs in and the warnings it returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Mapping, Protocol
+
+from ..edits import EditLog, JsonPath, to_pointer
+
+
+@dataclass(frozen=True)
+class Warning:
+    """Something the transform saw but could not (or chose not to) translate."""
+
+    path: JsonPath
+    message: str
+    rule: str
+
+    @property
+    def pointer(self) -> str:
+        return to_pointer(self.path)
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """Where a rule runs: the target region, the caller's variables, the template name."""
+
+    region: str
+    variables: Mapping[str, str] = field(default_factory=dict)
+    source: str = "<input>"
+
+
+class BoundRule(Protocol):
+    id: str
+    description: str
+    action: str
+    params: Mapping[str, Any]
+
+
+class Action(Protocol):
+    """The interface of an action class (see the package docstring)."""
+
+    name: ClassVar[str]
+
+    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]: ...

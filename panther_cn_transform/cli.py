@@ -1,0 +1,136 @@
+"""The command line: `python -m panther_cn_transform` and `panther-cn-transform`.
+
+Thin by design: it parses arguments, calls the library and writes files at the edge.
+Exit codes: 0 success, 1 `--check` found changes, 2 any error (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from .errors import InputError, TransformError
+from .files import write_atomic
+from .limits import Limits
+from .report import build_report, format_report
+from .ruleset import load_rules
+from .transform import transform_file
+
+EXIT_OK, EXIT_CHANGES, EXIT_ERROR = 0, 1, 2
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_ERROR)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _ArgumentParser(prog="panther-cn-transform", description="Port CloudFormation templates to AWS China.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_ArgumentParser)
+
+    run = commands.add_parser("transform", help="transform one template")
+    run.add_argument("input", help="template file (YAML or JSON, told apart by content)")
+    run.add_argument("-o", "--output", help="write the result here (default: stdout)")
+    _add_rule_options(run)
+    run.add_argument("--report", help="write a report of every change here")
+    run.add_argument("--report-format", choices=["text", "markdown", "json"], help="default: by --report's extension, else text")
+    run.add_argument("--patch", help="write the RFC 6902 JSON Patch here")
+    run.add_argument("--check", action="store_true", help="write nothing; exit 1 if the template would change")
+    run.add_argument("--max-input-bytes", type=int, default=Limits().max_input_bytes, help=argparse.SUPPRESS)
+
+    rules = commands.add_parser("rules", help="check or show rule files")
+    rule_commands = rules.add_subparsers(dest="rules_command", required=True, parser_class=_ArgumentParser)
+    check = rule_commands.add_parser("check", help="validate rule files")
+    check.add_argument("files", nargs="+")
+    show = rule_commands.add_parser("show", help="print the effective rules after `extends` as YAML")
+    show.add_argument("--rules", action="append", default=[], metavar="FILE_OR_PACK")
+    return parser
+
+
+def _add_rule_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--region", required=True, help="target region, e.g. cn-north-1 or cn-northwest-1")
+    parser.add_argument("--bucket", help="the customer's China asset bucket (variable ${bucket})")
+    parser.add_argument("--rules", action="append", default=[], metavar="FILE_OR_PACK", help="rule file or built-in pack (default: panther)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="variables", help="set a rule variable")
+
+
+def _variables(args: argparse.Namespace) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for item in args.variables:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise InputError(f"--set expects NAME=VALUE, got {item!r}", file="<command line>")
+        values[name] = value
+    if args.bucket:
+        values["bucket"] = args.bucket
+    return values
+
+
+def _report_format(args: argparse.Namespace) -> str:
+    if args.report_format:
+        return str(args.report_format)
+    suffix = Path(args.report or "").suffix
+    return {".json": "json", ".md": "markdown"}.get(suffix, "text")
+
+
+def cmd_transform(args: argparse.Namespace) -> int:
+    rules = load_rules(*args.rules)
+    result = transform_file(
+        args.input, rules, region=args.region, variables=_variables(args), limits=Limits(max_input_bytes=args.max_input_bytes)
+    )
+    for warning in result.warnings:
+        print(f"warning: {args.input}:{warning.pointer}: {warning.message} [{warning.rule}]", file=sys.stderr)
+    if args.check:
+        if result.changed:
+            print(f"{args.input}: would change ({len(result.edits)} change(s))", file=sys.stderr)
+        return EXIT_CHANGES if result.changed else EXIT_OK
+    report = build_report([(result, args.output)], region=args.region)
+    if args.patch:
+        write_atomic(args.patch, json.dumps(result.patch.patch, indent=2, ensure_ascii=False) + "\n")
+    if args.report:
+        write_atomic(args.report, format_report(report, _report_format(args)))  # type: ignore[arg-type]
+    if args.output:
+        write_atomic(args.output, result.text)
+    else:
+        sys.stdout.write(result.text)
+    return EXIT_OK
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    if args.rules_command == "check":
+        for name in args.files:
+            load_rules(name)
+            print(f"{name}: ok")
+        return EXIT_OK
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    yaml.default_flow_style = False
+    yaml.dump(load_rules(*args.rules).to_data(), sys.stdout)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    handlers = {"transform": cmd_transform, "rules": cmd_rules}
+    try:
+        return handlers[args.command](args)
+    except TransformError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("error: interrupted; no output was written", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_ERROR
+
+
+def main_exit() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""Edits: the single source of truth for what a transform changes.
+
+A rule never mutates a template.  It returns `Edit` records (a path, an operation, the
+new value, its rule id and a reason).  The `EditLog` applies them one after another to a
+working copy of the model, copying only the containers on each edited path, so that a
+later rule sees what earlier rules did.  The log, in order, *is* an RFC 6902 patch, and
+the report and the rendered text are derived from the same records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import jsonpatch
+
+from .errors import EditConflict
+
+JsonPath = tuple[str | int, ...]
+Op = Literal["add", "remove", "replace"]
+
+
+def to_pointer(path: JsonPath) -> str:
+    """The RFC 6901 JSON Pointer for `path` (`~` and `/` escaped)."""
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One change to a template model.
+
+    **Parameters:**
+
+    * **path** - where, as a tuple of keys and list indexes in the long-form model, in
+      the coordinates of the model *as it is when this edit is applied*.
+    * **op** - `add`, `remove` or `replace` (the RFC 6902 operations we use).
+    * **value** - the new value for `add` and `replace`.
+    * **rule** - the id of the rule that made the edit.
+    * **reason** - one sentence a reviewer can read.
+    * **old** - the value before the edit (filled in by `EditLog.apply`).
+    * **fragments** - for a string replaced by a string: the `(old, new)` substring
+      substitutions that turn one into the other, in order.  The renderer uses them to
+      change only those characters in the source (keeping folding, quoting and escapes).
+    """
+
+    path: JsonPath
+    op: Op
+    rule: str
+    reason: str
+    value: Any = None
+    old: Any = None
+    fragments: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def pointer(self) -> str:
+        return to_pointer(self.path)
+
+    def to_patch_op(self) -> dict[str, Any]:
+        """This edit as an RFC 6902 operation."""
+        if self.op == "remove":
+            return {"op": "remove", "path": self.pointer}
+        return {"op": self.op, "path": self.pointer, "value": self.value}
+
+
+@dataclass
+class EditLog:
+    """Applies edits in order to a copy-on-write working model and remembers them."""
+
+    original: dict[str, Any]
+    model: dict[str, Any] = field(init=False)
+    edits: list[Edit] = field(default_factory=list)
+    # containers this log has copied (and may mutate), by id; held so ids stay unique
+    _owned: dict[int, Any] = field(default_factory=dict, repr=False)
+    # string produced by an edit -> (the string the source had, substitutions from it)
+    _origins: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.model = self.original
+
+    def get(self, path: JsonPath) -> Any:
+        """The current value at `path`; KeyError/IndexError if it does not exist."""
+        node: Any = self.model
+        for part in path:
+            node = node[part]
+        return node
+
+    def exists(self, path: JsonPath) -> bool:
+        try:
+            self.get(path)
+        except (KeyError, IndexError, TypeError):
+            return False
+        return True
+
+    def apply(self, edit: Edit) -> Edit:
+        """Apply `edit` to the working model, record it (with `old`) and return it."""
+        if not edit.path:
+            raise EditConflict(f"rule {edit.rule} tried to {edit.op} the whole template")
+        parent = self._owned_parent(edit)
+        key = edit.path[-1]
+        old = None
+        if edit.op == "add":
+            if isinstance(parent, list):
+                index = len(parent) if key == "-" else int(key)
+                parent.insert(index, edit.value)
+            else:
+                if key in parent:
+                    raise EditConflict(f"rule {edit.rule}: {edit.pointer} already exists")
+                parent[key] = edit.value
+        else:
+            try:
+                old = parent[key]
+            except (KeyError, IndexError, TypeError):
+                raise EditConflict(f"rule {edit.rule}: {edit.pointer} does not exist (changed by an earlier rule?)") from None
+            if edit.op == "remove":
+                del parent[key]
+            else:
+                if old == edit.value:
+                    raise EditConflict(f"rule {edit.rule}: replacing {edit.pointer} with an equal value")
+                parent[key] = edit.value
+                if isinstance(old, str) and isinstance(edit.value, str) and edit.fragments:
+                    source, steps = self._origins.get(old, (old, ()))
+                    self._origins[edit.value] = (source, steps + edit.fragments)
+        recorded = replace(edit, old=old)
+        self.edits.append(recorded)
+        return recorded
+
+    def substitutions(self) -> dict[tuple[str, str], tuple[tuple[str, str], ...]]:
+        """`(source string, final string) -> substitution steps`, for the renderer."""
+        return {(source, final): steps for final, (source, steps) in self._origins.items()}
+
+    def patch(self) -> jsonpatch.JsonPatch:
+        """The RFC 6902 patch that turns the original model into the working model."""
+        return jsonpatch.JsonPatch([edit.to_patch_op() for edit in self.edits])
+
+    def _owned_parent(self, edit: Edit) -> Any:
+        """The container holding `edit.path[-1]`, copied (once) along the whole path."""
+        if id(self.model) not in self._owned:
+            self.model = _shallow_copy(self.model)
+            self._owned[id(self.model)] = self.model
+        node: Any = self.model
+        for part in edit.path[:-1]:
+            try:
+                child = node[part]
+            except (KeyError, IndexError, TypeError):
+                raise EditConflict(f"rule {edit.rule}: {edit.pointer} has no parent in the template") from None
+            if not isinstance(child, (dict, list)):
+                raise EditConflict(f"rule {edit.rule}: {edit.pointer} goes through a scalar")
+            if id(child) not in self._owned:
+                child = _shallow_copy(child)
+                node[part] = child
+                self._owned[id(child)] = child
+            node = child
+        if not isinstance(node, (dict, list)):
+            raise EditConflict(f"rule {edit.rule}: {edit.pointer} goes through a scalar")
+        return node
+
+
+def _shallow_copy(value: Any) -> Any:
+    return dict(value) if isinstance(value, dict) else list(value)

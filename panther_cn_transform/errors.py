@@ -1,0 +1,72 @@
+"""Errors raised by panther-cn-transform.
+
+Our exception hierarchy:
+
+* TransformError - anything this library reports to its caller.
+    + InputError - something about the caller's input is wrong; the CLI exits 2.
+        - TemplateError - a template cannot be read, parsed or is not CloudFormation.
+        - RuleFileError - a rule file cannot be read, fails its schema or its `extends`.
+        - ReleaseError - a release tree is incomplete or unsafe.
+    + EditConflict - two edits disagree about one place of the template (a bug in a
+      rule pack, never the user's template).
+    + RenderError - the rendered text does not parse back to the planned model.
+
+Every error carries where it happened (`file`, `line`, `column`, all optional) so that
+the command line can print one line such as `panther.yml:12:3: duplicate key 'Foo'`.
+"""
+
+from __future__ import annotations
+
+
+class TransformError(Exception):
+    """Base class: a problem reported to the caller, printed as one line."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+        self.column = column
+
+    def location(self) -> str:
+        """`file:line:col` with the parts that are known (1-based line and column)."""
+        parts = [self.file or "<input>"]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+    def __str__(self) -> str:
+        return f"{self.location()}: {self.message}"
+
+
+class InputError(TransformError):
+    """The caller's input is wrong; fixing the input fixes the error."""
+
+
+class TemplateError(InputError):
+    """A template cannot be decoded, is malformed, or is not a CloudFormation template."""
+
+
+class RuleFileError(InputError):
+    """A rule file is unreadable, invalid against the schema, or its `extends` fails."""
+
+
+class ReleaseError(InputError):
+    """A release tree is incomplete (missing object) or unsafe (a key escapes the output)."""
+
+
+class EditConflict(TransformError):
+    """Two edits disagree about the same place of a template."""
+
+
+class RenderError(TransformError):
+    """The rendered text does not parse back to the model the edits planned."""

@@ -1,0 +1,262 @@
+"""Rule files: loading, `extends`, schema validation and variables.
+
+A rule file is YAML (see `rules/schema.json` and docs/rules.md).  It is read with
+ruamel.yaml because its round-trip nodes keep the line of every key, so an error can
+name the file, the line and the offending key; rule files are small, so its speed does
+not matter here.  Templates never go through ruamel.yaml (see decode.py for why).
+
+Variables: a string parameter may contain `${name}` (a lowercase identifier); it is
+replaced with the caller's value when the rules are bound to a transform.  Upper-case or
+qualified names such as `${AWS::Region}` are CloudFormation's and are left alone.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any, Mapping
+
+import jsonschema
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError
+
+from .actions import ACTIONS
+from .errors import RuleFileError
+
+_VARIABLE = re.compile(r"\$\{([a-z_][a-z0-9_]*)\}")
+_BUILTIN_PACKAGE = "panther_cn_transform.packs"
+DEFAULT_PACK = "panther"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule as written in a rule file (parameters may still hold `${variables}`)."""
+
+    id: str
+    description: str
+    action: str
+    params: Mapping[str, Any]
+    file: str
+    line: int | None = None
+    source_url: str | None = None
+
+
+@dataclass(frozen=True)
+class BoundRule:
+    """A rule whose `${variables}` have been replaced with the caller's values."""
+
+    id: str
+    description: str
+    action: str
+    params: Mapping[str, Any]
+    file: str
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The effective rules after `extends`, in the order they run."""
+
+    rules: tuple[Rule, ...] = ()
+    defaults: Mapping[str, str] = field(default_factory=dict)
+    files: tuple[str, ...] = ()
+
+    @classmethod
+    def empty(cls) -> "RuleSet":
+        """A rule set with no rules: the transform changes nothing."""
+        return cls()
+
+    def bind(self, variables: Mapping[str, str]) -> tuple[BoundRule, ...]:
+        """Replace `${name}` in every parameter; an undefined name is a `RuleFileError`."""
+        values = {**self.defaults, **variables}
+        return tuple(
+            BoundRule(rule.id, rule.description, rule.action, _substitute(rule.params, values, rule), rule.file, rule.line)
+            for rule in self.rules
+        )
+
+    def to_data(self) -> dict[str, Any]:
+        """The effective rules as plain data (what `rules show` prints)."""
+        rules = []
+        for rule in self.rules:
+            entry: dict[str, Any] = {"id": rule.id, "description": rule.description, "action": rule.action}
+            entry.update(rule.params)
+            if rule.source_url:
+                entry["source_url"] = rule.source_url
+            rules.append(entry)
+        return {"variables": dict(self.defaults), "rules": rules}
+
+
+def load_rules(*specs: str | Path) -> RuleSet:
+    """Load rule files or built-in packs (`china`, `panther`) and merge them in order.
+
+    With no spec the default pack (`panther`) is loaded.  Later files override rules of
+    the same id from earlier files and from what they extend.
+    """
+    loader = _Loader()
+    for spec in specs or (DEFAULT_PACK,):
+        loader.load(spec, chain=())
+    return RuleSet(tuple(loader.rules.values()), dict(loader.defaults), tuple(loader.files))
+
+
+def packs_dir() -> Traversable:
+    """Where the shipped rule files are: installed as a sub-package, or `rules/` in a checkout."""
+    try:
+        return resources.files(_BUILTIN_PACKAGE)
+    except ModuleNotFoundError:  # running from a source checkout or an editable install
+        return Path(__file__).resolve().parent.parent / "rules"
+
+
+def builtin_packs() -> list[str]:
+    """Names of the packs shipped with the package."""
+    return sorted(p.name[:-4] for p in packs_dir().iterdir() if p.name.endswith(".yml"))
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema every rule file is validated against."""
+    return json.loads(packs_dir().joinpath("schema.json").read_text("utf-8"))
+
+
+class _Loader:
+    def __init__(self) -> None:
+        self.rules: dict[str, Rule] = {}
+        self.defaults: dict[str, str] = {}
+        self.files: list[str] = []
+        self.validator = jsonschema.Draft202012Validator(schema())
+
+    def load(self, spec: str | Path, chain: tuple[str, ...], relative_to: Path | None = None) -> None:
+        name, text = self.read(spec, relative_to, chain)
+        if name in chain:
+            cycle = " -> ".join((*chain, name))
+            raise RuleFileError(f"extends cycle: {cycle}", file=chain[-1])
+        data = self.parse(name, text)
+        self.validate(name, data)
+        base = Path(name).parent if not name.startswith("<builtin>") else None
+        extends = data.get("extends") or []
+        for parent in [extends] if isinstance(extends, str) else extends:
+            self.load(parent, chain + (name,), base)
+        self.defaults.update({str(k): str(v) for k, v in (data.get("variables") or {}).items()})
+        for removed in data.get("disable") or []:
+            self.rules.pop(str(removed), None)
+        for index, entry in enumerate(data.get("rules") or []):
+            line = _line_of(data["rules"], index)
+            params = {k: _plain(v) for k, v in entry.items() if k not in ("id", "description", "action", "source_url")}
+            rule = Rule(str(entry["id"]), str(entry["description"]), str(entry["action"]), params, name, line, entry.get("source_url"))
+            self.rules.pop(rule.id, None)  # an override runs where the overriding file puts it
+            self.rules[rule.id] = rule
+        self.files.append(name)
+
+    def read(self, spec: str | Path, relative_to: Path | None, chain: tuple[str, ...]) -> tuple[str, str]:
+        spec_text = str(spec)
+        is_path = "/" in spec_text or spec_text.endswith((".yml", ".yaml")) or Path(spec_text).exists()
+        if not is_path:
+            packs = builtin_packs()
+            if spec_text not in packs:
+                where = chain[-1] if chain else None
+                raise RuleFileError(
+                    f"unknown rule pack {spec_text!r} (built-in packs: {', '.join(packs)}; or give a file path)", file=where
+                )
+            text = packs_dir().joinpath(f"{spec_text}.yml").read_text("utf-8")
+            return f"<builtin>/{spec_text}.yml", text
+        path = Path(spec_text)
+        if relative_to is not None and not path.is_absolute():
+            path = relative_to / path
+        try:
+            return str(path), path.read_text("utf-8")
+        except FileNotFoundError:
+            raise RuleFileError(
+                "rule file not found" + (f" (extended by {chain[-1]})" if chain else ""), file=str(path)
+            ) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RuleFileError(f"cannot read rule file: {exc}", file=str(path)) from None
+
+    def parse(self, name: str, text: str) -> Any:
+        yaml = YAML(typ="rt")
+        yaml.allow_duplicate_keys = False
+        try:
+            data = yaml.load(text)
+        except MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 1 if mark else None
+            raise RuleFileError(f"malformed YAML: {exc.problem or exc.context}", file=name, line=line) from None
+        except Exception as exc:  # ruamel raises several unrelated types for bad input
+            raise RuleFileError(f"malformed YAML: {str(exc).splitlines()[0]}", file=name) from None
+        if not isinstance(data, dict):
+            raise RuleFileError("a rule file must be a mapping with a `rules` list", file=name, line=1)
+        return data
+
+    def validate(self, name: str, data: Any) -> None:
+        errors = sorted(self.validator.iter_errors(_plain(data)), key=lambda e: (len(e.path), list(map(str, e.path))))
+        if not errors:
+            return
+        error = min(errors, key=lambda e: -len(e.path))
+        path = list(error.path)
+        line = _line_for_path(data, path)
+        where = "/".join(str(p) for p in path) or "(top level)"
+        raise RuleFileError(f"{where}: {_schema_message(error)}", file=name, line=line)
+
+
+def _schema_message(error: jsonschema.ValidationError) -> str:
+    if error.validator == "additionalProperties":
+        return error.message.replace("Additional properties are not allowed", "unknown key")
+    if error.validator == "enum" and error.path and error.path[-1] == "action":
+        return f"unknown action {error.instance!r} (known: {', '.join(sorted(ACTIONS))})"
+    return error.message
+
+
+def _line_of(container: Any, key: Any) -> int | None:
+    try:
+        line, _column = container.lc.key(key) if isinstance(container, dict) else container.lc.item(key)
+        return int(line) + 1
+    except Exception:
+        return None
+
+
+def _line_for_path(data: Any, path: list[Any]) -> int | None:
+    line = None
+    node = data
+    for part in path:
+        found = _line_of(node, part)
+        if found is not None:
+            line = found
+        try:
+            node = node[part]
+        except Exception:
+            break
+    return line
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def _substitute(value: Any, values: Mapping[str, str], rule: Rule) -> Any:
+    if isinstance(value, str):
+
+        def lookup(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in values:
+                raise RuleFileError(
+                    f"rule {rule.id!r} uses undefined variable ${{{name}}} (set it with --set {name}=VALUE)",
+                    file=rule.file,
+                    line=rule.line,
+                )
+            return values[name]
+
+        return _VARIABLE.sub(lookup, value)
+    if isinstance(value, dict):
+        return {k: _substitute(v, values, rule) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, values, rule) for v in value]
+    return value
+
+

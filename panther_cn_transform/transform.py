@@ -1,0 +1,91 @@
+"""Plan, then apply: run bound rules over one template and render the result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import jsonpatch
+
+from .actions import ACTIONS, RuleContext, Warning
+from .decode import Template, decode_text, read_template
+from .edits import Edit, EditLog
+from .limits import Limits
+from .render import render
+from .ruleset import RuleSet
+
+
+@dataclass(frozen=True)
+class TransformResult:
+    """What one template became, and every change and warning that explains why."""
+
+    template: Template
+    text: str
+    model: dict[str, Any]
+    edits: tuple[Edit, ...]
+    warnings: tuple[Warning, ...]
+    region: str
+
+    @property
+    def changed(self) -> bool:
+        """True when the output differs from the input."""
+        return bool(self.edits)
+
+    @property
+    def patch(self) -> jsonpatch.JsonPatch:
+        """RFC 6902 patch from the parsed input to the parsed output."""
+        return jsonpatch.JsonPatch([edit.to_patch_op() for edit in self.edits])
+
+
+def transform(
+    template: Template,
+    rules: RuleSet,
+    *,
+    region: str,
+    variables: Mapping[str, str] | None = None,
+) -> TransformResult:
+    """Run `rules` over `template` for the target `region`.
+
+    **Parameters:**
+
+    * **template** - a decoded template (`decode_text`, `read_template`).
+    * **rules** - the rule set (`load_rules`).
+    * **region** - the target region, e.g. `cn-north-1`; also the variable `${region}`.
+    * **variables** - values for the rules' other `${variables}` (`bucket`, ...).
+    """
+    values = {**(variables or {}), "region": region}
+    context = RuleContext(region=region, variables=values, source=template.source)
+    log = EditLog(template.model)
+    warnings: list[Warning] = []
+    for rule in rules.bind(values):
+        warnings.extend(ACTIONS[rule.action]().apply(log, rule, context))
+    text = render(template, log.model, log.substitutions()) if log.edits else (
+        ("\ufeff" if template.bom else "") + template.text
+    )
+    return TransformResult(template, text, log.model, tuple(log.edits), tuple(warnings), region)
+
+
+def transform_text(
+    text: str,
+    rules: RuleSet,
+    *,
+    region: str,
+    variables: Mapping[str, str] | None = None,
+    source: str = "<input>",
+    limits: Limits | None = None,
+) -> TransformResult:
+    """Decode `text` (YAML or JSON) and transform it; see `transform`."""
+    return transform(decode_text(text, source=source, limits=limits), rules, region=region, variables=variables)
+
+
+def transform_file(
+    path: str | Path,
+    rules: RuleSet,
+    *,
+    region: str,
+    variables: Mapping[str, str] | None = None,
+    limits: Limits | None = None,
+) -> TransformResult:
+    """Read the template at `path` and transform it; see `transform`."""
+    return transform(read_template(path, limits=limits), rules, region=region, variables=variables)
