@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("input", help="template file (YAML or JSON, told apart by content)")
     run.add_argument("-o", "--output", help="write the result here (default: stdout)")
     _add_rule_options(run)
-    run.add_argument("--report", help="write a report of every change here")
+    run.add_argument("--report", help="write a report of every change here (- for stderr)")
     run.add_argument("--report-format", choices=["text", "markdown", "json"], help="default: by --report's extension, else text")
     run.add_argument("--patch", help="write the RFC 6902 JSON Patch here")
     run.add_argument("--check", action="store_true", help="write nothing; exit 1 if the template would change")
@@ -92,7 +92,9 @@ def cmd_transform(args: argparse.Namespace) -> int:
     report = build_report([(result, args.output)], region=args.region)
     if args.patch:
         write_atomic(args.patch, json.dumps(result.patch.patch, indent=2, ensure_ascii=False) + "\n")
-    if args.report:
+    if args.report == "-":
+        sys.stderr.write(format_report(report, _report_format(args)))  # type: ignore[arg-type]
+    elif args.report:
         write_atomic(args.report, format_report(report, _report_format(args)))  # type: ignore[arg-type]
     if args.output:
         write_atomic(args.output, result.text)

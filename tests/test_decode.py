@@ -1,0 +1,108 @@
+"""Decoding: short and long forms are one model; every node knows where it is."""
+
+from __future__ import annotations
+
+import pytest
+
+from panther_cn_transform import TemplateError, decode_bytes, decode_text
+from panther_cn_transform.intrinsics import SHORT_TAGS
+
+SHORT = """\
+Resources:
+  R:
+    Type: AWS::SNS::Topic
+    Properties:
+      A: !Ref X
+      B: !GetAtt Res.Attr.Deep
+      C: !GetAtt [Res, Attr]
+      D: !Sub "x-${AWS::Region}"
+      E: !Join ["", [a, !Ref Y]]
+      F: !If [Cond, !Base64 v, !Ref AWS::NoValue]
+      G: !Select [0, !GetAZs ""]
+      H: !FindInMap [M, !Ref AWS::Region, k]
+"""
+LONG = """\
+Resources:
+  R:
+    Type: AWS::SNS::Topic
+    Properties:
+      A: {Ref: X}
+      B: {"Fn::GetAtt": [Res, Attr.Deep]}
+      C: {"Fn::GetAtt": [Res, Attr]}
+      D: {"Fn::Sub": "x-${AWS::Region}"}
+      E: {"Fn::Join": ["", [a, {Ref: Y}]]}
+      F: {"Fn::If": [Cond, {"Fn::Base64": v}, {Ref: AWS::NoValue}]}
+      G: {"Fn::Select": [0, {"Fn::GetAZs": ""}]}
+      H: {"Fn::FindInMap": [M, {Ref: AWS::Region}, k]}
+"""
+
+
+def test_short_and_long_forms_give_the_same_model() -> None:
+    assert decode_text(SHORT).model == decode_text(LONG).model
+
+
+@pytest.mark.parametrize("tag", sorted(SHORT_TAGS))
+def test_every_short_tag_becomes_its_long_form(tag: str) -> None:
+    template = decode_text(f"Resources:\n  R:\n    Type: T\n    Properties:\n      P: {tag} [a, b]\n")
+    assert template.model["Resources"]["R"]["Properties"]["P"] == {SHORT_TAGS[tag]: ["a", "b"]}
+
+
+def test_json_and_yaml_of_the_same_template_are_equal() -> None:
+    json_text = '{"Resources": {"R": {"Type": "T", "Properties": {"A": {"Ref": "X"}, "N": 1}}}}'
+    yaml_text = "Resources:\n  R:\n    Type: T\n    Properties:\n      A: !Ref X\n      N: 1\n"
+    assert decode_text(json_text).format == "json"
+    assert decode_text(yaml_text).format == "yaml"
+    assert decode_text(json_text).model == decode_text(yaml_text).model
+
+
+def test_anchors_aliases_block_scalars_crlf_and_bom() -> None:
+    text = (
+        "\ufeffResources:\r\n  A:\r\n    Type: T\r\n    Properties: &props\r\n      Code: |\r\n        line 1\r\n"
+        "        line 2\r\n  B:\r\n    Type: T\r\n    Properties: *props\r\n"
+    )
+    template = decode_bytes(text.encode("utf-8"))
+    assert template.bom and template.newline == "\r\n"
+    resources = template.model["Resources"]
+    assert resources["A"]["Properties"] == resources["B"]["Properties"] == {"Code": "line 1\nline 2\n"}
+
+
+def test_dates_and_yaml11_words_stay_as_written() -> None:
+    template = decode_text("AWSTemplateFormatVersion: 2010-09-09\nResources:\n  R:\n    Type: T\n    Properties: {A: yes}\n")
+    assert template.model["AWSTemplateFormatVersion"] == "2010-09-09"
+    assert template.model["Resources"]["R"]["Properties"]["A"] is True  # YAML 1.1, as CloudFormation reads it
+
+
+def test_namespaced_tool_tags_load_opaquely() -> None:
+    template = decode_text("Resources:\n  R:\n    Type: T\n    Properties:\n      Code: !Rain::Embed f.py\n")
+    assert template.model["Resources"]["R"]["Properties"]["Code"] == {"!Rain::Embed": "f.py"}
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "line"),
+    [
+        ("Resources:\n  R:\n    Type: T\n  R:\n    Type: U\n", "duplicate key 'R' (first at line 2)", 4),
+        ('{"Resources": {"R": {"Type": "T"}, "R": {"Type": "U"}}}', "duplicate key 'R'", 1),
+        ("Resources:\n  R: [unclosed\n", "malformed YAML", 3),
+        ('{"Resources": {"R": }', "invalid JSON", 1),
+        ("Description: nothing\n", "no Resources section", 1),
+        ("- a\n- b\n", "the document is a list", 1),
+        ("Resources: [a]\n", "Resources must be a mapping", 1),
+        ("Resources:\n  R:\n    Properties: {}\n", "resource 'R' has no Type", None),
+        ("Resources:\n  R:\n    Type: T\n    Properties: {A: !Foo x}\n", "unknown tag !Foo", 4),
+        ("Resources:\n  R:\n    Type: T\n    Properties: {A: !GetAtt nodot}\n", "!GetAtt needs Resource.Attribute", 4),
+        ("", "empty file", None),
+    ],
+)
+def test_bad_templates_are_one_line_errors_with_a_line(text: str, message: str, line: int | None) -> None:
+    with pytest.raises(TemplateError) as caught:
+        decode_text(text, source="t.yaml")
+    assert message in caught.value.message
+    assert caught.value.line == line
+    assert "\n" not in str(caught.value) and str(caught.value).startswith("t.yaml")
+
+
+def test_non_utf8_and_binary_bytes_are_refused() -> None:
+    with pytest.raises(TemplateError, match="not UTF-8"):
+        decode_bytes(b"Resources:\n  R: \xff\xfe\n", source="t")
+    with pytest.raises(TemplateError, match="binary"):
+        decode_bytes(b"PK\x03\x04\x00\x00", source="t")
