@@ -327,7 +327,7 @@ class _Renderer:
         if isinstance(new, str):
             steps = self.substitutions.get((old_value, new))
             if steps:
-                substituted = self.substitute(old_source, old_value, steps, node.style)
+                substituted = self.substitute(old_source, old_value, new, steps, node.style)
                 if substituted is not None:
                     return substituted
         if self.json:
@@ -345,7 +345,7 @@ class _Renderer:
             text += self.template.newline
         return text
 
-    def substitute(self, source: str, value: str, steps: tuple[tuple[str, str], ...], style: str | None) -> str | None:
+    def substitute(self, source: str, value: str, new: str, steps: tuple[tuple[str, str], ...], style: str | None) -> str | None:
         """Apply `steps` to the scalar's source text, or None when that is not safe."""
         for before, after in steps:
             if not before or not _SAFE_FRAGMENT.fullmatch(before) or not _SAFE_FRAGMENT.fullmatch(after):
@@ -356,7 +356,7 @@ class _Renderer:
                 return None
             source = source.replace(before, after)
             value = value.replace(before, after)
-        return source
+        return source if value == new else None
 
     def in_flow(self, index: int) -> bool:
         """Rough test for a flow context: an unclosed `[` or `{` earlier on the line."""

@@ -125,7 +125,7 @@ class _Loader:
         self.rules: dict[str, Rule] = {}
         self.defaults: dict[str, str] = {}
         self.files: list[str] = []
-        self.validator = jsonschema.Draft202012Validator(schema())
+        self.validator = jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 
     def load(self, spec: str | Path, chain: tuple[str, ...], relative_to: Path | None = None) -> None:
         name, text = self.read(spec, relative_to, chain)
@@ -145,8 +145,7 @@ class _Loader:
             line = _line_of(data["rules"], index)
             params = {k: _plain(v) for k, v in entry.items() if k not in ("id", "description", "action", "source_url")}
             rule = Rule(str(entry["id"]), str(entry["description"]), str(entry["action"]), params, name, line, entry.get("source_url"))
-            self.rules.pop(rule.id, None)  # an override runs where the overriding file puts it
-            self.rules[rule.id] = rule
+            self.rules[rule.id] = rule  # an override keeps the overridden rule's place in the order
         self.files.append(name)
 
     def read(self, spec: str | Path, relative_to: Path | None, chain: tuple[str, ...]) -> tuple[str, str]:

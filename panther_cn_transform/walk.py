@@ -46,3 +46,49 @@ def partition_for(region: str) -> str:
 def url_suffix_for(region: str) -> str:
     """The endpoint domain suffix of a region (`amazonaws.com.cn` in China)."""
     return "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+
+
+def semantic_path(path: JsonPath) -> JsonPath:
+    """`path` without intrinsic-function steps: where the value sits in the template's meaning.
+
+    `(..., "Service", 0, "Fn::Join", 1, 2)` becomes `(..., "Service", 0)`, so that a rule
+    asks "is this a service principal?" the same way for plain strings, Subs and Joins.
+    """
+    kept: list[str | int] = []
+    skipping = False
+    for part in path:
+        if isinstance(part, str) and part.startswith("Fn::"):
+            skipping = True
+            continue
+        if skipping and isinstance(part, int):
+            continue
+        skipping = False
+        kept.append(part)
+    return tuple(kept)
+
+
+_PRINCIPAL_CONDITION_KEYS = frozenset({"iam:PassedToService", "aws:PrincipalServiceName", "iam:AWSServiceName"})
+
+
+def is_service_principal(path: JsonPath) -> bool:
+    """True where a string names a service principal, not an endpoint.
+
+    Trust and resource policies (`Principal: {Service: ...}`), a Lambda permission's
+    `Principal`, a service-linked role's `AWSServiceName`, and condition values of
+    `iam:PassedToService` and friends.
+    """
+    meaning = [part for part in semantic_path(path) if isinstance(part, str)]
+    if not meaning:
+        return False
+    last = meaning[-1]
+    if last in ("Principal", "AWSServiceName", "ServicePrincipal") or last in _PRINCIPAL_CONDITION_KEYS:
+        return True
+    return last == "Service" and len(meaning) > 1 and meaning[-2] == "Principal"
+
+
+def in_arn(value: str, index: int) -> bool:
+    """True when `value[index]` lies inside an ARN (`arn:...` up to the next space or quote)."""
+    start = value.rfind("arn:", 0, index)
+    if start < 0:
+        return False
+    return not any(ch in value[start:index] for ch in " \t\n\"',")

@@ -11,11 +11,17 @@ from types import MappingProxyType
 from typing import Mapping
 
 from ._base import Action, RuleContext, Warning
+from .map_principals import MapPrincipals
+from .replace_text import ReplaceText
+from .rewrite_endpoints import RewriteEndpoints
 from .rewrite_partition import RewritePartition
+from .rewrite_s3_assets import RewriteS3Assets
+from .rewrite_vpce_names import RewriteVpceNames
 
 ACTIONS: Mapping[str, type[Action]] = MappingProxyType(
     {
-        RewritePartition.name: RewritePartition,
+        action.name: action
+        for action in (RewritePartition, RewriteEndpoints, MapPrincipals, ReplaceText, RewriteVpceNames, RewriteS3Assets)
     }
 )
 

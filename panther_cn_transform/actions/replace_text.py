@@ -1,0 +1,41 @@
+"""`replace_text`: regular-expression replacements inside string values.
+
+Why: some China differences are plain text facts, such as the console living at
+`console.amazonaws.cn`.  The replacement runs on each string value of the model (never on
+the raw file), so comments, keys and layout are untouched.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from ..edits import Edit, EditLog
+from ..walk import is_service_principal, iter_strings
+from ._base import BoundRule, RuleContext, Warning
+
+
+class ReplaceText:
+    """Apply each `{pattern, replace}` of `replacements` to every string value."""
+
+    name: ClassVar[str] = "replace_text"
+
+    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
+        replacements = [(re.compile(r["pattern"]), str(r["replace"])) for r in rule.params.get("replacements", [])]
+        edits: list[Edit] = []
+        for path, value in iter_strings(log.model):
+            if is_service_principal(path):
+                continue
+            new = value
+            fragments: list[tuple[str, str]] = []
+            for pattern, replacement in replacements:
+                for match in pattern.finditer(new):
+                    pair = (match.group(0), match.expand(replacement))
+                    if pair[0] != pair[1] and pair not in fragments:
+                        fragments.append(pair)
+                new = pattern.sub(replacement, new)
+            if new != value:
+                edits.append(Edit(path, "replace", rule.id, rule.description.split(".")[0], value=new, fragments=tuple(fragments)))
+        for edit in edits:
+            log.apply(edit)
+        return []

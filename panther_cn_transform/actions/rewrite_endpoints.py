@@ -1,0 +1,93 @@
+"""`rewrite_endpoints`: AWS endpoints in China end in `amazonaws.com.cn`.
+
+Why: `sqs.us-west-1.amazonaws.com` does not resolve from China; the same endpoint is
+`sqs.cn-north-1.amazonaws.com.cn`.  China has no global S3 endpoint, so a global S3 host
+gets the target region.  Service principals are not endpoints and are left to
+`map_principals`; a bare `<svc>.amazonaws.com` with no region, scheme or path is almost
+always a principal in a property this tool does not know, so it is left alone too.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from ..edits import Edit, EditLog
+from ..walk import in_arn, is_service_principal, is_sub_template, iter_strings
+from ._base import BoundRule, RuleContext, Warning
+
+REGION = re.compile(r"^(?:[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d)$")
+_HOST = re.compile(r"(?P<host>(?:(?:[A-Za-z0-9-]+|\$\{[A-Za-z0-9:._-]+\})\.)*)amazonaws\.com(?![A-Za-z0-9-]|\.cn)")
+_BARE_SERVICE = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)?\.amazonaws\.com$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+
+
+class RewriteEndpoints:
+    """Rewrite endpoint host names to the China domain and the target region."""
+
+    name: ClassVar[str] = "rewrite_endpoints"
+
+    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
+        source_region = str(rule.params.get("source_region") or context.variables.get("source_region") or "")
+        edits: list[Edit] = []
+        warnings: list[Warning] = []
+        for path, value in iter_strings(log.model):
+            if "amazonaws.com" not in value or is_service_principal(path):
+                continue
+            if _BARE_SERVICE.match(value):
+                continue
+            sub = is_sub_template(path)
+            pieces: list[str] = []
+            fragments: list[tuple[str, str]] = []
+            position = 0
+            notes: list[str] = []
+            for match in _HOST.finditer(value):
+                if in_arn(value, match.start()):
+                    continue
+                old = match.group(0)
+                new, problem = self._rewrite_host(match.group("host"), context.region, source_region, sub)
+                if problem:
+                    warnings.append(Warning(path, f"{old}: {problem}; left as is", rule.id))
+                    continue
+                pieces.append(value[position : match.start()] + new)
+                position = match.end()
+                if (old, new) not in fragments:
+                    fragments.append((old, new))
+                notes.append(new)
+            if not fragments:
+                continue
+            pieces.append(value[position:])
+            new_value = "".join(pieces)
+            hosts = ", ".join(dict.fromkeys(notes))
+            edits.append(
+                Edit(path, "replace", rule.id, f"endpoint rewritten for China: {hosts}", value=new_value, fragments=tuple(fragments))
+            )
+        for edit in edits:
+            log.apply(edit)
+        return warnings
+
+    @staticmethod
+    def _rewrite_host(host: str, region: str, source_region: str, sub: bool) -> tuple[str, str | None]:
+        labels = host.split(".")[:-1] if host else []
+        out: list[str] = []
+        for label in labels:
+            dashed = label[3:] if label.startswith("s3-") else None
+            candidate = dashed if dashed is not None else label
+            if _ACCOUNT.match(label):
+                return "", f"endpoint of account {label} in the global partition cannot be reached from China"
+            if REGION.match(candidate):
+                if candidate.startswith("cn-"):
+                    out.append(label)
+                elif candidate == source_region:
+                    out.append(("s3." if dashed is not None else "") + region)
+                else:
+                    return "", f"hard-coded region {candidate} is outside China"
+                continue
+            if label == "s3-external-1":
+                out.append("s3")
+                out.append("${AWS::Region}" if sub else region)
+                continue
+            out.append(label)
+        if out and out[-1] == "s3":  # global S3 endpoint: China has only regional ones
+            out.append("${AWS::Region}" if sub else region)
+        return "".join(label + "." for label in out) + "amazonaws.com.cn", None

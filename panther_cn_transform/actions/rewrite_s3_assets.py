@@ -1,0 +1,114 @@
+"""`rewrite_s3_assets`: point release assets at the customer's China bucket.
+
+Why: nested templates, Lambda code and other assets are published in a global bucket,
+which China accounts cannot read, and China has no global S3 endpoint.  The release copy
+tool copies the objects under the same keys to the customer's bucket; this action points
+every reference at it, in every form CloudFormation accepts (DESIGN.md section 3):
+virtual-hosted and path-style URLs with or without a region, `s3://` URIs, IAM ARNs, and
+`{S3Bucket, S3Key}` / `{Bucket, Key}` objects, also inside `Fn::Sub` and `Fn::Join`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from typing import Any, ClassVar, Iterator
+
+from ..edits import Edit, EditLog, JsonPath
+from ..walk import iter_strings, partition_for, semantic_path
+from ._base import BoundRule, RuleContext, Warning
+
+_BUCKET = r"(?:[a-z0-9.-]|\$\{[A-Za-z0-9:._-]+\})+?"
+_REGION = r"(?:[a-z0-9-]+|\$\{AWS::Region\})"
+_KEY = r"[^\s\"'<>]*"
+_FORMS = [
+    # https://B.s3[.R|-R].amazonaws.com[.cn]/K
+    re.compile(rf"https?://(?P<bucket>{_BUCKET})\.s3(?:[.-](?P<region>{_REGION}))?\.amazonaws\.com(?:\.cn)?(?P<key>/{_KEY}|$)"),
+    # https://s3[.R|-R].amazonaws.com[.cn]/B/K
+    re.compile(rf"https?://s3(?:[.-](?P<region>{_REGION}))?\.amazonaws\.com(?:\.cn)?/(?P<bucket>{_BUCKET})(?P<key>/{_KEY}|$)"),
+    # s3://B/K
+    re.compile(rf"s3://(?P<bucket>{_BUCKET})(?P<key>/{_KEY}|$)"),
+    # arn:aws[-cn]:s3:::B[/K]
+    re.compile(rf"arn:(?P<partition>aws(?:-cn)?):s3:::(?P<bucket>{_BUCKET})(?P<key>/{_KEY}|$|(?=[\s\"',]))"),
+]
+_BUCKET_KEYS = (("S3Bucket", "S3Key"), ("Bucket", "Key"))
+
+
+class RewriteS3Assets:
+    """Rewrite references to `source_buckets` so they name `target_bucket` in China."""
+
+    name: ClassVar[str] = "rewrite_s3_assets"
+
+    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
+        sources = [str(s) for s in rule.params.get("source_buckets", [])]
+        target = str(rule.params["target_bucket"])
+        region = str(rule.params.get("region") or context.region)
+        partition = partition_for(region)
+        asset_properties = {tuple(p.split(".", 1)) for p in rule.params.get("asset_properties", [])}
+        edits: list[Edit] = []
+        warnings: list[Warning] = []
+
+        def ours(bucket: str) -> bool:
+            concrete = re.sub(r"\$\{AWS::Region\}", "region", bucket)
+            return any(fnmatch.fnmatchcase(concrete, glob) or fnmatch.fnmatchcase(bucket, glob) for glob in sources)
+
+        def rewrite(match: re.Match[str]) -> str:
+            key = match.group("key")
+            form = match.re.pattern
+            if form.startswith("s3://"):
+                return f"s3://{target}{key}"
+            if form.startswith("arn:"):
+                return f"arn:{partition}:s3:::{target}{key}"
+            return f"https://{target}.s3.{region}.{_suffix(region)}{key}"
+
+        for path, value in iter_strings(log.model):
+            if "s3" not in value:
+                continue
+            new = value
+            for form in _FORMS:
+                new = form.sub(lambda m: rewrite(m) if ours(m.group("bucket")) else m.group(0), new)
+            if new != value:
+                edits.append(Edit(path, "replace", rule.id, f"S3 asset moved to the China bucket {target} ({region})", value=new))
+            elif self._in_asset_property(log.model, path, asset_properties) and any(f.search(value) for f in _FORMS):
+                bucket = next(f.search(value) for f in _FORMS if f.search(value)).group("bucket")  # type: ignore[union-attr]
+                warnings.append(Warning(path, f"asset in bucket {bucket!r}, which the rules do not map; copy it to China yourself", rule.id))
+
+        for path, obj in _bucket_objects(log.model):
+            for bucket_key, _key in _BUCKET_KEYS:
+                bucket = obj.get(bucket_key)
+                if isinstance(bucket, str) and _key in obj:
+                    if ours(bucket):
+                        edits.append(Edit(path + (bucket_key,), "replace", rule.id, f"S3 asset moved to the China bucket {target}", value=target))
+                    elif bucket != target and self._in_asset_property(log.model, path + (bucket_key,), asset_properties):
+                        warnings.append(Warning(path + (bucket_key,), f"asset in bucket {bucket!r}, which the rules do not map; copy it to China yourself", rule.id))
+                sub = bucket.get("Fn::Sub") if isinstance(bucket, dict) and len(bucket) == 1 else None
+                if isinstance(sub, str) and _key in obj and ours(sub):
+                    edits.append(Edit(path + (bucket_key,), "replace", rule.id, f"S3 asset moved to the China bucket {target}", value=target))
+        for edit in edits:
+            log.apply(edit)
+        return warnings
+
+    @staticmethod
+    def _in_asset_property(model: Any, path: JsonPath, properties: set[tuple[str, ...]]) -> bool:
+        meaning = semantic_path(path)
+        if len(meaning) >= 4 and meaning[0] == "Resources" and meaning[2] == "Properties":
+            resource = model["Resources"].get(meaning[1])
+            rtype = resource.get("Type") if isinstance(resource, dict) else None
+            return (rtype, str(meaning[3])) in properties
+        return "Location" in meaning and "Fn::Transform" in path
+
+
+def _suffix(region: str) -> str:
+    return "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+
+
+def _bucket_objects(value: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, dict[str, Any]]]:
+    """Every mapping with an S3 bucket/key pair, with its path."""
+    if isinstance(value, dict):
+        if any(b in value and k in value for b, k in _BUCKET_KEYS):
+            yield path, value
+        for key, child in value.items():
+            yield from _bucket_objects(child, path + (key,))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _bucket_objects(child, path + (index,))

@@ -1,0 +1,41 @@
+"""`rewrite_vpce_names`: interface VPC endpoint service names of some services in China.
+
+Why: in China many interface endpoints are named `cn.com.amazonaws.<region>.<service>`
+instead of `com.amazonaws.<region>.<service>` (AWS CDK keeps the list in
+`aws-ec2/lib/vpc-endpoint.ts`); the pack lists the services.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from ..edits import Edit, EditLog
+from ..walk import iter_strings
+from ._base import BoundRule, RuleContext, Warning
+
+_NAME = re.compile(r"^com\.amazonaws\.(?P<region>[a-z0-9-]+|\$\{AWS::Region\})\.(?P<service>[a-z0-9.-]+)$")
+
+
+class RewriteVpceNames:
+    """Prefix `cn.` to `AWS::EC2::VPCEndpoint` service names of the listed services."""
+
+    name: ClassVar[str] = "rewrite_vpce_names"
+
+    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
+        services = set(rule.params.get("services") or [])
+        edits: list[Edit] = []
+        for logical_id, resource in (log.model.get("Resources") or {}).items():
+            if not isinstance(resource, dict) or resource.get("Type") != "AWS::EC2::VPCEndpoint":
+                continue
+            base = ("Resources", logical_id, "Properties", "ServiceName")
+            for path, value in iter_strings((resource.get("Properties") or {}).get("ServiceName"), base):
+                match = _NAME.match(value)
+                if match and match.group("service") in services:
+                    edits.append(
+                        Edit(path, "replace", rule.id, f"{match.group('service')} interface endpoints are named cn.com.amazonaws.* in China",
+                             value="cn." + value, fragments=(("com.amazonaws.", "cn.com.amazonaws."),))
+                    )
+        for edit in edits:
+            log.apply(edit)
+        return []
