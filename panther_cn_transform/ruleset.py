@@ -193,6 +193,11 @@ class _Loader:
             return
         error = min(errors, key=lambda e: -len(e.path))
         path = list(error.path)
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = set(error.schema.get("properties", {}))
+            extra = [key for key in error.instance if key not in allowed]
+            if extra:
+                path.append(extra[0])
         line = _line_for_path(data, path)
         where = "/".join(str(p) for p in path) or "(top level)"
         raise RuleFileError(f"{where}: {_schema_message(error)}", file=name, line=line)

@@ -17,11 +17,22 @@ from .rewrite_endpoints import RewriteEndpoints
 from .rewrite_partition import RewritePartition
 from .rewrite_s3_assets import RewriteS3Assets
 from .rewrite_vpce_names import RewriteVpceNames
+from .warn import WarnArns, WarnManagedPolicies, WarnRegionMappings
 
 ACTIONS: Mapping[str, type[Action]] = MappingProxyType(
     {
         action.name: action
-        for action in (RewritePartition, RewriteEndpoints, MapPrincipals, ReplaceText, RewriteVpceNames, RewriteS3Assets)
+        for action in (
+            RewritePartition,
+            RewriteEndpoints,
+            MapPrincipals,
+            ReplaceText,
+            RewriteVpceNames,
+            RewriteS3Assets,
+            WarnArns,
+            WarnManagedPolicies,
+            WarnRegionMappings,
+        )
     }
 )
 

@@ -18,7 +18,7 @@ from ._base import BoundRule, RuleContext, Warning
 
 REGION = re.compile(r"^(?:[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d)$")
 _HOST = re.compile(r"(?P<host>(?:(?:[A-Za-z0-9-]+|\$\{[A-Za-z0-9:._-]+\})\.)*)amazonaws\.com(?![A-Za-z0-9-]|\.cn)")
-_BARE_SERVICE = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)?\.amazonaws\.com$")
+_BARE_SERVICE = re.compile(r"^[a-z0-9-]+(?:\.(?![a-z]{2}(?:-gov)?-[a-z]+-\d\.)[a-z0-9-]+)?\.amazonaws\.com$")
 _ACCOUNT = re.compile(r"^\d{12}$")
 
 

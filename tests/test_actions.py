@@ -1,0 +1,198 @@
+"""Each China action on small before/after cases, in YAML (short and long form) and JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import yaml
+
+from panther_cn_transform import RuleSet, decode_text, load_rules, transform_text
+from panther_cn_transform.ruleset import Rule
+
+CHINA = load_rules("china")
+PANTHER = load_rules("panther")
+
+
+def one_rule(action: str, **params: Any) -> RuleSet:
+    return RuleSet((Rule("r", "test rule", action, params, "<test>"),))
+
+
+def resource(properties: dict[str, Any], rtype: str = "AWS::Test::Thing") -> dict[str, Any]:
+    return {"Resources": {"R": {"Type": rtype, "Properties": properties}}}
+
+
+def renderings(template: dict[str, Any]) -> list[str]:
+    """The same template as block YAML and as indented JSON."""
+    return [yaml.safe_dump(template, sort_keys=False), json.dumps(template, indent=2)]
+
+
+def out_props(text: str, rules: RuleSet, **variables: str) -> dict[str, Any]:
+    result = transform_text(text, rules, region=variables.pop("region", "cn-north-1"), variables=variables)
+    return result.model["Resources"]["R"]["Properties"]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("text", renderings(resource({"A": "arn:aws:s3:::b/*", "B": {"Fn::Sub": "arn:aws:sns:${AWS::Region}:1:t"}})))
+def test_partition_literal(text: str) -> None:
+    props = out_props(text, one_rule("rewrite_partition"))
+    assert props == {"A": "arn:aws-cn:s3:::b/*", "B": {"Fn::Sub": "arn:aws-cn:sns:${AWS::Region}:1:t"}}
+
+
+def test_partition_pseudo_wraps_plain_strings_in_sub_and_escapes() -> None:
+    text = "Resources:\n  R:\n    Type: T\n    Properties:\n      A: arn:aws:s3:::b/${x}\n      B: !Sub arn:aws:s3:::${B}\n"
+    props = out_props(text, one_rule("rewrite_partition", style="pseudo"))
+    assert props == {"A": {"Fn::Sub": "arn:${AWS::Partition}:s3:::b/${!x}"}, "B": {"Fn::Sub": "arn:${AWS::Partition}:s3:::${B}"}}
+    already = "Resources:\n  R:\n    Type: T\n    Properties:\n      A: !Sub arn:${AWS::Partition}:s3:::b\n"
+    assert not transform_text(already, one_rule("rewrite_partition", style="pseudo"), region="cn-north-1").changed
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("https://sqs.us-west-1.amazonaws.com/1/q", "https://sqs.cn-north-1.amazonaws.com.cn/1/q"),
+        ("https://b.s3.amazonaws.com/k", "https://b.s3.cn-north-1.amazonaws.com.cn/k"),
+        ("https://s3-us-west-1.amazonaws.com/b/k", "https://s3.cn-north-1.amazonaws.com.cn/b/k"),
+        ("sqs.cn-north-1.amazonaws.com", "sqs.cn-north-1.amazonaws.com.cn"),
+        ("lambda.amazonaws.com", "lambda.amazonaws.com"),  # bare service name: a principal, not an endpoint
+        ("https://x.amazonaws.com.cn/", "https://x.amazonaws.com.cn/"),
+        ("arn:aws:iam::1:role/aws-service-role/es.amazonaws.com/R", "arn:aws:iam::1:role/aws-service-role/es.amazonaws.com/R"),
+    ],
+)
+def test_endpoints(before: str, after: str) -> None:
+    for text in renderings(resource({"Url": before})):
+        assert out_props(text, one_rule("rewrite_endpoints", source_region="us-west-1"))["Url"] == after
+
+
+def test_endpoint_in_another_global_region_is_a_warning_not_a_rewrite() -> None:
+    text = yaml.safe_dump(resource({"Url": "https://sqs.eu-west-1.amazonaws.com/1/q"}))
+    result = transform_text(text, one_rule("rewrite_endpoints", source_region="us-west-1"), region="cn-north-1")
+    assert not result.changed and "eu-west-1 is outside China" in result.warnings[0].message
+
+
+def test_sub_endpoints_keep_pseudo_region() -> None:
+    text = "Resources:\n  R:\n    Type: T\n    Properties:\n      V: !Sub 'sqs.${AWS::Region}.amazonaws.com'\n"
+    assert out_props(text, one_rule("rewrite_endpoints")) == {"V": {"Fn::Sub": "sqs.${AWS::Region}.amazonaws.com.cn"}}
+
+
+@pytest.mark.parametrize(
+    ("service", "expected"),
+    [
+        ("logs.amazonaws.com", "logs.cn-northwest-1.amazonaws.com.cn"),
+        ("ec2.amazonaws.com", "ec2.amazonaws.com.cn"),
+        ("lambda.amazonaws.com", "lambda.amazonaws.com"),
+        ("elasticmapreduce.amazonaws.com", "elasticmapreduce.amazonaws.com.cn"),
+    ],
+)
+def test_service_principals_follow_the_table(service: str, expected: str) -> None:
+    policy = {"Statement": [{"Effect": "Allow", "Principal": {"Service": [service]}, "Action": "sts:AssumeRole"}]}
+    for text in renderings(resource({"AssumeRolePolicyDocument": policy}, "AWS::IAM::Role")):
+        props = out_props(text, CHINA, region="cn-northwest-1")
+        assert props["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"] == [expected]
+
+
+def test_principals_in_sub_join_and_passed_to_service() -> None:
+    text = """\
+Resources:
+  R:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement:
+          - Principal:
+              Service:
+                - !Sub logs.${AWS::Region}.amazonaws.com
+                - !Join ['', [codedeploy., !Ref 'AWS::Region', .amazonaws.com]]
+      Policies:
+        - PolicyDocument:
+            Statement:
+              - Action: iam:PassRole
+                Condition: {StringEquals: {iam:PassedToService: ec2.amazonaws.com}}
+"""
+    props = out_props(text, CHINA)
+    services = props["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"]
+    assert services[0] == {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com.cn"}
+    assert services[1] == {"Fn::Join": ["", ["codedeploy.", {"Ref": "AWS::Region"}, ".amazonaws.com.cn"]]}
+    condition = props["Policies"][0]["PolicyDocument"]["Statement"][0]["Condition"]
+    assert condition == {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com.cn"}}
+
+
+def test_s3_principal_is_kept_with_a_warning() -> None:
+    text = yaml.safe_dump(resource({"PolicyDocument": {"Statement": [{"Principal": {"Service": "s3.amazonaws.com"}}]}}))
+    result = transform_text(text, CHINA, region="cn-north-1")
+    assert not result.changed and result.warnings[0].rule == "service-principals"
+
+
+def test_console_urls_and_vpc_endpoint_names() -> None:
+    text = """\
+Resources:
+  R:
+    Type: AWS::EC2::VPCEndpoint
+    Properties:
+      ServiceName: !Sub com.amazonaws.${AWS::Region}.sqs
+      Gateway: com.amazonaws.cn-north-1.dynamodb
+Outputs:
+  Console: {Value: 'https://us-west-1.console.aws.amazon.com/cloudformation/home'}
+"""
+    result = transform_text(text, CHINA, region="cn-north-1")
+    assert result.model["Resources"]["R"]["Properties"]["ServiceName"] == {"Fn::Sub": "cn.com.amazonaws.${AWS::Region}.sqs"}
+    assert result.model["Outputs"]["Console"]["Value"] == "https://console.amazonaws.cn/cloudformation/home"
+
+
+S3_FORMS = [
+    "https://panther-enterprise-us-west-1.s3.amazonaws.com/k1",
+    "https://panther-enterprise-us-west-1.s3.us-west-1.amazonaws.com/k1",
+    "https://panther-enterprise-us-west-1.s3-us-west-1.amazonaws.com/k1",
+    "https://s3.amazonaws.com/panther-enterprise-us-west-1/k1",
+    "https://s3.us-west-1.amazonaws.com/panther-enterprise-us-west-1/k1",
+    "https://s3-us-west-1.amazonaws.com/panther-enterprise-us-west-1/k1",
+]
+
+
+@pytest.mark.parametrize("url", S3_FORMS)
+def test_every_s3_url_form_of_a_template_url(url: str) -> None:
+    for text in renderings(resource({"TemplateURL": url}, "AWS::CloudFormation::Stack")):
+        props = out_props(text, PANTHER, bucket="cn-bucket", region="cn-northwest-1")
+        assert props["TemplateURL"] == "https://cn-bucket.s3.cn-northwest-1.amazonaws.com.cn/k1"
+
+
+def test_s3_objects_uris_arns_and_region_built_buckets() -> None:
+    text = """\
+Resources:
+  R:
+    Type: AWS::Lambda::Function
+    Properties:
+      Code: {S3Bucket: !Sub 'panther-community-${AWS::Region}', S3Key: abc}
+      Uri: s3://panther-enterprise-us-west-1/abc
+      Arn: !Sub arn:aws:s3:::panther-enterprise-${AWS::Region}/*
+      Other: s3://someone-elses-bucket/x
+"""
+    result = transform_text(text, PANTHER, region="cn-north-1", variables={"bucket": "b"})
+    props = result.model["Resources"]["R"]["Properties"]
+    assert props["Code"] == {"S3Bucket": "b", "S3Key": "abc"}
+    assert props["Uri"] == "s3://b/abc"
+    assert props["Arn"] == {"Fn::Sub": "arn:aws-cn:s3:::b/*"}
+    assert props["Other"] == "s3://someone-elses-bucket/x"
+
+
+def test_unknown_asset_bucket_is_a_warning() -> None:
+    text = yaml.safe_dump(resource({"CodeUri": "s3://vendor-bucket/x.zip"}, "AWS::Serverless::Function"))
+    result = transform_text(text, PANTHER, region="cn-north-1", variables={"bucket": "b"})
+    assert [w.rule for w in result.warnings] == ["s3-assets"] and "vendor-bucket" in result.warnings[0].message
+
+
+def test_foreign_arns_managed_policies_and_region_mappings_warn() -> None:
+    text = """\
+Mappings:
+  AMI: {us-east-1: {Id: ami-1}}
+Resources:
+  R:
+    Type: AWS::IAM::Role
+    Properties:
+      ManagedPolicyArns: [arn:aws:iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly]
+      Key: arn:aws:kms:us-west-2:123456789012:key/k
+      Image: !FindInMap [AMI, !Ref 'AWS::Region', Id]
+"""
+    result = transform_text(text, CHINA, region="cn-north-1")
+    assert sorted(w.rule for w in result.warnings) == ["foreign-arns", "missing-managed-policies", "region-mappings"]
+    assert all(w.path for w in result.warnings)
