@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="+")
     show = rule_commands.add_parser("show", help="print the effective rules after `extends` as YAML")
     show.add_argument("--rules", action="append", default=[], metavar="FILE_OR_PACK")
+    rule_commands.add_parser("docs", help="print docs/rules.md, generated from the actions and packs")
     return parser
 
 
@@ -108,6 +109,11 @@ def cmd_rules(args: argparse.Namespace) -> int:
         for name in args.files:
             load_rules(name)
             print(f"{name}: ok")
+        return EXIT_OK
+    if args.rules_command == "docs":
+        from .rule_docs import render_rules_doc
+
+        sys.stdout.write(render_rules_doc())
         return EXIT_OK
     from ruamel.yaml import YAML
 

@@ -41,5 +41,6 @@ class Action(Protocol):
     """The interface of an action class (see the package docstring)."""
 
     name: ClassVar[str]
+    example: ClassVar[str]  # a small template the generated docs transform as Before/After
 
     def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]: ...

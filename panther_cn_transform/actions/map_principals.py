@@ -33,6 +33,18 @@ class MapPrincipals:
     """
 
     name: ClassVar[str] = "map_principals"
+    example: ClassVar[str] = (
+        'Resources:\n'
+        '  Role:\n'
+        '    Type: AWS::IAM::Role\n'
+        '    Properties:\n'
+        '      AssumeRolePolicyDocument:\n'
+        '        Statement:\n'
+        '          - Effect: Allow\n'
+        '            Principal:\n'
+        '              Service: [ec2.amazonaws.com, lambda.amazonaws.com]\n'
+        '            Action: sts:AssumeRole\n'
+    )
 
     def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
         table: dict[str, str] = dict(rule.params.get("principals") or {})

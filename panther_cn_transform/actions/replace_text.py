@@ -19,6 +19,14 @@ class ReplaceText:
     """Apply each `{pattern, replace}` of `replacements` to every string value."""
 
     name: ClassVar[str] = "replace_text"
+    example: ClassVar[str] = (
+        'Outputs:\n'
+        '  Console:\n'
+        '    Value: https://us-west-2.console.aws.amazon.com/cloudformation/home\n'
+        'Resources:\n'
+        '  T:\n'
+        '    Type: AWS::SNS::Topic\n'
+    )
 
     def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
         replacements = [(re.compile(r["pattern"]), str(r["replace"])) for r in rule.params.get("replacements", [])]

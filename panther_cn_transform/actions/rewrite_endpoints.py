@@ -26,6 +26,16 @@ class RewriteEndpoints:
     """Rewrite endpoint host names to the China domain and the target region."""
 
     name: ClassVar[str] = "rewrite_endpoints"
+    example: ClassVar[str] = (
+        'Resources:\n'
+        '  Fn:\n'
+        '    Type: AWS::Lambda::Function\n'
+        '    Properties:\n'
+        '      Environment:\n'
+        '        Variables:\n'
+        '          QUEUE: !Sub https://sqs.${AWS::Region}.amazonaws.com/${AWS::AccountId}/q\n'
+        '          DOCS: https://b.s3.amazonaws.com/readme.txt\n'
+    )
 
     def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
         source_region = str(rule.params.get("source_region") or context.variables.get("source_region") or "")

@@ -28,6 +28,13 @@ class RewritePartition:
     """
 
     name: ClassVar[str] = "rewrite_partition"
+    example: ClassVar[str] = (
+        'Resources:\n'
+        '  Topic:\n'
+        '    Type: AWS::SNS::Topic\n'
+        '    Properties:\n'
+        '      KmsMasterKeyId: arn:aws:kms:us-east-1:123456789012:key/k\n'
+    )
 
     def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
         source = str(rule.params.get("from", "aws"))

@@ -38,6 +38,19 @@ class RewriteS3Assets:
     """Rewrite references to `source_buckets` so they name `target_bucket` in China."""
 
     name: ClassVar[str] = "rewrite_s3_assets"
+    example: ClassVar[str] = (
+        'Resources:\n'
+        '  Child:\n'
+        '    Type: AWS::CloudFormation::Stack\n'
+        '    Properties:\n'
+        '      TemplateURL: https://panther-enterprise-us-west-1.s3.us-west-1.amazonaws.com/0bd4387e\n'
+        '  Fn:\n'
+        '    Type: AWS::Serverless::Function\n'
+        '    Properties:\n'
+        '      CodeUri: s3://panther-enterprise-us-west-1/f75a7d5b\n'
+        '      Handler: main\n'
+        '      Runtime: provided.al2\n'
+    )
 
     def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
         sources = [str(s) for s in rule.params.get("source_buckets", [])]

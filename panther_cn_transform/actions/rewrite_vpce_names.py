@@ -21,6 +21,15 @@ class RewriteVpceNames:
     """Prefix `cn.` to `AWS::EC2::VPCEndpoint` service names of the listed services."""
 
     name: ClassVar[str] = "rewrite_vpce_names"
+    example: ClassVar[str] = (
+        'Resources:\n'
+        '  Endpoint:\n'
+        '    Type: AWS::EC2::VPCEndpoint\n'
+        '    Properties:\n'
+        '      VpcId: vpc-1\n'
+        '      VpcEndpointType: Interface\n'
+        '      ServiceName: !Sub com.amazonaws.${AWS::Region}.sqs\n'
+    )
 
     def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
         services = set(rule.params.get("services") or [])

@@ -25,6 +25,13 @@ class WarnArns:
     """Warn about ARNs whose region is hard-coded outside China."""
 
     name: ClassVar[str] = "warn_arns"
+    example: ClassVar[str] = (
+        'Resources:\n'
+        '  Fn:\n'
+        '    Type: AWS::Lambda::Function\n'
+        '    Properties:\n'
+        '      KmsKeyArn: arn:aws:kms:us-west-2:349240696275:key/k\n'
+    )
 
     def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
         ignored = set(rule.params.get("ignore_accounts") or [])
@@ -48,6 +55,13 @@ class WarnManagedPolicies:
     """Warn about references to AWS managed policies that China does not have."""
 
     name: ClassVar[str] = "warn_managed_policies"
+    example: ClassVar[str] = (
+        'Resources:\n'
+        '  Role:\n'
+        '    Type: AWS::IAM::Role\n'
+        '    Properties:\n'
+        '      ManagedPolicyArns: [arn:aws:iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly]\n'
+    )
 
     def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
         missing = set(rule.params.get("missing") or [])
@@ -65,6 +79,15 @@ class WarnRegionMappings:
     """Warn about region-keyed mappings that have no entry for the target region."""
 
     name: ClassVar[str] = "warn_region_mappings"
+    example: ClassVar[str] = (
+        'Mappings:\n'
+        '  Ami: {us-east-1: {Id: ami-1}}\n'
+        'Resources:\n'
+        '  Host:\n'
+        '    Type: AWS::EC2::Instance\n'
+        '    Properties:\n'
+        "      ImageId: !FindInMap [Ami, !Ref 'AWS::Region', Id]\n"
+    )
 
     def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
         mappings = log.model.get("Mappings") or {}

@@ -1,0 +1,67 @@
+"""Rule files: the schema's ok/fail cases, extends, overrides, variables and errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from panther_cn_transform import RuleFileError, load_rules
+
+CASES = Path(__file__).parent / "rules" / "schema"
+
+
+@pytest.mark.parametrize("path", sorted(CASES.glob("*.ok.yaml")), ids=lambda p: p.name)
+def test_ok_cases_load(path: Path) -> None:
+    assert load_rules(path).rules
+
+
+@pytest.mark.parametrize("path", sorted(CASES.glob("*.fail.yaml")), ids=lambda p: p.name)
+def test_fail_cases_name_file_and_line(path: Path) -> None:
+    with pytest.raises(RuleFileError) as caught:
+        load_rules(path)
+    assert caught.value.file == str(path) and caught.value.line is not None
+
+
+def test_extends_override_keeps_place_and_disable_drops() -> None:
+    rules = load_rules(CASES / "extends-and-vars.ok.yaml")
+    ids = [r.id for r in rules.rules]
+    assert ids[:2] == ["s3-assets", "partition"] and ids[-1] == "my-assets" and "console-urls" not in ids
+    panther = load_rules("panther")
+    assert [r.id for r in panther.rules] == [r.id for r in load_rules("china").rules]
+    assert "panther-enterprise-*" in panther.rules[0].params["source_buckets"]
+
+
+def test_variables_are_bound_and_undefined_ones_are_named(tmp_path: Path) -> None:
+    bound = load_rules(CASES / "extends-and-vars.ok.yaml").bind({"region": "cn-north-1"})
+    assert next(r for r in bound if r.id == "my-assets").params["target_bucket"] == "default-bucket"
+    with pytest.raises(RuleFileError, match=r"undefined variable \$\{bucket\}"):
+        load_rules("panther").bind({"region": "cn-north-1"})
+
+
+def test_extends_cycle_and_missing_parent(tmp_path: Path) -> None:
+    (tmp_path / "a.yml").write_text("extends: b.yml\nrules: []\n")
+    (tmp_path / "b.yml").write_text("extends: a.yml\nrules: []\n")
+    with pytest.raises(RuleFileError, match="extends cycle"):
+        load_rules(tmp_path / "a.yml")
+    (tmp_path / "c.yml").write_text("extends: nowhere.yml\nrules: []\n")
+    with pytest.raises(RuleFileError, match="rule file not found"):
+        load_rules(tmp_path / "c.yml")
+    with pytest.raises(RuleFileError, match="unknown rule pack 'chian'"):
+        load_rules("chian")
+
+
+def test_rules_check_command_exit_codes() -> None:
+    ok = subprocess.run([sys.executable, "-m", "panther_cn_transform", "rules", "check", "rules/china.yml"], capture_output=True, text=True, cwd=CASES.parents[2])
+    assert ok.returncode == 0
+    bad = subprocess.run([sys.executable, "-m", "panther_cn_transform", "rules", "check", str(CASES / "unknown-key.fail.yaml")], capture_output=True, text=True)
+    assert bad.returncode == 2 and ":2: rules/0/stlye: unknown key" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_docs_rules_md_is_generated_and_current() -> None:
+    from panther_cn_transform.rule_docs import render_rules_doc
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "rules.md"
+    assert doc.read_text("utf-8") == render_rules_doc(), "run: python -m panther_cn_transform rules docs > docs/rules.md"
