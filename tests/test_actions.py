@@ -196,3 +196,17 @@ Resources:
     result = transform_text(text, CHINA, region="cn-north-1")
     assert sorted(w.rule for w in result.warnings) == ["foreign-arns", "missing-managed-policies", "region-mappings"]
     assert all(w.path for w in result.warnings)
+
+
+@pytest.mark.parametrize(
+    ("region", "service", "expected"),
+    [
+        ("cn-northwest-1", "polly", "cn.com.amazonaws.cn-northwest-1.polly"),
+        ("cn-north-1", "polly", "com.amazonaws.cn-north-1.polly"),  # not in Beijing's list
+        ("cn-north-1", "transcribe", "cn.com.amazonaws.cn-north-1.transcribe.cn"),
+        ("cn-north-1", "dynamodb", "com.amazonaws.cn-north-1.dynamodb"),
+    ],
+)
+def test_vpc_endpoint_names_differ_per_region(region: str, service: str, expected: str) -> None:
+    text = yaml.safe_dump(resource({"ServiceName": f"com.amazonaws.{region}.{service}"}, "AWS::EC2::VPCEndpoint"))
+    assert out_props(text, CHINA, region=region)["ServiceName"] == expected

@@ -18,7 +18,12 @@ _NAME = re.compile(r"^com\.amazonaws\.(?P<region>[a-z0-9-]+|\$\{AWS::Region\})\.
 
 
 class RewriteVpceNames:
-    """Prefix `cn.` to `AWS::EC2::VPCEndpoint` service names of the listed services."""
+    """Prefix `cn.` to `AWS::EC2::VPCEndpoint` service names of the services listed for the target region.
+
+    `services` maps each China region to its list (the two regions differ, e.g. `polly`
+    only in cn-northwest-1).  Services in `cn_suffix` also take a `.cn` suffix
+    (`cn.com.amazonaws.cn-north-1.transcribe.cn`).
+    """
 
     name: ClassVar[str] = "rewrite_vpce_names"
     example: ClassVar[str] = (
@@ -32,7 +37,8 @@ class RewriteVpceNames:
     )
 
     def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
-        services = set(rule.params.get("services") or [])
+        services = set((rule.params.get("services") or {}).get(context.region, []))
+        suffixed = set(rule.params.get("cn_suffix") or [])
         edits: list[Edit] = []
         for logical_id, resource in (log.model.get("Resources") or {}).items():
             if not isinstance(resource, dict) or resource.get("Type") != "AWS::EC2::VPCEndpoint":
@@ -41,10 +47,9 @@ class RewriteVpceNames:
             for path, value in iter_strings((resource.get("Properties") or {}).get("ServiceName"), base):
                 match = _NAME.match(value)
                 if match and match.group("service") in services:
-                    edits.append(
-                        Edit(path, "replace", rule.id, f"{match.group('service')} interface endpoints are named cn.com.amazonaws.* in China",
-                             value="cn." + value, fragments=(("com.amazonaws.", "cn.com.amazonaws."),))
-                    )
+                    new = "cn." + value + (".cn" if match.group("service") in suffixed else "")
+                    reason = f"{match.group('service')} interface endpoints are named {new} in {context.region}"
+                    edits.append(Edit(path, "replace", rule.id, reason, value=new))
         for edit in edits:
             log.apply(edit)
         return []

@@ -1,0 +1,77 @@
+"""Which resource types a region has, read from the data cfn-lint ships.
+
+Why cfn-lint's data: AWS refreshes it often (`cfnlint/data/schemas/providers/<region>.json`
+maps every type available in a region to its schema), so when cfn-lint is upgraded the
+removals follow without a hand-kept list.  The JSON files are read directly: importing
+cfn-lint itself costs about a second.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import metadata, util
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+_KEPT_TYPES = ("Custom::", "AWS::CloudFormation::CustomResource")
+
+
+@dataclass(frozen=True)
+class RegionData:
+    """The resource types of one region, and where that knowledge came from."""
+
+    region: str
+    types: frozenset[str]
+    source: str
+    schemas: Path
+
+    def lacks(self, resource_type: str) -> bool:
+        """True when `resource_type` is an AWS type this region does not have.
+
+        Custom resources and third-party types (any namespace but `AWS::`) are never
+        reported: they are not the region's to offer.
+        """
+        if resource_type.startswith(_KEPT_TYPES) or not resource_type.startswith("AWS::"):
+            return False
+        return resource_type not in self.types
+
+    def required_properties(self, resource_type: str) -> frozenset[str]:
+        """The properties the type's schema requires (empty when the schema is unknown)."""
+        schema = self._schema(resource_type)
+        return frozenset(schema.get("required", [])) if schema else frozenset()
+
+    def _schema(self, resource_type: str) -> dict[str, Any] | None:
+        providers = json.loads((self.schemas / "providers" / f"{self.region}.json").read_text("utf-8"))
+        digest = providers.get(resource_type)
+        if not digest:
+            return None
+        path = self.schemas / "resources" / f"{digest}.json"
+        return json.loads(path.read_text("utf-8")) if path.exists() else None
+
+
+def cfn_lint_schemas() -> Path:
+    """The folder of cfn-lint's bundled schemas, found without importing cfn-lint."""
+    spec = util.find_spec("cfnlint")
+    if spec is None or not spec.submodule_search_locations:
+        raise InputError("cfn-lint is not installed; it provides the region data (pip install cfn-lint)")
+    return Path(next(iter(spec.submodule_search_locations))) / "data" / "schemas"
+
+
+def load_region_data(region: str) -> RegionData:
+    """Resource types available in `region` (plus the SAM types, available everywhere)."""
+    schemas = cfn_lint_schemas()
+    provider = schemas / "providers" / f"{region}.json"
+    if not provider.exists():
+        known = sorted(p.stem for p in (schemas / "providers").glob("*-*-*.json"))
+        raise InputError(f"unknown region {region!r} (cfn-lint knows {', '.join(known)})", file="<command line>")
+    types = set(json.loads(provider.read_text("utf-8")))
+    types |= set(json.loads((schemas / "providers" / "sam.json").read_text("utf-8")))
+    try:
+        date = json.loads((schemas / "version.json").read_text("utf-8")).get("schema_date", "unknown")
+    except (OSError, ValueError):
+        date = "unknown"
+    source = f"cfn-lint {metadata.version('cfn-lint')} region data, schemas of {date}"
+    return RegionData(region, frozenset(types), source, schemas)
