@@ -123,7 +123,7 @@ def _walk(value: Any, path: JsonPath, owner: tuple[str, str], graph: ReferenceGr
                 graph.add(Reference(owner, arg, "Condition", here))
                 continue
             if key == "Fn::ImportValue" and isinstance(arg, str) and arg in exports:
-                graph.add(Reference(owner, exports[arg], "ImportValue", here))
+                graph.add(Reference(owner, f"Outputs/{exports[arg]}", "ImportValue", here))
                 continue
         stack.extend((here + (k,), v) for k, v in item.items())
 

@@ -13,6 +13,7 @@ from typing import Mapping
 from ._base import Action, RuleContext, Warning
 from .map_principals import MapPrincipals
 from .replace_text import ReplaceText
+from .remove_resources import RemoveResources, RemoveUnsupported
 from .rewrite_endpoints import RewriteEndpoints
 from .rewrite_partition import RewritePartition
 from .rewrite_s3_assets import RewriteS3Assets
@@ -23,6 +24,8 @@ ACTIONS: Mapping[str, type[Action]] = MappingProxyType(
     {
         action.name: action
         for action in (
+            RemoveUnsupported,
+            RemoveResources,
             RewritePartition,
             RewriteEndpoints,
             MapPrincipals,

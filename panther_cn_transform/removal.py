@@ -1,0 +1,232 @@
+"""Plan the removal of resources so that no reference is left dangling (DESIGN.md section 4).
+
+Starting from the resources a rule removes, every reference to a removed id is repaired
+in the narrowest safe way, or its owner is removed too, until nothing dangles:
+
+* `DependsOn` entries are dropped (the whole key when none is left);
+* an Output that uses it is dropped (and so is anything importing its export);
+* an `Allow` IAM statement drops just the list entry of `Resource` that names it, or the
+  whole statement, or the whole inline policy: each only narrows permissions;
+* an `Fn::If` branch that uses it becomes `AWS::NoValue` when the property is optional;
+* anything else removes the referencing resource, and the walk continues from it.
+
+Nothing is widened: a reference in a `Deny` statement, in `NotResource`, in a policy
+`Condition`, or in `SourceArn` / `SourceAccount` removes its owner instead.
+Parameters and conditions that lose their last user are kept and reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal
+
+from .actions._base import Warning
+from .edits import Edit, JsonPath
+from .graph import Reference, ReferenceGraph, build_graph
+from .walk import semantic_path
+
+OnReference = Literal["repair", "remove"]
+_WIDENING_KEYS = frozenset({"Condition", "SourceArn", "SourceAccount", "NotResource", "NotAction", "NotPrincipal"})
+
+
+@dataclass
+class RemovalPlan:
+    """What to remove and repair, each with a reason a reviewer can follow."""
+
+    resources: dict[str, str] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)
+    repairs: dict[JsonPath, tuple[Edit, str]] = field(default_factory=dict)
+    warnings: list[Warning] = field(default_factory=list)
+
+
+def plan_removal(
+    model: dict[str, Any],
+    initial: dict[str, str],
+    *,
+    rule: str,
+    on_reference: OnReference = "repair",
+    required: Callable[[str], frozenset[str]] = lambda _type: frozenset(),
+) -> list[Edit]:
+    """Edits that remove `initial` (id -> reason) and everything that would dangle.
+
+    **Parameters:**
+
+    * **model** - the template as it is now.
+    * **initial** - resources to remove and why.
+    * **rule** - the id recorded in every edit.
+    * **on_reference** - `repair` (the safe default above) or `remove` (remove every
+      referencing resource; only `DependsOn` entries and Outputs are still just dropped).
+    * **required** - the required properties of a resource type (for `Fn::If` repairs).
+    """
+    planner = _Planner(model, build_graph(model), rule, on_reference, required)
+    planner.run(initial)
+    return planner.edits()
+
+
+class _Planner:
+    def __init__(self, model: dict[str, Any], graph: ReferenceGraph, rule: str, on_reference: OnReference,
+                 required: Callable[[str], frozenset[str]]) -> None:
+        self.model = model
+        self.graph = graph
+        self.rule = rule
+        self.on_reference = on_reference
+        self.required = required
+        self.plan = RemovalPlan()
+        self.removed_paths: set[JsonPath] = set()
+
+    def run(self, initial: dict[str, str]) -> None:
+        queue: list[str] = []
+        for logical_id, reason in initial.items():
+            self.plan.resources[logical_id] = reason
+            queue.append(logical_id)
+        while queue:
+            target = queue.pop(0)
+            reason = self.plan.resources.get(target) or self.plan.outputs.get(target.removeprefix("Outputs/"), "")
+            for reference in self.graph.to(target):
+                section, owner = reference.owner
+                if section == "Resources" and owner not in self.plan.resources:
+                    if reference.kind == "Condition":
+                        continue
+                    if not self.repair(reference, target, reason):
+                        self.plan.resources[owner] = f"{owner} removed: {_describe(reference)} uses {target}; {reason}"
+                        queue.append(owner)
+                elif section == "Outputs" and owner not in self.plan.outputs:
+                    self.plan.outputs[owner] = f"output {owner} removed: {_describe(reference)} uses {target}; {reason}"
+                    queue.append(f"Outputs/{owner}")
+
+    # -- repairs --------------------------------------------------------------------------
+
+    def repair(self, reference: Reference, target: str, reason: str) -> bool:
+        """Record the narrowest safe repair of `reference`; False when its owner must go."""
+        path = reference.path
+        because = f"{_describe(reference)} uses {target}; {reason}"
+        if reference.kind == "DependsOn":
+            self.remove_list_entry(path, f"dependency on removed {target} dropped: {reason}", drop_empty=True)
+            return True
+        if self.on_reference == "remove":
+            return False
+        keys = [p for p in path if isinstance(p, str)]
+        if any(key in _WIDENING_KEYS for key in keys):
+            return False
+        return self.repair_if_branch(reference, because) or self.repair_policy(path, because)
+
+    def repair_if_branch(self, reference: Reference, because: str) -> bool:
+        path = reference.path
+        for index in range(len(path) - 2, 1, -1):
+            if path[index] == "Fn::If" and path[index + 1] in (1, 2):
+                holder = path[:index]
+                branch = path[: index + 2]
+                resource = self.model["Resources"][path[1]]
+                top_level_optional = (
+                    len(holder) == 4 and holder[2] == "Properties" and holder[3] not in self.required(str(resource.get("Type")))
+                )
+                if top_level_optional or isinstance(holder[-1], int):
+                    edit = Edit(branch, "replace", self.rule, f"branch becomes AWS::NoValue: {because}", value={"Ref": "AWS::NoValue"})
+                    self.plan.repairs[branch] = (edit, because)
+                    return True
+                return False
+        return False
+
+    def repair_policy(self, path: JsonPath, because: str) -> bool:
+        for index in range(len(path) - 1, 0, -1):
+            if path[index - 1] == "Statement" and isinstance(path[index], int):
+                statement_path = path[: index + 1]
+                statement = _get(self.model, statement_path)
+                if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+                    return False
+                rest = path[index + 1 :]
+                if rest and rest[0] == "Resource" and len(rest) > 1 and isinstance(rest[1], int):
+                    entries = statement["Resource"]
+                    entry_path = statement_path + ("Resource", rest[1])
+                    if self.remaining(statement_path + ("Resource",), entries) > 1 or entry_path in self.removed_paths:
+                        self.remove_list_entry(entry_path, f"policy resource dropped (narrows permissions): {because}")
+                        return True
+                statements_path = statement_path[:-1]
+                if self.remaining(statements_path, _get(self.model, statements_path)) > 1 or statement_path in self.removed_paths:
+                    self.remove_list_entry(statement_path, f"policy statement dropped (narrows permissions): {because}")
+                    return True
+                return self.drop_inline_policy(statements_path, because)
+        return False
+
+    def drop_inline_policy(self, statements_path: JsonPath, because: str) -> bool:
+        """Drop the inline policy (`Policies[i]`) whose last statement goes; else the owner goes."""
+        for index in range(len(statements_path) - 1, 0, -1):
+            if statements_path[index - 1] == "Policies" and isinstance(statements_path[index], int):
+                policy_path = statements_path[: index + 1]
+                self.remove_list_entry(policy_path, f"inline policy dropped (narrows permissions): {because}", drop_empty=True)
+                return True
+        return False
+
+    def remaining(self, list_path: JsonPath, entries: Any) -> int:
+        count = len(entries) if isinstance(entries, list) else 1
+        return count - sum(1 for p in self.removed_paths if p[:-1] == list_path)
+
+    def remove_list_entry(self, entry_path: JsonPath, reason: str, *, drop_empty: bool = False) -> None:
+        list_path = entry_path[:-1] if isinstance(entry_path[-1], int) else entry_path
+        container = _get(self.model, list_path)
+        if not isinstance(container, list):  # a single value (DependsOn: X): drop the key
+            self.add_removal(list_path, reason)
+            return
+        if entry_path in self.removed_paths:
+            return
+        if drop_empty and self.remaining(list_path, container) <= 1:
+            for path in [p for p in self.removed_paths if p[:-1] == list_path]:
+                self.removed_paths.discard(path)
+                self.plan.repairs.pop(path, None)
+            self.add_removal(list_path, reason)
+            return
+        self.add_removal(entry_path, reason)
+
+    def add_removal(self, path: JsonPath, reason: str) -> None:
+        self.removed_paths.add(path)
+        self.plan.repairs[path] = (Edit(path, "remove", self.rule, reason), reason)
+
+    # -- edits ----------------------------------------------------------------------------
+
+    def edits(self) -> list[Edit]:
+        plan = self.plan
+        gone: list[JsonPath] = [("Resources", r) for r in plan.resources] + [("Outputs", o) for o in plan.outputs]
+        repairs = [
+            edit for path, (edit, _) in plan.repairs.items()
+            if not any(path[: len(g)] == g for g in gone)
+            and not any(other != path and path[: len(other)] == other for other in self.removed_paths)
+        ]
+        replaces = [e for e in repairs if e.op == "replace"]
+        removals = sorted((e for e in repairs if e.op == "remove"), key=lambda e: _sort_key(e.path), reverse=True)
+        result = replaces + removals
+        outputs = self.model.get("Outputs") or {}
+        if plan.outputs and len(plan.outputs) == len(outputs):
+            result.append(Edit(("Outputs",), "remove", self.rule, "; ".join(plan.outputs.values())))
+        else:
+            result += [Edit(("Outputs", name), "remove", self.rule, reason) for name, reason in plan.outputs.items()]
+        result += [Edit(("Resources", rid), "remove", self.rule, reason) for rid, reason in plan.resources.items()]
+        return result
+
+
+def unused_after(before: dict[str, Any], after: dict[str, Any], rule: str) -> list[Warning]:
+    """Parameters and Conditions that had users before and have none after."""
+    used_before = build_graph(before).names_used()
+    used_after = build_graph(after).names_used()
+    warnings = []
+    for section in ("Parameters", "Conditions"):
+        for name in after.get(section) or {}:
+            if name in used_before and name not in used_after:
+                kind = section[:-1].lower()
+                warnings.append(Warning((section, name), f"{kind} {name} is no longer used after removals; kept, since callers may still pass or expect it", rule))
+    return warnings
+
+
+def _describe(reference: Reference) -> str:
+    meaning = semantic_path(reference.path)[2:]
+    where = ".".join(str(p) for p in meaning) or reference.kind
+    return where
+
+
+def _get(model: Any, path: JsonPath) -> Any:
+    for part in path:
+        model = model[part]
+    return model
+
+
+def _sort_key(path: JsonPath) -> tuple[tuple[bool, Any], ...]:
+    return tuple((isinstance(p, int), p) for p in path)
