@@ -19,7 +19,7 @@ def one_rule(action: str, **params: Any) -> RuleSet:
     return RuleSet((Rule("r", "test rule", action, params, "<test>"),))
 
 
-def resource(properties: dict[str, Any], rtype: str = "AWS::Test::Thing") -> dict[str, Any]:
+def resource(properties: dict[str, Any], rtype: str = "AWS::SNS::Topic") -> dict[str, Any]:
     return {"Resources": {"R": {"Type": rtype, "Properties": properties}}}
 
 
