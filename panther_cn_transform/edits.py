@@ -10,7 +10,7 @@ the report and the rendered text are derived from the same records.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, Sequence
 
 import jsonpatch
 
@@ -157,3 +157,54 @@ class EditLog:
 
 def _shallow_copy(value: Any) -> Any:
     return dict(value) if isinstance(value, dict) else list(value)
+
+
+def original_paths(model: Any, edits: Sequence[Edit]) -> list[tuple[Any, ...]]:
+    """Edit paths mapped back to the input's coordinates (see `list_alignment`).
+
+    Edits are applied in order, so an index after a list removal counts the list as it
+    is then; this replays the list removals and insertions to find the input index.  A
+    path into an element that an edit added is cut where the added element starts.
+    """
+    present: dict[tuple[Any, ...], list[int | None]] = {}
+    result = []
+    _replay(model, edits, present, result)
+    return result
+
+
+def list_alignment(model: Any, edits: Sequence[Edit]) -> dict[tuple[Any, ...], list[int | None]]:
+    """For every list an edit resized: its final elements as input indexes (None: added).
+
+    Keyed by the list's path in the input.  The renderer uses it to line up list items
+    without guessing.
+    """
+    present: dict[tuple[Any, ...], list[int | None]] = {}
+    _replay(model, edits, present, [])
+    return present
+
+
+def _replay(model: Any, edits: Sequence[Edit], present: dict[tuple[Any, ...], list[int | None]], result: list[tuple[Any, ...]]) -> None:
+    for edit in edits:
+        original: list[Any] = []
+        node: Any = model
+        for depth, part in enumerate(edit.path):
+            if isinstance(part, int) or (part == "-" and depth == len(edit.path) - 1):
+                key = tuple(original)
+                if key not in present:
+                    present[key] = list(range(len(node))) if isinstance(node, list) else []
+                indexes = present[key]
+                last = depth == len(edit.path) - 1
+                if last and edit.op == "add":
+                    indexes.insert(len(indexes) if part == "-" else int(part), None)
+                    break
+                mapped = indexes[part] if isinstance(part, int) and part < len(indexes) else None
+                if last and edit.op == "remove" and isinstance(part, int) and part < len(indexes):
+                    del indexes[part]
+                if mapped is None:
+                    break  # inside an element an edit added: no input lines
+                original.append(mapped)
+                node = node[mapped] if isinstance(node, list) and mapped < len(node) else None
+            else:
+                original.append(part)
+                node = node.get(part) if isinstance(node, dict) else None
+        result.append(tuple(original))

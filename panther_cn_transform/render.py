@@ -14,30 +14,43 @@ with whole-scalar replacement before giving up with `RenderError`.
 
 from __future__ import annotations
 
-import difflib
+import bisect
 import json
 import re
 from typing import Any
 
 import yaml
 
-from .decode import Template, decode_text
+from .decode import Template, _ModelBuilder, decode_text
 from .emit import json_text, yaml_block_lines, yaml_flow, yaml_scalar, _literal_header
 from .errors import RenderError, TemplateError
 from .intrinsics import SHORT_TAGS, long_name_of_tag
+from .limits import Limits
 
 Substitutions = dict[tuple[str, str], tuple[tuple[str, str], ...]]
+Alignment = dict[tuple[Any, ...], list[int | None]]
 _SHORT_TAG_RE = re.compile(r"(?<![\w'\"])!(" + "|".join(t[1:] for t in SHORT_TAGS) + r")\b")
 _SAFE_FRAGMENT = re.compile(r"[A-Za-z0-9._:/*@+=${}-]*")
 
 
-def render(template: Template, new_model: dict[str, Any], substitutions: Substitutions | None = None) -> str:
-    """The text of `template` changed to `new_model`, touching only what differs."""
+def render(
+    template: Template,
+    new_model: dict[str, Any],
+    substitutions: Substitutions | None = None,
+    alignment: Alignment | None = None,
+) -> str:
+    """The text of `template` changed to `new_model`, touching only what differs.
+
+    `substitutions` (from `EditLog.substitutions`) lets a string edit change only the
+    substituted characters; `alignment` (from `edits.list_alignment`) says which input
+    item each item of a resized list is.
+    """
     if new_model is template.model:
         return _with_bom(template, template.text)
     for use_substitutions in (True, False):
-        renderer = _Renderer(template, substitutions if use_substitutions else None)
-        renderer.diff(template.root, False, template.model, new_model, 0)
+        renderer = _Renderer(template, substitutions if use_substitutions else None, alignment or {})
+        renderer.diff(template.root, False, template.model, new_model, 0, ())
+        renderer.keep_orphaned_aliases()
         text = renderer.result()
         try:
             reparsed = decode_text(text, source=template.source).model
@@ -57,8 +70,9 @@ def _with_bom(template: Template, text: str) -> str:
 
 
 class _Renderer:
-    def __init__(self, template: Template, substitutions: Substitutions | None) -> None:
+    def __init__(self, template: Template, substitutions: Substitutions | None, alignment: Alignment) -> None:
         self.template = template
+        self.alignment = alignment
         self.text = template.text
         self.json = template.format == "json"
         self.substitutions = substitutions or {}
@@ -66,6 +80,7 @@ class _Renderer:
         self.ensure_ascii = self.json and "\\u" in self.text and self.text.isascii()
         self.json_indent = _json_indent(self.text) if self.json else None
         self.replacements: dict[tuple[int, int], str] = {}
+        self._aliases: list[tuple[int, int]] | None = None
 
     # -- collecting text replacements -------------------------------------------------
 
@@ -90,6 +105,43 @@ class _Renderer:
             position = end
         pieces.append(self.text[position:])
         return "".join(pieces)
+
+    def keep_orphaned_aliases(self) -> None:
+        """An alias whose anchor was deleted with its owner gets a copy of the value.
+
+        Without this, `*name` would point at nothing and the template would not parse.
+        """
+        if "&" not in self.text or "*" not in self.text:
+            return
+        gone = [(start, end) for (start, end), text in self.replacements.items() if end > start]
+        if not gone:
+            return
+        anchors: dict[str, int] = {}
+        for token in yaml.scan(self.text, Loader=yaml.CSafeLoader):
+            if isinstance(token, yaml.AnchorToken):
+                anchors[token.value] = token.start_mark.index
+            elif isinstance(token, yaml.AliasToken):
+                anchor = anchors.get(token.value)
+                start, end = token.start_mark.index, token.end_mark.index
+                if anchor is None or not _inside(anchor, gone) or _inside(start, gone):
+                    continue
+                node = self.node_at(anchor)
+                if node is not None:
+                    value = _ModelBuilder(self.template.source, Limits()).value(node, 1)
+                    self.put(start, end, yaml_flow(value, short_tags=self.short_tags))
+
+    def node_at(self, index: int) -> yaml.Node | None:
+        """The node whose text starts at `index` (where its anchor is)."""
+        stack: list[yaml.Node] = [self.template.root]
+        while stack:
+            node = stack.pop()
+            if node.start_mark.index == index:
+                return node
+            if isinstance(node, yaml.MappingNode):
+                stack.extend(value for pair in node.value for value in pair)
+            elif isinstance(node, yaml.SequenceNode):
+                stack.extend(node.value)
+        return None
 
     # -- positions ----------------------------------------------------------------------
 
@@ -125,15 +177,52 @@ class _Renderer:
         """End of the node's last character of content (block collections exclude trailing comments)."""
         if isinstance(node, yaml.ScalarNode) or node.flow_style or not node.value:
             return node.end_mark.index
-        last = node.value[-1]
-        return self.content_end(last[1] if isinstance(node, yaml.MappingNode) else last)
+        return self.entry_spans(node)[-1][1]
+
+    def entry_spans(self, node: yaml.Node) -> list[tuple[int, int]]:
+        """`(start, end)` of each entry's text: key to end of value, or the item itself.
+
+        An alias (`*name`) is the anchored node object itself, whose marks point at the
+        anchor; its own text is found among the alias tokens after the entry's start.
+        """
+        spans: list[tuple[int, int]] = []
+        previous_end = node.start_mark.index
+        for entry in node.value:
+            if isinstance(node, yaml.MappingNode):
+                key, value = entry
+                start, window = key.start_mark.index, key.end_mark.index
+            else:
+                value = entry
+                start = window = value.start_mark.index
+            if value.start_mark.index < max(window, previous_end):
+                alias_start, alias_end = self.alias_after(max(window, previous_end))
+                if start == window and not isinstance(node, yaml.MappingNode):
+                    start = alias_start
+                end = alias_end
+            else:
+                end = self.content_end(value)
+            spans.append((start, end))
+            previous_end = end
+        return spans
+
+    def alias_after(self, index: int) -> tuple[int, int]:
+        if self._aliases is None:
+            self._aliases = [
+                (t.start_mark.index, t.end_mark.index)
+                for t in yaml.scan(self.text, Loader=yaml.CSafeLoader)
+                if isinstance(t, yaml.AliasToken)
+            ]
+        position = bisect.bisect_left(self._aliases, (index, -1))
+        if position >= len(self._aliases):
+            raise RenderError("cannot find an alias in the source", file=self.template.source, line=self.line_of(index))
+        return self._aliases[position]
 
     def only_space_before(self, index: int) -> bool:
         return not self.text[self.line_start(index) : index].strip()
 
     # -- the diff walk ------------------------------------------------------------------
 
-    def diff(self, node: yaml.Node, inner: bool, old: Any, new: Any, indent: int) -> None:
+    def diff(self, node: yaml.Node, inner: bool, old: Any, new: Any, indent: int, path: tuple[Any, ...]) -> None:
         """Render the change from `old` (what `node` holds) to `new`."""
         if old is new:
             return
@@ -142,7 +231,7 @@ class _Renderer:
             name = long_name_of_tag(node.tag)
             getatt_scalar = name == "Fn::GetAtt" and isinstance(node, yaml.ScalarNode)
             if isinstance(new, dict) and list(new) == [name] and not getatt_scalar:
-                self.diff(node, True, old[name], new[name], indent)
+                self.diff(node, True, old[name], new[name], indent, path + (name,))
             elif old != new:
                 self.replace(node, new, indent, keep_tag=False)
             return
@@ -151,11 +240,11 @@ class _Renderer:
                 self.replace(node, new, indent, keep_tag=True)
             return
         if isinstance(node, yaml.MappingNode):
-            self.diff_mapping(node, old, new, indent)
+            self.diff_mapping(node, old, new, indent, path)
         else:
-            self.diff_sequence(node, old, new, indent)
+            self.diff_sequence(node, old, new, indent, path)
 
-    def diff_mapping(self, node: yaml.MappingNode, old: dict[str, Any], new: dict[str, Any], indent: int) -> None:
+    def diff_mapping(self, node: yaml.MappingNode, old: dict[str, Any], new: dict[str, Any], indent: int, path: tuple[Any, ...]) -> None:
         pairs = node.value
         kept = [key_node.value in new for key_node, _ in pairs]
         added = {k: v for k, v in new.items() if k not in old}
@@ -166,51 +255,59 @@ class _Renderer:
         for key_node, value_node in pairs:
             key = key_node.value
             if key in new and new[key] is not old[key]:
-                self.diff(value_node, False, old[key], new[key], entry_indent)
-        starts = [key_node.start_mark.index for key_node, _ in pairs]
-        ends = [self.content_end(value_node) for _, value_node in pairs]
+                self.diff(value_node, False, old[key], new[key], entry_indent, path + (key,))
+        spans = self.entry_spans(node)
+        starts = [start for start, _ in spans]
+        ends = [end for _, end in spans]
         if not all(kept):
             self.delete_runs(node, kept, starts, ends)
         if added:
             last = max(i for i, keep in enumerate(kept) if keep)
             self.insert_entries(node, added, starts, ends[last], entry_indent)
 
-    def diff_sequence(self, node: yaml.SequenceNode, old: list[Any], new: list[Any], indent: int) -> None:
+    def diff_sequence(self, node: yaml.SequenceNode, old: list[Any], new: list[Any], indent: int, path: tuple[Any, ...]) -> None:
         items = node.value
-        if len(old) == len(new):
-            item_indent = self.column(self.dash_of(items[0])) if items and not node.flow_style else indent
-            for item_node, before, after in zip(items, old, new):
-                if before is not after:
-                    self.diff(item_node, False, before, after, item_indent)
-            return
-        keys_old = [_fingerprint(v) for v in old]
-        keys_new = [_fingerprint(v) for v in new]
+        block = not node.flow_style
+        order = self.alignment.get(path)
+        if order is None or len(order) != len(new):
+            if len(old) != len(new):
+                self.replace(node, new, indent, keep_tag=True)  # no alignment known: rewrite the list
+                return
+            order = list(range(len(old)))
         kept = [False] * len(old)
         appended: list[Any] = []
-        matcher = difflib.SequenceMatcher(None, keys_old, keys_new, autojunk=False)
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-            if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
-                for offset in range(i2 - i1):
-                    kept[i1 + offset] = True
-                    if tag == "replace":
-                        item_indent = self.column(self.dash_of(items[i1 + offset])) if not node.flow_style else indent
-                        self.diff(items[i1 + offset], False, old[i1 + offset], new[j1 + offset], item_indent)
-            elif tag in ("insert", "replace"):
-                if i2 != len(old) or j2 != len(new):
+        last_kept = -1
+        for position, source in enumerate(order):
+            if source is None:
+                if any(s is not None for s in order[position:]):
                     self.replace(node, new, indent, keep_tag=True)  # insertion mid-list: rewrite the list
                     return
-                appended.extend(new[j1:j2])
+                appended.append(new[position])
+                continue
+            if source < last_kept:
+                self.replace(node, new, indent, keep_tag=True)  # reordered: rewrite the list
+                return
+            last_kept = source
+            kept[source] = True
+            if new[position] is not old[source]:
+                item_indent = self.column(self.dash_of(items[source])) if block else indent
+                if items[source].start_mark.index < node.start_mark.index:
+                    item_indent = indent + 2  # an alias: its anchored node lives elsewhere
+                self.diff(items[source], False, old[source], new[position], item_indent, path + (source,))
+        if all(kept) and not appended:
+            return
         if not any(kept):
             self.replace(node, new, indent, keep_tag=True)
             return
+        spans = self.entry_spans(node)
+        ends = [end for _, end in spans]
         if node.flow_style:
-            starts = [item.start_mark.index for item in items]
+            starts = [start for start, _ in spans]
         else:
-            starts = [self.dash_of(item) for item in items]
+            starts = [self.text.rfind("-", 0, start) for start, _ in spans]
             if not all(self.only_space_before(s) for s in starts):
                 self.replace(node, new, indent, keep_tag=True)
                 return
-        ends = [self.content_end(item) for item in items]
         if not all(kept):
             self.delete_runs(node, kept, starts, ends)
         if appended:
@@ -364,6 +461,10 @@ class _Renderer:
         return line.count("[") + line.count("{") > line.count("]") + line.count("}")
 
 
+def _inside(index: int, ranges: list[tuple[int, int]]) -> bool:
+    return any(start <= index < end for start, end in ranges)
+
+
 def _block_indent(source: str) -> int:
     for line in source.splitlines()[1:]:
         if line.strip():
@@ -381,10 +482,6 @@ def _indent_of(text: str, line_start: int) -> int:
 def _json_indent(text: str) -> int | None:
     match = re.search(r"\n( +)\S", text)
     return len(match.group(1)) if match else None
-
-
-def _fingerprint(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
 
 
 def _first_difference(got: Any, want: Any, path: str = "") -> str:

@@ -10,7 +10,7 @@ import jsonpatch
 
 from .actions import ACTIONS, RuleContext, Warning
 from .decode import Template, decode_text, read_template
-from .edits import Edit, EditLog
+from .edits import Edit, EditLog, list_alignment
 from .limits import Limits
 from .render import render
 from .ruleset import RuleSet
@@ -60,7 +60,8 @@ def transform(
     warnings: list[Warning] = []
     for rule in rules.bind(values):
         warnings.extend(ACTIONS[rule.action]().apply(log, rule, context))
-    text = render(template, log.model, log.substitutions()) if log.edits else (
+    alignment = list_alignment(template.model, log.edits)
+    text = render(template, log.model, log.substitutions(), alignment) if log.edits else (
         ("\ufeff" if template.bom else "") + template.text
     )
     return TransformResult(template, text, log.model, tuple(log.edits), tuple(warnings), region)

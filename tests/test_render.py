@@ -9,7 +9,7 @@ import jsonpatch
 import pytest
 
 from panther_cn_transform import Edit, decode_text
-from panther_cn_transform.edits import EditLog
+from panther_cn_transform.edits import EditLog, list_alignment
 from panther_cn_transform.render import render
 
 
@@ -18,7 +18,7 @@ def rendered(text: str, *edits: Edit) -> str:
     log = EditLog(template.model)
     for edit in edits:
         log.apply(edit)
-    out = render(template, log.model, log.substitutions())
+    out = render(template, log.model, log.substitutions(), list_alignment(template.model, log.edits))
     # the patch from the edits explains the output exactly
     assert jsonpatch.apply_patch(template.model, log.patch()) == decode_text(out).model
     return out
