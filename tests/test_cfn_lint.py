@@ -37,3 +37,23 @@ def test_no_new_cfn_lint_errors_in_cn_north_1(path: Path) -> None:
     before = _errors(template.text, "cn-north-1")
     after = _errors(result.text, "cn-north-1")
     assert after - before == Counter()
+
+
+ALL = corpus_templates()
+PANTHER = load_rules("panther")
+REFERENCE_RULES = {"E3005", "E1010", "E1019", "E1020", "E6101", "E3006", "E1041", "E3012"}
+
+
+@pytest.mark.skipif(not ALL, reason=f"shared corpus not found at {CORPUS}")
+@pytest.mark.parametrize("region", ["cn-north-1", "cn-northwest-1"])
+@pytest.mark.parametrize("path", ALL, ids=lambda p: str(p.relative_to(CORPUS)))
+def test_removals_leave_no_unsupported_type_and_no_new_reference_error(path: Path, region: str) -> None:
+    template = read_template(path)
+    result = transform(template, PANTHER, region=region, variables={"bucket": "my-cn-bucket"})
+    if not any(e.op == "remove" and len(e.path) == 2 and e.path[0] == "Resources" for e in result.edits):
+        return  # nothing removed: the string rewrites are checked above
+    after = _errors(result.text, region)
+    assert not [key for key in after if key[0] == "E3006"], after
+    before = _errors(template.text, region)
+    new = {key: n for key, n in (after - before).items() if key[0] in REFERENCE_RULES}
+    assert not new

@@ -61,6 +61,8 @@ def test_panther_release_templates_point_at_the_china_bucket(path: Path) -> None
         assert "arn:aws:" not in value, where
         assert not re.search(r"https://[^ ]*s3[^ ]*\.amazonaws\.com(?!\.cn)", value), where
     for where, value in iter_strings(source):
+        if where not in strings:
+            continue  # removed with its resource (Panther's AppSync and web server stay global)
         if where[-1] == "TemplateURL":
             key = value.rsplit("/", 1)[1]
             assert strings[where] == f"https://my-cn-bucket.s3.cn-north-1.amazonaws.com.cn/{key}"

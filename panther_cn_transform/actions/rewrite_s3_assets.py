@@ -15,24 +15,9 @@ import re
 from typing import Any, ClassVar, Iterator
 
 from ..edits import Edit, EditLog, JsonPath
+from ..s3urls import BUCKET_KEYS, FORMS
 from ..walk import iter_strings, partition_for, semantic_path
 from ._base import BoundRule, RuleContext, Warning
-
-_BUCKET = r"(?:[a-z0-9.-]|\$\{[A-Za-z0-9:._-]+\})+?"
-_REGION = r"(?:[a-z0-9-]+|\$\{AWS::Region\})"
-_KEY = r"[^\s\"'<>]*"
-_FORMS = [
-    # https://B.s3[.R|-R].amazonaws.com[.cn]/K
-    re.compile(rf"https?://(?P<bucket>{_BUCKET})\.s3(?:[.-](?P<region>{_REGION}))?\.amazonaws\.com(?:\.cn)?(?P<key>/{_KEY}|$)"),
-    # https://s3[.R|-R].amazonaws.com[.cn]/B/K
-    re.compile(rf"https?://s3(?:[.-](?P<region>{_REGION}))?\.amazonaws\.com(?:\.cn)?/(?P<bucket>{_BUCKET})(?P<key>/{_KEY}|$)"),
-    # s3://B/K
-    re.compile(rf"s3://(?P<bucket>{_BUCKET})(?P<key>/{_KEY}|$)"),
-    # arn:aws[-cn]:s3:::B[/K]
-    re.compile(rf"arn:(?P<partition>aws(?:-cn)?):s3:::(?P<bucket>{_BUCKET})(?P<key>/{_KEY}|$|(?=[\s\"',]))"),
-]
-_BUCKET_KEYS = (("S3Bucket", "S3Key"), ("Bucket", "Key"))
-
 
 class RewriteS3Assets:
     """Rewrite references to `source_buckets` so they name `target_bucket` in China."""
@@ -67,10 +52,9 @@ class RewriteS3Assets:
 
         def rewrite(match: re.Match[str]) -> str:
             key = match.group("key")
-            form = match.re.pattern
-            if form.startswith("s3://"):
+            if match.re is FORMS["s3-uri"]:
                 return f"s3://{target}{key}"
-            if form.startswith("arn:"):
+            if match.re is FORMS["arn"]:
                 return f"arn:{partition}:s3:::{target}{key}"
             return f"https://{target}.s3.{region}.{_suffix(region)}{key}"
 
@@ -78,16 +62,16 @@ class RewriteS3Assets:
             if "s3" not in value:
                 continue
             new = value
-            for form in _FORMS:
+            for form in FORMS.values():
                 new = form.sub(lambda m: rewrite(m) if ours(m.group("bucket")) else m.group(0), new)
             if new != value:
                 edits.append(Edit(path, "replace", rule.id, f"S3 asset moved to the China bucket {target} ({region})", value=new))
-            elif self._in_asset_property(log.model, path, asset_properties) and any(f.search(value) for f in _FORMS):
-                bucket = next(f.search(value) for f in _FORMS if f.search(value)).group("bucket")  # type: ignore[union-attr]
+            elif self._in_asset_property(log.model, path, asset_properties) and any(f.search(value) for f in FORMS.values()):
+                bucket = next(m for m in (f.search(value) for f in FORMS.values()) if m).group("bucket")
                 warnings.append(Warning(path, f"asset in bucket {bucket!r}, which the rules do not map; copy it to China yourself", rule.id))
 
         for path, obj in _bucket_objects(log.model):
-            for bucket_key, _key in _BUCKET_KEYS:
+            for bucket_key, _key in BUCKET_KEYS:
                 bucket = obj.get(bucket_key)
                 if isinstance(bucket, str) and _key in obj:
                     if ours(bucket):
@@ -118,7 +102,7 @@ def _suffix(region: str) -> str:
 def _bucket_objects(value: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, dict[str, Any]]]:
     """Every mapping with an S3 bucket/key pair, with its path."""
     if isinstance(value, dict):
-        if any(b in value and k in value for b, k in _BUCKET_KEYS):
+        if any(b in value and k in value for b, k in BUCKET_KEYS):
             yield path, value
         for key, child in value.items():
             yield from _bucket_objects(child, path + (key,))

@@ -1,0 +1,73 @@
+"""S3 object references in every form CloudFormation templates use (DESIGN.md section 3).
+
+One table of patterns, shared by the `rewrite_s3_assets` action (which rewrites them)
+and release mode (which follows them to the objects a release needs).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from .edits import JsonPath
+
+_BUCKET = r"(?:[a-z0-9.-]|\$\{[A-Za-z0-9:._-]+\})+?"
+_REGION = r"(?:[a-z0-9-]+|\$\{AWS::Region\})"
+_KEY = r"[^\s\"'<>]*"
+
+#: name -> pattern; each has the groups `bucket` and `key` (key starts with `/` or is empty)
+FORMS: dict[str, re.Pattern[str]] = {
+    # https://B.s3[.R|-R].amazonaws.com[.cn]/K
+    "virtual-hosted": re.compile(
+        rf"https?://(?P<bucket>{_BUCKET})\.s3(?:[.-](?P<region>{_REGION}))?\.amazonaws\.com(?:\.cn)?(?P<key>/{_KEY}|$)"
+    ),
+    # https://s3[.R|-R].amazonaws.com[.cn]/B/K
+    "path-style": re.compile(
+        rf"https?://s3(?:[.-](?P<region>{_REGION}))?\.amazonaws\.com(?:\.cn)?/(?P<bucket>{_BUCKET})(?P<key>/{_KEY}|$)"
+    ),
+    # s3://B/K
+    "s3-uri": re.compile(rf"s3://(?P<bucket>{_BUCKET})(?P<key>/{_KEY}|$)"),
+    # arn:aws[-cn]:s3:::B[/K]
+    "arn": re.compile(rf"arn:(?P<partition>aws(?:-cn)?):s3:::(?P<bucket>{_BUCKET})(?P<key>/{_KEY}|$|(?=[\s\"',]))"),
+}
+
+#: key pairs of object-form references: {S3Bucket, S3Key} (Lambda) and {Bucket, Key} (SAM, Step Functions)
+BUCKET_KEYS = (("S3Bucket", "S3Key"), ("Bucket", "Key"))
+
+
+@dataclass(frozen=True)
+class S3Reference:
+    """One reference to an S3 object found in a template model."""
+
+    path: JsonPath
+    bucket: str
+    key: str
+    form: str
+
+
+def find_references(model: Any) -> Iterator[S3Reference]:
+    """Every S3 object reference in the model: URL strings, s3:// URIs, ARNs and objects.
+
+    The bucket may contain `${AWS::Region}` (inside an `Fn::Sub`); keys lose their
+    leading `/`.
+    """
+    stack: list[tuple[JsonPath, Any]] = [((), model)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if "s3" in value:
+                for form, pattern in FORMS.items():
+                    for match in pattern.finditer(value):
+                        yield S3Reference(path, match.group("bucket"), match.group("key").lstrip("/"), form)
+        elif isinstance(value, dict):
+            for bucket_key, key_key in BUCKET_KEYS:
+                bucket, key = value.get(bucket_key), value.get(key_key)
+                if bucket_key in value and key_key in value:
+                    if isinstance(bucket, dict) and list(bucket) == ["Fn::Sub"] and isinstance(bucket["Fn::Sub"], str):
+                        bucket = bucket["Fn::Sub"]
+                    if isinstance(bucket, str) and isinstance(key, str):
+                        yield S3Reference(path + (bucket_key,), bucket, key, "object")
+            stack.extend((path + (k,), v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((path + (i,), v) for i, v in enumerate(value))
