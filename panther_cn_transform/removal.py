@@ -18,7 +18,7 @@ Parameters and conditions that lose their last user are kept and reported.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, Mapping
 
 from .actions._base import Warning
 from .edits import Edit, JsonPath
@@ -46,6 +46,7 @@ def plan_removal(
     rule: str,
     on_reference: OnReference = "repair",
     required: Callable[[str], frozenset[str]] = lambda _type: frozenset(),
+    removed_attributes: Mapping[tuple[str, str], str] | None = None,
 ) -> list[Edit]:
     """Edits that remove `initial` (id -> reason) and everything that would dangle.
 
@@ -57,9 +58,13 @@ def plan_removal(
     * **on_reference** - `repair` (the safe default above) or `remove` (remove every
       referencing resource; only `DependsOn` entries and Outputs are still just dropped).
     * **required** - the required properties of a resource type (for `Fn::If` repairs).
+    * **removed_attributes** - `(logical id, attribute) -> reason` for attributes that no
+      longer exist although their resource does: a nested stack's removed Outputs
+      (`Fn::GetAtt [Child, Outputs.Name]`).  References to them are handled like
+      references to a removed resource.
     """
     planner = _Planner(model, build_graph(model), rule, on_reference, required)
-    planner.run(initial)
+    planner.run(initial, removed_attributes or {})
     return planner.edits()
 
 
@@ -74,25 +79,34 @@ class _Planner:
         self.plan = RemovalPlan()
         self.removed_paths: set[JsonPath] = set()
 
-    def run(self, initial: dict[str, str]) -> None:
+    def run(self, initial: dict[str, str], removed_attributes: Mapping[tuple[str, str], str]) -> None:
         queue: list[str] = []
         for logical_id, reason in initial.items():
             self.plan.resources[logical_id] = reason
             queue.append(logical_id)
+        for reference in list(self.graph.references):
+            reason = removed_attributes.get((reference.target, reference.attribute or ""))
+            if reason is not None and reference.target not in self.plan.resources:
+                name = f"{reference.target}.{reference.attribute}"
+                self.handle(reference, name, reason, queue)
         while queue:
             target = queue.pop(0)
             reason = self.plan.resources.get(target) or self.plan.outputs.get(target.removeprefix("Outputs/"), "")
             for reference in self.graph.to(target):
-                section, owner = reference.owner
-                if section == "Resources" and owner not in self.plan.resources:
-                    if reference.kind == "Condition":
-                        continue
-                    if not self.repair(reference, target, reason):
-                        self.plan.resources[owner] = f"{owner} removed: {_describe(reference)} uses {target}; {reason}"
-                        queue.append(owner)
-                elif section == "Outputs" and owner not in self.plan.outputs:
-                    self.plan.outputs[owner] = f"output {owner} removed: {_describe(reference)} uses {target}; {reason}"
-                    queue.append(f"Outputs/{owner}")
+                self.handle(reference, target, reason, queue)
+
+    def handle(self, reference: Reference, target: str, reason: str, queue: list[str]) -> None:
+        """Repair one reference to a removed `target`, or remove its owner (and queue it)."""
+        section, owner = reference.owner
+        if section == "Resources" and owner not in self.plan.resources:
+            if reference.kind == "Condition":
+                return
+            if not self.repair(reference, target, reason):
+                self.plan.resources[owner] = f"{owner} removed: {_describe(reference)} uses {target}; {reason}"
+                queue.append(owner)
+        elif section == "Outputs" and owner not in self.plan.outputs:
+            self.plan.outputs[owner] = f"output {owner} removed: {_describe(reference)} uses {target}; {reason}"
+            queue.append(f"Outputs/{owner}")
 
     # -- repairs --------------------------------------------------------------------------
 

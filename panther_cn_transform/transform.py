@@ -12,6 +12,7 @@ from .actions import ACTIONS, RuleContext, Warning
 from .decode import Template, decode_text, read_template
 from .edits import Edit, EditLog, list_alignment
 from .limits import Limits
+from .removal import plan_removal
 from .render import render
 from .ruleset import RuleSet
 
@@ -44,6 +45,8 @@ def transform(
     *,
     region: str,
     variables: Mapping[str, str] | None = None,
+    is_root: bool = True,
+    removed_outputs: Mapping[str, Mapping[str, str]] | None = None,
 ) -> TransformResult:
     """Run `rules` over `template` for the target `region`.
 
@@ -53,11 +56,24 @@ def transform(
     * **rules** - the rule set (`load_rules`).
     * **region** - the target region, e.g. `cn-north-1`; also the variable `${region}`.
     * **variables** - values for the rules' other `${variables}` (`bucket`, ...).
+    * **is_root** - False for a nested template of a release (rules such as the bridge
+      fragment apply to the root only).
+    * **removed_outputs** - nested stack logical id -> its Outputs that the transform of
+      the child removed (name -> reason); references to them are repaired or removed
+      like references to a removed resource, under the rule id `nested-stack-outputs`.
     """
     values = {**(variables or {}), "region": region}
-    context = RuleContext(region=region, variables=values, source=template.source)
+    context = RuleContext(region=region, variables=values, source=template.source, is_root=is_root)
     log = EditLog(template.model)
     warnings: list[Warning] = []
+    if removed_outputs:
+        gone = {
+            (stack, f"Outputs.{name}"): f"output {name} of nested stack {stack} was removed: {reason}"
+            for stack, outputs in removed_outputs.items()
+            for name, reason in outputs.items()
+        }
+        for edit in plan_removal(log.model, {}, rule="nested-stack-outputs", removed_attributes=gone):
+            log.apply(edit)
     for rule in rules.bind(values):
         warnings.extend(ACTIONS[rule.action]().apply(log, rule, context))
     alignment = list_alignment(template.model, log.edits)

@@ -11,6 +11,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from ._base import Action, RuleContext, Warning
+from .add_fragment import AddFragment
 from .map_principals import MapPrincipals
 from .replace_text import ReplaceText
 from .remove_resources import RemoveResources, RemoveUnsupported
@@ -35,6 +36,7 @@ ACTIONS: Mapping[str, type[Action]] = MappingProxyType(
             WarnArns,
             WarnManagedPolicies,
             WarnRegionMappings,
+            AddFragment,
         )
     }
 )

@@ -23,11 +23,12 @@ class Warning:
 
 @dataclass(frozen=True)
 class RuleContext:
-    """Where a rule runs: the target region, the caller's variables, the template name."""
+    """Where a rule runs: the target region, the caller's variables, the template, whether it is a release root."""
 
     region: str
     variables: Mapping[str, str] = field(default_factory=dict)
     source: str = "<input>"
+    is_root: bool = True
 
 
 class BoundRule(Protocol):

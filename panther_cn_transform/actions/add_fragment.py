@@ -1,0 +1,55 @@
+"""`add_fragment`: add resources, outputs or other entries a China deployment needs.
+
+Why: some China ports need something the global template does not have (Panther's
+backend in China needs a bridge API that its web application, which stays in a global
+region, can call).  The fragment is declared in the rule file, in long form.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import Any, ClassVar
+
+from ..edits import Edit, EditLog
+from ._base import BoundRule, RuleContext, Warning
+
+_SECTIONS = ("Parameters", "Mappings", "Conditions", "Resources", "Outputs")
+
+
+class AddFragment:
+    """Add each entry of `fragment` (a mapping of template sections) to the template.
+
+    With `root_only`, only a release's root template gets it; with `when_resources`,
+    only a template that has all those logical ids (globs).  An entry that already
+    exists with the same value is left alone (so a second run changes nothing); one
+    that exists with another value is a warning.
+    """
+
+    name: ClassVar[str] = "add_fragment"
+    example: ClassVar[str] = "Resources:\n  Core:\n    Type: AWS::SNS::Topic\n"
+
+    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
+        if rule.params.get("root_only") and not context.is_root:
+            return []
+        resources = log.model.get("Resources") or {}
+        for pattern in rule.params.get("when_resources") or []:
+            if not any(fnmatch.fnmatchcase(logical_id, pattern) for logical_id in resources):
+                return []
+        warnings: list[Warning] = []
+        fragment: dict[str, Any] = rule.params.get("fragment") or {}
+        for section in _SECTIONS:
+            entries = fragment.get(section)
+            if not entries:
+                continue
+            if section not in log.model:
+                log.apply(Edit((section,), "add", rule.id, f"{section} added for {rule.description.split('.')[0].lower()}", value=dict(entries)))
+                continue
+            for name, value in entries.items():
+                existing = log.model[section].get(name)
+                if existing == value:
+                    continue
+                if existing is not None:
+                    warnings.append(Warning((section, name), f"{section[:-1].lower()} {name} already exists and differs from the rule's; kept", rule.id))
+                    continue
+                log.apply(Edit((section, name), "add", rule.id, rule.description.split(".")[0], value=value))
+        return warnings
