@@ -43,6 +43,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--check", action="store_true", help="write nothing; exit 1 if the template would change")
     run.add_argument("--max-input-bytes", type=int, default=Limits().max_input_bytes, help=argparse.SUPPRESS)
 
+    release = commands.add_parser("release", help="transform a whole release from a bucket mirror into a China bucket layout")
+    release.add_argument("source_dir", help="local mirror of the source bucket (its folder name is the bucket name)")
+    release.add_argument("--release", required=True, help="release folder, e.g. v1.16.0 (root: <release>/panther.yml)")
+    release.add_argument("--out-dir", required=True, help="folder to write the new bucket layout to")
+    _add_rule_options(release)
+    release.add_argument("--report", help="write a report of every change here (- for stderr)")
+    release.add_argument("--report-format", choices=["text", "markdown", "json"], help="default: by --report's extension, else text")
+    release.add_argument("--jobs", type=int, help="worker processes (default: the CPU count)")
+    release.add_argument("--force", action="store_true", help="replace a non-empty --out-dir")
+    release.add_argument("--check", action="store_true", help="do everything but write; exit 0 when the release would succeed")
+
     rules = commands.add_parser("rules", help="check or show rule files")
     rule_commands = rules.add_subparsers(dest="rules_command", required=True, parser_class=_ArgumentParser)
     check = rule_commands.add_parser("check", help="validate rule files")
@@ -104,6 +115,44 @@ def cmd_transform(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_release(args: argparse.Namespace) -> int:
+    from .release import transform_release
+
+    if not args.bucket:
+        raise InputError("release needs --bucket (the customer's China bucket)", file="<command line>")
+    if args.jobs is not None and args.jobs < 1:
+        raise InputError("--jobs must be at least 1", file="<command line>")
+    progress = _progress_line if sys.stderr.isatty() else None
+    result = transform_release(
+        args.source_dir, release=args.release, region=args.region, bucket=args.bucket,
+        rules=load_rules(*args.rules), out_dir=args.out_dir, variables=_variables(args),
+        jobs=args.jobs, force=args.force, check=args.check, progress=progress,
+    )
+    if progress:
+        sys.stderr.write("\r\033[K")
+    for template in result.report["templates"]:
+        for warning in template["warnings"]:
+            print(f"warning: {template['source']}:{warning['path']}: {warning['message']} [{warning['rule']}]", file=sys.stderr)
+    if args.report == "-":
+        sys.stderr.write(format_report(result.report, _report_format(args)))  # type: ignore[arg-type]
+    elif args.report:
+        write_atomic(args.report, format_report(result.report, _report_format(args)))  # type: ignore[arg-type]
+    summary = result.summary
+    where = "checked, nothing written" if args.check else f"written to {args.out_dir}"
+    print(
+        f"release {args.release} for {args.region}: {summary['templates']} templates transformed, "
+        f"{summary['objects_copied']} objects copied, {summary['removals']} resources removed, "
+        f"{summary['rewrites']} values rewritten, {summary['warnings']} warnings; {where}",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def _progress_line(done: int, total: int, key: str) -> None:
+    sys.stderr.write(f"\r\033[K[{done}/{total}] {key}")
+    sys.stderr.flush()
+
+
 def cmd_rules(args: argparse.Namespace) -> int:
     if args.rules_command == "check":
         for name in args.files:
@@ -126,7 +175,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = build_parser().parse_args(argv)
-    handlers = {"transform": cmd_transform, "rules": cmd_rules}
+    handlers = {"transform": cmd_transform, "release": cmd_release, "rules": cmd_rules}
     try:
         return handlers[args.command](args)
     except TransformError as exc:

@@ -7,6 +7,7 @@ in the narrowest safe way, or its owner is removed too, until nothing dangles:
 * an Output that uses it is dropped (and so is anything importing its export);
 * an `Allow` IAM statement drops just the list entry of `Resource` that names it, or the
   whole statement, or the whole inline policy: each only narrows permissions;
+* a nested stack's parameter that uses it becomes a new parameter of this template;
 * an `Fn::If` branch that uses it becomes `AWS::NoValue` when the property is optional;
 * anything else removes the referencing resource, and the walk continues from it.
 
@@ -36,6 +37,7 @@ class RemovalPlan:
     resources: dict[str, str] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)
     repairs: dict[JsonPath, tuple[Edit, str]] = field(default_factory=dict)
+    added: dict[str, dict[str, str]] = field(default_factory=dict)  # new Parameters
     warnings: list[Warning] = field(default_factory=list)
 
 
@@ -47,6 +49,7 @@ def plan_removal(
     on_reference: OnReference = "repair",
     required: Callable[[str], frozenset[str]] = lambda _type: frozenset(),
     removed_attributes: Mapping[tuple[str, str], str] | None = None,
+    warnings: list[Warning] | None = None,
 ) -> list[Edit]:
     """Edits that remove `initial` (id -> reason) and everything that would dangle.
 
@@ -62,10 +65,15 @@ def plan_removal(
       longer exist although their resource does: a nested stack's removed Outputs
       (`Fn::GetAtt [Child, Outputs.Name]`).  References to them are handled like
       references to a removed resource.
+    * **warnings** - a list that receives what the caller must act on (new parameters).
     """
     planner = _Planner(model, build_graph(model), rule, on_reference, required)
     planner.run(initial, removed_attributes or {})
-    return planner.edits()
+    edits = planner.edits()
+    if warnings is not None:
+        added = {e.path[-1] for e in edits if e.op == "add"} | set().union(*(e.value for e in edits if e.path == ("Parameters",)))
+        warnings.extend(w for w in planner.plan.warnings if w.path[-1] in added)
+    return edits
 
 
 class _Planner:
@@ -78,6 +86,7 @@ class _Planner:
         self.required = required
         self.plan = RemovalPlan()
         self.removed_paths: set[JsonPath] = set()
+        self.lifted: dict[str, str] = {}  # removed target -> the parameter that replaces it
 
     def run(self, initial: dict[str, str], removed_attributes: Mapping[tuple[str, str], str]) -> None:
         queue: list[str] = []
@@ -122,7 +131,39 @@ class _Planner:
         keys = [p for p in path if isinstance(p, str)]
         if any(key in _WIDENING_KEYS for key in keys):
             return False
-        return self.repair_if_branch(reference, because) or self.repair_policy(path, because)
+        return (
+            self.lift_stack_parameter(reference, target, because)
+            or self.repair_if_branch(reference, because)
+            or self.repair_policy(path, because)
+        )
+
+    def lift_stack_parameter(self, reference: Reference, target: str, because: str) -> bool:
+        """A nested stack's parameter whose value is gone becomes a parameter of this template.
+
+        Removing the whole nested stack (the default for other references) would take a
+        working backend with it because one input went away (Panther's stacks take the
+        Cognito pool id, which stays in the global region).  The value is asked for at
+        deploy time instead, and the report says so.
+        """
+        path = reference.path
+        if len(path) < 5 or path[2:4] != ("Properties", "Parameters"):
+            return False
+        resource = self.model["Resources"].get(path[1])
+        if not isinstance(resource, dict) or resource.get("Type") != "AWS::CloudFormation::Stack":
+            return False
+        stack, name = str(path[1]), str(path[4])
+        parameter = self.lifted.get(target)
+        if parameter is None:
+            existing = set(self.model.get("Parameters") or {}) | set(self.lifted.values())
+            parameter = name if name not in existing else f"{stack}{name}"
+            self.lifted[target] = parameter
+            description = f"Supply {name} for the nested stacks: {target} is not deployed by this template in China"
+            self.plan.added[parameter] = {"Type": "String", "Description": description}
+            self.plan.warnings.append(Warning(("Parameters", parameter), f"new parameter {parameter}: {because}; supply it when deploying", self.rule))
+        entry = path[:5]
+        edit = Edit(entry, "replace", self.rule, f"value now from parameter {parameter}: {because}", value={"Ref": parameter})
+        self.plan.repairs[entry] = (edit, because)
+        return True
 
     def repair_if_branch(self, reference: Reference, because: str) -> bool:
         path = reference.path
@@ -207,7 +248,13 @@ class _Planner:
         ]
         replaces = [e for e in repairs if e.op == "replace"]
         removals = sorted((e for e in repairs if e.op == "remove"), key=lambda e: _sort_key(e.path), reverse=True)
-        result = replaces + removals
+        used = {e.value["Ref"] for e in replaces if isinstance(e.value, dict) and "Ref" in e.value}
+        added = {name: spec for name, spec in plan.added.items() if name in used}
+        if added and "Parameters" not in self.model:
+            result = [Edit(("Parameters",), "add", self.rule, "parameters for values removed stacks no longer provide", value=added)]
+        else:
+            result = [Edit(("Parameters", name), "add", self.rule, spec["Description"], value=spec) for name, spec in added.items()]
+        result += replaces + removals
         outputs = self.model.get("Outputs") or {}
         if plan.outputs and len(plan.outputs) == len(outputs):
             result.append(Edit(("Outputs",), "remove", self.rule, "; ".join(plan.outputs.values())))

@@ -32,7 +32,11 @@ def template_entry(result: TransformResult, output: str | None) -> dict[str, Any
 
 def build_report(results: Iterable[tuple[TransformResult, str | None]], *, region: str) -> dict[str, Any]:
     """The whole JSON report (shape documented in docs/api.md)."""
-    templates = [template_entry(result, output) for result, output in results]
+    return assemble_report([template_entry(result, output) for result, output in results], region=region)
+
+
+def assemble_report(templates: list[dict[str, Any]], *, region: str, **extra: Any) -> dict[str, Any]:
+    """The report from per-template entries (`template_entry`), plus any extra top-level keys."""
     ops: dict[str, int] = {}
     for entry in templates:
         for change in entry["changes"]:
@@ -44,7 +48,7 @@ def build_report(results: Iterable[tuple[TransformResult, str | None]], *, regio
         "warnings": sum(len(t["warnings"]) for t in templates),
         "by_op": ops,
     }
-    return {"version": REPORT_VERSION, "region": region, "templates": templates, "summary": summary}
+    return {"version": REPORT_VERSION, "region": region, **extra, "templates": templates, "summary": summary}
 
 
 def format_report(report: dict[str, Any], fmt: ReportFormat) -> str:

@@ -66,16 +66,16 @@ def transform(
     context = RuleContext(region=region, variables=values, source=template.source, is_root=is_root)
     log = EditLog(template.model)
     warnings: list[Warning] = []
-    if removed_outputs:
+    for rule in rules.bind(values):
+        warnings.extend(ACTIONS[rule.action]().apply(log, rule, context))
+    if removed_outputs:  # after the rules: what they removed needs no repair
         gone = {
             (stack, f"Outputs.{name}"): f"output {name} of nested stack {stack} was removed: {reason}"
             for stack, outputs in removed_outputs.items()
             for name, reason in outputs.items()
         }
-        for edit in plan_removal(log.model, {}, rule="nested-stack-outputs", removed_attributes=gone):
+        for edit in plan_removal(log.model, {}, rule="nested-stack-outputs", removed_attributes=gone, warnings=warnings):
             log.apply(edit)
-    for rule in rules.bind(values):
-        warnings.extend(ACTIONS[rule.action]().apply(log, rule, context))
     alignment = list_alignment(template.model, log.edits)
     text = render(template, log.model, log.substitutions(), alignment) if log.edits else (
         ("\ufeff" if template.bom else "") + template.text

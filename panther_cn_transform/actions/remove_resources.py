@@ -95,9 +95,10 @@ def _apply_plan(log: EditLog, rule: BoundRule, initial: dict[str, str], required
         return []
     before = log.model
     on_reference = rule.params.get("on_reference", "repair")
-    for edit in plan_removal(before, initial, rule=rule.id, on_reference=on_reference, required=required):  # type: ignore[arg-type]
+    warnings: list[Warning] = []
+    for edit in plan_removal(before, initial, rule=rule.id, on_reference=on_reference, required=required, warnings=warnings):  # type: ignore[arg-type]
         log.apply(edit)
-    warnings = unused_after(before, log.model, rule.id)
+    warnings += unused_after(before, log.model, rule.id)
     if not log.model.get("Resources"):
         warnings.append(Warning(("Resources",), "every resource was removed; CloudFormation needs at least one", rule.id))
     return warnings
