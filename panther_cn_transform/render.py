@@ -86,6 +86,11 @@ class _Renderer:
 
     def put(self, start: int, end: int, text: str) -> None:
         key = (start, end)
+        if start == end and key in self.replacements:
+            # two insertions at one place (a nested mapping's new keys, then its parent's):
+            # the walk visits inner before outer, so call order is document order
+            self.replacements[key] += text
+            return
         if self.replacements.get(key, text) != text:
             raise RenderError(
                 f"an anchored value at line {self.line_of(start)} is edited differently through two aliases",
