@@ -11,6 +11,7 @@ semantics); its node tree is composed with libyaml only if an edit needs renderi
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -105,8 +106,12 @@ def decode_bytes(data: bytes, *, source: str = "<input>", limits: Limits | None 
     return decode_text(text, source=source, limits=limits)
 
 
-def decode_text(text: str, *, source: str = "<input>", limits: Limits | None = None) -> Template:
-    """Decode template text (YAML or JSON, told apart by content) into a `Template`."""
+def decode_text(text: str, *, source: str = "<input>", limits: Limits | None = None, trusted: bool = False) -> Template:
+    """Decode template text (YAML or JSON, told apart by content) into a `Template`.
+
+    `trusted` skips the nesting pre-scan, for text this library rendered itself from a
+    template that passed it.
+    """
     limits = limits or Limits()
     bom = text.startswith("\ufeff")
     if bom:
@@ -119,6 +124,8 @@ def decode_text(text: str, *, source: str = "<input>", limits: Limits | None = N
         if template is not None:
             template.bom, template.newline = bom, newline
             return template
+    if not trusted:
+        _guard_nesting(text, source, limits)
     root = _compose(text, source)
     model = _ModelBuilder(source, limits).build(root)
     _check_is_template(model, source, root)
@@ -147,7 +154,7 @@ def _decode_json(text: str, source: str, limits: Limits) -> Template | None:
             raise TemplateError(f"invalid JSON: {exc.msg}", file=source, line=exc.lineno, column=exc.colno) from None
         return None
     except RecursionError:
-        raise TemplateError(f"nesting deeper than Python can load (limit {limits.max_depth})", file=source) from None
+        raise TemplateError(f"nesting deeper than {limits.max_depth} levels (limit max_depth)", file=source) from None
     _check_depth(model, source, limits.max_depth)
     _check_is_template(model, source, None)
     return Template(source, text, "json", model)
@@ -155,6 +162,34 @@ def _decode_json(text: str, source: str, limits: Limits) -> Template | None:
 
 class _DuplicateKey(Exception):
     pass
+
+
+_BRACKETS = re.compile(r"[\[\]{}]")
+_INDENT = re.compile(r"^[ ]{1000,}", re.MULTILINE)
+
+
+def _guard_nesting(text: str, source: str, limits: Limits) -> None:
+    """Refuse absurd nesting before libyaml composes it.
+
+    libyaml's composer recurses in C: tens of thousands of nested brackets overflow the
+    C stack and kill the process (no exception to catch).  Bracket depth (quotes
+    ignored, so an over-estimate) and indentation bound the real depth cheaply.
+    """
+    guard = max(5000, limits.max_depth)
+    if text.count("[") + text.count("{") <= guard and not _INDENT.search(text):
+        return  # cannot nest deeper than the number of opening brackets
+    depth = deepest = 0
+    for match in _BRACKETS.finditer(text):
+        depth += 1 if match.group(0) in "[{" else -1
+        if depth > deepest:
+            deepest = depth
+            if deepest > guard:
+                line = text.count("\n", 0, match.start()) + 1
+                raise TemplateError(f"nesting deeper than {guard:,} levels (limit max_depth)", file=source, line=line)
+    for match in _INDENT.finditer(text):
+        if len(match.group(0)) > 4 * guard:
+            line = text.count("\n", 0, match.start()) + 1
+            raise TemplateError(f"indentation deeper than {4 * guard:,} columns (limit max_depth)", file=source, line=line)
 
 
 def _compose(text: str, source: str) -> yaml.Node:

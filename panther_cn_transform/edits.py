@@ -73,9 +73,22 @@ class EditLog:
     _owned: dict[int, Any] = field(default_factory=dict, repr=False)
     # string produced by an edit -> (the string the source had, substitutions from it)
     _origins: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = field(default_factory=dict, repr=False)
+    _strings: list[tuple[JsonPath, str]] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.model = self.original
+
+    def strings(self) -> list[tuple[JsonPath, str]]:
+        """Every string of the working model with its path (cached until the next edit).
+
+        Most rules scan all strings; sharing one scan between rules that do not edit
+        saves a walk of the whole template each.
+        """
+        if self._strings is None:
+            from .walk import iter_strings
+
+            self._strings = list(iter_strings(self.model))
+        return self._strings
 
     def get(self, path: JsonPath) -> Any:
         """The current value at `path`; KeyError/IndexError if it does not exist."""
@@ -95,6 +108,7 @@ class EditLog:
         """Apply `edit` to the working model, record it (with `old`) and return it."""
         if not edit.path:
             raise EditConflict(f"rule {edit.rule} tried to {edit.op} the whole template")
+        self._strings = None
         parent = self._owned_parent(edit)
         key = edit.path[-1]
         old = None

@@ -53,7 +53,7 @@ def render(
         renderer.keep_orphaned_aliases()
         text = renderer.result()
         try:
-            reparsed = decode_text(text, source=template.source).model
+            reparsed = decode_text(text, source=template.source, trusted=True).model
         except TemplateError as exc:
             problem = f"rendered text does not parse ({exc.message}, line {exc.line})"
         else:
@@ -81,6 +81,7 @@ class _Renderer:
         self.json_indent = _json_indent(self.text) if self.json else None
         self.replacements: dict[tuple[int, int], str] = {}
         self._aliases: list[tuple[int, int]] | None = None
+        self._spans: dict[int, list[tuple[int, int]]] = {}
 
     # -- collecting text replacements -------------------------------------------------
 
@@ -190,6 +191,12 @@ class _Renderer:
         An alias (`*name`) is the anchored node object itself, whose marks point at the
         anchor; its own text is found among the alias tokens after the entry's start.
         """
+        cached = self._spans.get(id(node))
+        if cached is None:
+            cached = self._spans[id(node)] = self._entry_spans(node)
+        return cached
+
+    def _entry_spans(self, node: yaml.Node) -> list[tuple[int, int]]:
         spans: list[tuple[int, int]] = []
         previous_end = node.start_mark.index
         for entry in node.value:
@@ -261,6 +268,8 @@ class _Renderer:
             key = key_node.value
             if key in new and new[key] is not old[key]:
                 self.diff(value_node, False, old[key], new[key], entry_indent, path + (key,))
+        if all(kept) and not added:
+            return
         spans = self.entry_spans(node)
         starts = [start for start, _ in spans]
         ends = [end for _, end in spans]

@@ -12,7 +12,7 @@ import re
 from typing import Any, ClassVar
 
 from ..edits import Edit, EditLog, JsonPath
-from ..walk import is_service_principal, is_sub_template, iter_strings
+from ..walk import is_service_principal, is_sub_template
 from ._base import BoundRule, RuleContext, Warning
 
 # <svc>[.<region> | .${AWS::Region}].(amazonaws.com | ${AWS::URLSuffix})
@@ -51,7 +51,7 @@ class MapPrincipals:
         warn: dict[str, str] = dict(rule.params.get("warn") or {})
         edits: list[Edit] = []
         warnings: list[Warning] = []
-        for path, value in iter_strings(log.model):
+        for path, value in log.strings():
             if "amazonaws.com" not in value and "URLSuffix" not in value or not is_service_principal(path):
                 continue
             joined = _join_view(log.model, path)

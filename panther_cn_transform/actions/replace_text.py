@@ -11,7 +11,7 @@ import re
 from typing import ClassVar
 
 from ..edits import Edit, EditLog
-from ..walk import is_service_principal, iter_strings
+from ..walk import is_service_principal
 from ._base import BoundRule, RuleContext, Warning
 
 
@@ -30,9 +30,12 @@ class ReplaceText:
 
     def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
         replacements = [(re.compile(r["pattern"]), str(r["replace"])) for r in rule.params.get("replacements", [])]
+        if not replacements:
+            return []
+        any_pattern = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _ in replacements))
         edits: list[Edit] = []
-        for path, value in iter_strings(log.model):
-            if is_service_principal(path):
+        for path, value in log.strings():
+            if not any_pattern.search(value) or is_service_principal(path):
                 continue
             new = value
             fragments: list[tuple[str, str]] = []

@@ -13,7 +13,7 @@ import re
 from typing import ClassVar
 
 from ..edits import Edit, EditLog
-from ..walk import in_arn, is_service_principal, is_sub_template, iter_strings
+from ..walk import in_arn, is_service_principal, is_sub_template
 from ._base import BoundRule, RuleContext, Warning
 
 REGION = re.compile(r"^(?:[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d)$")
@@ -41,7 +41,7 @@ class RewriteEndpoints:
         source_region = str(rule.params.get("source_region") or context.variables.get("source_region") or "")
         edits: list[Edit] = []
         warnings: list[Warning] = []
-        for path, value in iter_strings(log.model):
+        for path, value in log.strings():
             if "amazonaws.com" not in value or is_service_principal(path):
                 continue
             if _BARE_SERVICE.match(value):

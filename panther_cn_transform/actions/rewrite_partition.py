@@ -10,7 +10,7 @@ import re
 from typing import Any, ClassVar
 
 from ..edits import Edit, EditLog, JsonPath
-from ..walk import is_sub_template, iter_strings, partition_for, under_name_argument
+from ..walk import is_sub_template, partition_for, under_name_argument
 from ._base import BoundRule, RuleContext, Warning
 
 _SUB_ALLOWED_SECTIONS = frozenset({"Resources", "Outputs"})
@@ -45,7 +45,7 @@ class RewritePartition:
         before = f"arn:{source}:"
         pattern = re.compile(re.escape(before))
         edits: list[Edit] = []
-        for path, value in iter_strings(log.model):
+        for path, value in log.strings():
             if before not in value:
                 continue
             if style == "pseudo" and self._pseudo_allowed(path):

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Iterator
 
 from ..edits import Edit, EditLog, JsonPath
 from ..s3urls import BUCKET_KEYS, FORMS
-from ..walk import iter_strings, partition_for, semantic_path
+from ..walk import partition_for, semantic_path
 from ._base import BoundRule, RuleContext, Warning
 
 class RewriteS3Assets:
@@ -58,7 +58,7 @@ class RewriteS3Assets:
                 return f"arn:{partition}:s3:::{target}{key}"
             return f"https://{target}.s3.{region}.{_suffix(region)}{key}"
 
-        for path, value in iter_strings(log.model):
+        for path, value in log.strings():
             if "s3" not in value:
                 continue
             new = value

@@ -14,7 +14,7 @@ import re
 from typing import Any, ClassVar
 
 from ..edits import EditLog
-from ..walk import iter_strings
+
 from ._base import BoundRule, RuleContext, Warning
 
 _ARN = re.compile(r"arn:(?:aws|aws-cn|\$\{AWS::Partition\}):(?P<service>[a-z0-9-]+):(?P<region>[a-z0-9-]*):(?P<account>\d{12}|[^:]*):")
@@ -36,7 +36,7 @@ class WarnArns:
     def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
         ignored = set(rule.params.get("ignore_accounts") or [])
         warnings = []
-        for path, value in iter_strings(log.model):
+        for path, value in log.strings():
             for match in _ARN.finditer(value):
                 region, account = match.group("region"), match.group("account")
                 if _REGION.match(region) and not region.startswith("cn-") and account not in ignored:
@@ -66,7 +66,7 @@ class WarnManagedPolicies:
     def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
         missing = set(rule.params.get("missing") or [])
         warnings = []
-        for path, value in iter_strings(log.model):
+        for path, value in log.strings():
             if ":policy/" not in value:
                 continue
             name = value.rsplit("/", 1)[-1]
@@ -91,6 +91,8 @@ class WarnRegionMappings:
 
     def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
         mappings = log.model.get("Mappings") or {}
+        if not mappings:
+            return []
         seen: set[str] = set()
         warnings = []
         for path, find in _find_in_maps(log.model):
