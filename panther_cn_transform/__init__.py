@@ -31,6 +31,7 @@ from .errors import (
     TransformError,
 )
 from .limits import Limits
+from .release import ReleaseResult, check_manifest, transform_release
 from .report import build_report, format_report
 from .ruleset import Rule, RuleSet, builtin_packs, load_rules
 from .transform import TransformResult, transform, transform_file, transform_text
@@ -41,6 +42,7 @@ __all__ = [
     "InputError",
     "Limits",
     "ReleaseError",
+    "ReleaseResult",
     "RenderError",
     "Rule",
     "RuleFileError",
@@ -52,6 +54,7 @@ __all__ = [
     "Warning",
     "build_report",
     "builtin_packs",
+    "check_manifest",
     "decode_bytes",
     "decode_text",
     "format_report",
@@ -60,5 +63,6 @@ __all__ = [
     "to_pointer",
     "transform",
     "transform_file",
+    "transform_release",
     "transform_text",
 ]

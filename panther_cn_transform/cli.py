@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--report-format", choices=["text", "markdown", "json"], help="default: by --report's extension, else text")
     run.add_argument("--patch", help="write the RFC 6902 JSON Patch here")
     run.add_argument("--check", action="store_true", help="write nothing; exit 1 if the template would change")
-    run.add_argument("--max-input-bytes", type=int, default=Limits().max_input_bytes, help=argparse.SUPPRESS)
+    _add_limit_options(run)
 
     release = commands.add_parser("release", help="transform a whole release from a bucket mirror into a China bucket layout")
     release.add_argument("source_dir", help="local mirror of the source bucket (its folder name is the bucket name)")
@@ -62,6 +62,21 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--rules", action="append", default=[], metavar="FILE_OR_PACK")
     rule_commands.add_parser("docs", help="print docs/rules.md, generated from the actions and packs")
     return parser
+
+
+def _add_limit_options(parser: argparse.ArgumentParser) -> None:
+    defaults = Limits()
+    group = parser.add_argument_group("limits (docs/limits.md)")
+    group.add_argument("--max-input-bytes", type=int, default=defaults.max_input_bytes, metavar="N", help=f"largest template read (default {defaults.max_input_bytes:,})")
+    group.add_argument("--max-depth", type=int, default=defaults.max_depth, metavar="N", help=f"deepest nesting (default {defaults.max_depth})")
+    group.add_argument("--max-nodes", type=int, default=defaults.max_nodes, metavar="N", help=f"values after alias expansion (default {defaults.max_nodes:,})")
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    for name in ("max_input_bytes", "max_depth", "max_nodes"):
+        if getattr(args, name) < 1:
+            raise InputError(f"--{name.replace('_', '-')} must be at least 1", file="<command line>")
+    return Limits(max_input_bytes=args.max_input_bytes, max_depth=args.max_depth, max_nodes=args.max_nodes)
 
 
 def _add_rule_options(parser: argparse.ArgumentParser) -> None:
@@ -92,9 +107,7 @@ def _report_format(args: argparse.Namespace) -> str:
 
 def cmd_transform(args: argparse.Namespace) -> int:
     rules = load_rules(*args.rules)
-    result = transform_file(
-        args.input, rules, region=args.region, variables=_variables(args), limits=Limits(max_input_bytes=args.max_input_bytes)
-    )
+    result = transform_file(args.input, rules, region=args.region, variables=_variables(args), limits=_limits(args))
     for warning in result.warnings:
         print(f"warning: {args.input}:{warning.pointer}: {warning.message} [{warning.rule}]", file=sys.stderr)
     if args.check:
@@ -185,6 +198,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: interrupted; no output was written", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        return EXIT_ERROR
+    except MemoryError:
+        print("error: out of memory; no output was written (lower the limits, docs/limits.md)", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:  # a bug, not the user's input: still one line, never a traceback
+        detail = str(exc).splitlines()[0] if str(exc) else ""
+        print(f"error: internal error ({type(exc).__name__}: {detail}); no output was written; please report it", file=sys.stderr)
         return EXIT_ERROR
 
 

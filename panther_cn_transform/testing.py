@@ -86,6 +86,7 @@ def templates(
     max_resources: int = 8,
     unsupported: float = 0.3,
     assets: Sequence[str] = ("panther-enterprise-us-west-1", "panther-community-${AWS::Region}", "vendor-bucket"),
+    sam: bool = True,
 ) -> dict[str, Any]:
     """A valid CloudFormation template with a random reference graph.
 
@@ -95,6 +96,11 @@ def templates(
     * **unsupported** - the share of resources whose type neither China region has
       (drawn from cfn-lint's region data), to exercise removals.
     * **assets** - bucket names that S3 asset references (in every URL form) point at.
+    * **sam** - sometimes add the SAM transform and an `AWS::Serverless::Function`.
+
+    Also drawn: a region-keyed Mapping read with `Fn::FindInMap`, `Fn::If` on a
+    Condition, Allow and Deny policy statements, `SourceArn`, `DependsOn` (string and
+    list) and Outputs with Exports.
     """
     common, missing = _type_pools()
     count = draw(st.integers(min_resources, max_resources))
@@ -133,6 +139,18 @@ def templates(
         if draw(st.integers(0, 4)) == 0:
             resource["Condition"] = "IsProd"
         template["Resources"][rid] = resource
+    if sam and draw(st.booleans()):
+        template["Transform"] = "AWS::Serverless-2016-10-31"
+        url = draw(st.sampled_from(_ASSET_URLS)).format(b=draw(st.sampled_from(list(assets))), k="fn.zip")
+        function: dict[str, Any] = {"Runtime": "python3.12", "Handler": "index.handler", "CodeUri": url if "${" not in url else {"Fn::Sub": url}}
+        if ids:
+            function["Environment"] = {"Variables": {"TARGET": _reference(draw, draw(st.sampled_from(ids)))}}
+        template["Resources"]["Function"] = {"Type": "AWS::Serverless::Function", "Properties": function}
+    if draw(st.booleans()):
+        template["Mappings"] = {"Images": {r: {"Id": f"ami-{i}"} for i, r in enumerate(draw(st.lists(
+            st.sampled_from(["us-east-1", "us-west-1", "cn-north-1", "cn-northwest-1"]), min_size=1, unique=True)))}}
+        template["Resources"].setdefault(ids[0] if ids else "Function", {"Type": "AWS::SNS::Topic"}).setdefault("Metadata", {})["Image"] = {
+            "Fn::FindInMap": ["Images", {"Ref": "AWS::Region"}, "Id"]}
     outputs = {}
     for index, rid in enumerate(draw(st.lists(st.sampled_from(ids), max_size=3, unique=True))):
         output: dict[str, Any] = {"Value": _reference(draw, rid)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from pathlib import Path
@@ -17,7 +18,9 @@ PUBLIC = [p for p in corpus_templates() if (CORPUS / "public") in p.parents]
 CHINA = load_rules("china")
 
 
+@functools.lru_cache(maxsize=None)
 def _errors(text: str, region: str) -> Counter[tuple[str, str]]:
+    """Error-level findings by rule and message (cached: inputs are linted by several tests)."""
     matches = cfnlint_api.lint(text, config=cfnlint_api.ManualArgs(regions=[region]))
     # compare by rule and message without positions: edits may move lines
     return Counter(

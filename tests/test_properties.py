@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from panther_cn_transform import decode_text, load_rules, transform_text
@@ -55,7 +55,21 @@ def test_transforming_twice_changes_nothing_more(text: str, region: str) -> None
     assert twice.text == once.text and not twice.edits
 
 
+# Found by hypothesis: an edit after a list removal addresses the shortened list, and
+# repeated identical lines made a diff-based check misalign.
+REMOVAL_THEN_REWRITE = (
+    "Resources:\r\n  R0:\r\n    Type: AWS::AIOps::InvestigationGroup\r\n  R3:\r\n    Type: AWS::ACMPCA::Certificate\r\n"
+    "  R4:\r\n    Type: AWS::ACMPCA::Certificate\r\n    Properties:\r\n      P3:\r\n        Statement:\r\n"
+    "          - Effect: Allow\r\n            Action: s3:GetObject\r\n            Resource:\r\n"
+    "              - \"Fn::Join\":\r\n                  - ''\r\n                  - - 'arn:aws:s3:::'\r\n"
+    "                    - Ref: R3\r\n              - Ref: R0\r\n              - arn:aws:s3:::fixed/*\r\n"
+)
+REPEATED_LINES = "Resources:\n" + "".join(f"  R{i}:\n    Type: AWS::AIOps::InvestigationGroup\n    Condition: C\n" for i in range(3)) + "Conditions:\n  C: !Equals [a, a]\n"
+
+
 @given(text=templates().flatmap(yaml_texts))
+@example(text=REMOVAL_THEN_REWRITE)
+@example(text=REPEATED_LINES)
 def test_only_edited_lines_change(text: str) -> None:
     result = transform_text(text, PANTHER, region="cn-north-1", variables=VARIABLES)
     assert_layout_preserved(text, result.text, result.edits)

@@ -174,3 +174,39 @@ def test_keys_escaping_the_mirror_are_refused(tmp_path: Path) -> None:
     os.symlink(tmp_path / "secret.yml", mirror / "outside")
     with pytest.raises(ReleaseError, match="link pointing outside the source mirror"):
         transform_release(mirror, release="v1.0.0", region="cn-north-1", bucket="b", rules=PANTHER, out_dir=tmp_path / "out", jobs=1)
+
+
+def test_a_crash_in_a_worker_or_an_interrupt_leaves_no_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import panther_cn_transform.release as release_module
+
+    real = release_module._transform_one
+
+    def crash_on_core(job: release_module._Job) -> object:
+        if job.key.startswith("ca06"):
+            raise RuntimeError("worker died")
+        return real(job)
+
+    monkeypatch.setattr(release_module, "_transform_one", crash_on_core)
+    with pytest.raises(RuntimeError):
+        transform_release(EXAMPLE, release="v1.0.0", region="cn-north-1", bucket="b", rules=PANTHER, out_dir=tmp_path / "out", jobs=1)
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setattr(release_module, "_transform_one", real)
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "previous.txt").write_text("last good upload\n")
+    real_write = Path.write_bytes
+    calls = {"n": 0}
+
+    def interrupted(self: Path, data: bytes) -> int:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real_write(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        transform_release(EXAMPLE, release="v1.0.0", region="cn-north-1", bucket="b", rules=PANTHER, out_dir=out, jobs=1, force=True)
+    monkeypatch.setattr(Path, "write_bytes", real_write)
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # staging folder removed
+    assert [p.name for p in out.iterdir()] == ["previous.txt"]  # the old output is untouched
