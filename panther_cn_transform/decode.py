@@ -203,8 +203,11 @@ def _compose(text: str, source: str) -> yaml.Node:
         raise TemplateError(
             f"malformed YAML: {problem}", file=source, line=mark.line + 1, column=mark.column + 1
         ) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (control characters)
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        raise TemplateError(f"malformed YAML: {str(exc).splitlines()[0]}", file=source, line=line) from None
     except yaml.YAMLError as exc:
-        raise TemplateError(f"malformed YAML: {exc}", file=source) from None
+        raise TemplateError(f"malformed YAML: {str(exc).splitlines()[0]}", file=source) from None
     except RecursionError:
         raise TemplateError("nesting too deep to parse", file=source) from None
     if root is None:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from panther_cn_transform import TransformError, decode_text, load_rules, transform_text
@@ -45,6 +45,7 @@ CASES: dict[str, tuple[bytes, str, int | None]] = {
     "empty": (b"", "empty file", None),
     "whitespace only": (b"  \n\n", "empty file", None),
     "binary zip": (b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(range(256)), "binary data", None),
+    "NUL after the first 8 KiB": (b"Resources:\n" + b"#" * 9000 + b"\n  R: {Type: T}\x00\n", "control characters are not allowed", 3),
     "latin-1 bytes": ("Resources:\n  R:\n    Type: T\n    Description: caf\xe9\n".encode("latin-1"), "not UTF-8", 4),
     "tab indentation": (b"Resources:\n\tR:\n\t\tType: T\n", "malformed YAML", 2),
     "unclosed bracket": (b"Resources:\n  R: {Type: T\n", "malformed YAML", 3),
@@ -152,6 +153,7 @@ def mutated(draw: st.DrawFn) -> str:
 @pytest.mark.skipif(not FUZZ_SOURCES, reason="shared corpus not found")
 @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large], deadline=None)
 @given(text=mutated(), region=st.sampled_from(["cn-north-1", "cn-northwest-1"]))
+@example(text='\x00{"Resources": {"R": {"Type": "T"}}}', region="cn-north-1")  # found by this test: a 2-line reader error
 def test_fuzzed_corpus_templates_give_a_clean_error_or_a_valid_template(text: str, region: str) -> None:
     try:
         result = transform_text(text, CHINA, region=region, variables={"bucket": "b"}, source="fuzz.yaml")
