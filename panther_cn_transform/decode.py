@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import yaml
 
+from ._gc import collector_paused
 from .errors import TemplateError
 from .intrinsics import SHORT_TAGS, long_name_of_tag, split_getatt
 from .limits import Limits
@@ -112,7 +113,11 @@ def decode_text(text: str, *, source: str = "<input>", limits: Limits | None = N
     `trusted` skips the nesting pre-scan, for text this library rendered itself from a
     template that passed it.
     """
-    limits = limits or Limits()
+    with collector_paused():
+        return _decode_text(text, source, limits or Limits(), trusted)
+
+
+def _decode_text(text: str, source: str, limits: Limits, trusted: bool) -> Template:
     bom = text.startswith("\ufeff")
     if bom:
         text = text[1:]

@@ -8,6 +8,7 @@ from typing import Any, Mapping
 
 import jsonpatch
 
+from ._gc import collector_paused
 from .actions import ACTIONS, RuleContext, Warning
 from .decode import Template, decode_text, read_template
 from .edits import Edit, EditLog, list_alignment
@@ -62,6 +63,18 @@ def transform(
       the child removed (name -> reason); references to them are repaired or removed
       like references to a removed resource, under the rule id `nested-stack-outputs`.
     """
+    with collector_paused():
+        return _transform(template, rules, region, variables, is_root, removed_outputs)
+
+
+def _transform(
+    template: Template,
+    rules: RuleSet,
+    region: str,
+    variables: Mapping[str, str] | None,
+    is_root: bool,
+    removed_outputs: Mapping[str, Mapping[str, str]] | None,
+) -> TransformResult:
     values = {**(variables or {}), "region": region}
     context = RuleContext(region=region, variables=values, source=template.source, is_root=is_root)
     log = EditLog(template.model)
