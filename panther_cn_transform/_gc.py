@@ -10,8 +10,8 @@ caller that disabled it keeps it disabled; reference counting still frees memory
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 
 @contextmanager

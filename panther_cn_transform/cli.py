@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from .errors import InputError, TransformError
 from .files import write_atomic
@@ -202,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MemoryError:
         print("error: out of memory; no output was written (lower the limits, docs/limits.md)", file=sys.stderr)
         return EXIT_ERROR
-    except Exception as exc:  # a bug, not the user's input: still one line, never a traceback
+    except Exception as exc:  # noqa: BLE001 - a bug, not the user's input: still one line, never a traceback
         detail = str(exc).splitlines()[0] if str(exc) else ""
         print(f"error: internal error ({type(exc).__name__}: {detail}); no output was written; please report it", file=sys.stderr)
         return EXIT_ERROR

@@ -155,7 +155,7 @@ def _decode_json(text: str, source: str, limits: Limits) -> Template | None:
     except json.JSONDecodeError as exc:
         try:
             yaml.compose(text, Loader=yaml.CSafeLoader)
-        except Exception:
+        except (yaml.YAMLError, RecursionError):
             raise TemplateError(f"invalid JSON: {exc.msg}", file=source, line=exc.lineno, column=exc.colno) from None
         return None
     except RecursionError:

@@ -9,8 +9,9 @@ the report and the rendered text are derived from the same records.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 import jsonpatch
 
@@ -181,7 +182,7 @@ def original_paths(model: Any, edits: Sequence[Edit]) -> list[tuple[Any, ...]]:
     path into an element that an edit added is cut where the added element starts.
     """
     present: dict[tuple[Any, ...], list[int | None]] = {}
-    result = []
+    result: list[tuple[Any, ...]] = []
     _replay(model, edits, present, result)
     return result
 

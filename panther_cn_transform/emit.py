@@ -36,7 +36,8 @@ def plain_ok(value: str, *, flow: bool = False) -> bool:
     if _PLAIN_BAD_INSIDE.search(value) or (flow and _FLOW_INDICATORS.search(value)):
         return False
     # YAML 1.1 would read it as something other than a string (`yes`, `0777`, `1e3`...).
-    return _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) == _STR_TAG
+    resolved: str = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+    return resolved == _STR_TAG
 
 
 def single_quoted(value: str) -> str | None:

@@ -7,8 +7,9 @@ the small helpers that recognise an intrinsic in the long-form model.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 #: Short YAML tag -> long-form key, as CloudFormation documents them.
 SHORT_TAGS: Mapping[str, str] = MappingProxyType(

@@ -23,10 +23,11 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from .decode import decode_bytes
 from .errors import ReleaseError

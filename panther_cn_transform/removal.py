@@ -18,8 +18,9 @@ Parameters and conditions that lose their last user are kept and reported.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Mapping
+from typing import Any, Literal
 
 from .actions._base import Warning
 from .edits import Edit, JsonPath
@@ -94,10 +95,9 @@ class _Planner:
             self.plan.resources[logical_id] = reason
             queue.append(logical_id)
         for reference in list(self.graph.references):
-            reason = removed_attributes.get((reference.target, reference.attribute or ""))
-            if reason is not None and reference.target not in self.plan.resources:
-                name = f"{reference.target}.{reference.attribute}"
-                self.handle(reference, name, reason, queue)
+            why = removed_attributes.get((reference.target, reference.attribute or ""))
+            if why is not None and reference.target not in self.plan.resources:
+                self.handle(reference, f"{reference.target}.{reference.attribute}", why, queue)
         while queue:
             target = queue.pop(0)
             reason = self.plan.resources.get(target) or self.plan.outputs.get(target.removeprefix("Outputs/"), "")
@@ -240,7 +240,8 @@ class _Planner:
 
     def edits(self) -> list[Edit]:
         plan = self.plan
-        gone: list[JsonPath] = [("Resources", r) for r in plan.resources] + [("Outputs", o) for o in plan.outputs]
+        gone: list[JsonPath] = [("Resources", r) for r in plan.resources]
+        gone += [("Outputs", o) for o in plan.outputs]
         repairs = [
             edit for path, (edit, _) in plan.repairs.items()
             if not any(path[: len(g)] == g for g in gone)

@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from .decode import Template, _ModelBuilder, decode_text
-from .emit import json_text, yaml_block_lines, yaml_flow, yaml_scalar, _literal_header
+from .emit import _literal_header, json_text, yaml_block_lines, yaml_flow, yaml_scalar
 from .errors import RenderError, TemplateError
 from .intrinsics import SHORT_TAGS, long_name_of_tag
 from .limits import Limits
@@ -181,8 +181,8 @@ class _Renderer:
 
     def content_end(self, node: yaml.Node) -> int:
         """End of the node's last character of content (block collections exclude trailing comments)."""
-        if isinstance(node, yaml.ScalarNode) or node.flow_style or not node.value:
-            return node.end_mark.index
+        if not isinstance(node, yaml.CollectionNode) or node.flow_style or not node.value:
+            return int(node.end_mark.index)
         return self.entry_spans(node)[-1][1]
 
     def entry_spans(self, node: yaml.Node) -> list[tuple[int, int]]:
@@ -251,10 +251,12 @@ class _Renderer:
             if old != new or type(old) is not type(new):
                 self.replace(node, new, indent, keep_tag=True)
             return
-        if isinstance(node, yaml.MappingNode):
+        if isinstance(node, yaml.MappingNode) and isinstance(old, dict) and isinstance(new, dict):
             self.diff_mapping(node, old, new, indent, path)
-        else:
+        elif isinstance(node, yaml.SequenceNode) and isinstance(old, list) and isinstance(new, list):
             self.diff_sequence(node, old, new, indent, path)
+        else:
+            self.replace(node, new, indent, keep_tag=True)
 
     def diff_mapping(self, node: yaml.MappingNode, old: dict[str, Any], new: dict[str, Any], indent: int, path: tuple[Any, ...]) -> None:
         pairs = node.value
@@ -345,7 +347,7 @@ class _Renderer:
             while j + 1 < count and not kept[j + 1]:
                 j += 1
             after = j + 1 < count
-            if node.flow_style:
+            if isinstance(node, yaml.CollectionNode) and node.flow_style:
                 if after:
                     self.put(starts[i], starts[j + 1], "")
                 else:

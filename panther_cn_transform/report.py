@@ -6,7 +6,8 @@ Every entry comes from an `Edit` or a `Warning`; nothing is summarised away.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Literal
+from collections.abc import Iterable
+from typing import Any, Literal
 
 from .transform import TransformResult
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import jsonschema
 from ruamel.yaml import YAML
@@ -66,7 +67,7 @@ class RuleSet:
     files: tuple[str, ...] = ()
 
     @classmethod
-    def empty(cls) -> "RuleSet":
+    def empty(cls) -> RuleSet:
         """A rule set with no rules: the transform changes nothing."""
         return cls()
 
@@ -117,7 +118,8 @@ def builtin_packs() -> list[str]:
 
 def schema() -> dict[str, Any]:
     """The JSON Schema every rule file is validated against."""
-    return json.loads(packs_dir().joinpath("schema.json").read_text("utf-8"))
+    loaded: dict[str, Any] = json.loads(packs_dir().joinpath("schema.json").read_text("utf-8"))
+    return loaded
 
 
 class _Loader:
@@ -181,7 +183,7 @@ class _Loader:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else None
             raise RuleFileError(f"malformed YAML: {exc.problem or exc.context}", file=name, line=line) from None
-        except Exception as exc:  # ruamel raises several unrelated types for bad input
+        except Exception as exc:  # noqa: BLE001 - ruamel raises several unrelated types for bad input
             raise RuleFileError(f"malformed YAML: {str(exc).splitlines()[0]}", file=name) from None
         if not isinstance(data, dict):
             raise RuleFileError("a rule file must be a mapping with a `rules` list", file=name, line=1)
@@ -204,19 +206,24 @@ class _Loader:
 
 
 def _schema_message(error: jsonschema.ValidationError) -> str:
+    message = str(error.message)
     if error.validator == "additionalProperties":
-        return error.message.replace("Additional properties are not allowed", "unknown key")
+        return message.replace("Additional properties are not allowed", "unknown key")
     if error.validator == "enum" and error.path and error.path[-1] == "action":
         return f"unknown action {error.instance!r} (known: {', '.join(sorted(ACTIONS))})"
-    return error.message
+    return message
 
 
 def _line_of(container: Any, key: Any) -> int | None:
-    try:
-        line, _column = container.lc.key(key) if isinstance(container, dict) else container.lc.item(key)
-        return int(line) + 1
-    except Exception:
+    """1-based line of `key` in a ruamel round-trip mapping or sequence, if it knows it."""
+    positions = getattr(container, "lc", None)
+    if positions is None:
         return None
+    try:
+        line, _column = positions.key(key) if isinstance(container, dict) else positions.item(key)
+    except (KeyError, IndexError, TypeError):
+        return None
+    return int(line) + 1
 
 
 def _line_for_path(data: Any, path: list[Any]) -> int | None:
@@ -228,7 +235,7 @@ def _line_for_path(data: Any, path: list[Any]) -> int | None:
             line = found
         try:
             node = node[part]
-        except Exception:
+        except (KeyError, IndexError, TypeError):
             break
     return line
 

@@ -7,8 +7,9 @@ and release mode (which follows them to the objects a release needs).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from .edits import JsonPath
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import jsonpatch
 import yaml
@@ -133,9 +134,10 @@ def templates(
         resource: dict[str, Any] = {"Type": types[rid]}
         if properties:
             resource["Properties"] = properties
-        if others and draw(st.booleans()):
-            depends = draw(st.lists(st.sampled_from(others), min_size=1, max_size=2, unique=True))
-            resource["DependsOn"] = depends[0] if len(depends) == 1 and draw(st.booleans()) else depends
+        add_depends: bool = draw(st.booleans())
+        if others and add_depends:
+            depends, as_string = draw(st.tuples(st.lists(st.sampled_from(others), min_size=1, max_size=2, unique=True), st.booleans()))
+            resource["DependsOn"] = depends[0] if len(depends) == 1 and as_string else depends
         if draw(st.integers(0, 4)) == 0:
             resource["Condition"] = "IsProd"
         template["Resources"][rid] = resource

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from panther_cn_transform import RuleSet, decode_text, load_rules, transform_text
+from panther_cn_transform import RuleSet, load_rules, transform_text
 from panther_cn_transform.ruleset import Rule
 
 CHINA = load_rules("china")

@@ -18,7 +18,7 @@ PUBLIC = [p for p in corpus_templates() if (CORPUS / "public") in p.parents]
 CHINA = load_rules("china")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _errors(text: str, region: str) -> Counter[tuple[str, str]]:
     """Error-level findings by rule and message (cached: inputs are linted by several tests)."""
     matches = cfnlint_api.lint(text, config=cfnlint_api.ManualArgs(regions=[region]))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from panther_cn_transform import decode_text, load_rules, read_template, transform
+from panther_cn_transform import load_rules, read_template, transform
 from panther_cn_transform.walk import iter_strings
 
 from .corpus import CORPUS, corpus_templates

@@ -17,7 +17,7 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "global-stack.ya
 
 def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "panther_cn_transform", *map(str, args)], capture_output=True, text=True, cwd=cwd
+        [sys.executable, "-m", "panther_cn_transform", *map(str, args)], capture_output=True, text=True, check=False, cwd=cwd
     )
 
 

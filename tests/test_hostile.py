@@ -24,7 +24,7 @@ def run_capped(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]
 
     return subprocess.run(
         [sys.executable, "-m", "panther_cn_transform", *map(str, args)],
-        capture_output=True, text=True, cwd=cwd, preexec_fn=cap, timeout=120,
+        capture_output=True, text=True, check=False, cwd=cwd, preexec_fn=cap, timeout=120,
     )
 
 

@@ -55,9 +55,9 @@ def test_extends_cycle_and_missing_parent(tmp_path: Path) -> None:
 
 
 def test_rules_check_command_exit_codes() -> None:
-    ok = subprocess.run([sys.executable, "-m", "panther_cn_transform", "rules", "check", "rules/china.yml"], capture_output=True, text=True, cwd=CASES.parents[2])
+    ok = subprocess.run([sys.executable, "-m", "panther_cn_transform", "rules", "check", "rules/china.yml"], capture_output=True, text=True, check=False, cwd=CASES.parents[2])
     assert ok.returncode == 0
-    bad = subprocess.run([sys.executable, "-m", "panther_cn_transform", "rules", "check", str(CASES / "unknown-key.fail.yaml")], capture_output=True, text=True)
+    bad = subprocess.run([sys.executable, "-m", "panther_cn_transform", "rules", "check", str(CASES / "unknown-key.fail.yaml")], capture_output=True, text=True, check=False)
     assert bad.returncode == 2 and ":2: rules/0/stlye: unknown key" in bad.stderr and "Traceback" not in bad.stderr
 
 

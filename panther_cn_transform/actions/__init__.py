@@ -7,14 +7,14 @@ what it saw but could not translate.  Actions never touch text.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Mapping
 
 from ._base import Action, RuleContext, Warning
 from .add_fragment import AddFragment
 from .map_principals import MapPrincipals
-from .replace_text import ReplaceText
 from .remove_resources import RemoveResources, RemoveUnsupported
+from .replace_text import ReplaceText
 from .rewrite_endpoints import RewriteEndpoints
 from .rewrite_partition import RewritePartition
 from .rewrite_s3_assets import RewriteS3Assets

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping, Protocol
+from typing import Any, ClassVar, Protocol
 
 from ..edits import EditLog, JsonPath, to_pointer
 
@@ -32,10 +33,19 @@ class RuleContext:
 
 
 class BoundRule(Protocol):
-    id: str
-    description: str
-    action: str
-    params: Mapping[str, Any]
+    """What an action reads of a rule (see `ruleset.BoundRule`)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
+
+    @property
+    def action(self) -> str: ...
+
+    @property
+    def params(self) -> Mapping[str, Any]: ...
 
 
 class Action(Protocol):

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from typing import Any, ClassVar, Iterator
+from collections.abc import Iterator
+from typing import Any, ClassVar
 
 from ..edits import Edit, EditLog, JsonPath
 from ..s3urls import BUCKET_KEYS, FORMS
 from ..walk import partition_for, semantic_path
 from ._base import BoundRule, RuleContext, Warning
+
 
 class RewriteS3Assets:
     """Rewrite references to `source_buckets` so they name `target_bucket` in China."""

@@ -14,7 +14,6 @@ import re
 from typing import Any, ClassVar
 
 from ..edits import EditLog
-
 from ._base import BoundRule, RuleContext, Warning
 
 _ARN = re.compile(r"arn:(?:aws|aws-cn|\$\{AWS::Partition\}):(?P<service>[a-z0-9-]+):(?P<region>[a-z0-9-]*):(?P<account>\d{12}|[^:]*):")
