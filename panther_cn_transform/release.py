@@ -35,9 +35,9 @@ from .report import assemble_report, template_entry
 from .ruleset import RuleSet
 from .s3urls import find_references
 from .transform import transform
-from .walk import semantic_path
+from .walk import REGION_PATTERN, semantic_path
 
-_REGION_SUFFIX = re.compile(r"-(?P<region>[a-z]{2}(?:-gov)?-[a-z]+-\d)$")
+_REGION_SUFFIX = re.compile(f"-(?P<region>{REGION_PATTERN})$")
 _TEMPLATE_PROPERTIES = {
     ("AWS::CloudFormation::Stack", "TemplateURL"),
     ("AWS::Serverless::Application", "Location"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,6 +34,16 @@ NAME_ARGUMENTS = frozenset({"Ref", "Fn::GetAtt", "Condition", "Fn::FindInMap"})
 def under_name_argument(path: JsonPath) -> bool:
     """True when the path goes through an intrinsic whose arguments are names (Ref, GetAtt...)."""
     return any(part in NAME_ARGUMENTS for part in path if isinstance(part, str))
+
+
+#: An AWS region name (`us-west-1`, `cn-northwest-1`, `us-gov-east-1`, `us-isob-east-1`), as a regex fragment.
+REGION_PATTERN = r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d"
+_REGION = re.compile(f"^{REGION_PATTERN}$")
+
+
+def is_region(text: str) -> bool:
+    """True when `text` is a region name such as `us-west-1`."""
+    return bool(_REGION.match(text))
 
 
 def partition_for(region: str) -> str:

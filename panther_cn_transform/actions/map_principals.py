@@ -12,13 +12,13 @@ import re
 from typing import Any, ClassVar
 
 from ..edits import Edit, EditLog, JsonPath
-from ..walk import is_service_principal, is_sub_template
+from ..walk import REGION_PATTERN, is_service_principal, is_sub_template
 from ._base import BoundRule, RuleContext, Warning
 
 # <svc>[.<region> | .${AWS::Region}].(amazonaws.com | ${AWS::URLSuffix})
 _PRINCIPAL = re.compile(
     r"^(?P<svc>[a-z0-9-]+(?:\.[a-z0-9-]+)*?)"
-    r"(?P<region>\.(?:[a-z]{2}(?:-gov)?-[a-z]+-\d|\$\{AWS::Region\}))?"
+    rf"(?P<region>\.(?:{REGION_PATTERN}|\$\{{AWS::Region\}}))?"
     r"\.(?P<suffix>amazonaws\.com(?:\.cn)?|\$\{AWS::URLSuffix\})$"
 )
 

@@ -13,12 +13,11 @@ import re
 from typing import ClassVar
 
 from ..edits import Edit, EditLog
-from ..walk import in_arn, is_service_principal, is_sub_template
+from ..walk import REGION_PATTERN, in_arn, is_region, is_service_principal, is_sub_template
 from ._base import BoundRule, RuleContext, Warning
 
-REGION = re.compile(r"^(?:[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d)$")
 _HOST = re.compile(r"(?P<host>(?:(?:[A-Za-z0-9-]+|\$\{[A-Za-z0-9:._-]+\})\.)*)amazonaws\.com(?![A-Za-z0-9-]|\.cn)")
-_BARE_SERVICE = re.compile(r"^[a-z0-9-]+(?:\.(?![a-z]{2}(?:-gov)?-[a-z]+-\d\.)[a-z0-9-]+)?\.amazonaws\.com$")
+_BARE_SERVICE = re.compile(rf"^[a-z0-9-]+(?:\.(?!{REGION_PATTERN}\.)[a-z0-9-]+)?\.amazonaws\.com$")
 _ACCOUNT = re.compile(r"^\d{12}$")
 
 
@@ -85,7 +84,7 @@ class RewriteEndpoints:
             candidate = dashed if dashed is not None else label
             if _ACCOUNT.match(label):
                 return "", f"endpoint of account {label} in the global partition cannot be reached from China"
-            if REGION.match(candidate):
+            if is_region(candidate):
                 if candidate.startswith("cn-"):
                     out.append(label)
                 elif candidate == source_region:

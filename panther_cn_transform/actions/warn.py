@@ -14,10 +14,10 @@ import re
 from typing import Any, ClassVar
 
 from ..edits import EditLog
+from ..walk import is_region
 from ._base import BoundRule, RuleContext, Warning
 
 _ARN = re.compile(r"arn:(?:aws|aws-cn|\$\{AWS::Partition\}):(?P<service>[a-z0-9-]+):(?P<region>[a-z0-9-]*):(?P<account>\d{12}|[^:]*):")
-_REGION = re.compile(r"^[a-z]{2}(?:-gov)?-[a-z]+-\d$")
 
 
 class WarnArns:
@@ -38,7 +38,7 @@ class WarnArns:
         for path, value in log.strings():
             for match in _ARN.finditer(value):
                 region, account = match.group("region"), match.group("account")
-                if _REGION.match(region) and not region.startswith("cn-") and account not in ignored:
+                if is_region(region) and not region.startswith("cn-") and account not in ignored:
                     warnings.append(
                         Warning(
                             path,
