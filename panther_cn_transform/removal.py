@@ -37,7 +37,7 @@ class RemovalPlan:
 
     resources: dict[str, str] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)
-    repairs: dict[JsonPath, tuple[Edit, str]] = field(default_factory=dict)
+    repairs: dict[JsonPath, Edit] = field(default_factory=dict)
     added: dict[str, dict[str, str]] = field(default_factory=dict)  # new Parameters
     warnings: list[Warning] = field(default_factory=list)
 
@@ -162,7 +162,7 @@ class _Planner:
             self.plan.warnings.append(Warning(("Parameters", parameter), f"new parameter {parameter}: {because}; supply it when deploying", self.rule))
         entry = path[:5]
         edit = Edit(entry, "replace", self.rule, f"value now from parameter {parameter}: {because}", value={"Ref": parameter})
-        self.plan.repairs[entry] = (edit, because)
+        self.plan.repairs[entry] = edit
         return True
 
     def repair_if_branch(self, reference: Reference, because: str) -> bool:
@@ -177,7 +177,7 @@ class _Planner:
                 )
                 if top_level_optional or isinstance(holder[-1], int):
                     edit = Edit(branch, "replace", self.rule, f"branch becomes AWS::NoValue: {because}", value={"Ref": "AWS::NoValue"})
-                    self.plan.repairs[branch] = (edit, because)
+                    self.plan.repairs[branch] = edit
                     return True
                 return False
         return False
@@ -234,7 +234,7 @@ class _Planner:
 
     def add_removal(self, path: JsonPath, reason: str) -> None:
         self.removed_paths.add(path)
-        self.plan.repairs[path] = (Edit(path, "remove", self.rule, reason), reason)
+        self.plan.repairs[path] = Edit(path, "remove", self.rule, reason)
 
     # -- edits ----------------------------------------------------------------------------
 
@@ -243,7 +243,7 @@ class _Planner:
         gone: list[JsonPath] = [("Resources", r) for r in plan.resources]
         gone += [("Outputs", o) for o in plan.outputs]
         repairs = [
-            edit for path, (edit, _) in plan.repairs.items()
+            edit for path, edit in plan.repairs.items()
             if not any(path[: len(g)] == g for g in gone)
             and not any(other != path and path[: len(other)] == other for other in self.removed_paths)
         ]

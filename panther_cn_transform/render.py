@@ -26,6 +26,7 @@ from .emit import _literal_header, json_text, yaml_block_lines, yaml_flow, yaml_
 from .errors import RenderError, TemplateError
 from .intrinsics import SHORT_TAGS, long_name_of_tag
 from .limits import Limits
+from .walk import first_difference
 
 Substitutions = dict[tuple[str, str], tuple[tuple[str, str], ...]]
 Alignment = dict[tuple[Any, ...], list[int | None]]
@@ -59,7 +60,7 @@ def render(
         else:
             if reparsed == new_model:
                 return _with_bom(template, text)
-            problem = f"rendered text differs from the planned model at {_first_difference(reparsed, new_model)}"
+            problem = f"rendered text differs from the planned model at {first_difference(reparsed, new_model)}"
         if not substitutions:
             break
     raise RenderError(problem, file=template.source)
@@ -498,21 +499,3 @@ def _indent_of(text: str, line_start: int) -> int:
 def _json_indent(text: str) -> int | None:
     match = re.search(r"\n( +)\S", text)
     return len(match.group(1)) if match else None
-
-
-def _first_difference(got: Any, want: Any, path: str = "") -> str:
-    if type(got) is not type(want):
-        return path or "/"
-    if isinstance(want, dict):
-        for key in set(got) | set(want):
-            if key not in got or key not in want:
-                return f"{path}/{key}"
-            if got[key] != want[key]:
-                return _first_difference(got[key], want[key], f"{path}/{key}")
-    if isinstance(want, list):
-        if len(got) != len(want):
-            return path or "/"
-        for index, (a, b) in enumerate(zip(got, want)):
-            if a != b:
-                return _first_difference(a, b, f"{path}/{index}")
-    return path or "/"

@@ -29,7 +29,7 @@ from .edits import Edit, original_paths, to_pointer
 from .graph import build_graph
 from .intrinsics import LONG_TO_SHORT
 from .region_data import load_region_data
-from .walk import iter_strings
+from .walk import first_difference, iter_strings
 
 __all__ = [
     "assert_layout_preserved",
@@ -253,7 +253,7 @@ def assert_patch_consistent(input_model: Any, output_model: Any, patch: Any) -> 
     operations = patch.patch if hasattr(patch, "patch") else patch
     patched = jsonpatch.apply_patch(input_model, operations)
     if patched != output_model:
-        raise AssertionError(f"patch does not explain the output (first difference at {_first_difference(patched, output_model)})")
+        raise AssertionError(f"patch does not explain the output (first difference at {first_difference(patched, output_model)})")
 
 
 def assert_layout_preserved(input_text: str, output_text: str, edits: Sequence[Edit]) -> None:
@@ -289,17 +289,3 @@ def _lines_of(root: yaml.Node, path: tuple[Any, ...], text: str) -> set[int]:
             break  # a long-form key inside a short tag, or an added key: the ancestor's lines
         node = child
     return set(range(first + 1, node.end_mark.line + 2))
-
-
-def _first_difference(got: Any, want: Any, path: str = "") -> str:
-    if type(got) is not type(want):
-        return path or "/"
-    if isinstance(want, dict):
-        for key in sorted(set(got) | set(want), key=str):
-            if got.get(key, object()) != want.get(key, object()):
-                return _first_difference(got.get(key), want.get(key), f"{path}/{key}")
-    if isinstance(want, list) and len(got) == len(want):
-        for index, (a, b) in enumerate(zip(got, want)):
-            if a != b:
-                return _first_difference(a, b, f"{path}/{index}")
-    return path or "/"

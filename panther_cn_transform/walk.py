@@ -55,11 +55,6 @@ def partition_for(region: str) -> str:
     return "aws"
 
 
-def url_suffix_for(region: str) -> str:
-    """The endpoint domain suffix of a region (`amazonaws.com.cn` in China)."""
-    return "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
-
-
 def semantic_path(path: JsonPath) -> JsonPath:
     """`path` without intrinsic-function steps: where the value sits in the template's meaning.
 
@@ -104,3 +99,20 @@ def in_arn(value: str, index: int) -> bool:
     if start < 0:
         return False
     return not any(ch in value[start:index] for ch in " \t\n\"',")
+
+
+def first_difference(got: Any, want: Any, path: str = "") -> str:
+    """JSON Pointer of the first place where two models differ ("/" for the root)."""
+    if type(got) is not type(want):
+        return path or "/"
+    if isinstance(want, dict):
+        for key in sorted(set(got) | set(want), key=str):
+            if key not in got or key not in want:
+                return f"{path}/{key}"
+            if got[key] != want[key]:
+                return first_difference(got[key], want[key], f"{path}/{key}")
+    if isinstance(want, list) and len(got) == len(want):
+        for index, (a, b) in enumerate(zip(got, want)):
+            if a != b:
+                return first_difference(a, b, f"{path}/{index}")
+    return path or "/"
