@@ -210,3 +210,16 @@ Resources:
 def test_vpc_endpoint_names_differ_per_region(region: str, service: str, expected: str) -> None:
     text = yaml.safe_dump(resource({"ServiceName": f"com.amazonaws.{region}.{service}"}, "AWS::EC2::VPCEndpoint"))
     assert out_props(text, CHINA, region=region)["ServiceName"] == expected
+
+
+def test_panther_pack_reads_the_source_region_from_its_bucket_name() -> None:
+    text = yaml.safe_dump(resource({
+        "CodeUri": "s3://panther-enterprise-us-west-1/abc",
+        "Queue": "https://sqs.us-west-1.amazonaws.com/123456789012/q",
+        "Other": "https://sqs.eu-west-1.amazonaws.com/123456789012/q",
+    }, "AWS::Serverless::Function"))
+    result = transform_text(text, PANTHER, region="cn-northwest-1", variables={"bucket": "b"})
+    props = result.model["Resources"]["R"]["Properties"]
+    assert props["Queue"] == "https://sqs.cn-northwest-1.amazonaws.com.cn/123456789012/q"
+    assert props["Other"] == "https://sqs.eu-west-1.amazonaws.com/123456789012/q"
+    assert [w.rule for w in result.warnings] == ["endpoints"] and "eu-west-1 is outside China" in result.warnings[0].message

@@ -9,20 +9,28 @@ always a principal in a property this tool does not know, so it is left alone to
 
 from __future__ import annotations
 
+import fnmatch
 import re
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from ..edits import Edit, EditLog
+from ..s3urls import find_references
 from ..walk import REGION_PATTERN, in_arn, is_region, is_service_principal, is_sub_template
 from ._base import BoundRule, RuleContext, Warning
 
 _HOST = re.compile(r"(?P<host>(?:(?:[A-Za-z0-9-]+|\$\{[A-Za-z0-9:._-]+\})\.)*)amazonaws\.com(?![A-Za-z0-9-]|\.cn)")
 _BARE_SERVICE = re.compile(rf"^[a-z0-9-]+(?:\.(?!{REGION_PATTERN}\.)[a-z0-9-]+)?\.amazonaws\.com$")
 _ACCOUNT = re.compile(r"^\d{12}$")
+_REGION_SUFFIX = re.compile(f"-({REGION_PATTERN})$")
 
 
 class RewriteEndpoints:
-    """Rewrite endpoint host names to the China domain and the target region."""
+    """Rewrite endpoint host names to the China domain and the target region.
+
+    A host naming the source region (`source_region`, or the region in the name of the
+    template's asset buckets matching `source_region_from`) moves to the target region;
+    any other hard-coded region outside China is a warning and is left as it is.
+    """
 
     name: ClassVar[str] = "rewrite_endpoints"
     example: ClassVar[str] = (
@@ -38,6 +46,8 @@ class RewriteEndpoints:
 
     def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
         source_region = str(rule.params.get("source_region") or context.variables.get("source_region") or "")
+        if not source_region:
+            source_region = _region_of_buckets(log.original, rule.params.get("source_region_from") or [])
         edits: list[Edit] = []
         warnings: list[Warning] = []
         for path, value in log.strings():
@@ -100,3 +110,18 @@ class RewriteEndpoints:
         if out and out[-1] == "s3":  # global S3 endpoint: China has only regional ones
             out.append("${AWS::Region}" if sub else region)
         return "".join(label + "." for label in out) + "amazonaws.com.cn", None
+
+
+def _region_of_buckets(model: Any, globs: list[str]) -> str:
+    """The region in the name of the template's asset buckets (`panther-enterprise-us-west-1`).
+
+    Read from the template as it was (an earlier rule may already have rewritten the
+    buckets); empty when none or more than one region is found.
+    """
+    regions = set()
+    for reference in find_references(model):
+        if any(fnmatch.fnmatchcase(reference.bucket, glob) for glob in globs):
+            match = _REGION_SUFFIX.search(reference.bucket)
+            if match:
+                regions.add(match.group(1))
+    return regions.pop() if len(regions) == 1 else ""
