@@ -36,6 +36,7 @@ __all__ = [
     "assert_no_dangling_references",
     "assert_patch_consistent",
     "assert_region_ready",
+    "dangling_references",
     "json_texts",
     "templates",
     "yaml_texts",
@@ -217,28 +218,51 @@ def json_texts(draw: st.DrawFn, template: dict[str, Any]) -> str:
 # -- invariants ------------------------------------------------------------------------------
 
 
-def assert_no_dangling_references(model: dict[str, Any]) -> None:
-    """Every Ref, GetAtt, Sub, DependsOn and Condition names something that exists."""
+def dangling_references(model: dict[str, Any]) -> list[str]:
+    """Every Ref, GetAtt, Sub, DependsOn or Condition that names nothing, as `pointer: what`."""
     names = set(model.get("Resources") or {}) | set(model.get("Parameters") or {}) | _PSEUDO
     conditions = set(model.get("Conditions") or {})
     outputs = {f"Outputs/{name}" for name in model.get("Outputs") or {}}
+    found = []
     for reference in build_graph(model).references:
         known = conditions if reference.kind in ("Condition", "If") else (outputs if reference.kind == "ImportValue" else names)
         if reference.target not in known:
-            raise AssertionError(f"{to_pointer(reference.path)}: {reference.kind} to {reference.target!r}, which does not exist")
+            found.append(f"{to_pointer(reference.path)}: {reference.kind} to {reference.target!r}, which does not exist")
+    return found
+
+
+def assert_no_dangling_references(model: dict[str, Any], *, already: Iterable[str] = ()) -> None:
+    """Every Ref, GetAtt, Sub, DependsOn and Condition names something that exists.
+
+    `already` lists findings of `dangling_references` on the input that are not the
+    transform's doing (SAM's generated `<Function>Role`, for example).
+    """
+    known = set(already)
+    for finding in dangling_references(model):
+        if finding not in known:
+            raise AssertionError(finding)
 
 
 _GLOBAL_ENDPOINT = re.compile(r"https?://[^\s\"']*\.amazonaws\.com(?!\.cn)(?![\w-])")
 
 
-def assert_region_ready(model: dict[str, Any], region: str, *, asset_buckets: Iterable[str] = ()) -> None:
-    """No type the region lacks, no global-partition ARN, endpoint URL or asset bucket."""
+def assert_region_ready(
+    model: dict[str, Any], region: str, *, asset_buckets: Iterable[str] = (), warned: Iterable[str] = ()
+) -> None:
+    """No type the region lacks, no global-partition ARN, endpoint URL or asset bucket.
+
+    `warned` are JSON Pointers the transform reported as warnings: what it could not
+    translate is allowed to remain, as long as it was reported.
+    """
+    exempt = set(warned)
     data = load_region_data(region)
     for logical_id, resource in (model.get("Resources") or {}).items():
         if isinstance(resource, dict) and isinstance(resource.get("Type"), str) and data.lacks(resource["Type"]):
             raise AssertionError(f"/Resources/{logical_id}: {resource['Type']} does not exist in {region}")
     buckets = list(asset_buckets)
     for path, value in iter_strings(model):
+        if to_pointer(path) in exempt:
+            continue
         if "arn:aws:" in value:
             raise AssertionError(f"{to_pointer(path)}: global-partition ARN in {value!r}")
         if _GLOBAL_ENDPOINT.search(value):
@@ -257,11 +281,17 @@ def assert_patch_consistent(input_model: Any, output_model: Any, patch: Any) -> 
 
 
 def assert_layout_preserved(input_text: str, output_text: str, edits: Sequence[Edit]) -> None:
-    """Only lines of values the edits touch differ; every other line survives, in order."""
+    """Only lines of values the edits touch differ; every other line survives, in order.
+
+    A removal also touches the line before it, where a JSON or flow separator may go.
+    """
     template = decode_text(input_text)
     touched: set[int] = set()
-    for path in original_paths(template.model, edits):
-        touched |= _lines_of(template.root, path, template.text)
+    for path, edit in zip(original_paths(template.model, edits), edits):
+        lines = _lines_of(template.root, path, template.text)
+        if edit.op == "remove" and lines:
+            lines.add(min(lines) - 1)  # the separator before it: `a,` becomes `a` when the last item goes
+        touched |= lines
     before = template.text.splitlines()
     after = iter(output_text.lstrip("\ufeff").splitlines())
     # every untouched input line must appear in the output, in the same order
