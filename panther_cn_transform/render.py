@@ -411,6 +411,8 @@ class _Renderer:
             end = node.end_mark.index
         else:
             end = self.content_end(node)
+            while end > start and self.text[end - 1] in "\r\n":
+                end -= 1  # a block scalar at the end owns its line break; the line keeps it
         if self.json:
             text = json_text(new, indent=self.json_indent, base=self.column(self.line_start(start) + _indent_of(self.text, self.line_start(start))), ensure_ascii=self.ensure_ascii)
             self.put(start, end, text)

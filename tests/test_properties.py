@@ -64,12 +64,17 @@ REMOVAL_THEN_REWRITE = (
     "              - \"Fn::Join\":\r\n                  - ''\r\n                  - - 'arn:aws:s3:::'\r\n"
     "                    - Ref: R3\r\n              - Ref: R0\r\n              - arn:aws:s3:::fixed/*\r\n"
 )
+EVERYTHING_REMOVED_AFTER_BLOCK_SCALAR = (
+    "Resources: \r\n  R0: \r\n    Type: AWS::AIOps::InvestigationGroup\r\n    Properties: \r\n"
+    "      P1: |\r\n        multi\r\n        line\r\nOutputs: {\"O0\": {\"Value\": {\"Ref\": \"R0\"}}}\r\n\r\n"
+)
 REPEATED_LINES = "Resources:\n" + "".join(f"  R{i}:\n    Type: AWS::AIOps::InvestigationGroup\n    Condition: C\n" for i in range(3)) + "Conditions:\n  C: !Equals [a, a]\n"
 
 
 @given(text=templates().flatmap(yaml_texts))
 @example(text=REMOVAL_THEN_REWRITE)
 @example(text=REPEATED_LINES)
+@example(text=EVERYTHING_REMOVED_AFTER_BLOCK_SCALAR)  # found by the thorough profile
 def test_only_edited_lines_change(text: str) -> None:
     result = transform_text(text, PANTHER, region="cn-north-1", variables=VARIABLES)
     assert_layout_preserved(text, result.text, result.edits)
