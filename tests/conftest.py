@@ -8,4 +8,6 @@ from hypothesis import HealthCheck, settings
 
 settings.register_profile("default", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("thorough", max_examples=1200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# one-off long budgets, e.g. for the fuzz test: HYPOTHESIS_PROFILE=long pytest -n 0 -k fuzz
+settings.register_profile("long", max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
