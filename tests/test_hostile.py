@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from panther_cn_transform import TransformError, decode_text, load_rules, transform_text
@@ -160,5 +160,7 @@ def test_fuzzed_corpus_templates_give_a_clean_error_or_a_valid_template(text: st
     except TransformError as error:
         message = str(error)
         assert message.startswith("fuzz.yaml") and "\n" not in message
+        event(f"clean error: {type(error).__name__}")
         return
     assert decode_text(result.text).model == result.model
+    event("transformed")
