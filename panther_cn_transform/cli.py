@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("--jobs", type=int, help="worker processes (default: the CPU count)")
     release.add_argument("--force", action="store_true", help="replace a non-empty --out-dir")
     release.add_argument("--check", action="store_true", help="do everything but write; exit 0 when the release would succeed")
+    _add_limit_options(release)
 
     rules = commands.add_parser("rules", help="check or show rule files")
     rule_commands = rules.add_subparsers(dest="rules_command", required=True, parser_class=_ArgumentParser)
@@ -139,7 +140,7 @@ def cmd_release(args: argparse.Namespace) -> int:
     result = transform_release(
         args.source_dir, release=args.release, region=args.region, bucket=args.bucket,
         rules=load_rules(*args.rules), out_dir=args.out_dir, variables=_variables(args),
-        jobs=args.jobs, force=args.force, check=args.check, progress=progress,
+        jobs=args.jobs, force=args.force, check=args.check, progress=progress, limits=_limits(args),
     )
     if progress:
         sys.stderr.write("\r\033[K")

@@ -31,6 +31,7 @@ from typing import Any
 
 from .decode import decode_bytes
 from .errors import ReleaseError
+from .limits import Limits
 from .report import assemble_report, template_entry
 from .ruleset import RuleSet
 from .s3urls import find_references
@@ -76,6 +77,7 @@ class _Job:
     is_root: bool
     removed_outputs: Mapping[str, Mapping[str, str]]
     target_bucket: str
+    limits: Limits
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,7 @@ def transform_release(
     force: bool = False,
     check: bool = False,
     progress: Progress | None = None,
+    limits: Limits | None = None,
 ) -> ReleaseResult:
     """Transform the release `release` of the bucket mirror `source_dir` for `region`.
 
@@ -116,6 +119,7 @@ def transform_release(
       not empty, unless `force` (then it is replaced whole, never merged).
     * **jobs** - worker processes (default: CPU count; 1 runs in this process).
     * **check** - do everything but write.
+    * **limits** - bounds for decoding each template (docs/limits.md).
     """
     source = Path(source_dir)
     if not source.is_dir():
@@ -131,8 +135,9 @@ def transform_release(
     values = {"bucket": bucket, **({"source_region": match.group("region")} if match else {}), **(variables or {})}
     root = f"{release.strip('/')}/panther.yml"
 
-    tree = _discover(source, source_bucket, values.get("source_region", ""), root)
-    outcomes = _transform_tree(tree, root, rules, region, values, bucket, jobs, progress)
+    limits = limits or Limits()
+    tree = _discover(source, source_bucket, values.get("source_region", ""), root, limits)
+    outcomes = _transform_tree(tree, root, rules, region, values, bucket, jobs, progress, limits)
     reachable = _reachable(root, outcomes, tree)
 
     objects: list[ReleaseObject] = []
@@ -181,7 +186,7 @@ class _Tree:
     kinds: dict[str, str] = field(default_factory=dict)
 
 
-def _discover(source: Path, bucket: str, source_region: str, root: str) -> _Tree:
+def _discover(source: Path, bucket: str, source_region: str, root: str, limits: Limits) -> _Tree:
     tree = _Tree()
     pending = [(root, (root, ""))]
     while pending:
@@ -189,7 +194,7 @@ def _discover(source: Path, bucket: str, source_region: str, root: str) -> _Tree
         if key in tree.templates:
             continue
         data = _read(source, key, referrer)
-        template = decode_bytes(data, source=key)
+        template = decode_bytes(data, source=key, limits=limits)
         node = _Node(key, data)
         tree.templates[key] = node
         for reference, is_template in _asset_references(template.model, bucket, source_region):
@@ -250,7 +255,7 @@ def _read(base: Path, key: str, referrer: tuple[str, str], *, check_only: bool =
 
 
 def _transform_one(job: _Job) -> _Outcome:
-    template = decode_bytes(job.data, source=job.key)
+    template = decode_bytes(job.data, source=job.key, limits=job.limits)
     result = transform(template, job.rules, region=job.region, variables=job.variables,
                        is_root=job.is_root, removed_outputs=job.removed_outputs)
     removed: dict[str, str] = {}
@@ -273,7 +278,7 @@ def _transform_one(job: _Job) -> _Outcome:
 
 def _transform_tree(
     tree: _Tree, root: str, rules: RuleSet, region: str, variables: Mapping[str, str], bucket: str,
-    jobs: int | None, progress: Progress | None,
+    jobs: int | None, progress: Progress | None, limits: Limits,
 ) -> dict[str, _Outcome]:
     heights = _heights(tree, root)
     outcomes: dict[str, _Outcome] = {}
@@ -288,7 +293,7 @@ def _transform_tree(
                 node = tree.templates[key]
                 removed = {stack: outcomes[child].removed_outputs for stack, child in node.children.items()
                            if child in outcomes and outcomes[child].removed_outputs}
-                batch.append(_Job(key, node.data, rules, region, variables, key == root, removed, bucket))
+                batch.append(_Job(key, node.data, rules, region, variables, key == root, removed, bucket, limits))
             results = pool.map(_transform_one, batch) if pool else map(_transform_one, batch)
             for outcome in results:
                 outcomes[outcome.key] = outcome

@@ -210,3 +210,9 @@ def test_a_crash_in_a_worker_or_an_interrupt_leaves_no_output(tmp_path: Path, mo
     monkeypatch.setattr(Path, "write_bytes", real_write)
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # staging folder removed
     assert [p.name for p in out.iterdir()] == ["previous.txt"]  # the old output is untouched
+
+
+def test_release_applies_the_decoding_limits(tmp_path: Path) -> None:
+    done = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", "b",
+               "--out-dir", tmp_path / "out", "--max-input-bytes", "200")
+    assert done.returncode == 2 and "over the 200-byte input limit" in done.stderr and not (tmp_path / "out").exists()
