@@ -144,7 +144,6 @@ def _is_simple(value: Any, budget: int = 6) -> bool:
 
 def json_text(value: Any, *, indent: int | None, base: int, ensure_ascii: bool) -> str:
     """`value` as JSON whose continuation lines start at column `base`."""
-    text = json.dumps(value, indent=indent, ensure_ascii=ensure_ascii)
     if indent is None:
         return json.dumps(value, ensure_ascii=ensure_ascii, separators=(", ", ": "))
-    return text.replace("\n", "\n" + " " * base)
+    return json.dumps(value, indent=indent, ensure_ascii=ensure_ascii).replace("\n", "\n" + " " * base)

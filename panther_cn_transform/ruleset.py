@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -47,18 +47,6 @@ class Rule:
 
 
 @dataclass(frozen=True)
-class BoundRule:
-    """A rule whose `${variables}` have been replaced with the caller's values."""
-
-    id: str
-    description: str
-    action: str
-    params: Mapping[str, Any]
-    file: str
-    line: int | None = None
-
-
-@dataclass(frozen=True)
 class RuleSet:
     """The effective rules after `extends`, in the order they run."""
 
@@ -71,13 +59,10 @@ class RuleSet:
         """A rule set with no rules: the transform changes nothing."""
         return cls()
 
-    def bind(self, variables: Mapping[str, str]) -> tuple[BoundRule, ...]:
-        """Replace `${name}` in every parameter; an undefined name is a `RuleFileError`."""
+    def bind(self, variables: Mapping[str, str]) -> tuple[Rule, ...]:
+        """The rules with `${name}` replaced in every parameter; an undefined name is a `RuleFileError`."""
         values = {**self.defaults, **variables}
-        return tuple(
-            BoundRule(rule.id, rule.description, rule.action, _substitute(rule.params, values, rule), rule.file, rule.line)
-            for rule in self.rules
-        )
+        return tuple(replace(rule, params=_substitute(rule.params, values, rule)) for rule in self.rules)
 
     def to_data(self) -> dict[str, Any]:
         """The effective rules as plain data (what `rules show` prints)."""

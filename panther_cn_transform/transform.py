@@ -90,10 +90,8 @@ def _transform(
         }
         for edit in plan_removal(log.model, {}, rule="nested-stack-outputs", removed_attributes=gone, warnings=warnings):
             log.apply(edit)
-    alignment = list_alignment(template.model, log.edits)
-    text = render(template, log.model, log.substitutions(), alignment) if log.edits else (
-        ("\ufeff" if template.bom else "") + template.text
-    )
+    # with no edits the working model is the input's own object, and render returns the text as is
+    text = render(template, log.model, log.substitutions(), list_alignment(template.model, log.edits))
     return TransformResult(template, text, log.model, tuple(log.edits), tuple(warnings), region)
 
 

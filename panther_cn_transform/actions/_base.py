@@ -33,7 +33,7 @@ class RuleContext:
 
 
 class BoundRule(Protocol):
-    """What an action reads of a rule (see `ruleset.BoundRule`)."""
+    """What an action reads of a rule (a `ruleset.Rule` after `RuleSet.bind`)."""
 
     @property
     def id(self) -> str: ...
