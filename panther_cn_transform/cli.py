@@ -11,11 +11,12 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, cast
 
 from .errors import InputError, TransformError
 from .files import write_atomic
 from .limits import Limits
-from .report import build_report, format_report
+from .report import ReportFormat, build_report, format_report
 from .ruleset import load_rules
 from .transform import transform_file
 
@@ -99,29 +100,40 @@ def _variables(args: argparse.Namespace) -> dict[str, str]:
     return values
 
 
-def _report_format(args: argparse.Namespace) -> str:
+def _report_format(args: argparse.Namespace) -> ReportFormat:
     if args.report_format:
-        return str(args.report_format)
+        return cast(ReportFormat, args.report_format)
     suffix = Path(args.report or "").suffix
-    return {".json": "json", ".md": "markdown"}.get(suffix, "text")
+    return cast(ReportFormat, {".json": "json", ".md": "markdown"}.get(suffix, "text"))
+
+
+def _print_warnings(report: dict[str, Any]) -> None:
+    """Every warning of the report on stderr, one line each: `warning: file:pointer: message [rule]`."""
+    for template in report["templates"]:
+        for warning in template["warnings"]:
+            print(f"warning: {template['source']}:{warning['path']}: {warning['message']} [{warning['rule']}]", file=sys.stderr)
+
+
+def _write_report(args: argparse.Namespace, report: dict[str, Any]) -> None:
+    """The report to `--report` (a file written atomically, or `-` for stderr), if asked for."""
+    if args.report == "-":
+        sys.stderr.write(format_report(report, _report_format(args)))
+    elif args.report:
+        write_atomic(args.report, format_report(report, _report_format(args)))
 
 
 def cmd_transform(args: argparse.Namespace) -> int:
     rules = load_rules(*args.rules)
     result = transform_file(args.input, rules, region=args.region, variables=_variables(args), limits=_limits(args))
-    for warning in result.warnings:
-        print(f"warning: {args.input}:{warning.pointer}: {warning.message} [{warning.rule}]", file=sys.stderr)
+    report = build_report([(result, args.output)], region=args.region)
+    _print_warnings(report)
     if args.check:
         if result.changed:
             print(f"{args.input}: would change ({len(result.edits)} change(s))", file=sys.stderr)
         return EXIT_CHANGES if result.changed else EXIT_OK
-    report = build_report([(result, args.output)], region=args.region)
     if args.patch:
         write_atomic(args.patch, json.dumps(result.patch.patch, indent=2, ensure_ascii=False) + "\n")
-    if args.report == "-":
-        sys.stderr.write(format_report(report, _report_format(args)))  # type: ignore[arg-type]
-    elif args.report:
-        write_atomic(args.report, format_report(report, _report_format(args)))  # type: ignore[arg-type]
+    _write_report(args, report)
     if args.output:
         write_atomic(args.output, result.text)
     else:
@@ -144,13 +156,8 @@ def cmd_release(args: argparse.Namespace) -> int:
     )
     if progress:
         sys.stderr.write("\r\033[K")
-    for template in result.report["templates"]:
-        for warning in template["warnings"]:
-            print(f"warning: {template['source']}:{warning['path']}: {warning['message']} [{warning['rule']}]", file=sys.stderr)
-    if args.report == "-":
-        sys.stderr.write(format_report(result.report, _report_format(args)))  # type: ignore[arg-type]
-    elif args.report:
-        write_atomic(args.report, format_report(result.report, _report_format(args)))  # type: ignore[arg-type]
+    _print_warnings(result.report)
+    _write_report(args, result.report)
     summary = result.summary
     where = "checked, nothing written" if args.check else f"written to {args.out_dir}"
     print(
