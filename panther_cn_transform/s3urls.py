@@ -67,8 +67,8 @@ def find_references(model: Any) -> Iterator[S3Reference]:
                 if bucket_key in value and key_key in value:
                     if isinstance(bucket, dict) and list(bucket) == ["Fn::Sub"] and isinstance(bucket["Fn::Sub"], str):
                         bucket = bucket["Fn::Sub"]
-                    if isinstance(bucket, str) and isinstance(key, str):
-                        yield S3Reference(path + (bucket_key,), bucket, key, "object")
+                    if isinstance(bucket, str):  # a key built with intrinsics is reported as ""
+                        yield S3Reference(path + (bucket_key,), bucket, key if isinstance(key, str) else "", "object")
             stack.extend((path + (k,), v) for k, v in value.items())
         elif isinstance(value, list):
             stack.extend((path + (i,), v) for i, v in enumerate(value))

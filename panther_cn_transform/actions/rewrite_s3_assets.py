@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from ..edits import Edit, EditLog, JsonPath
-from ..s3urls import BUCKET_KEYS, FORMS
+from ..s3urls import FORMS, find_references
 from ..walk import partition_for, semantic_path
 from ._base import BoundRule, RuleContext, Warning
 
@@ -72,17 +71,15 @@ class RewriteS3Assets:
                 bucket = next(m for m in (f.search(value) for f in FORMS.values()) if m).group("bucket")
                 warnings.append(Warning(path, f"asset in bucket {bucket!r}, which the rules do not map; copy it to China yourself", rule.id))
 
-        for path, obj in _bucket_objects(log.model):
-            for bucket_key, _key in BUCKET_KEYS:
-                bucket = obj.get(bucket_key)
-                if isinstance(bucket, str) and _key in obj:
-                    if ours(bucket):
-                        edits.append(Edit(path + (bucket_key,), "replace", rule.id, f"S3 asset moved to the China bucket {target}", value=target))
-                    elif bucket != target and self._in_asset_property(log.model, path + (bucket_key,), asset_properties):
-                        warnings.append(Warning(path + (bucket_key,), f"asset in bucket {bucket!r}, which the rules do not map; copy it to China yourself", rule.id))
-                sub = bucket.get("Fn::Sub") if isinstance(bucket, dict) and len(bucket) == 1 else None
-                if isinstance(sub, str) and _key in obj and ours(sub):
-                    edits.append(Edit(path + (bucket_key,), "replace", rule.id, f"S3 asset moved to the China bucket {target}", value=target))
+        for reference in find_references(log.model):
+            if reference.form != "object":
+                continue  # strings were rewritten above
+            if ours(reference.bucket):
+                edits.append(Edit(reference.path, "replace", rule.id, f"S3 asset moved to the China bucket {target}", value=target))
+            elif "${" not in reference.bucket and reference.bucket != target and self._in_asset_property(
+                log.model, reference.path, asset_properties
+            ):
+                warnings.append(Warning(reference.path, f"asset in bucket {reference.bucket!r}, which the rules do not map; copy it to China yourself", rule.id))
         for edit in edits:
             log.apply(edit)
         return warnings
@@ -99,15 +96,3 @@ class RewriteS3Assets:
 
 def _suffix(region: str) -> str:
     return "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
-
-
-def _bucket_objects(value: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, dict[str, Any]]]:
-    """Every mapping with an S3 bucket/key pair, with its path."""
-    if isinstance(value, dict):
-        if any(b in value and k in value for b, k in BUCKET_KEYS):
-            yield path, value
-        for key, child in value.items():
-            yield from _bucket_objects(child, path + (key,))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            yield from _bucket_objects(child, path + (index,))
