@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from .corpus import CORPUS
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A missing corpus is a failure of the run, never a quiet skip of the tests that need it."""
+    if not (CORPUS / "pairs").is_dir() or not (CORPUS / "public").is_dir():
+        raise pytest.UsageError(f"shared corpus not found at {CORPUS} (set PANTHER_CN_CORPUS to its folder)")
+
 
 settings.register_profile("default", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("thorough", max_examples=1200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,10 +1,16 @@
-"""Where the shared corpus is, and which of its files are templates."""
+"""Where the shared corpus is, and which of its files are templates.
+
+The corpus is `../shared/corpus/` beside the checkout, or the folder named by the
+environment variable `PANTHER_CN_CORPUS`.  A missing corpus fails the whole run (see
+conftest.py): the tests that read it are the measure of fidelity, not optional extras.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
+CORPUS = Path(os.environ.get("PANTHER_CN_CORPUS") or Path(__file__).resolve().parent.parent.parent / "shared" / "corpus")
 _TEMPLATE_SUFFIXES = {".yaml", ".yml", ".json", ".template"}
 
 

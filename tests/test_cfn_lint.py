@@ -30,7 +30,6 @@ def _errors(text: str, region: str) -> Counter[tuple[str, str]]:
     )
 
 
-@pytest.mark.skipif(not PUBLIC, reason=f"shared corpus not found at {CORPUS}")
 @pytest.mark.parametrize("path", PUBLIC, ids=lambda p: str(p.relative_to(CORPUS / "public")))
 def test_no_new_cfn_lint_errors_in_cn_north_1(path: Path) -> None:
     template = read_template(path)
@@ -47,7 +46,6 @@ PANTHER = load_rules("panther")
 REFERENCE_RULES = {"E3005", "E1010", "E1019", "E1020", "E6101", "E3006", "E1041", "E3012"}
 
 
-@pytest.mark.skipif(not ALL, reason=f"shared corpus not found at {CORPUS}")
 @pytest.mark.parametrize("region", ["cn-north-1", "cn-northwest-1"])
 @pytest.mark.parametrize("path", ALL, ids=lambda p: str(p.relative_to(CORPUS)))
 def test_removals_leave_no_unsupported_type_and_no_new_reference_error(path: Path, region: str) -> None:

@@ -150,7 +150,6 @@ def mutated(draw: st.DrawFn) -> str:
     return text
 
 
-@pytest.mark.skipif(not FUZZ_SOURCES, reason="shared corpus not found")
 @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large], deadline=None)
 @given(text=mutated(), region=st.sampled_from(["cn-north-1", "cn-northwest-1"]))
 @example(text='\x00{"Resources": {"R": {"Type": "T"}}}', region="cn-north-1")  # found by this test: a 2-line reader error
