@@ -7,7 +7,10 @@ in the narrowest safe way, or its owner is removed too, until nothing dangles:
 * an Output that uses it is dropped (and so is anything importing its export);
 * an `Allow` IAM statement drops just the list entry of `Resource` that names it, or the
   whole statement, or the whole inline policy: each only narrows permissions;
-* a nested stack's parameter that uses it becomes a new parameter of this template;
+* a reference that only carries data (a nested stack's parameter, an environment
+  variable, a tag, a custom resource's property, an authorizer ARN of an API definition)
+  becomes a new Parameter of this template, named after what it stood for and shared by
+  every place that used the same value; the owner stays, and a warning says what to supply;
 * an `Fn::If` branch that uses it becomes `AWS::NoValue` when the property is optional;
 * anything else removes the referencing resource, and the walk continues from it.
 
@@ -18,6 +21,7 @@ Parameters and conditions that lose their last user are kept and reported.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -39,7 +43,6 @@ class RemovalPlan:
     outputs: dict[str, str] = field(default_factory=dict)
     repairs: dict[JsonPath, Edit] = field(default_factory=dict)
     added: dict[str, dict[str, str]] = field(default_factory=dict)  # new Parameters
-    warnings: list[Warning] = field(default_factory=list)
 
 
 def plan_removal(
@@ -72,8 +75,7 @@ def plan_removal(
     planner.run(initial, removed_attributes or {})
     edits = planner.edits()
     if warnings is not None:
-        added = {e.path[-1] for e in edits if e.op == "add"} | set().union(*(e.value for e in edits if e.path == ("Parameters",)))
-        warnings.extend(w for w in planner.plan.warnings if w.path[-1] in added)
+        warnings.extend(planner.lift_warnings)
     return edits
 
 
@@ -87,7 +89,10 @@ class _Planner:
         self.required = required
         self.plan = RemovalPlan()
         self.removed_paths: set[JsonPath] = set()
-        self.lifted: dict[str, str] = {}  # removed target -> the parameter that replaces it
+        self.lifted: dict[tuple[str, str], str] = {}  # (removed target, attribute) -> the parameter for it
+        # repaired path -> (new parameter, the place that uses it, why) for each value lifted there
+        self.lift_uses: dict[JsonPath, list[tuple[str, str, str]]] = {}
+        self.lift_warnings: list[Warning] = []
 
     def run(self, initial: dict[str, str], removed_attributes: Mapping[tuple[str, str], str]) -> None:
         queue: list[str] = []
@@ -132,38 +137,75 @@ class _Planner:
         if any(key in _WIDENING_KEYS for key in keys):
             return False
         return (
-            self.lift_stack_parameter(reference, target, because)
+            self.lift_data_reference(reference, target, because)
             or self.repair_if_branch(reference, because)
             or self.repair_policy(path, because)
         )
 
-    def lift_stack_parameter(self, reference: Reference, target: str, because: str) -> bool:
-        """A nested stack's parameter whose value is gone becomes a parameter of this template.
+    def lift_data_reference(self, reference: Reference, target: str, because: str) -> bool:
+        """A reference that only carries data becomes a new Parameter of this template.
 
-        Removing the whole nested stack (the default for other references) would take a
-        working backend with it because one input went away (Panther's stacks take the
-        Cognito pool id, which stays in the global region).  The value is asked for at
-        deploy time instead, and the report says so.
+        Why: removing the owner (the default for other references) would take working
+        parts of the application with it because one *value* went away: a function whose
+        environment names a Cognito pool, a nested backend stack that takes the pool id
+        (Panther's stacks), a custom resource told an endpoint.  The hand ports keep such
+        owners and ask for the value at deploy time; so does this.  Data positions:
+        nested-stack parameters, environment variables, tags, custom-resource properties
+        and authorizer ARNs of API definitions (`data_position`).  One parameter stands for
+        each removed value (target and attribute), shared by every place that used it.
         """
         path = reference.path
-        if len(path) < 5 or path[2:4] != ("Properties", "Parameters"):
-            return False
         resource = self.model["Resources"].get(path[1])
-        if not isinstance(resource, dict) or resource.get("Type") != "AWS::CloudFormation::Stack":
+        if not isinstance(resource, dict):
             return False
-        stack, name = str(path[1]), str(path[4])
-        parameter = self.lifted.get(target)
+        position = data_position(str(resource.get("Type", "")), path)
+        if position is None:
+            return False
+        hint, site = position
+        key = (target, reference.attribute or "")
+        parameter = self.lifted.get(key)
+        stood_for = f"{target}.{reference.attribute}" if reference.attribute else f"{target} (its Ref)"
         if parameter is None:
-            existing = set(self.model.get("Parameters") or {}) | set(self.lifted.values())
-            parameter = name if name not in existing else f"{stack}{name}"
-            self.lifted[target] = parameter
-            description = f"Supply {name} for the nested stacks: {target} is not deployed by this template in China"
+            parameter = self.parameter_name(hint, target, reference.attribute)
+            self.lifted[key] = parameter
+            description = f"Supply the value of {stood_for}: it is not deployed by this template in China"
             self.plan.added[parameter] = {"Type": "String", "Description": description}
-            self.plan.warnings.append(Warning(("Parameters", parameter), f"new parameter {parameter}: {because}; supply it when deploying", self.rule))
-        entry = path[:5]
-        edit = Edit(entry, "replace", self.rule, f"value now from parameter {parameter}: {because}", value={"Ref": parameter})
-        self.plan.repairs[entry] = edit
+        self.lift_uses.setdefault(site or path, []).append((parameter, f"{path[1]}.{_describe(reference)}", because))
+        if site is not None:  # the whole value (a nested stack's parameter)
+            edit = Edit(site, "replace", self.rule, f"value now from parameter {parameter}: {because}", value={"Ref": parameter})
+            self.plan.repairs[site] = edit
+        elif reference.kind == "Sub":
+            self.replace_in_sub(reference, parameter, because)
+        else:
+            edit = Edit(path, "replace", self.rule, f"value now from parameter {parameter}: {because}", value={"Ref": parameter})
+            self.plan.repairs[path] = edit
         return True
+
+    def parameter_name(self, hint: str, target: str, attribute: str | None) -> str:
+        """A free parameter name after what the value stood for (`COGNITO_POOL_ID` -> `CognitoPoolId`)."""
+        taken = set(self.model.get("Parameters") or {}) | set(self.model.get("Resources") or {}) | set(self.plan.added)
+        base = _pascal(hint) or f"{target}{_pascal(attribute or '') or 'Ref'}"
+        for candidate in (base, f"{target}{base}" if not base.startswith(target) else base):
+            if candidate not in taken:
+                return candidate
+        number = 2
+        while f"{base}{number}" in taken:
+            number += 1
+        return f"{base}{number}"
+
+    def replace_in_sub(self, reference: Reference, parameter: str, because: str) -> None:
+        """`${Target}` / `${Target.Attr}` inside a Fn::Sub string becomes `${Parameter}`."""
+        path = reference.path
+        previous = self.plan.repairs.get(path)
+        text = previous.value if previous is not None else _get(self.model, path)
+        fragments = previous.fragments if previous is not None else ()
+        name = f"{reference.target}.{reference.attribute}" if reference.attribute else reference.target
+        old, new = "${" + name + "}", "${" + parameter + "}"
+        if not isinstance(text, str) or old not in text:
+            return
+        edit = Edit(path, "replace", self.rule, f"value now from parameter {parameter}: {because}",
+                    value=text.replace(old, new), fragments=fragments + ((old, new),))
+        self.plan.repairs[path] = edit
 
     def repair_if_branch(self, reference: Reference, because: str) -> bool:
         path = reference.path
@@ -249,8 +291,13 @@ class _Planner:
         ]
         replaces = [e for e in repairs if e.op == "replace"]
         removals = sorted((e for e in repairs if e.op == "remove"), key=lambda e: _sort_key(e.path), reverse=True)
-        used = {e.value["Ref"] for e in replaces if isinstance(e.value, dict) and "Ref" in e.value}
+        uses = [use for e in replaces for use in self.lift_uses.get(e.path, ())]
+        used = {parameter for parameter, _, _ in uses}
         added = {name: spec for name, spec in plan.added.items() if name in used}
+        self.lift_warnings = [
+            Warning(("Parameters", name), _lift_message(name, [(site, why) for p, site, why in uses if p == name]), self.rule)
+            for name in added
+        ]
         if added and "Parameters" not in self.model:
             result = [Edit(("Parameters",), "add", self.rule, "parameters for values removed stacks no longer provide", value=added)]
         else:
@@ -263,6 +310,52 @@ class _Planner:
             result += [Edit(("Outputs", name), "remove", self.rule, reason) for name, reason in plan.outputs.items()]
         result += [Edit(("Resources", rid), "remove", self.rule, reason) for rid, reason in plan.resources.items()]
         return result
+
+
+def data_position(resource_type: str, path: JsonPath) -> tuple[str, JsonPath | None] | None:
+    """Whether a reference at `path` only carries data; then (a name hint, the whole-value site).
+
+    The site is the path of the whole value to replace (a nested stack's parameter), or
+    None when only the reference itself is replaced (`!Ref X` inside an environment
+    variable, `${X}` inside a Fn::Sub).  None overall: the owner cannot exist without it.
+    """
+    meaning = semantic_path(path)
+    if len(meaning) < 4 or meaning[2] != "Properties":
+        return None
+    props = meaning[3:]
+    keys = [part for part in props if isinstance(part, str)]
+    if resource_type == "AWS::CloudFormation::Stack" and props[0] == "Parameters" and len(props) > 1:
+        return str(props[1]), path[:5]
+    if "Environment" in keys[:-1] or props[0] == "Tags":
+        return _entry_name(props), None
+    if resource_type.startswith("Custom::") or resource_type == "AWS::CloudFormation::CustomResource":
+        return (None if props[0] == "ServiceToken" else (keys[-1], None))
+    if props[0] in ("Body", "DefinitionBody") and "x-amazon-apigateway-authorizer" in keys:
+        return "AuthorizerProviderArn", None
+    if props[:2] == ("Auth", "Authorizers") and len(props) > 3:
+        return f"{props[2]}{props[3]}", None
+    return None
+
+
+def _entry_name(props: JsonPath) -> str:
+    """The name of a data entry: a map key (`Variables.COGNITO_POOL_ID`), or a `{Name|Key, Value}` item's name."""
+    last = props[-1]
+    return str(last) if last not in ("Value",) else ""
+
+
+def _pascal(text: str) -> str:
+    """`COGNITO_POOL_ID` -> `CognitoPoolId`, `collectionEndpoint` -> `CollectionEndpoint`."""
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", text) if w]
+    return "".join(w[:1].upper() + (w[1:].lower() if w.isupper() else w[1:]) for w in words)
+
+
+def _lift_message(parameter: str, uses: list[tuple[str, str]]) -> str:
+    sites = ", ".join(sorted({site for site, _ in uses}))
+    why = uses[0][1] if uses else ""
+    message = f"new parameter {parameter}, used by {sites}: {why}; supply it when deploying"
+    if any(".Auth.Authorizers." in site or "authorizer" in site for site, _ in uses):
+        message += " (Cognito user-pool authorizers are not supported in China: replace the authorizer)"
+    return message
 
 
 def unused_after(before: dict[str, Any], after: dict[str, Any], rule: str) -> list[Warning]:

@@ -27,8 +27,7 @@ def fn(env: Any) -> dict[str, Any]:
     return {"Type": "AWS::Lambda::Function", "Properties": {"Role": "r", "Code": {"ZipFile": "x"}, "Environment": {"Variables": {"V": env}}}}
 
 
-@pytest.mark.parametrize("as_json", [False, True])
-@pytest.mark.parametrize(
+REFERENCE_FORMS = pytest.mark.parametrize(
     "reference",
     [
         {"Ref": "Pool"},
@@ -41,13 +40,78 @@ def fn(env: Any) -> dict[str, Any]:
     ],
     ids=["Ref", "GetAtt-list", "GetAtt-dotted", "Sub-id", "Sub-attr", "Sub-varmap", "Join"],
 )
-def test_a_resource_using_a_removed_one_is_removed_with_a_chain(reference: Any, as_json: bool) -> None:
-    model, result = run({"Resources": {"Pool": POOL, "Fn": fn(reference), "Keep": {"Type": "AWS::SNS::Topic"}}}, as_json=as_json)
+
+
+def fn_with_role(role: Any) -> dict[str, Any]:
+    return {"Type": "AWS::Lambda::Function", "Properties": {"Role": role, "Code": {"ZipFile": "x"}}}
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+@REFERENCE_FORMS
+def test_a_resource_that_cannot_exist_without_a_removed_one_is_removed_with_a_chain(reference: Any, as_json: bool) -> None:
+    model, result = run({"Resources": {"Pool": POOL, "Fn": fn_with_role(reference), "Keep": {"Type": "AWS::SNS::Topic"}}}, as_json=as_json)
     assert set(model["Resources"]) == {"Keep"}
     reasons = {e.pointer: e.reason for e in result.edits}
     reason = reasons["/Resources/Fn"]
-    assert reason.startswith("Fn removed: Properties.Environment.Variables.V")  # .Other for the Sub variable map
+    assert reason.startswith("Fn removed: Properties.Role")  # .Other for the Sub variable map
     assert " uses Pool; Pool removed: AWS::Cognito::UserPool does not exist in cn-north-1 (cfn-lint " in reason
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+@REFERENCE_FORMS
+def test_an_environment_variable_that_named_a_removed_resource_reads_a_new_parameter(reference: Any, as_json: bool) -> None:
+    model, result = run({"Resources": {"Pool": POOL, "Fn": fn(reference)}}, as_json=as_json)
+    assert set(model["Resources"]) == {"Fn"}  # the function stays
+    (parameter,) = model["Parameters"]
+    value = model["Resources"]["Fn"]["Properties"]["Environment"]["Variables"]["V"]
+    assert parameter == ("Other" if "Other" in json.dumps(reference) else "V")  # named after what it stood for
+    assert json.dumps(value).count(parameter) >= 1 and "Pool" not in json.dumps(value).replace(parameter, "")
+    assert model["Parameters"][parameter]["Type"] == "String"
+    assert "not deployed by this template in China" in model["Parameters"][parameter]["Description"]
+    (warning,) = [w for w in result.warnings if w.pointer == f"/Parameters/{parameter}"]
+    assert "used by Fn.Properties.Environment.Variables.V" in warning.message and "supply it when deploying" in warning.message
+
+
+def test_every_place_that_used_one_removed_value_shares_one_parameter() -> None:
+    model, result = run({"Resources": {
+        "Pool": POOL,
+        "A": fn({"Ref": "Pool"}),
+        "B": {**fn({"Fn::Sub": "${Pool}/${Pool.Arn}"}), "Properties": {**fn(None)["Properties"], "Tags": [{"Key": "pool", "Value": {"Ref": "Pool"}}]}},
+        "C": {"Type": "Custom::Setup", "Properties": {"ServiceToken": "arn:aws-cn:lambda:cn-north-1:1:function:f", "PoolArn": {"Fn::GetAtt": ["Pool", "Arn"]}}},
+    }})
+    assert set(model["Resources"]) == {"A", "B", "C"}
+    assert set(model["Parameters"]) == {"V", "PoolArn"}  # Pool's Ref and Pool.Arn, one parameter each
+    assert model["Resources"]["B"]["Properties"]["Tags"][0]["Value"] == {"Ref": "V"}
+    assert model["Resources"]["C"]["Properties"]["PoolArn"] == {"Ref": "PoolArn"}
+    (warning,) = [w for w in result.warnings if w.pointer == "/Parameters/V"]
+    assert "A.Properties.Environment.Variables.V" in warning.message and "B.Properties.Tags.0.Value" in warning.message
+
+
+def test_a_custom_resource_still_needs_its_service_token() -> None:
+    model, _ = run({"Resources": {"Pool": POOL, "Fn": {"Type": "AWS::Serverless::Function", "Properties": {"Role": {"Ref": "Pool"}}},
+                                  "C": {"Type": "Custom::Setup", "Properties": {"ServiceToken": {"Fn::GetAtt": ["Fn", "Arn"]}}}}})
+    assert set(model["Resources"]) == set()
+
+
+def test_an_authorizer_arn_in_an_api_definition_becomes_a_parameter_with_a_warning() -> None:
+    text = """\
+Resources:
+  Pool:
+    Type: AWS::Cognito::UserPool
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: prod
+      Auth:
+        Authorizers:
+          Cognito:
+            UserPoolArn: !GetAtt Pool.Arn
+"""
+    result = transform_text(text, REMOVE, region="cn-north-1")
+    assert set(result.model["Resources"]) == {"Api"}
+    assert result.model["Resources"]["Api"]["Properties"]["Auth"]["Authorizers"]["Cognito"]["UserPoolArn"] == {"Ref": "CognitoUserPoolArn"}
+    (warning,) = [w for w in result.warnings if w.pointer == "/Parameters/CognitoUserPoolArn"]
+    assert "Cognito user-pool authorizers are not supported in China" in warning.message
 
 
 def test_short_forms_in_yaml_are_references_too() -> None:
