@@ -22,6 +22,7 @@ Parameters and conditions that lose their last user are kept and reported.
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -89,13 +90,14 @@ class _Planner:
         self.required = required
         self.plan = RemovalPlan()
         self.removed_paths: set[JsonPath] = set()
+        self.removed_entries: dict[JsonPath, set[JsonPath]] = {}  # list path -> its removed entries (linear planning)
         self.lifted: dict[tuple[str, str], str] = {}  # (removed target, attribute) -> the parameter for it
         # repaired path -> (new parameter, the place that uses it, why) for each value lifted there
         self.lift_uses: dict[JsonPath, list[tuple[str, str, str]]] = {}
         self.lift_warnings: list[Warning] = []
 
     def run(self, initial: dict[str, str], removed_attributes: Mapping[tuple[str, str], str]) -> None:
-        queue: list[str] = []
+        queue: deque[str] = deque()
         for logical_id, reason in initial.items():
             self.plan.resources[logical_id] = reason
             queue.append(logical_id)
@@ -104,12 +106,12 @@ class _Planner:
             if why is not None and reference.target not in self.plan.resources:
                 self.handle(reference, f"{reference.target}.{reference.attribute}", why, queue)
         while queue:
-            target = queue.pop(0)
+            target = queue.popleft()
             reason = self.plan.resources.get(target) or self.plan.outputs.get(target.removeprefix("Outputs/"), "")
             for reference in self.graph.to(target):
                 self.handle(reference, target, reason, queue)
 
-    def handle(self, reference: Reference, target: str, reason: str, queue: list[str]) -> None:
+    def handle(self, reference: Reference, target: str, reason: str, queue: deque[str]) -> None:
         """Repair one reference to a removed `target`, or remove its owner (and queue it)."""
         section, owner = reference.owner
         if section == "Resources" and owner not in self.plan.resources:
@@ -256,7 +258,7 @@ class _Planner:
 
     def remaining(self, list_path: JsonPath, entries: Any) -> int:
         count = len(entries) if isinstance(entries, list) else 1
-        return count - sum(1 for p in self.removed_paths if p[:-1] == list_path)
+        return count - len(self.removed_entries.get(list_path, ()))
 
     def remove_list_entry(self, entry_path: JsonPath, reason: str, *, drop_empty: bool = False) -> None:
         list_path = entry_path[:-1] if isinstance(entry_path[-1], int) else entry_path
@@ -267,7 +269,7 @@ class _Planner:
         if entry_path in self.removed_paths:
             return
         if drop_empty and self.remaining(list_path, container) <= 1:
-            for path in [p for p in self.removed_paths if p[:-1] == list_path]:
+            for path in self.removed_entries.pop(list_path, set()):
                 self.removed_paths.discard(path)
                 self.plan.repairs.pop(path, None)
             self.add_removal(list_path, reason)
@@ -276,18 +278,17 @@ class _Planner:
 
     def add_removal(self, path: JsonPath, reason: str) -> None:
         self.removed_paths.add(path)
+        self.removed_entries.setdefault(path[:-1], set()).add(path)
         self.plan.repairs[path] = Edit(path, "remove", self.rule, reason)
 
     # -- edits ----------------------------------------------------------------------------
 
     def edits(self) -> list[Edit]:
         plan = self.plan
-        gone: list[JsonPath] = [("Resources", r) for r in plan.resources]
-        gone += [("Outputs", o) for o in plan.outputs]
-        repairs = [
+        gone = {("Resources", r) for r in plan.resources} | {("Outputs", o) for o in plan.outputs}
+        repairs = [  # a repair inside something removed anyway is not needed (prefix lookups: linear)
             edit for path, edit in plan.repairs.items()
-            if not any(path[: len(g)] == g for g in gone)
-            and not any(other != path and path[: len(other)] == other for other in self.removed_paths)
+            if path[:2] not in gone and not any(path[:length] in self.removed_paths for length in range(1, len(path)))
         ]
         replaces = [e for e in repairs if e.op == "replace"]
         removals = sorted((e for e in repairs if e.op == "remove"), key=lambda e: _sort_key(e.path), reverse=True)
