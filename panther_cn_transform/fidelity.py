@@ -184,6 +184,9 @@ def is_china_relevant(change: Change) -> bool:
     return bool(added or dropped)
 
 
+#: JSON Pointers a warning's message names (the assets a bucket parameter feeds, say)
+_POINTERS = re.compile(r"(/(?:Resources|Parameters|Conditions|Mappings|Outputs)/[^\s,;()]+)")
+
 #: What a value says in China when a Fn::If's branch is `AWS::NoValue`.
 ABSENT = "<absent>"
 
@@ -477,7 +480,7 @@ def run_pair(pair: Path, rules: RuleSet, expectations: PairExpectations) -> Pair
         china_model,
         result.model,
         result.edits,
-        [warning.pointer for warning in result.warnings],
+        [where for warning in result.warnings for where in (warning.pointer, *_POINTERS.findall(warning.message))],
         expectations,
         lacks=region.lacks,
     )

@@ -100,6 +100,8 @@ class _Expander:
                 return found[: self.limit]
             if function == "Fn::Sub":
                 return self.sub(argument, path, depth)
+            if function == "Fn::Base64":  # UserData, lifecycle scripts: the text is inside
+                return self.expand(argument, path + ("Fn::Base64",), depth + 1)
             if function == "Fn::Join" and isinstance(argument, list) and len(argument) == 2 and isinstance(argument[1], list):
                 return self.join(str(argument[0]), argument[1], path + ("Fn::Join", 1), depth)
             if function == "Fn::FindInMap" and isinstance(argument, list) and len(argument) == 3:

@@ -16,16 +16,17 @@ from .edits import JsonPath
 _BUCKET = r"(?:[a-z0-9.-]|\$\{[A-Za-z0-9:._-]+\})+?"
 _REGION = r"(?:[a-z0-9-]+|\$\{AWS::Region\})"
 _KEY = r"[^\s\"'<>]*"
+_HOST = r"(?:amazonaws\.com(?:\.cn)?|\$\{AWS::URLSuffix\})"
 
 #: name -> pattern; each has the groups `bucket` and `key` (key starts with `/` or is empty)
 FORMS: dict[str, re.Pattern[str]] = {
     # https://B.s3[.R|-R].amazonaws.com[.cn]/K
     "virtual-hosted": re.compile(
-        rf"https?://(?P<bucket>{_BUCKET})\.s3(?:[.-](?P<region>{_REGION}))?\.amazonaws\.com(?:\.cn)?(?P<key>/{_KEY}|$)"
+        rf"https?://(?P<bucket>{_BUCKET})\.s3(?:[.-](?P<region>{_REGION}))?\.{_HOST}(?P<key>/{_KEY}|$)"
     ),
     # https://s3[.R|-R].amazonaws.com[.cn]/B/K
     "path-style": re.compile(
-        rf"https?://s3(?:[.-](?P<region>{_REGION}))?\.amazonaws\.com(?:\.cn)?/(?P<bucket>{_BUCKET})(?P<key>/{_KEY}|$)"
+        rf"https?://s3(?:[.-](?P<region>{_REGION}))?\.{_HOST}/(?P<bucket>{_BUCKET})(?P<key>/{_KEY}|$)"
     ),
     # s3://B/K
     "s3-uri": re.compile(rf"s3://(?P<bucket>{_BUCKET})(?P<key>/{_KEY}|$)"),

@@ -14,6 +14,7 @@ import fnmatch
 import re
 from typing import Any, ClassVar
 
+from ..asset_flow import FlowFindings, asset_values, follow_assets
 from ..edits import Edit, EditLog, JsonPath
 from ..s3urls import FORMS, find_references
 from ..walk import partition_for, semantic_path
@@ -80,9 +81,33 @@ class RewriteS3Assets:
                 log.model, reference.path, asset_properties
             ):
                 warnings.append(Warning(reference.path, f"asset in bucket {reference.bucket!r}, which the rules do not map; copy it to China yourself", rule.id))
+        findings = self._follow(log, rule, region, sources, target, asset_properties)
+        warnings = [w for w in warnings if not _followed(w, findings.followed)]
+        warnings += [Warning(place, message, rule.id) for place, message in findings.messages()]
         for edit in edits:
             log.apply(edit)
         return warnings
+
+    @staticmethod
+    def _follow(log: EditLog, rule: BoundRule, region: str, sources: list[str], target: str,
+                asset_properties: set[tuple[str, ...]]) -> FlowFindings:
+        """Buckets and regions set away from the asset: rewritten or warned where they are set (asset_flow)."""
+        bucket_map = {str(k): str(v) for k, v in (rule.params.get("bucket_map") or {}).items()}
+
+        def mapped(bucket: str) -> str | None:
+            if bucket in bucket_map:
+                return bucket_map[bucket]
+            concrete = re.sub(r"\$\{AWS::Region\}", "region", bucket)
+            hit = any(fnmatch.fnmatchcase(concrete, glob) or fnmatch.fnmatchcase(bucket, glob) for glob in sources)
+            return target if hit else None
+
+        findings = follow_assets(
+            log.model, asset_values(log.model, asset_properties), rule=rule.id, mapped=mapped, region=region,
+            region_defaults=bool(rule.params.get("region_defaults")),
+        )
+        for edit in findings.edits.values():
+            log.apply(edit)
+        return findings
 
     @staticmethod
     def _in_asset_property(model: Any, path: JsonPath, properties: set[tuple[str, ...]]) -> bool:
@@ -92,6 +117,11 @@ class RewriteS3Assets:
             rtype = resource.get("Type") if isinstance(resource, dict) else None
             return (rtype, str(meaning[3])) in properties
         return "Location" in meaning and "Fn::Transform" in path
+
+
+def _followed(warning: Warning, followed: set[JsonPath]) -> bool:
+    """An asset whose bucket is a `${Variable}` is reported where that variable is set, when that was found."""
+    return "asset in bucket '${" in warning.message and any(warning.path[: len(asset)] == asset for asset in followed)
 
 
 def _suffix(region: str) -> str:
