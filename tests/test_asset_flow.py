@@ -153,3 +153,17 @@ Resources:
     assert "sets the asset bucket 'solutions-${AWS::Region}'" in warned["/Resources/Fn/Properties/Code/S3Bucket/Fn::Sub"]
     assert "mapping Source/us-east-1/Bucket sets the asset bucket 'my-assets-us-east-1'" in warned["/Mappings/Source/us-east-1/Bucket"]
     assert "it feeds /Resources/Script/Properties/UserData" in warned["/Mappings/Source/eu-west-1/Bucket"]
+
+
+def test_the_quick_start_example_rule_file_sets_the_buckets_the_authors_chose() -> None:
+    from panther_cn_transform import read_template
+
+    from .corpus import CORPUS
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "quickstart-buckets.yml"
+    pair = CORPUS / "pairs" / "qs-linux-bastion"
+    ours = transform_text((pair / "global.template").read_text("utf-8"), load_rules(str(example)), region="cn-north-1").model
+    theirs = read_template(pair / "china.template").model
+    for parameter in ("QSS3BucketName", "QSS3BucketRegion"):
+        assert ours["Parameters"][parameter]["Default"] == theirs["Parameters"][parameter]["Default"]
+    assert ours["Conditions"]["UsingDefaultBucket"] == theirs["Conditions"]["UsingDefaultBucket"]
