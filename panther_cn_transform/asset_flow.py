@@ -212,12 +212,13 @@ def asset_values(model: Mapping[str, Any], properties: set[tuple[str, ...]]) -> 
     for logical_id, resource in resources.items():
         if not isinstance(resource, dict):
             continue
+        kind = resource.get("Type") if isinstance(resource.get("Type"), str) else None
         for section in ("Properties", "Metadata"):
             stack: list[tuple[JsonPath, Any]] = [(("Resources", logical_id, section), resource.get(section))]
             while stack:
                 path, node = stack.pop()
                 if isinstance(node, dict) and len(node) == 1 and (next(iter(node)).startswith("Fn::") or "Ref" in node):
-                    asset = section == "Properties" and len(path) == 4 and (resource.get("Type"), path[3]) in properties
+                    asset = section == "Properties" and len(path) == 4 and (kind, path[3]) in properties
                     if asset or _mentions_s3(node):
                         found.append((path, node, False))
                 elif isinstance(node, dict):
