@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -223,3 +224,50 @@ def test_panther_pack_reads_the_source_region_from_its_bucket_name() -> None:
     assert props["Queue"] == "https://sqs.cn-northwest-1.amazonaws.com.cn/123456789012/q"
     assert props["Other"] == "https://sqs.eu-west-1.amazonaws.com/123456789012/q"
     assert [w.rule for w in result.warnings] == ["endpoints"] and "eu-west-1 is outside China" in result.warnings[0].message
+
+
+def test_scripts_are_warned_at_the_line_that_needs_a_region_or_a_china_host() -> None:
+    text = """\
+Resources:
+  Host:
+    Type: AWS::EC2::Instance
+    Properties:
+      ImageId: ami-12345678
+      UserData:
+        Fn::Base64: !Sub |
+          #!/bin/bash
+          aws s3 cp s3://${AssetBucket}/setup.sh /tmp/setup.sh
+          aws s3 sync s3://b/dir /opt/dir --region ${AWS::Region}
+          aws ssm get-parameter --name /app/key --region us-east-1
+          mount -t nfs4 $FS.efs.$REGION.amazonaws.com:/ /mnt
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Role: r
+      Code:
+        ZipFile: |
+          import boto3
+          # support API, see https://docs.aws.amazon.com in us-east-1
+          client = boto3.client('support', region_name='us-east-1')
+"""
+    scripts_only = RuleSet((Rule("scripts", "test", "warn_scripts", {}, "<test>"),))
+    result = transform_text(text, scripts_only, region="cn-north-1")
+    found = sorted((w.pointer, w.message.split(":")[0]) for w in result.warnings if w.rule == "scripts")
+    user_data = "/Resources/Host/Properties/UserData/Fn::Base64/Fn::Sub"
+    assert found == sorted([
+        (user_data, "line 2"),  # aws s3 cp without --region
+        (user_data, "line 4"),  # us-east-1
+        (user_data, "line 5"),  # shell-built amazonaws.com host
+        ("/Resources/Fn/Properties/Code/ZipFile", "line 3"),  # region_name (the comment on line 2 is not code)
+    ])
+    assert not [e for e in result.edits if e.rule == "scripts"]  # warnings only, by default
+
+
+def test_scripts_can_be_told_the_region_inside_a_sub(tmp_path: Path) -> None:
+    rules_path = tmp_path / "fix.yml"
+    rule = {"id": "scripts", "description": "fix", "action": "warn_scripts", "fix_s3_region": True}
+    rules_path.write_text(yaml.safe_dump({"version": 1, "name": "fix", "extends": "china", "rules": [rule]}), "utf-8")
+    text = "Resources:\n  H:\n    Type: AWS::EC2::Instance\n    Properties:\n      UserData:\n        Fn::Base64: !Sub |\n          aws s3 cp s3://b/k /tmp/k\n"
+    result = transform_text(text, load_rules(str(rules_path)), region="cn-north-1")
+    assert "          aws s3 cp s3://b/k /tmp/k --region ${AWS::Region}\n" in result.text
+    assert not [w for w in result.warnings if w.rule == "scripts"]

@@ -20,6 +20,7 @@ from .rewrite_partition import RewritePartition
 from .rewrite_s3_assets import RewriteS3Assets
 from .rewrite_vpce_names import RewriteVpceNames
 from .warn import WarnArns, WarnManagedPolicies, WarnRegionMappings
+from .warn_scripts import WarnScripts
 
 ACTIONS: Mapping[str, type[Action]] = MappingProxyType(
     {
@@ -36,6 +37,7 @@ ACTIONS: Mapping[str, type[Action]] = MappingProxyType(
             WarnArns,
             WarnManagedPolicies,
             WarnRegionMappings,
+            WarnScripts,
             AddFragment,
         )
     }
