@@ -12,6 +12,7 @@ from types import MappingProxyType
 
 from ._base import Action, RuleContext, Warning
 from .add_fragment import AddFragment
+from .edit_property import EditProperty
 from .map_principals import MapPrincipals
 from .remove_resources import RemoveResources, RemoveUnsupported
 from .replace_text import ReplaceText
@@ -37,6 +38,7 @@ ACTIONS: Mapping[str, type[Action]] = MappingProxyType(
             WarnManagedPolicies,
             WarnRegionMappings,
             AddFragment,
+            EditProperty,
         )
     }
 )
