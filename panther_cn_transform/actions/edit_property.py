@@ -35,8 +35,10 @@ _SUB_ATTRIBUTE = re.compile(r"\$\{([A-Za-z0-9]+)\.([A-Za-z0-9.]+)\}")
 class EditProperty:
     """Test a property of matching resources; then `set`, `replace`, `rename`, `remove` or `warn`.
 
-    **Which resources.** `resource_types` (type globs) and optionally `logical_ids` (globs)
-    and `only_with` (property paths of which the resource must set at least one).  A SAM
+    **Which resources.** `resource_types` (type globs); optionally `logical_ids` (globs),
+    `only_with` (property paths of which the resource must set at least one) and `where`
+    (tests on other properties that must all hold: `{property: Runtime, matches: ^python}`,
+    tests as in `when`).  A SAM
     type (`AWS::Serverless::Api`) also covers its `Globals` section (`Globals.Api`): a
     resource that does not set the property inherits it from there, and when the template
     has an implicit API (a function event of type `Api` without `RestApiId`),
@@ -70,17 +72,18 @@ class EditProperty:
     `rename_references` (old: new attribute names) renames every `Fn::GetAtt` of the
     changed resource elsewhere in the template, for attributes the change retires.
 
-    A rule for another service difference, e.g. an optional property China rejects:
+    A rule for another service difference, e.g. a feature China's Lambda has for Java but
+    not for Python:
 
         - id: lambda-snapstart-python
           description: SnapStart for Python is not available in the China Regions.
           source_url: https://docs.amazonaws.cn/aws/latest/userguide/lambda.html
           action: edit_property
-          resource_types: [AWS::Lambda::Function]
-          only_with: [Runtime]
+          resource_types: [AWS::Lambda::Function, AWS::Serverless::Function]
+          where: [{property: Runtime, matches: ^python}]
           properties: [SnapStart]
           then: remove
-          message: SnapStart removed; cold starts are slower in China
+          message: SnapStart is not available for Python in China; cold starts are slower
     """
 
     name: ClassVar[str] = "edit_property"
@@ -127,6 +130,7 @@ class _Spec:
     types: tuple[str, ...]
     logical_ids: tuple[str, ...]
     only_with: tuple[tuple[str, ...], ...]
+    where: tuple[tuple[tuple[str, ...], Mapping[str, Any]], ...]
     properties: tuple[tuple[str, ...], ...]
     when: tuple[Mapping[str, Any], ...]
     then: str
@@ -140,6 +144,9 @@ class _Spec:
             types=tuple(str(t) for t in params.get("resource_types") or ()),
             logical_ids=tuple(str(i) for i in params.get("logical_ids") or ()),
             only_with=tuple(parse(str(p)) for p in params.get("only_with") or ()),
+            where=tuple(
+                (parse(str(w["property"])), {k: v for k, v in w.items() if k != "property"}) for w in params.get("where") or ()
+            ),
             properties=tuple(parse(str(p)) for p in params.get("properties") or ()),
             when=tuple(params.get("when") or ({"present": True},)),
             then=str(params.get("then") or "warn"),
@@ -184,8 +191,8 @@ class _Run:
             has_section = isinstance((self.log.model.get("Globals") or {}).get(section), dict)
             if not implicit and not has_section:
                 continue
-            base: JsonPath = ("Globals", section)
-            if not self._has_one_of(self.log.model, (), base):
+            base: tuple[str, ...] = ("Globals", section)
+            if not self._applies(self.log.model, (), base):
                 continue
             for parts in self.spec.properties:
                 for place in reversed(list(resolve(self.log.model, (), base + parts))):
@@ -202,7 +209,7 @@ class _Run:
             if not self.spec.selects(resource_type, str(logical_id)):
                 continue
             base: JsonPath = ("Resources", logical_id)
-            if not self._has_one_of(resource, base, ("Properties",)):
+            if not self._applies(resource, base, ("Properties",)):
                 continue
             section = globals_section(resource_type) if resource_type in self.spec.types else None
             for parts in self.spec.properties:
@@ -212,11 +219,33 @@ class _Run:
                         continue
                     self.handle(place, parts, str(logical_id), place.path)
 
-    def _has_one_of(self, node: Any, base: JsonPath, prefix: tuple[str, ...]) -> bool:
-        if not self.spec.only_with:
-            return True
-        return any(
+    def _applies(self, node: Any, base: JsonPath, prefix: tuple[str, ...]) -> bool:
+        """`only_with` and `where` hold for the resource (or Globals section) at `base`.
+
+        A `where` property known only at deploy time is reported when the rule would
+        otherwise act on the resource.
+        """
+        if self.spec.only_with and not any(
             place.state != "absent" for parts in self.spec.only_with for place in resolve(node, base, prefix + parts)
+        ):
+            return False
+        for parts, test in self.spec.where:
+            places = list(resolve(node, base, prefix + parts))
+            outcomes = [_select((test,), place) for place in places]
+            if any(outcomes):
+                continue
+            unknown = next((place for place, outcome in zip(places, outcomes) if outcome is None), None)
+            if unknown is not None and self.spec.params.get("unknown", "warn") == "warn" and self._would_act(node, base, prefix):
+                self.warn(unknown.path, f"{'.'.join(parts)} is only known at deploy time ({_show(unknown.value)}), so "
+                                        f"whether this applies cannot be told; {self.message()}")
+            return False
+        return True
+
+    def _would_act(self, node: Any, base: JsonPath, prefix: tuple[str, ...]) -> bool:
+        return any(
+            _select(self.spec.when, place) is not False
+            for parts in self.spec.properties
+            for place in resolve(node, base, prefix + parts)
         )
 
     def _inherited(self, section: str, parts: tuple[str, ...]) -> bool:
@@ -274,7 +303,7 @@ class _Run:
         if self.log.exists(sibling):
             self.warn(where, f"{prop} and {to} are both set; {self.message()}")
             return False
-        value = self.spec.params["value"] if "value" in self.spec.params else place.value
+        value = self.spec.params.get("value", place.value)
         self.apply(Edit(place.path, "remove", self.rule.id, f"{prop} replaced by {to}: {self.spec.because}"))
         self.apply(Edit(sibling, "add", self.rule.id, f"{to} replaces {prop}: {self.spec.because}", value=value))
         self.removed_something = True
@@ -351,10 +380,11 @@ class _Run:
         graph = build_graph(self.log.model)
         for target in sorted(self.changed):
             for reference in graph.to(target):
-                if reference.attribute not in table:
+                attribute = reference.attribute
+                if attribute is None or attribute not in table:
                     continue
                 where = reference.path
-                because = f"{target} changed ({self.spec.because}), so its {reference.attribute} is now {table[reference.attribute]}"
+                because = f"{target} changed ({self.spec.because}), so its {attribute} is now {table[attribute]}"
                 for edit in attribute_edits(self.log.get(where), where, table, self.rule.id, because, only=target):
                     self.apply(edit)
 

@@ -149,7 +149,7 @@ def _zone_from_target(
 ) -> Edit | None:
     """`HostedZoneId: !GetAtt X.<zone attribute>` when `DNSName` is `!GetAtt X.<DNS attribute>`."""
     dns, zone = alias.get("DNSName"), alias.get("HostedZoneId")
-    if intrinsic_name(dns) != "Fn::GetAtt" or not isinstance(zone, str):
+    if not isinstance(dns, dict) or intrinsic_name(dns) != "Fn::GetAtt" or not isinstance(zone, str):
         return None
     arg = dns["Fn::GetAtt"]
     parts = arg if isinstance(arg, list) else split_getatt(arg) if isinstance(arg, str) else []
