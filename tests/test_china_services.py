@@ -345,3 +345,78 @@ def test_moodle_cloudfront_alias_zone_is_chinas(region: str) -> None:
     dns_host = result.model["Resources"]["route53"]["Properties"]["Parameters"]["DnsHostId"]
     assert dns_host["Fn::If"][1] == "Z3RFFRIM2A3IF5"
     assert json.dumps(result.model).count("Z2FDTNDATAQYW2") == 0
+
+
+# -- over the whole corpus ------------------------------------------------------------------
+
+from panther_cn_transform.property_paths import resolve  # noqa: E402
+from panther_cn_transform.sam import implicit_events  # noqa: E402
+
+from .corpus import corpus_templates  # noqa: E402
+
+PANTHER = load_rules("panther")
+SERVICE_TEMPLATES = [p for p in corpus_templates() if any(
+    word in p.read_text("utf-8", errors="replace") for word in ("AWS::ApiGateway::", "AWS::CloudFront::Distribution", "AWS::Serverless::"))]
+
+
+def _values(resource: dict[str, Any], logical_id: str, path: str) -> list[Any]:
+    """Every value `path` (below Properties) has in a resource: one per Fn::If branch, None where absent."""
+    return [place.value if place.state != "absent" else None
+            for place in resolve(resource, ("Resources", logical_id), ("Properties", *path.split(".")))]
+
+
+def _edge_or_unset(types: Any) -> bool:
+    return types is None or (isinstance(types, list) and "EDGE" in types) or types == "EDGE" or types == {"Type": "EDGE"}
+
+
+@needs_corpus
+@pytest.mark.parametrize("region", REGIONS)
+@pytest.mark.parametrize("path", SERVICE_TEMPLATES, ids=lambda p: str(p.relative_to(CORPUS)))
+def test_no_edge_api_and_every_cloudfront_gap_is_reported(path: Path, region: str) -> None:
+    source = read_template(path).model
+    result = transform(read_template(path), PANTHER, region=region, variables={"bucket": "my-cn-bucket"})
+    model = result.model
+    warned = [w.pointer for w in result.warnings]
+    apis = 0
+    for logical_id, resource in (model.get("Resources") or {}).items():
+        kind = resource.get("Type") if isinstance(resource, dict) else None
+        if kind in ("AWS::ApiGateway::RestApi", "AWS::ApiGateway::DomainName"):
+            apis += 1
+            for types in _values(resource, logical_id, "EndpointConfiguration.Types"):
+                reported = any(p.startswith(f"/Resources/{logical_id}/Properties/EndpointConfiguration") for p in warned)
+                assert not _edge_or_unset(types) or reported, (logical_id, types)
+            if kind == "AWS::ApiGateway::RestApi" and any(_values(resource, logical_id, "Body") + _values(resource, logical_id, "BodyS3Location")):
+                assert all(v == "REGIONAL" for v in _values(resource, logical_id, "Parameters.endpointConfigurationTypes")), logical_id
+            if kind == "AWS::ApiGateway::DomainName":
+                assert not any(_values(resource, logical_id, "CertificateArn")), logical_id
+        if kind == "AWS::Serverless::Api":
+            apis += 1
+            own = _values(resource, logical_id, "EndpointConfiguration")
+            inherited = ((model.get("Globals") or {}).get("Api") or {}).get("EndpointConfiguration")
+            assert all(not _edge_or_unset(v if v is not None else inherited) for v in own), logical_id
+    if implicit_events(model, "Api"):
+        apis += 1
+        assert not _edge_or_unset(((model.get("Globals") or {}).get("Api") or {}).get("EndpointConfiguration"))
+    removed = {e.path[1] for e in result.edits if e.op == "remove" and len(e.path) == 2 and e.path[0] == "Resources"}
+    for logical_id, resource in (source.get("Resources") or {}).items():
+        if not isinstance(resource, dict) or resource.get("Type") != "AWS::CloudFront::Distribution":
+            continue
+        config = f"DistributionConfig"
+        gaps = (
+            any(v is None for v in _values(resource, logical_id, f"{config}.Aliases"))
+            or any(_values(resource, logical_id, f"{config}.ViewerCertificate.AcmCertificateArn"))
+            or any(_values(resource, logical_id, f"{config}.DefaultCacheBehavior.LambdaFunctionAssociations"))
+            or any(_values(resource, logical_id, f"{config}.CacheBehaviors.*.LambdaFunctionAssociations"))
+        )
+        if gaps:
+            assert logical_id in removed or any(p.startswith(f"/Resources/{logical_id}/") for p in warned), logical_id
+    assert apis or "CloudFront" in path.read_text("utf-8") or "AWS::Serverless::" in path.read_text("utf-8")
+
+
+@needs_corpus
+def test_the_corpus_has_the_cases_the_issue_names() -> None:
+    """Guards the corpus test above against a silently empty or shrunken selection."""
+    names = {str(p.relative_to(CORPUS)) for p in SERVICE_TEMPLATES}
+    assert "pairs/serverless-image-handler/global.template" in names
+    assert "public/aws-cloudformation-templates/Solutions/CloudFrontCustomOriginLambda@Edge/CloudFront.yaml" in names
+    assert len(SERVICE_TEMPLATES) >= 15
