@@ -96,6 +96,7 @@ FIXTURES: dict[str, dict[str, Any]] = {
             {"Name": "site.example.com.", "Type": "A", "AliasTarget": {"DNSName": {"Fn::Sub": "s3-website-${AWS::Region}.amazonaws.com"}, "HostedZoneId": "Z3AQBSTGFYJSTF"}},
             {"Name": "old.example.com.", "Type": "A", "AliasTarget": {"DNSName": "s3-website-eu-west-1.amazonaws.com", "HostedZoneId": "Z1BKCTXD74EZPE"}},
             {"Name": "nlb.example.com.", "Type": "A", "AliasTarget": {"DNSName": {"Fn::Sub": "n-1.elb.${AWS::Region}.amazonaws.com"}, "HostedZoneId": "Z26RNL4JYFTOTI"}},
+            {"Name": "nx.example.com.", "Type": "A", "AliasTarget": {"DNSName": "s3-website.cn-northwest-1.amazonaws.com.cn", "HostedZoneId": "Z282HJ1KT0DH03"}},
         ]}},
         "Lb": {"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": {"Subnets": ["subnet-1", "subnet-2"]}},
     }},
@@ -228,7 +229,8 @@ def test_route53_alias_zones(region: str) -> None:
     for result in _transform("route53-aliases", region):
         resources = result.model["Resources"]
         assert resources["Cdn"]["Properties"]["AliasTarget"]["HostedZoneId"] == "Z3RFFRIM2A3IF5"
-        app, site, old, nlb = (r["AliasTarget"] for r in resources["Group"]["Properties"]["RecordSets"])
+        app, site, old, nlb, ningxia = (r["AliasTarget"] for r in resources["Group"]["Properties"]["RecordSets"])
+        assert ningxia["HostedZoneId"] == "Z282HJ1KT0DH03"  # a Ningxia resource, aliased from either China region
         assert app["HostedZoneId"] == {"Fn::GetAtt": ["Lb", "CanonicalHostedZoneID"]}
         assert site == {"DNSName": {"Fn::Sub": "s3-website.${AWS::Region}.amazonaws.com.cn"}, "HostedZoneId": s3_website}
         assert old["HostedZoneId"] == "Z1BKCTXD74EZPE" and nlb["HostedZoneId"] == "Z26RNL4JYFTOTI"  # reported, not guessed

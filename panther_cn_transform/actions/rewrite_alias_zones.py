@@ -106,7 +106,7 @@ class RewriteAliasZones:
             zone = zones.get(value)
             in_alias = path[:-1] in alias_paths and path[-1] == "HostedZoneId"
             if zone is None:
-                if in_alias and not _is_china_zone(value, zones, context.region):
+                if in_alias:
                     warnings.append(Warning(path, f"hosted zone id {value} is not one this tool knows; an alias in China "
                                                   "can only point at resources in China, check the zone there", rule.id))
                 continue
@@ -163,13 +163,8 @@ def _zone_from_target(
     if not zone_attribute:
         return None
     value: Any = {"Fn::GetAtt": [target, zone_attribute]} if isinstance(arg, list) else {"Fn::GetAtt": f"{target}.{zone_attribute}"}
-    reason = f"alias hosted zone read from {target}.{zone_attribute}, right in every region: {rule.description.split('. ')[0]}"
+    reason = f"alias hosted zone read from {target}.{zone_attribute}, the alias target's own (right in every region)"
     return Edit(path + ("HostedZoneId",), "replace", rule.id, reason, value=value)
-
-
-def _is_china_zone(value: str, zones: Mapping[str, _Zone], region: str) -> bool:
-    zone = zones.get(value)
-    return zone is not None and (zone.partition == partition_for(region) or zone.region == region)
 
 
 def _sibling_dns_name(log: EditLog, path: JsonPath) -> Any:
@@ -214,6 +209,8 @@ def _port_zone(
     where = f"hosted zone {value} is the {zone.service} zone of {zone.region}"
     moves = zone.region == source_region or (dns_name is not None and _moves_to(dns_name, region))
     if not moves:
+        if partition_for(str(zone.region)) == partition:
+            return None  # a resource in the other China region: Route 53 aliases it as it is
         return _Outcome(f"{where}: the alias points at a resource there, outside China; Route 53 in China aliases China resources only")
     china = _lookup(zones, zone.service, region=region)
     if china is not None and zones[china].verified:
