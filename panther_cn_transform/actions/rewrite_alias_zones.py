@@ -136,9 +136,10 @@ def _zone_table(params: Mapping[str, Any]) -> dict[str, _Zone]:
 def _alias_targets(model: dict[str, Any]) -> list[tuple[JsonPath, dict[str, Any]]]:
     found = []
     for logical_id, resource in (model.get("Resources") or {}).items():
-        if not isinstance(resource, dict) or resource.get("Type") not in _ALIASES:
+        kind = resource.get("Type") if isinstance(resource, dict) else None
+        if not isinstance(kind, str) or kind not in _ALIASES:
             continue
-        for place in resolve(resource, ("Resources", logical_id), _ALIASES[resource["Type"]]):
+        for place in resolve(resource, ("Resources", logical_id), _ALIASES[kind]):
             if place.state == "present" and isinstance(place.value, dict):
                 found.append((place.path, place.value))
     return found
