@@ -14,6 +14,7 @@ China has needs a rule, not code.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -155,11 +156,17 @@ class _Spec:
         )
 
     def selects(self, resource_type: str, logical_id: str | None) -> bool:
-        if not any(fnmatch.fnmatchcase(resource_type, glob) for glob in self.types):
+        if not _type_matches(self.types, resource_type):
             return False
         if self.logical_ids:
             return logical_id is not None and any(fnmatch.fnmatchcase(logical_id, glob) for glob in self.logical_ids)
         return True
+
+
+@functools.lru_cache(maxsize=4096)
+def _type_matches(globs: tuple[str, ...], resource_type: str) -> bool:
+    """Cached: a template repeats a few types many times, and every rule asks about each."""
+    return any(fnmatch.fnmatchcase(resource_type, glob) for glob in globs)
 
 
 @dataclass
