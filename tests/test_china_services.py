@@ -152,6 +152,22 @@ def test_imported_edge_api_gets_regional_endpoint_and_import_parameter(region: s
         assert _warned(result, "api-gateway-icp-imported-apis") == ["/Resources/Api/Properties/BodyS3Location"]
 
 
+@pytest.mark.parametrize(
+    ("properties", "expected"),
+    [
+        ({"Parameters": {"endpointConfigurationTypes": "PRIVATE"}}, {"Parameters": {"endpointConfigurationTypes": "PRIVATE"}}),
+        ({"EndpointConfiguration": {"Types": ["PRIVATE"]}}, {"EndpointConfiguration": {"Types": ["PRIVATE"]}}),
+        ({"Parameters": {"endpointConfigurationTypes": "EDGE"}},
+         {"Parameters": {"endpointConfigurationTypes": "REGIONAL"}, "EndpointConfiguration": {"Types": ["REGIONAL"]}}),
+    ],
+)
+def test_imported_api_keeps_a_private_endpoint_and_fixes_an_edge_import_parameter(properties: dict[str, Any], expected: dict[str, Any]) -> None:
+    template = {"Resources": {"Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Body": {"swagger": "2.0"}, **properties}}}}
+    for text in renderings(template):
+        result = transform_text(text, CHINA, region="cn-north-1")
+        assert {k: v for k, v in result.model["Resources"]["Api"]["Properties"].items() if k != "Body"} == expected
+
+
 @pytest.mark.parametrize("region", REGIONS)
 def test_edge_domain_name_becomes_regional_with_its_certificate_mapping_and_alias(region: str) -> None:
     for result in _transform("edge-domain", region):
@@ -384,9 +400,11 @@ def test_no_edge_api_and_every_cloudfront_gap_is_reported(path: Path, region: st
         kind = resource.get("Type") if isinstance(resource, dict) else None
         if kind in ("AWS::ApiGateway::RestApi", "AWS::ApiGateway::DomainName"):
             apis += 1
+            imported_as = set(_values(resource, logical_id, "Parameters.endpointConfigurationTypes"))
             for types in _values(resource, logical_id, "EndpointConfiguration.Types"):
                 reported = any(p.startswith(f"/Resources/{logical_id}/Properties/EndpointConfiguration") for p in warned)
-                assert not _edge_or_unset(types) or reported, (logical_id, types)
+                set_by_import = types is None and imported_as <= {"PRIVATE", "REGIONAL"} and kind == "AWS::ApiGateway::RestApi"
+                assert not _edge_or_unset(types) or reported or set_by_import, (logical_id, types)
             if kind == "AWS::ApiGateway::RestApi" and any(_values(resource, logical_id, "Body") + _values(resource, logical_id, "BodyS3Location")):
                 assert all(v == "REGIONAL" for v in _values(resource, logical_id, "Parameters.endpointConfigurationTypes")), logical_id
             if kind == "AWS::ApiGateway::DomainName":

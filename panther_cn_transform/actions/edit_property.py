@@ -52,7 +52,8 @@ class EditProperty:
 
     **When.** `when`: a list of tests, any of which selects the property: `absent: true`,
     `present: true`, `equals: V`, `in: [V, ...]`, `not_in: [V, ...]`, `contains: V` (a list
-    holding V), `matches: REGEX`.  Default: `present: true`.  A value only known at deploy
+    holding V), `matches: REGEX`; to `equals`, `in` and `not_in` an absent property is
+    `null` (`in: [null, EDGE]` is "unset or EDGE").  Default: `present: true`.  A value only known at deploy
     time (`!Ref Parameter`) cannot be tested: with `unknown: warn` (the default) it is a
     warning, with `unknown: ignore` it is left alone.
 
@@ -482,9 +483,8 @@ def _test(test: Mapping[str, Any], place: Place) -> bool | None:
         return (place.state == "absent") == bool(expected)
     if kind == "present":
         return (place.state != "absent") == bool(expected)
-    if place.state == "absent":
-        return False
-    value = place.value
+    # an absent property is null to value tests: `in: [null, EDGE]` is "unset or EDGE"
+    value = None if place.state == "absent" else place.value
     if kind == "contains" and isinstance(value, list) and expected in value:
         return True
     if place.state == "opaque" or not is_literal(value):
