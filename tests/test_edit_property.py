@@ -240,3 +240,23 @@ def test_a_warning_about_an_implicit_api_without_globals_points_at_its_event() -
         assert [(w.pointer, w.message) for w in result.warnings] == [("/Resources/Fn/Properties/Events/Get", "needs ICP")]
     iam = {"Api": {"Auth": {"DefaultAuthorizer": "AWS_IAM"}}}
     assert all(not r.warnings for r in run(sam({"Fn": FUNCTION}, iam), rules))
+
+
+def test_remove_resource_uses_the_removal_planner_and_never_widens() -> None:
+    from panther_cn_transform.testing import assert_no_dangling_references
+
+    rules = rule(resource_types=["AWS::WAFv2::WebACL"], properties=["Scope"], when=[{"equals": "CLOUDFRONT"}], then="remove_resource")
+    acl = {"Type": "AWS::WAFv2::WebACL", "Properties": {"Scope": "CLOUDFRONT", "DefaultAction": {"Allow": {}}}}
+    regional = {"Type": "AWS::WAFv2::WebACL", "Properties": {"Scope": "REGIONAL", "DefaultAction": {"Allow": {}}}}
+    policy = {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"PolicyDocument": {"Statement": [
+        {"Effect": "Allow", "Action": "wafv2:GetWebACL", "Resource": [{"Fn::GetAtt": ["Acl", "Arn"]}, {"Fn::GetAtt": ["Regional", "Arn"]}]}]}}}
+    cdn = {"Type": "AWS::CloudFront::Distribution", "Properties": {"DistributionConfig": {"Enabled": True, "WebACLId": {"Fn::GetAtt": ["Acl", "Arn"]}}}}
+    template = {"Resources": {"Acl": acl, "Regional": regional, "Policy": policy, "Cdn": cdn},
+                "Outputs": {"AclArn": {"Value": {"Fn::GetAtt": ["Acl", "Arn"]}}, "Keep": {"Value": {"Ref": "Regional"}}}}
+    for result in run(template, rules):
+        model = result.model
+        assert sorted(model["Resources"]) == ["Policy", "Regional"]  # the distribution needed the web ACL: removed with it
+        assert model["Resources"]["Policy"]["Properties"]["PolicyDocument"]["Statement"][0]["Resource"] == [{"Fn::GetAtt": ["Regional", "Arn"]}]
+        assert list(model["Outputs"]) == ["Keep"]
+        assert_no_dangling_references(model)
+        assert any(e.pointer == "/Resources/Acl" and "Scope" in e.reason for e in result.edits)

@@ -25,7 +25,8 @@ from ..edits import Edit, EditLog, JsonPath
 from ..graph import build_graph
 from ..intrinsics import intrinsic_name
 from ..property_paths import Place, is_literal, nested, parse, resolve
-from ..removal import unused_after
+from ..region_data import load_region_data
+from ..removal import plan_removal, unused_after
 from ..sam import globals_section, implicit_events
 from ..walk import is_sub_template
 from ._base import BoundRule, RuleContext, Warning
@@ -65,6 +66,9 @@ class EditProperty:
       own value, if given); a sibling that already exists is a warning instead;
     * `remove` - the property is removed; parameters and conditions it was the last user
       of are reported;
+    * `remove_resource` - the resource is removed, and every reference to it repaired or
+      removed in turn by the removal planner (`on_reference: repair | remove`, as for
+      `remove_unsupported`): for a resource China cannot create with that value;
     * `replace_attributes` - `Fn::GetAtt` (and `${X.Attr}` in `Fn::Sub`) inside the value
       use the new attribute names of `attributes` (old: new);
     * `warn` - nothing changes; `message` is reported at the property.
@@ -119,7 +123,7 @@ class EditProperty:
     )
 
     def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
-        run = _Run(log, rule, _Spec.of(rule))
+        run = _Run(log, rule, _Spec.of(rule), context.region)
         run.globals_sections()
         run.resources()
         return run.finish()
@@ -177,7 +181,9 @@ class _Run:
     log: EditLog
     rule: BoundRule
     spec: _Spec
+    region: str
     warnings: list[Warning] = field(default_factory=list)
+    doomed: dict[str, str] = field(default_factory=dict)  # remove_resource: logical id -> reason
     changed: set[str] = field(default_factory=set)  # logical ids whose properties changed
     any_change: bool = False
     removed_something: bool = False
@@ -324,6 +330,14 @@ class _Run:
         self.removed_something = True
         return True
 
+    def do_remove_resource(self, place: Place, prop: str, where: JsonPath) -> bool:
+        if place.path[0] != "Resources":
+            self.warn(where, f"{prop} is set in Globals: remove the resources that use it by hand; {self.message()}")
+            return False
+        logical_id = str(place.path[1])
+        self.doomed.setdefault(logical_id, f"{logical_id} removed: {prop} {_show(place.value)}: {self.spec.because}")
+        return True
+
     def do_replace_attributes(self, place: Place, prop: str, where: JsonPath) -> bool:
         table: Mapping[str, str] = self.spec.params.get("attributes") or {}
         edits = attribute_edits(place.value, place.path, table, self.rule.id, f"{prop}: {self.spec.because}")
@@ -358,12 +372,24 @@ class _Run:
     # -- after all places -------------------------------------------------------------------
 
     def finish(self) -> list[Warning]:
+        self.changed -= set(self.doomed)
         if self.any_change:
             self.add_parameters()
             self.rename_references()
+        if self.doomed:
+            self.remove_resources()
         if self.removed_something:
             self.warnings += unused_after(self.before, self.log.model, self.rule.id)
         return self.warnings
+
+    def remove_resources(self) -> None:
+        """The removal planner's edits for `remove_resource`: no reference left dangling, nothing widened."""
+        required = load_region_data(self.region).required_properties
+        on_reference = self.spec.params.get("on_reference", "repair")
+        for edit in plan_removal(self.log.model, self.doomed, rule=self.rule.id, on_reference=on_reference,
+                                 required=required, warnings=self.warnings):
+            self.apply(edit)
+        self.removed_something = True
 
     def add_parameters(self) -> None:
         wanted: Mapping[str, Any] = self.spec.params.get("parameters") or {}
