@@ -15,8 +15,10 @@ from typing import Any
 import pytest
 
 from panther_cn_transform import load_rules, read_template, transform, transform_text
+from panther_cn_transform.property_paths import resolve
+from panther_cn_transform.sam import implicit_events
 
-from .corpus import CORPUS
+from .corpus import CORPUS, corpus_templates
 from .test_actions import renderings
 
 CHINA = load_rules("china")
@@ -367,11 +369,6 @@ def test_moodle_cloudfront_alias_zone_is_chinas(region: str) -> None:
 
 # -- over the whole corpus ------------------------------------------------------------------
 
-from panther_cn_transform.property_paths import resolve  # noqa: E402
-from panther_cn_transform.sam import implicit_events  # noqa: E402
-
-from .corpus import corpus_templates  # noqa: E402
-
 PANTHER = load_rules("panther")
 SERVICE_TEMPLATES = [p for p in corpus_templates() if any(
     word in p.read_text("utf-8", errors="replace") for word in ("AWS::ApiGateway::", "AWS::CloudFront::Distribution", "AWS::Serverless::"))]
@@ -421,7 +418,7 @@ def test_no_edge_api_and_every_cloudfront_gap_is_reported(path: Path, region: st
     for logical_id, resource in (source.get("Resources") or {}).items():
         if not isinstance(resource, dict) or resource.get("Type") != "AWS::CloudFront::Distribution":
             continue
-        config = f"DistributionConfig"
+        config = "DistributionConfig"
         gaps = (
             any(v is None for v in _values(resource, logical_id, f"{config}.Aliases"))
             or any(_values(resource, logical_id, f"{config}.ViewerCertificate.AcmCertificateArn"))

@@ -260,3 +260,13 @@ def test_remove_resource_uses_the_removal_planner_and_never_widens() -> None:
         assert list(model["Outputs"]) == ["Keep"]
         assert_no_dangling_references(model)
         assert any(e.pointer == "/Resources/Acl" and "Scope" in e.reason for e in result.edits)
+
+
+def test_where_reads_a_sam_property_from_globals() -> None:
+    rules = rule(resource_types=["AWS::Serverless::Function"], where=[{"property": "Runtime", "matches": "^python"}],
+                 properties=["SnapStart"], then="remove")
+    function = {"Type": "AWS::Serverless::Function", "Properties": {"Handler": "h", "CodeUri": ".", "SnapStart": {"ApplyOn": "PublishedVersions"}}}
+    for result in run(sam({"Fn": function}, {"Function": {"Runtime": "python3.12"}}), rules):
+        assert "SnapStart" not in result.model["Resources"]["Fn"]["Properties"]
+    for result in run(sam({"Fn": function}, {"Function": {"Runtime": "java21"}}), rules):
+        assert "SnapStart" in result.model["Resources"]["Fn"]["Properties"]

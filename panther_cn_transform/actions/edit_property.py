@@ -223,9 +223,9 @@ class _Run:
             if not self.spec.selects(resource_type, str(logical_id)):
                 continue
             base: JsonPath = ("Resources", logical_id)
-            if not self._applies(resource, base, ("Properties",)):
-                continue
             section = globals_section(resource_type) if resource_type in self.spec.types else None
+            if not self._applies(resource, base, ("Properties",), section):
+                continue
             for parts in self.spec.properties:
                 current = self.log.get(base)
                 for place in reversed(list(resolve(current, base, ("Properties",) + parts))):
@@ -233,18 +233,19 @@ class _Run:
                         continue
                     self.handle(place, parts, str(logical_id), place.path)
 
-    def _applies(self, node: Any, base: JsonPath, prefix: tuple[str, ...]) -> bool:
+    def _applies(self, node: Any, base: JsonPath, prefix: tuple[str, ...], section: str | None = None) -> bool:
         """`only_with` and `where` hold for the resource (or Globals section) at `base`.
 
+        A SAM resource's property that it does not set is read from its Globals `section`.
         A `where` property known only at deploy time is reported when the rule would
         otherwise act on the resource.
         """
         if self.spec.only_with and not any(
-            place.state != "absent" for parts in self.spec.only_with for place in resolve(node, base, prefix + parts)
+            place.state != "absent" for parts in self.spec.only_with for place in self._places(node, base, prefix, parts, section)
         ):
             return False
         for parts, test in self.spec.where:
-            places = list(resolve(node, base, prefix + parts))
+            places = self._places(node, base, prefix, parts, section)
             outcomes = [_select((test,), place) for place in places]
             if any(outcomes):
                 continue
@@ -254,6 +255,12 @@ class _Run:
                                         f"whether this applies cannot be told; {self.message()}")
             return False
         return True
+
+    def _places(self, node: Any, base: JsonPath, prefix: tuple[str, ...], parts: tuple[str, ...], section: str | None) -> list[Place]:
+        places = list(resolve(node, base, prefix + parts))
+        if section and all(place.state == "absent" for place in places) and self._inherited(section, parts):
+            places = list(resolve(self.log.model, (), ("Globals", section) + parts))
+        return places
 
     def _would_act(self, node: Any, base: JsonPath, prefix: tuple[str, ...]) -> bool:
         return any(
