@@ -11,6 +11,12 @@ policies with ARNs, inline code), then times, on the same text:
 
 and prints medians and the ratios transform/baseline and cfn-flip/transform.  Only the
 ratios mean anything across machines.
+
+    python bench/bench_transform.py --without edit_property,rewrite_alias_zones
+
+also times the pack without the rules of those actions, interleaved with the whole pack
+in the same process, and prints both medians, their spreads and the ratio: what those
+rules cost.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import argparse
 import statistics
 import time
 from collections.abc import Callable
+from typing import Any
 
 import yaml
 
@@ -190,6 +197,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--resources", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--without", default="", help="comma-separated actions whose rules to leave out in a second timing")
     args = parser.parse_args()
 
     text = generate(args.resources)
@@ -207,6 +215,25 @@ def main() -> None:
     print(f"  transform (china pack)  {ours * 1000:9.1f} ms")
     print(f"ratio transform / CSafeLoader load   = {ours / baseline:5.2f}  (target <= 3)")
     print(f"ratio cfn-flip / transform           = {flip / ours:5.2f}  (target >= 2)")
+    if args.without:
+        _compare_without(text, rules, set(args.without.split(",")), args.repeat)
+
+
+def _compare_without(text: str, rules: Any, actions: set[str], repeat: int) -> None:
+    from panther_cn_transform import RuleSet, transform_text
+
+    fewer = RuleSet(tuple(r for r in rules.rules if r.action not in actions), rules.defaults)
+    times: dict[str, list[float]] = {"whole pack": [], "without": []}
+    for _ in range(repeat):  # interleaved, so both see the same machine load
+        for name, pack in (("whole pack", rules), ("without", fewer)):
+            start = time.perf_counter()
+            transform_text(text, pack, region="cn-north-1")
+            times[name].append(time.perf_counter() - start)
+    left_out = len(rules.rules) - len(fewer.rules)
+    print(f"interleaved, {repeat} runs each; {left_out} rules of {', '.join(sorted(actions))} left out in the second")
+    for name, values in times.items():
+        print(f"  {name:<12} median {statistics.median(values) * 1000:7.1f} ms  (min {min(values) * 1000:.1f}, max {max(values) * 1000:.1f})")
+    print(f"ratio whole / without = {statistics.median(times['whole pack']) / statistics.median(times['without']):5.2f}")
 
 
 if __name__ == "__main__":

@@ -65,7 +65,8 @@ def _action_section(name: str, action: type, china: RuleSet) -> str:
         lines.append(f"\n**After:**\n\n```yaml\n{result.text}```\n")
         if result.warnings:
             lines.append("\nWarnings:\n\n" + "".join(f"- `{w.pointer}`: {w.message}\n" for w in result.warnings))
-    lines.append(f"\n**Safety.** {_SAFETY.get(name, 'Changes values only; nothing is removed.')}\n")
+    safety = getattr(action, "safety", None) or _SAFETY.get(name, "Changes values only; nothing is removed.")
+    lines.append(f"\n**Safety.** {safety}\n")
     return "".join(lines)
 
 

@@ -12,9 +12,11 @@ from types import MappingProxyType
 
 from ._base import Action, RuleContext, Warning
 from .add_fragment import AddFragment
+from .edit_property import EditProperty
 from .map_principals import MapPrincipals
 from .remove_resources import RemoveResources, RemoveUnsupported
 from .replace_text import ReplaceText
+from .rewrite_alias_zones import RewriteAliasZones
 from .rewrite_endpoints import RewriteEndpoints
 from .rewrite_partition import RewritePartition
 from .rewrite_s3_assets import RewriteS3Assets
@@ -39,6 +41,8 @@ ACTIONS: Mapping[str, type[Action]] = MappingProxyType(
             WarnRegionMappings,
             WarnScripts,
             AddFragment,
+            EditProperty,
+            RewriteAliasZones,
         )
     }
 )

@@ -18,8 +18,11 @@ from ..s3urls import find_references
 from ..walk import REGION_PATTERN, in_arn, is_region, is_service_principal, is_sub_template
 from ._base import BoundRule, RuleContext, Warning
 
-_HOST = re.compile(r"(?P<host>(?:(?:[A-Za-z0-9-]+|\$\{[A-Za-z0-9:._-]+\})\.)*)amazonaws\.com(?![A-Za-z0-9-]|\.cn)")
-_BARE_SERVICE = re.compile(rf"^[a-z0-9-]+(?:\.(?!{REGION_PATTERN}\.)[a-z0-9-]+)?\.amazonaws\.com$")
+# a label is letters, digits and dashes, or a ${Variable} after any of those (`s3-website-${AWS::Region}`)
+_HOST = re.compile(r"(?P<host>(?:(?:[A-Za-z0-9-]*\$\{[A-Za-z0-9:._-]+\}|[A-Za-z0-9-]+)\.)*)amazonaws\.com(?![A-Za-z0-9-]|\.cn)")
+_BARE_SERVICE = re.compile(rf"^(?!.*-{REGION_PATTERN}\.)[a-z0-9-]+(?:\.(?!{REGION_PATTERN}\.)[a-z0-9-]+)?\.amazonaws\.com$")
+# S3's legacy dashed hosts (`s3-us-west-1`, `s3-website-us-east-1`); China has only the dotted forms
+_DASHED = re.compile(r"^(s3-website|s3)-(.+)$")
 _ACCOUNT = re.compile(r"^\d{12}$")
 _REGION_SUFFIX = re.compile(f"-({REGION_PATTERN})$")
 
@@ -90,15 +93,21 @@ class RewriteEndpoints:
         labels = host.split(".")[:-1] if host else []
         out: list[str] = []
         for label in labels:
-            dashed = label[3:] if label.startswith("s3-") else None
-            candidate = dashed if dashed is not None else label
             if _ACCOUNT.match(label):
                 return "", f"endpoint of account {label} in the global partition cannot be reached from China"
+            dashed = _DASHED.match(label)
+            candidate = label
+            if dashed and (is_region(dashed.group(2)) or dashed.group(2) == "${AWS::Region}"):
+                out.append(dashed.group(1))  # `s3-website-us-east-1` is `s3-website.<region>` in China
+                candidate = dashed.group(2)
+                if candidate == "${AWS::Region}":
+                    out.append(candidate)
+                    continue
             if is_region(candidate):
                 if candidate.startswith("cn-"):
-                    out.append(label)
+                    out.append(candidate)
                 elif candidate == source_region:
-                    out.append(("s3." if dashed is not None else "") + region)
+                    out.append(region)
                 else:
                     return "", f"hard-coded region {candidate} is outside China"
                 continue

@@ -1,0 +1,227 @@
+"""`rewrite_alias_zones`: Route 53 alias targets name hosted zones that differ in China.
+
+Why: an alias record names the hosted zone of what it points at, and those zones are
+per partition (CloudFront: `Z2FDTNDATAQYW2` globally, `Z3RFFRIM2A3IF5` in China) or per
+region (load balancers, S3 website endpoints, API Gateway regional domains).  A global
+zone id in a China template makes the record fail.  Where the alias points at a resource
+of the same template, the zone is read from it (`!GetAtt LB.CanonicalHostedZoneID`), which
+is right in every region; a literal is replaced only by a China value the rule's data
+marks as verified, and is otherwise reported with what is known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from ..edits import Edit, EditLog, JsonPath
+from ..intrinsics import intrinsic_name, split_getatt
+from ..property_paths import resolve
+from ..walk import partition_for
+from ._base import BoundRule, RuleContext, Warning
+
+_ALIASES = {
+    "AWS::Route53::RecordSet": ("Properties", "AliasTarget"),
+    "AWS::Route53::RecordSetGroup": ("Properties", "RecordSets", "*", "AliasTarget"),
+}
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """A zone id to write (with the reason) or, without one, a warning."""
+
+    text: str
+    zone: str | None = None
+
+
+@dataclass(frozen=True)
+class _Zone:
+    """What the rule's data knows about one hosted zone id."""
+
+    service: str
+    region: str | None = None  # None: one zone for the whole partition
+    partition: str | None = None
+    verified: bool = True
+
+
+class RewriteAliasZones:
+    """Point alias targets at the hosted zone their target has in China.
+
+    An `AliasTarget` whose `DNSName` is an `Fn::GetAtt` of a resource in the template
+    takes its `HostedZoneId` from the same resource (`zone_attributes`: type -> DNS
+    attribute -> zone attribute).  Any string that is a known zone id (in an alias, a
+    nested stack parameter, a mapping) is then checked against the data:
+    `partition_zones` (service -> partition -> id) are replaced by the target partition's;
+    `regional_zones` (service -> region -> id, verified) are replaced by the target region's
+    when the alias target moves there (its `DNSName` names the target region or
+    `${AWS::Region}`, or the zone's region is `source_region`); `unverified_zones` are
+    recognised but never written: they are reported with the unverified China value as a
+    hint.  An alias zone id the data does not know is reported.
+    """
+
+    name: ClassVar[str] = "rewrite_alias_zones"
+    example: ClassVar[str] = (
+        "Resources:\n"
+        "  Cdn:\n"
+        "    Type: AWS::Route53::RecordSet\n"
+        "    Properties:\n"
+        "      HostedZoneName: example.com.\n"
+        "      Name: www.example.com.\n"
+        "      Type: A\n"
+        "      AliasTarget:\n"
+        "        DNSName: d111111abcdef8.cloudfront.net\n"
+        "        HostedZoneId: Z2FDTNDATAQYW2\n"
+        "  Site:\n"
+        "    Type: AWS::Route53::RecordSet\n"
+        "    Properties:\n"
+        "      HostedZoneName: example.com.\n"
+        "      Name: app.example.com.\n"
+        "      Type: A\n"
+        "      AliasTarget:\n"
+        "        DNSName: !GetAtt Balancer.DNSName\n"
+        "        HostedZoneId: Z35SXDOTRQ7X7K\n"
+        "  Balancer:\n"
+        "    Type: AWS::ElasticLoadBalancingV2::LoadBalancer\n"
+        "    Properties:\n"
+        "      Subnets: [subnet-1, subnet-2]\n"
+    )
+    safety: ClassVar[str] = (
+        "Writes only zone ids the rule's data marks as verified for the target region or "
+        "partition, or a `GetAtt` of the alias's own target; every other zone id is reported."
+    )
+
+    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
+        zones = _zone_table(rule.params)
+        attributes: Mapping[str, Mapping[str, str]] = rule.params.get("zone_attributes") or {}
+        source_region = str(rule.params.get("source_region") or context.variables.get("source_region") or "")
+        warnings: list[Warning] = []
+        aliases = list(_alias_targets(log.model))
+        for path, alias in aliases:
+            edit = _zone_from_target(log.model, path, alias, attributes, rule)
+            if edit is not None:
+                log.apply(edit)
+        alias_paths = {path for path, _ in aliases}
+        for path, value in log.strings():
+            zone = zones.get(value)
+            in_alias = path[:-1] in alias_paths and path[-1] == "HostedZoneId"
+            if zone is None:
+                if in_alias:
+                    warnings.append(Warning(path, f"hosted zone id {value} is not one this tool knows; an alias in China "
+                                                  "can only point at resources in China, check the zone there", rule.id))
+                continue
+            dns_name = _sibling_dns_name(log, path) if in_alias else None
+            outcome = _port_zone(value, zone, zones, context.region, source_region, dns_name)
+            if outcome is None:
+                continue
+            if outcome.zone is not None:
+                log.apply(Edit(path, "replace", rule.id, outcome.text, value=outcome.zone))
+            else:
+                warnings.append(Warning(path, outcome.text, rule.id))
+        return warnings
+
+
+def _zone_table(params: Mapping[str, Any]) -> dict[str, _Zone]:
+    table: dict[str, _Zone] = {}
+    for service, by_partition in (params.get("partition_zones") or {}).items():
+        for partition, zone_id in by_partition.items():
+            table[str(zone_id)] = _Zone(str(service), partition=str(partition))
+    for key, verified in (("regional_zones", True), ("unverified_zones", False)):
+        for service, by_region in (params.get(key) or {}).items():
+            for region, zone_id in by_region.items():
+                table.setdefault(str(zone_id), _Zone(str(service), region=str(region), verified=verified))
+    return table
+
+
+def _alias_targets(model: dict[str, Any]) -> list[tuple[JsonPath, dict[str, Any]]]:
+    found = []
+    for logical_id, resource in (model.get("Resources") or {}).items():
+        kind = resource.get("Type") if isinstance(resource, dict) else None
+        if not isinstance(kind, str) or kind not in _ALIASES:
+            continue
+        for place in resolve(resource, ("Resources", logical_id), _ALIASES[kind]):
+            if place.state == "present" and isinstance(place.value, dict):
+                found.append((place.path, place.value))
+    return found
+
+
+def _zone_from_target(
+    model: dict[str, Any], path: JsonPath, alias: dict[str, Any], attributes: Mapping[str, Mapping[str, str]], rule: BoundRule
+) -> Edit | None:
+    """`HostedZoneId: !GetAtt X.<zone attribute>` when `DNSName` is `!GetAtt X.<DNS attribute>`."""
+    dns, zone = alias.get("DNSName"), alias.get("HostedZoneId")
+    if not isinstance(dns, dict) or intrinsic_name(dns) != "Fn::GetAtt" or not isinstance(zone, str):
+        return None
+    arg = dns["Fn::GetAtt"]
+    parts = arg if isinstance(arg, list) else split_getatt(arg) if isinstance(arg, str) else []
+    if len(parts) != 2 or not all(isinstance(part, str) for part in parts):
+        return None
+    target, attribute = parts
+    resource = (model.get("Resources") or {}).get(target)
+    if not isinstance(resource, dict):
+        return None
+    zone_attribute = (attributes.get(str(resource.get("Type"))) or {}).get(str(attribute))
+    if not zone_attribute:
+        return None
+    value: Any = {"Fn::GetAtt": [target, zone_attribute]} if isinstance(arg, list) else {"Fn::GetAtt": f"{target}.{zone_attribute}"}
+    reason = f"alias hosted zone read from {target}.{zone_attribute}, the alias target's own (right in every region)"
+    return Edit(path + ("HostedZoneId",), "replace", rule.id, reason, value=value)
+
+
+def _sibling_dns_name(log: EditLog, path: JsonPath) -> Any:
+    try:
+        return log.get(path[:-1] + ("DNSName",))
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+def _moves_to(dns_name: Any, region: str) -> bool:
+    """True when an alias's DNS name is in the stack's own region (so it moves with the port)."""
+    if isinstance(dns_name, str):
+        return region in dns_name or "${AWS::Region}" in dns_name
+    name = intrinsic_name(dns_name)
+    if name in ("Fn::GetAtt", "Fn::ImportValue"):
+        return True
+    if name == "Fn::Sub":
+        arg = dns_name["Fn::Sub"]
+        text = arg if isinstance(arg, str) else arg[0] if isinstance(arg, list) and arg else ""
+        return isinstance(text, str) and ("${AWS::Region}" in text or region in text)
+    if name == "Fn::Join":
+        arg = dns_name["Fn::Join"]
+        parts = arg[1] if isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], list) else []
+        return any(part == {"Ref": "AWS::Region"} or (isinstance(part, str) and region in part) for part in parts)
+    return False
+
+
+def _port_zone(
+    value: str, zone: _Zone, zones: Mapping[str, _Zone], region: str, source_region: str, dns_name: Any
+) -> _Outcome | None:
+    """The China zone to write, a warning, or None when `value` is already right for `region`."""
+    partition = partition_for(region)
+    if zone.partition is not None:
+        if zone.partition == partition:
+            return None
+        china = _lookup(zones, zone.service, partition=partition)
+        if china is None:
+            return _Outcome(f"hosted zone {value} is {zone.service}'s in {zone.partition}; the rule's data has none for {partition}")
+        return _Outcome(f"{zone.service} alias hosted zone in {partition}", china)
+    if zone.region == region:
+        return None
+    where = f"hosted zone {value} is the {zone.service} zone of {zone.region}"
+    moves = zone.region == source_region or (dns_name is not None and _moves_to(dns_name, region))
+    if not moves:
+        if partition_for(str(zone.region)) == partition:
+            return None  # a resource in the other China region: Route 53 aliases it as it is
+        return _Outcome(f"{where}: the alias points at a resource there, outside China; Route 53 in China aliases China resources only")
+    china = _lookup(zones, zone.service, region=region)
+    if china is not None and zones[china].verified:
+        return _Outcome(f"{zone.service} alias hosted zone of {region} (was {zone.region}'s)", china)
+    hint = f" (unverified: {china})" if china else ""
+    return _Outcome(f"{where}; its {region} zone is not verified{hint}: use a GetAtt of the target, or check the value")
+
+
+def _lookup(zones: Mapping[str, _Zone], service: str, *, region: str | None = None, partition: str | None = None) -> str | None:
+    for zone_id, zone in zones.items():
+        if zone.service == service and (zone.region == region if region else zone.partition == partition):
+            return zone_id
+    return None
