@@ -31,7 +31,7 @@ def test_extends_override_keeps_place_and_disable_drops() -> None:
     assert ids[:3] == ["unsupported-resources", "s3-assets", "partition"] and ids[-1] == "my-assets" and "console-urls" not in ids
     panther = load_rules("panther")
     china_ids = [r.id for r in load_rules("china").rules]
-    assert [r.id for r in panther.rules] == china_ids + ["global-only-components", "users-api-beside-the-pool", "cn-bridge"]
+    assert [r.id for r in panther.rules] == china_ids + ["global-only-components", "cognito-management-beside-the-pool", "cn-bridge"]
     assert "panther-enterprise-*" in panther.rules[1].params["source_buckets"]
 
 
