@@ -56,6 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("--check", action="store_true", help="do everything but write; exit 0 when the release would succeed")
     _add_limit_options(release)
 
+    connect = commands.add_parser("connect", help="store the China bridge's URL and API key as the web region's secret (docs/release.md)")
+    connect.add_argument("--china-stack", required=True, help="the China stack (deployed from a release made with the panther pack)")
+    connect.add_argument("--china-region", required=True, help="its region, e.g. cn-north-1")
+    connect.add_argument("--china-profile", help="AWS profile for the China account (default: the usual credential chain)")
+    connect.add_argument("--web-region", required=True, help="the web half's region, e.g. ap-southeast-1")
+    connect.add_argument("--web-profile", help="AWS profile for the web half's account")
+    connect.add_argument("--secret-id", default="panther/china", help="the secret the web stack's SecretID names (default panther/china)")
+    connect.add_argument("--test", action="store_true", help='first POST {"listIntegrations": {}} through the bridge and require an answer')
+
     rules = commands.add_parser("rules", help="check or show rule files")
     rule_commands = rules.add_subparsers(dest="rules_command", required=True, parser_class=_ArgumentParser)
     check = rule_commands.add_parser("check", help="validate rule files")
@@ -174,6 +183,15 @@ def _progress_line(done: int, total: int, key: str) -> None:
     sys.stderr.flush()
 
 
+def cmd_connect(args: argparse.Namespace) -> int:
+    from .connect import connect
+
+    for line in connect(china_stack=args.china_stack, china_region=args.china_region, china_profile=args.china_profile,
+                        web_region=args.web_region, web_profile=args.web_profile, secret_id=args.secret_id, test=args.test):
+        print(line, file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_rules(args: argparse.Namespace) -> int:
     if args.rules_command == "check":
         for name in args.files:
@@ -196,7 +214,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = build_parser().parse_args(argv)
-    handlers = {"transform": cmd_transform, "release": cmd_release, "rules": cmd_rules}
+    handlers = {"transform": cmd_transform, "release": cmd_release, "connect": cmd_connect, "rules": cmd_rules}
     try:
         return handlers[args.command](args)
     except TransformError as exc:

@@ -10,6 +10,8 @@ Our exception hierarchy:
     + EditConflict - two edits disagree about one place of the template (a bug in a
       rule pack, never the user's template).
     + RenderError - the rendered text does not parse back to the planned model.
+    + ConnectError - connecting the two halves of a China deployment failed (an AWS
+      call, a missing stack output, a bridge that does not answer).
 
 Every error carries where it happened (`file`, `line`, `column`, all optional) so that
 the command line can print one line such as `panther.yml:12:3: duplicate key 'Foo'`.
@@ -70,3 +72,7 @@ class EditConflict(TransformError):
 
 class RenderError(TransformError):
     """The rendered text does not parse back to the model the edits planned."""
+
+
+class ConnectError(TransformError):
+    """Connecting the halves failed: `file` names the place (stack, secret, URL) and region."""

@@ -32,6 +32,7 @@ from typing import Any
 from .decode import decode_bytes
 from .errors import ReleaseError
 from .limits import Limits
+from .packaged import asset_zip
 from .report import assemble_report, template_entry
 from .ruleset import RuleSet
 from .s3urls import find_references
@@ -113,8 +114,12 @@ def transform_release(
 
     * **source_dir** - a local mirror of the source bucket; its folder name is the
       bucket name (`panther-enterprise-us-west-1`), from which the source region is read.
-    * **release** - the release folder, e.g. `v1.16.0` (the root is `<release>/panther.yml`).
-    * **region / bucket** - the China region and the customer's bucket there.
+    * **release** - the release folder, e.g. `v1.16.0` (the root is `<release>/panther.yml`);
+      also the rule variable `${release}` (the China bridge's API key name carries it, so
+      an upgrade rotates the key).
+    * **region / bucket** - the target region and the customer's bucket there.  Objects
+      the rule packs ship (`assets:`, e.g. the web proxy's code) are written beside the
+      release's own assets.
     * **out_dir** - where the new bucket layout is written; refused when it exists and is
       not empty, unless `force` (then it is replaced whole, never merged).
     * **jobs** - worker processes (default: CPU count; 1 runs in this process).
@@ -132,11 +137,17 @@ def transform_release(
         raise ReleaseError("output path exists and is not a folder", file=str(out_dir))
     source_bucket = source.name
     match = _REGION_SUFFIX.search(source_bucket)
-    values = {"bucket": bucket, **({"source_region": match.group("region")} if match else {}), **(variables or {})}
+    values = {
+        "bucket": bucket, "release": release.strip("/"),
+        **({"source_region": match.group("region")} if match else {}), **(variables or {}),
+    }
     root = f"{release.strip('/')}/panther.yml"
 
     limits = limits or Limits()
     tree = _discover(source, source_bucket, values.get("source_region", ""), root, limits)
+    packaged = {key: asset_zip(name) for key, name in rules.assets.items()}  # objects the rule packs ship
+    for key in packaged:
+        tree.kinds.setdefault(key, "asset")
     outcomes = _transform_tree(tree, root, rules, region, values, bucket, jobs, progress, limits)
     reachable = _reachable(root, outcomes, tree)
 
@@ -148,7 +159,7 @@ def transform_release(
             data = outcomes[key].text.encode("utf-8")
             kind = "template"
         else:
-            data = _read(source, key, referrers[0] if referrers else (root, ""))
+            data = packaged[key] if key in packaged else _read(source, key, referrers[0] if referrers else (root, ""))
             kind = "asset"
         payloads[key] = data
         objects.append(ReleaseObject(key, kind, hashlib.sha256(data).hexdigest(), len(data), referrers))

@@ -359,9 +359,8 @@ def _lift_message(parameter: str, uses: list[tuple[str, str]]) -> str:
     return message
 
 
-def unused_after(before: dict[str, Any], after: dict[str, Any], rule: str) -> list[Warning]:
-    """Parameters and Conditions that had users before and have none after."""
-    used_before = build_graph(before).names_used()
+def unused_after(used_before: set[str], after: dict[str, Any], rule: str) -> list[Warning]:
+    """Parameters and Conditions that had users before (`used_before`, from `used_names`) and have none after."""
     used_after = build_graph(after).names_used()
     warnings = []
     for section in ("Parameters", "Conditions"):
@@ -370,6 +369,11 @@ def unused_after(before: dict[str, Any], after: dict[str, Any], rule: str) -> li
                 kind = section[:-1].lower()
                 warnings.append(Warning((section, name), f"{kind} {name} is no longer used after removals; kept, since callers may still pass or expect it", rule))
     return warnings
+
+
+def used_names(model: dict[str, Any]) -> set[str]:
+    """Logical ids, parameters and conditions the model uses (taken before edits: the working model may change in place)."""
+    return build_graph(model).names_used()
 
 
 def _describe(reference: Reference) -> str:

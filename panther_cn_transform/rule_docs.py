@@ -31,8 +31,14 @@ else from `--set NAME=VALUE` or the file's `variables`. Names are lower-case
 identifiers, so CloudFormation's `${AWS::Region}` is never mistaken for one. An
 undefined variable is an error naming it.
 
-Built-in packs: `china` (the generic aws-cn port) and `panther` (extends `china`
-with Panther's release buckets; the default).
+`assets` (variable -> file in `panther_cn_transform/assets/`) names files a pack ships
+into a release: the variable holds the object key of the file's zip, and release mode
+writes that object beside the release's own assets. Release mode also sets `${release}`
+to `--release`.
+
+Built-in packs: `china` (the generic aws-cn port), `panther` (extends `china`
+with Panther's release buckets, the global-only components and the bridge; the default)
+and `panther-web-proxy` (the global, web half of Panther's China split; docs/release.md).
 """
 
 
@@ -40,11 +46,12 @@ def render_rules_doc() -> str:
     """The whole docs/rules.md text."""
     china = load_rules("china")
     panther = load_rules("panther")
+    web = load_rules("panther-web-proxy")
     parts = [_HEADER, "\n## Actions\n"]
     for name, action in ACTIONS.items():
         parts.append(_action_section(name, action, china))
     parts.append("\n## Shipped rules\n")
-    for pack_name, pack in (("china", china), ("panther", panther)):
+    for pack_name, pack in (("china", china), ("panther", panther), ("panther-web-proxy", web)):
         parts.append(f"\n### Pack `{pack_name}`\n\n| id | action | what it changes and why China needs it | source |\n| --- | --- | --- | --- |\n")
         for rule in pack.rules:
             source = f"[link]({rule.source_url})" if rule.source_url else ""
@@ -71,10 +78,14 @@ def _action_section(name: str, action: type, china: RuleSet) -> str:
 
 
 _SAFETY = {
+    "remove_unsupported": "Removes resources; each reference to them is repaired without widening a permission, or its owner is removed too; all reported.",
+    "remove_resources": "Removes resources; each reference to them is repaired without widening a permission, or its owner is removed too; all reported.",
+    "add_fragment": "Adds entries; an existing one is never overwritten (with `merge`, only its missing keys and list items are added); a conflict is reported.",
     "rewrite_partition": "Changes ARNs only; already partition-aware values (`${AWS::Partition}`) are untouched.",
     "rewrite_endpoints": "Changes host names only; endpoints in other global regions or accounts are reported, not rewritten.",
     "map_principals": "Changes only the principals the table names; everything else keeps `<svc>.amazonaws.com`.",
     "rewrite_s3_assets": "Changes buckets and hosts; keys are kept. Unmapped buckets in asset properties are reported.",
+    "keep_resources": "Removes resources, like `remove_resources`, with the same reference repairs and reports.",
     "warn_arns": "Reports only.",
     "warn_managed_policies": "Reports only.",
     "warn_region_mappings": "Reports only.",

@@ -27,6 +27,7 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from .actions import ACTIONS
 from .errors import RuleFileError
+from .packaged import asset_key, asset_names
 
 _VARIABLE = re.compile(r"\$\{([a-z_][a-z0-9_]*)\}")
 _BUILTIN_PACKAGE = "panther_cn_transform.packs"
@@ -53,6 +54,8 @@ class RuleSet:
     rules: tuple[Rule, ...] = ()
     defaults: Mapping[str, str] = field(default_factory=dict)
     files: tuple[str, ...] = ()
+    #: object key -> packaged asset file (`assets:` of the rule files); release mode writes these objects
+    assets: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def empty(cls) -> RuleSet:
@@ -73,7 +76,10 @@ class RuleSet:
             if rule.source_url:
                 entry["source_url"] = rule.source_url
             rules.append(entry)
-        return {"variables": dict(self.defaults), "rules": rules}
+        data: dict[str, Any] = {"variables": dict(self.defaults), "rules": rules}
+        if self.assets:
+            data["assets"] = dict(self.assets)
+        return data
 
 
 def load_rules(*specs: str | Path) -> RuleSet:
@@ -85,7 +91,7 @@ def load_rules(*specs: str | Path) -> RuleSet:
     loader = _Loader()
     for spec in specs or (DEFAULT_PACK,):
         loader.load(spec, chain=())
-    return RuleSet(tuple(loader.rules.values()), dict(loader.defaults), tuple(loader.files))
+    return RuleSet(tuple(loader.rules.values()), dict(loader.defaults), tuple(loader.files), dict(loader.assets))
 
 
 def packs_dir() -> Traversable:
@@ -112,6 +118,7 @@ class _Loader:
         self.rules: dict[str, Rule] = {}
         self.defaults: dict[str, str] = {}
         self.files: list[str] = []
+        self.assets: dict[str, str] = {}
         self.validator = jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 
     def load(self, spec: str | Path, chain: tuple[str, ...], relative_to: Path | None = None) -> None:
@@ -126,6 +133,7 @@ class _Loader:
         for parent in [extends] if isinstance(extends, str) else extends:
             self.load(parent, chain + (name,), base)
         self.defaults.update({str(k): str(v) for k, v in (data.get("variables") or {}).items()})
+        self.load_assets(name, data.get("assets") or {})
         for removed in data.get("disable") or []:
             self.rules.pop(str(removed), None)
         for index, entry in enumerate(data.get("rules") or []):
@@ -134,6 +142,16 @@ class _Loader:
             rule = Rule(str(entry["id"]), str(entry["description"]), str(entry["action"]), params, name, line, entry.get("source_url"))
             self.rules[rule.id] = rule  # an override keeps the overridden rule's place in the order
         self.files.append(name)
+
+    def load_assets(self, name: str, assets: Any) -> None:
+        """Each `variable: file` of `assets:` sets the variable to the file's object key."""
+        for variable, file in assets.items():
+            if str(file) not in asset_names():
+                raise RuleFileError(f"assets/{variable}: unknown asset {str(file)!r} (shipped: {', '.join(asset_names())})",
+                                    file=name, line=_line_of(assets, variable))
+            key = asset_key(str(file))
+            self.defaults[str(variable)] = key
+            self.assets[key] = str(file)
 
     def read(self, spec: str | Path, relative_to: Path | None, chain: tuple[str, ...]) -> tuple[str, str]:
         spec_text = str(spec)

@@ -13,6 +13,7 @@ from types import MappingProxyType
 from ._base import Action, RuleContext, Warning
 from .add_fragment import AddFragment
 from .edit_property import EditProperty
+from .keep_resources import KeepResources
 from .map_principals import MapPrincipals
 from .remove_resources import RemoveResources, RemoveUnsupported
 from .replace_text import ReplaceText
@@ -30,6 +31,7 @@ ACTIONS: Mapping[str, type[Action]] = MappingProxyType(
         for action in (
             RemoveUnsupported,
             RemoveResources,
+            KeepResources,
             RewritePartition,
             RewriteEndpoints,
             MapPrincipals,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 from typing import Any, ClassVar
 
-from ..edits import Edit, EditLog
+from ..edits import Edit, EditLog, JsonPath
 from ._base import BoundRule, RuleContext, Warning
 
 _SECTIONS = ("Parameters", "Mappings", "Conditions", "Resources", "Outputs")
@@ -22,7 +22,10 @@ class AddFragment:
     With `root_only`, only a release's root template gets it; with `when_resources`,
     only a template that has all those logical ids (globs).  An entry that already
     exists with the same value is left alone (so a second run changes nothing); one
-    that exists with another value is a warning.
+    that exists with another value is a warning, unless `merge` is set: then the
+    fragment's mapping keys that the entry lacks are added and its list items that the
+    entry lacks are appended (so a fragment can add `DependsOn` entries or a nested
+    stack's parameter to an existing resource), and only a differing scalar is a warning.
     """
 
     name: ClassVar[str] = "add_fragment"
@@ -48,8 +51,33 @@ class AddFragment:
                 existing = log.model[section].get(name)
                 if existing == value:
                     continue
+                if existing is not None and rule.params.get("merge"):
+                    warnings += _merge(log, (section, name), existing, value, rule)
+                    continue
                 if existing is not None:
                     warnings.append(Warning((section, name), f"{section[:-1].lower()} {name} already exists and differs from the rule's; kept", rule.id))
                     continue
                 log.apply(Edit((section, name), "add", rule.id, rule.description.split(".")[0], value=value))
         return warnings
+
+
+def _merge(log: EditLog, path: JsonPath, existing: Any, wanted: Any, rule: BoundRule) -> list[Warning]:
+    """Add what `existing` lacks of `wanted`: missing keys, missing list items; differing scalars are warnings."""
+    if existing == wanted:
+        return []
+    if isinstance(existing, dict) and isinstance(wanted, dict):
+        warnings: list[Warning] = []
+        for key, value in wanted.items():
+            if key in existing:
+                warnings += _merge(log, path + (key,), existing[key], value, rule)
+            else:
+                log.apply(Edit(path + (key,), "add", rule.id, rule.description.split(".")[0], value=value))
+        return warnings
+    if isinstance(wanted, list) and (isinstance(existing, list) or (path[-1] == "DependsOn" and isinstance(existing, str))):
+        present = existing if isinstance(existing, list) else [existing]
+        missing = [item for item in wanted if item not in present]
+        if missing:
+            log.apply(Edit(path, "replace", rule.id, rule.description.split(".")[0], value=[*present, *missing]))
+        return []
+    where = "/".join(str(p) for p in path)
+    return [Warning(path, f"{where} already exists and differs from the rule's; kept", rule.id)]

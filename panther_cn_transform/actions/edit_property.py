@@ -26,7 +26,7 @@ from ..graph import build_graph
 from ..intrinsics import intrinsic_name
 from ..property_paths import Place, is_literal, nested, parse, resolve
 from ..region_data import load_region_data
-from ..removal import plan_removal, unused_after
+from ..removal import plan_removal, unused_after, used_names
 from ..sam import globals_section, implicit_events
 from ..walk import is_sub_template
 from ._base import BoundRule, RuleContext, Warning
@@ -189,7 +189,7 @@ class _Run:
     removed_something: bool = False
 
     def __post_init__(self) -> None:
-        self.before = self.log.model
+        self.used_before = used_names(self.log.model)  # before any edit: the working model may change in place
 
     # -- targets ----------------------------------------------------------------------------
 
@@ -386,7 +386,7 @@ class _Run:
         if self.doomed:
             self.remove_resources()
         if self.removed_something:
-            self.warnings += unused_after(self.before, self.log.model, self.rule.id)
+            self.warnings += unused_after(self.used_before, self.log.model, self.rule.id)
         return self.warnings
 
     def remove_resources(self) -> None:

@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from ..edits import EditLog
 from ..region_data import load_region_data
-from ..removal import plan_removal, unused_after
+from ..removal import plan_removal, unused_after, used_names
 from ._base import BoundRule, RuleContext, Warning
 
 
@@ -94,11 +94,12 @@ def _apply_plan(log: EditLog, rule: BoundRule, initial: dict[str, str], required
     if not initial:
         return []
     before = log.model
+    used_before = used_names(before)  # now: the edits below may change this working model in place
     on_reference = rule.params.get("on_reference", "repair")
     warnings: list[Warning] = []
     for edit in plan_removal(before, initial, rule=rule.id, on_reference=on_reference, required=required, warnings=warnings):  # type: ignore[arg-type]
         log.apply(edit)
-    warnings += unused_after(before, log.model, rule.id)
+    warnings += unused_after(used_before, log.model, rule.id)
     if not log.model.get("Resources"):
         warnings.append(Warning(("Resources",), "every resource was removed; CloudFormation needs at least one", rule.id))
     return warnings

@@ -7,16 +7,21 @@ the raw file), so comments, keys and layout are untouched.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from typing import ClassVar
 
-from ..edits import Edit, EditLog
+from ..edits import Edit, EditLog, to_pointer
 from ..walk import is_service_principal
 from ._base import BoundRule, RuleContext, Warning
 
 
 class ReplaceText:
-    """Apply each `{pattern, replace}` of `replacements` to every string value."""
+    """Apply each `{pattern, replace}` of `replacements` to every string value.
+
+    With `paths` (JSON Pointer globs, e.g. `/Mappings/Constants/*/Version`), only to the
+    strings at those places; with `root_only`, only in a release's root template.
+    """
 
     name: ClassVar[str] = "replace_text"
     example: ClassVar[str] = (
@@ -30,12 +35,15 @@ class ReplaceText:
 
     def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
         replacements = [(re.compile(r["pattern"]), str(r["replace"])) for r in rule.params.get("replacements", [])]
-        if not replacements:
+        paths = [str(p) for p in rule.params.get("paths") or []]
+        if not replacements or (rule.params.get("root_only") and not context.is_root):
             return []
         any_pattern = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _ in replacements))
         edits: list[Edit] = []
         for path, value in log.strings():
             if not any_pattern.search(value) or is_service_principal(path):
+                continue
+            if paths and not any(fnmatch.fnmatchcase(to_pointer(path), glob) for glob in paths):
                 continue
             new = value
             fragments: list[tuple[str, str]] = []

@@ -1,0 +1,58 @@
+"""`keep_resources`: keep only the named resources of a template, removing the rest safely.
+
+Why: Panther's China deployment splits one release in two.  The web half (global region)
+needs a few resources of some backend stacks (the users API of Core, the custom-resource
+function of BootstrapGateway) and none of the rest; naming what to keep is shorter and
+safer than naming what to drop, since a resource a later release adds to such a stack is
+then removed from the web half (and reported) instead of being deployed twice.  Removal
+and the repair of references are those of `remove_resources` (removal.py).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import ClassVar
+
+from ..edits import EditLog
+from ..region_data import load_region_data
+from ._base import BoundRule, RuleContext, Warning
+from .remove_resources import _apply_plan
+
+
+class KeepResources:
+    """Remove every resource whose logical id and type match none of `keep` (globs).
+
+    Applies only to a template that has all of `when_resources` (logical-id globs; this is
+    how a rule picks one nested template of a release), and with `root_only` only to a
+    release's root template.
+    """
+
+    name: ClassVar[str] = "keep_resources"
+    example: ClassVar[str] = (
+        "Resources:\n"
+        "  UsersApiFunction:\n"
+        "    Type: AWS::Lambda::Function\n"
+        "    Properties:\n"
+        "      Role: arn:aws:iam::123456789012:role/r\n"
+        "      Code: {ZipFile: 'def handler(e, c): pass'}\n"
+        "  AlertsTable:\n"
+        "    Type: AWS::DynamoDB::Table\n"
+    )
+
+    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
+        if rule.params.get("root_only") and not context.is_root:
+            return []
+        resources = log.model.get("Resources") or {}
+        for pattern in rule.params.get("when_resources") or []:
+            if not any(fnmatch.fnmatchcase(logical_id, str(pattern)) for logical_id in resources):
+                return []
+        keep = [str(k) for k in rule.params.get("keep") or []]
+        why = str(rule.params.get("reason") or rule.description.split(".")[0])
+        initial = {}
+        for logical_id, resource in resources.items():
+            rtype = resource.get("Type") if isinstance(resource, dict) else None
+            if not any(fnmatch.fnmatchcase(logical_id, k) or (isinstance(rtype, str) and fnmatch.fnmatchcase(rtype, k)) for k in keep):
+                initial[logical_id] = f"{logical_id} removed: {rtype} - {why}"
+        if not initial:
+            return []
+        return _apply_plan(log, rule, initial, load_region_data(context.region).required_properties)
