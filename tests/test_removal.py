@@ -72,13 +72,14 @@ def test_an_environment_variable_that_named_a_removed_resource_reads_a_new_param
     assert "used by Fn.Properties.Environment.Variables.V" in warning.message and "supply it when deploying" in warning.message
 
 
-def test_every_place_that_used_one_removed_value_shares_one_parameter() -> None:
+@pytest.mark.parametrize("as_json", [False, True])
+def test_every_place_that_used_one_removed_value_shares_one_parameter(as_json: bool) -> None:
     model, result = run({"Resources": {
         "Pool": POOL,
         "A": fn({"Ref": "Pool"}),
         "B": {**fn({"Fn::Sub": "${Pool}/${Pool.Arn}"}), "Properties": {**fn(None)["Properties"], "Tags": [{"Key": "pool", "Value": {"Ref": "Pool"}}]}},
         "C": {"Type": "Custom::Setup", "Properties": {"ServiceToken": "arn:aws-cn:lambda:cn-north-1:1:function:f", "PoolArn": {"Fn::GetAtt": ["Pool", "Arn"]}}},
-    }})
+    }}, as_json=as_json)
     assert set(model["Resources"]) == {"A", "B", "C"}
     assert set(model["Parameters"]) == {"V", "PoolArn"}  # Pool's Ref and Pool.Arn, one parameter each
     assert model["Resources"]["B"]["Properties"]["Tags"][0]["Value"] == {"Ref": "V"}
@@ -111,6 +112,19 @@ Resources:
     assert set(result.model["Resources"]) == {"Api"}
     assert result.model["Resources"]["Api"]["Properties"]["Auth"]["Authorizers"]["Cognito"]["UserPoolArn"] == {"Ref": "CognitoUserPoolArn"}
     (warning,) = [w for w in result.warnings if w.pointer == "/Parameters/CognitoUserPoolArn"]
+    assert "Cognito user-pool authorizers are not supported in China" in warning.message
+
+
+def test_an_authorizer_in_an_openapi_body_keeps_its_api_in_json() -> None:
+    authorizer = {"type": "apiKey", "name": "Authorization", "in": "header", "x-amazon-apigateway-authtype": "cognito_user_pools",
+                  "x-amazon-apigateway-authorizer": {"type": "cognito_user_pools", "providerARNs": [{"Fn::GetAtt": ["Pool", "Arn"]}]}}
+    api = {"Type": "AWS::ApiGateway::RestApi",
+           "Properties": {"Body": {"swagger": "2.0", "info": {"title": "t"}, "paths": {}, "securityDefinitions": {"pool": authorizer}}}}
+    model, result = run({"Resources": {"Pool": POOL, "Api": api}}, as_json=True)
+    assert set(model["Resources"]) == {"Api"}
+    arns = model["Resources"]["Api"]["Properties"]["Body"]["securityDefinitions"]["pool"]["x-amazon-apigateway-authorizer"]["providerARNs"]
+    assert arns == [{"Ref": "AuthorizerProviderArn"}]
+    (warning,) = [w for w in result.warnings if w.pointer == "/Parameters/AuthorizerProviderArn"]
     assert "Cognito user-pool authorizers are not supported in China" in warning.message
 
 
