@@ -35,6 +35,7 @@ from .limits import Limits
 from .report import assemble_report, template_entry
 from .ruleset import RuleSet
 from .s3urls import find_references
+from .source import LocalMirror, ReleaseSource
 from .transform import transform
 from .walk import REGION_PATTERN, semantic_path
 
@@ -93,7 +94,7 @@ class _Outcome:
 
 
 def transform_release(
-    source_dir: str | Path,
+    source_dir: str | Path | ReleaseSource,
     *,
     release: str,
     region: str,
@@ -113,6 +114,7 @@ def transform_release(
 
     * **source_dir** - a local mirror of the source bucket; its folder name is the
       bucket name (`panther-enterprise-us-west-1`), from which the source region is read.
+      Or any `source.ReleaseSource`, e.g. `s3source.S3Source` to read the bucket itself.
     * **release** - the release folder, e.g. `v1.16.0` (the root is `<release>/panther.yml`).
     * **region / bucket** - the China region and the customer's bucket there.
     * **out_dir** - where the new bucket layout is written; refused when it exists and is
@@ -121,22 +123,20 @@ def transform_release(
     * **check** - do everything but write.
     * **limits** - bounds for decoding each template (docs/limits.md).
     """
-    source = Path(source_dir)
-    if not source.is_dir():
-        raise ReleaseError("source mirror is not a folder", file=str(source_dir))
-    source = source.resolve()
+    origin = _as_source(source_dir)
+    source = origin.folder
     target_dir = Path(out_dir)
     if not check and target_dir.exists() and any(target_dir.iterdir()) and not force:
         raise ReleaseError("output folder exists and is not empty (use --force to replace it)", file=str(out_dir))
     if not check and target_dir.exists() and not target_dir.is_dir():
         raise ReleaseError("output path exists and is not a folder", file=str(out_dir))
-    source_bucket = source.name
+    source_bucket = origin.bucket
     match = _REGION_SUFFIX.search(source_bucket)
     values = {"bucket": bucket, **({"source_region": match.group("region")} if match else {}), **(variables or {})}
     root = f"{release.strip('/')}/panther.yml"
 
     limits = limits or Limits()
-    tree = _discover(source, source_bucket, values.get("source_region", ""), root, limits)
+    tree = _discover(origin, values.get("source_region", ""), root, limits)
     outcomes = _transform_tree(tree, root, rules, region, values, bucket, jobs, progress, limits)
     reachable = _reachable(root, outcomes, tree)
 
@@ -172,6 +172,15 @@ def transform_release(
 # -- discovery ------------------------------------------------------------------------------
 
 
+def _as_source(source: str | Path | ReleaseSource) -> ReleaseSource:
+    if not isinstance(source, (str, Path)):
+        return source
+    folder = Path(source)
+    if not folder.is_dir():
+        raise ReleaseError("source mirror is not a folder", file=str(source))
+    return LocalMirror(folder.resolve())
+
+
 @dataclass
 class _Node:
     key: str
@@ -186,13 +195,18 @@ class _Tree:
     kinds: dict[str, str] = field(default_factory=dict)
 
 
-def _discover(source: Path, bucket: str, source_region: str, root: str, limits: Limits) -> _Tree:
+def _discover(origin: ReleaseSource, source_region: str, root: str, limits: Limits) -> _Tree:
+    """Follow the root's references; templates are read as they arrive, assets fetched alongside."""
+    source, bucket = origin.folder, origin.bucket
     tree = _Tree()
+    assets: dict[str, tuple[str, str]] = {}
     pending = [(root, (root, ""))]
     while pending:
         key, referrer = pending.pop()
         if key in tree.templates:
             continue
+        _safe_path(source, key, referrer)
+        origin.fetch(key, _where(referrer), wait=True)
         data = _read(source, key, referrer)
         template = decode_bytes(data, source=key, limits=limits)
         node = _Node(key, data)
@@ -206,9 +220,15 @@ def _discover(source: Path, bucket: str, source_region: str, root: str, limits: 
                 if len(reference.path) >= 2 and reference.path[0] == "Resources":
                     node.children[str(reference.path[1])] = child
                 pending.append((child, (key, pointer)))
-            else:
+            elif child not in assets:
                 tree.kinds.setdefault(child, "asset")
-                _read(source, child, (key, pointer), check_only=True)
+                assets[child] = (key, pointer)
+                _safe_path(source, child, (key, pointer))
+                origin.fetch(child, _where((key, pointer)), wait=False)
+    origin.finish()
+    for child, referrer in sorted(assets.items()):
+        if tree.kinds[child] == "asset":
+            _read(source, child, referrer, check_only=True)
     return tree
 
 
@@ -232,8 +252,12 @@ def _is_template_reference(model: Any, path: tuple[Any, ...]) -> bool:
     return False
 
 
+def _where(referrer: tuple[str, str]) -> str:
+    return f"{referrer[0]}{referrer[1] and ':' + referrer[1]}"
+
+
 def _safe_path(base: Path, key: str, referrer: tuple[str, str]) -> Path:
-    where = f"{referrer[0]}{referrer[1] and ':' + referrer[1]}"
+    where = _where(referrer)
     if not key or key.startswith(("/", "\\")) or "\\" in key or any(part in ("", ".", "..") for part in key.split("/")):
         raise ReleaseError(f"unsafe object key {key!r} (needed by {where}): it would leave the bucket folder", file=where)
     path = base / key
@@ -245,7 +269,9 @@ def _safe_path(base: Path, key: str, referrer: tuple[str, str]) -> Path:
 
 def _read(base: Path, key: str, referrer: tuple[str, str], *, check_only: bool = False) -> bytes:
     path = _safe_path(base, key, referrer)
-    where = f"{referrer[0]}{referrer[1] and ':' + referrer[1]}"
+    where = _where(referrer)
+    if not path.is_file() and referrer == (key, ""):
+        raise ReleaseError(f"release not found: no root template {key} in the source mirror {base}", file=key)
     if not path.is_file():
         raise ReleaseError(f"object {key!r} needed by {where} is missing from the source mirror {base}", file=where)
     return b"" if check_only else path.read_bytes()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
+# beside the checkout (../shared/corpus), or wherever PANTHER_CN_CORPUS says (a git worktree elsewhere)
+CORPUS = Path(os.environ.get("PANTHER_CN_CORPUS") or Path(__file__).resolve().parent.parent.parent / "shared" / "corpus")
 _TEMPLATE_SUFFIXES = {".yaml", ".yml", ".json", ".template"}
 
 
