@@ -26,11 +26,14 @@ import tempfile
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from .blockers import find_blockers
 from .decode import decode_bytes
-from .errors import ReleaseError
+from .errors import ReleaseError, VerificationError
+from .guide import attach_next_steps, root_parameters
 from .limits import Limits
 from .report import assemble_report, template_entry
 from .ruleset import RuleSet
@@ -79,6 +82,8 @@ class _Job:
     removed_outputs: Mapping[str, Mapping[str, str]]
     target_bucket: str
     limits: Limits
+    verify: bool = False
+    today: date = field(default_factory=date.today)
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,7 @@ def transform_release(
     check: bool = False,
     progress: Progress | None = None,
     limits: Limits | None = None,
+    verify: bool = False,
 ) -> ReleaseResult:
     """Transform the release `release` of the bucket mirror `source_dir` for `region`.
 
@@ -122,6 +128,9 @@ def transform_release(
     * **jobs** - worker processes (default: CPU count; 1 runs in this process).
     * **check** - do everything but write.
     * **limits** - bounds for decoding each template (docs/limits.md).
+    * **verify** - lint every output template with cfn-lint for `region`; an error the
+      input did not have raises `VerificationError` (carrying the result and its report)
+      before anything is written.
     """
     origin = _as_source(source_dir)
     source = origin.folder
@@ -137,7 +146,7 @@ def transform_release(
 
     limits = limits or Limits()
     tree = _discover(origin, values.get("source_region", ""), root, limits)
-    outcomes = _transform_tree(tree, root, rules, region, values, bucket, jobs, progress, limits)
+    outcomes = _transform_tree(tree, root, rules, region, values, bucket, jobs, progress, limits, verify)
     reachable = _reachable(root, outcomes, tree)
 
     objects: list[ReleaseObject] = []
@@ -153,7 +162,8 @@ def transform_release(
         payloads[key] = data
         objects.append(ReleaseObject(key, kind, hashlib.sha256(data).hexdigest(), len(data), referrers))
 
-    entries = [outcomes[key].entry for key in sorted(outcomes) if key in reachable]
+    places = _places(tree, root)
+    entries = [{**outcomes[key].entry, "place": places.get(key, key)} for key in sorted(outcomes, key=lambda k: (k != root, places.get(k, k))) if key in reachable]
     summary = {
         "templates": len(entries),
         "objects_copied": sum(1 for o in objects if o.kind == "asset"),
@@ -161,9 +171,26 @@ def transform_release(
         "rewrites": sum(outcomes[k].rewrites for k in outcomes if k in reachable),
         "warnings": sum(outcomes[k].warnings for k in outcomes if k in reachable),
     }
-    report = assemble_report(entries, region=region, release=release, source_bucket=source_bucket, bucket=bucket)
+    report = assemble_report(entries, region=region, release=release, source_bucket=source_bucket, bucket=bucket, root=root)
     report["summary"].update(summary)
+    root_entry = next(entry for entry in entries if entry["source"] == root)
+    report["parameters"] = root_entry.pop("root_parameters", [])
+    report["outputs"] = root_entry.pop("root_outputs", [])
+    report["blockers"] = [
+        {"template": entry["source"], "place": entry["place"], **blocker}
+        for entry in entries
+        for blocker in [*({"kind": "lint", "path": f"line {e['line']}", "message": f"{e['rule']} {e['message']}"} for e in entry.get("lint", [])),
+                        *entry.get("blockers", [])]
+    ]
+    report["uploaded"] = False
+    attach_next_steps(report)
     result = ReleaseResult(None if check else target_dir, objects, report, summary)
+    new_errors = sum(len(entry.get("lint", [])) for entry in entries)
+    if new_errors:
+        raise VerificationError(
+            f"{new_errors} cfn-lint error(s) the input did not have; nothing written (the report lists them)",
+            file=root, result=result,
+        )
     if not check:
         _write(target_dir, payloads, _manifest(objects, release, region, bucket, source_bucket, root), force)
     return result
@@ -280,10 +307,32 @@ def _read(base: Path, key: str, referrer: tuple[str, str], *, check_only: bool =
 # -- transforming ---------------------------------------------------------------------------
 
 
+def _places(tree: _Tree, root: str) -> dict[str, str]:
+    """Each template's place in the release: `root`, or the stack logical ids leading to it (`Core/Api`)."""
+    places = {root: "root"}
+    pending = [root]
+    while pending:
+        key = pending.pop()
+        for logical_id, child in sorted(tree.templates[key].children.items()):
+            if child not in places:
+                places[child] = logical_id if key == root else f"{places[key]}/{logical_id}"
+                pending.append(child)
+    return places
+
+
 def _transform_one(job: _Job) -> _Outcome:
     template = decode_bytes(job.data, source=job.key, limits=job.limits)
     result = transform(template, job.rules, region=job.region, variables=job.variables,
                        is_root=job.is_root, removed_outputs=job.removed_outputs)
+    entry = template_entry(result, job.key)
+    entry["blockers"] = [b.to_json() for b in find_blockers(result.model, region=job.region, bucket=job.target_bucket, today=job.today)]
+    if job.verify:
+        from .verify import verify_template
+
+        entry["lint"] = [e.to_json() for e in verify_template(template.text, result.text, job.region)]
+    if job.is_root:
+        entry["root_parameters"] = root_parameters(template.model, result.model, result.edits)
+        entry["root_outputs"] = list(result.model.get("Outputs") or {})
     removed: dict[str, str] = {}
     source_outputs = template.model.get("Outputs") or {}
     output_outputs = result.model.get("Outputs") or {}
@@ -297,14 +346,14 @@ def _transform_one(job: _Job) -> _Outcome:
     ]
     removals = sum(1 for e in result.edits if e.op == "remove" and len(e.path) == 2 and e.path[0] == "Resources")
     return _Outcome(
-        job.key, result.text, template_entry(result, job.key), removed, references,
+        job.key, result.text, entry, removed, references,
         removals, sum(1 for e in result.edits if e.op == "replace"), len(result.warnings),
     )
 
 
 def _transform_tree(
     tree: _Tree, root: str, rules: RuleSet, region: str, variables: Mapping[str, str], bucket: str,
-    jobs: int | None, progress: Progress | None, limits: Limits,
+    jobs: int | None, progress: Progress | None, limits: Limits, verify: bool,
 ) -> dict[str, _Outcome]:
     heights = _heights(tree, root)
     outcomes: dict[str, _Outcome] = {}
@@ -319,7 +368,7 @@ def _transform_tree(
                 node = tree.templates[key]
                 removed = {stack: outcomes[child].removed_outputs for stack, child in node.children.items()
                            if child in outcomes and outcomes[child].removed_outputs}
-                batch.append(_Job(key, node.data, rules, region, variables, key == root, removed, bucket, limits))
+                batch.append(_Job(key, node.data, rules, region, variables, key == root, removed, bucket, limits, verify))
             results = pool.map(_transform_one, batch) if pool else map(_transform_one, batch)
             for outcome in results:
                 outcomes[outcome.key] = outcome
