@@ -101,10 +101,10 @@ def next_steps(
         "title": "Set the names the commands below use",
         "text": f"The web application stays in a global region near China ({' or '.join(WEB_REGIONS)}).",
         "commands": [
-            f"REGION={region}\n"
+            (f"REGION={region}\n"
             f"WEB_REGION={WEB_REGIONS[0]}   # where Panther's web application runs: {' or '.join(WEB_REGIONS)}\n"
             "GLOBAL_STACK=panther   # the Panther stack in WEB_REGION\n"
-            "STACK=panther          # the China stack to create"
+            "STACK=panther          # the China stack to create")
         ],
     })
     if not uploaded:
@@ -112,8 +112,8 @@ def next_steps(
             "title": "Upload the release",
             "text": "This run did not upload; this copies it to the China bucket (assets, then templates, the root last).",
             "commands": [
-                f"python -m panther_cn_transform release s3://{source_bucket} --release {release} \\\n"
-                f"    --region {region} --bucket {bucket} --upload --target-profile <china profile>"
+                (f"python -m panther_cn_transform release s3://{source_bucket} --release {release} \\\n"
+                f"    --region {region} --bucket {bucket} --upload --target-profile <china profile>")
             ],
         })
     if parameters:
@@ -151,8 +151,8 @@ def _bridge_steps() -> list[dict[str, Any]]:
             "commands": [
                 f"URL=$({output('BridgeUrl')})",
                 f"KEY_ID=$({output('BridgeApiKeyId')})",
-                'API_KEY=$(aws apigateway get-api-key --region "$REGION" --api-key "$KEY_ID" --include-value \\\n'
-                "    --query value --output text)",
+                ('API_KEY=$(aws apigateway get-api-key --region "$REGION" --api-key "$KEY_ID" --include-value \\\n'
+                "    --query value --output text)"),
             ],
         },
         {
@@ -165,8 +165,8 @@ def _bridge_steps() -> list[dict[str, Any]]:
             "text": ("The web application reads URL and API_KEY from the secret panther/china (its stack parameter "
                      "SecretID) in its own region, not in China."),
             "commands": [
-                'aws secretsmanager create-secret --region "$WEB_REGION" --name panther/china \\\n'
-                '    --secret-string "{\\"URL\\": \\"$URL\\", \\"API_KEY\\": \\"$API_KEY\\"}"'
+                ('aws secretsmanager create-secret --region "$WEB_REGION" --name panther/china \\\n'
+                '    --secret-string "{\\"URL\\": \\"$URL\\", \\"API_KEY\\": \\"$API_KEY\\"}"')
             ],
         },
     ]

@@ -24,7 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from .errors import ReleaseError
 from .files import write_atomic
@@ -132,7 +132,7 @@ class S3Source:
         """Stop: downloads not yet started are cancelled; a running one finishes its chunk."""
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def __enter__(self) -> S3Source:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:

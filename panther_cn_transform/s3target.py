@@ -55,6 +55,12 @@ def target_client(profile: str | None, region: str, *, jobs: int) -> S3Client:
     return make_client(profile, region, connections=max(jobs, 1))
 
 
+def check_target(client: S3Client, bucket: str, region: str) -> None:
+    """Refuse a target bucket that is missing, unreadable, or outside `region` (one line each)."""
+    location = bucket_location(client, bucket, side="target", option=OPTION)
+    check_partition(bucket, location, region, side="target")
+
+
 def upload_order(objects: Sequence[ReleaseObject], root: str) -> list[list[ReleaseObject]]:
     """Steps of objects that may go up together: assets, then templates deepest first, then the root."""
     templates = {o.key: o for o in objects if o.kind == "template"}
@@ -98,8 +104,7 @@ def upload_release(
     what is already there.  `on_object` runs in the calling thread after each object; an
     exception it raises stops the upload (objects already sent stay, and a rerun skips them).
     """
-    location = bucket_location(client, bucket, side="target", option=OPTION)
-    check_partition(bucket, location, region, side="target")
+    check_target(client, bucket, region)
     source = Path(folder)
     workers = max(jobs, 1)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="s3-upload") as pool:
