@@ -139,7 +139,7 @@ def _write_report(args: argparse.Namespace, report: dict[str, Any], *, dash: Tex
 def cmd_transform(args: argparse.Namespace) -> int:
     rules = load_rules(*args.rules)
     result = transform_file(args.input, rules, region=args.region, variables=_variables(args), limits=_limits(args))
-    report = build_report([(result, args.output)], region=args.region)
+    report = build_report([(result, args.output)], region=args.region, bucket=args.bucket)
     report_on_stdout = args.report == "-" and bool(args.output)
     if not report_on_stdout:
         _print_warnings(report)

@@ -119,7 +119,8 @@ def next_steps(
     if parameters:
         steps.append({
             "title": "Collect the root's parameters",
-            "text": "; ".join(f"{p['name']}: {value_source(p)}" for p in parameters) + ".",
+            "text": "The root stack needs these values:",
+            "items": [f"{p['name']}: {value_source(p)}" for p in parameters],
             "commands": [value_command(p) for p in parameters],
         })
     overrides = "".join(f' \\\n    ParameterKey={p["name"]},ParameterValue="${shell_name(p["name"])}"' for p in parameters)

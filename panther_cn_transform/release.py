@@ -30,7 +30,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .blockers import find_blockers
 from .decode import decode_bytes
 from .errors import ReleaseError, VerificationError
 from .guide import attach_next_steps, root_parameters
@@ -82,7 +81,6 @@ class _Job:
     removed_outputs: Mapping[str, Mapping[str, str]]
     target_bucket: str
     limits: Limits
-    verify: bool = False
     today: date = field(default_factory=date.today)
 
 
@@ -146,7 +144,7 @@ def transform_release(
 
     limits = limits or Limits()
     tree = _discover(origin, values.get("source_region", ""), root, limits)
-    outcomes = _transform_tree(tree, root, rules, region, values, bucket, jobs, progress, limits, verify)
+    outcomes = _transform_tree(tree, root, rules, region, values, bucket, jobs, progress, limits)
     reachable = _reachable(root, outcomes, tree)
 
     objects: list[ReleaseObject] = []
@@ -163,7 +161,8 @@ def transform_release(
         objects.append(ReleaseObject(key, kind, hashlib.sha256(data).hexdigest(), len(data), referrers))
 
     places = _places(tree, root)
-    entries = [{**outcomes[key].entry, "place": places.get(key, key)} for key in sorted(outcomes, key=lambda k: (k != root, places.get(k, k))) if key in reachable]
+    lint = _verify(tree, outcomes, reachable, region, jobs) if verify else {}
+    entries = [{**outcomes[key].entry, "place": places.get(key, key), **({"lint": lint[key]} if verify else {})} for key in sorted(outcomes, key=lambda k: (k != root, places.get(k, k))) if key in reachable]
     summary = {
         "templates": len(entries),
         "objects_copied": sum(1 for o in objects if o.kind == "asset"),
@@ -176,12 +175,6 @@ def transform_release(
     root_entry = next(entry for entry in entries if entry["source"] == root)
     report["parameters"] = root_entry.pop("root_parameters", [])
     report["outputs"] = root_entry.pop("root_outputs", [])
-    report["blockers"] = [
-        {"template": entry["source"], "place": entry["place"], **blocker}
-        for entry in entries
-        for blocker in [*({"kind": "lint", "path": f"line {e['line']}", "message": f"{e['rule']} {e['message']}"} for e in entry.get("lint", [])),
-                        *entry.get("blockers", [])]
-    ]
     report["uploaded"] = False
     attach_next_steps(report)
     result = ReleaseResult(None if check else target_dir, objects, report, summary)
@@ -324,12 +317,7 @@ def _transform_one(job: _Job) -> _Outcome:
     template = decode_bytes(job.data, source=job.key, limits=job.limits)
     result = transform(template, job.rules, region=job.region, variables=job.variables,
                        is_root=job.is_root, removed_outputs=job.removed_outputs)
-    entry = template_entry(result, job.key)
-    entry["blockers"] = [b.to_json() for b in find_blockers(result.model, region=job.region, bucket=job.target_bucket, today=job.today)]
-    if job.verify:
-        from .verify import verify_template
-
-        entry["lint"] = [e.to_json() for e in verify_template(template.text, result.text, job.region)]
+    entry = template_entry(result, job.key, bucket=job.target_bucket, today=job.today)
     if job.is_root:
         entry["root_parameters"] = root_parameters(template.model, result.model, result.edits)
         entry["root_outputs"] = list(result.model.get("Outputs") or {})
@@ -353,7 +341,7 @@ def _transform_one(job: _Job) -> _Outcome:
 
 def _transform_tree(
     tree: _Tree, root: str, rules: RuleSet, region: str, variables: Mapping[str, str], bucket: str,
-    jobs: int | None, progress: Progress | None, limits: Limits, verify: bool,
+    jobs: int | None, progress: Progress | None, limits: Limits,
 ) -> dict[str, _Outcome]:
     heights = _heights(tree, root)
     outcomes: dict[str, _Outcome] = {}
@@ -368,7 +356,7 @@ def _transform_tree(
                 node = tree.templates[key]
                 removed = {stack: outcomes[child].removed_outputs for stack, child in node.children.items()
                            if child in outcomes and outcomes[child].removed_outputs}
-                batch.append(_Job(key, node.data, rules, region, variables, key == root, removed, bucket, limits, verify))
+                batch.append(_Job(key, node.data, rules, region, variables, key == root, removed, bucket, limits))
             results = pool.map(_transform_one, batch) if pool else map(_transform_one, batch)
             for outcome in results:
                 outcomes[outcome.key] = outcome
@@ -379,6 +367,25 @@ def _transform_tree(
         if pool:
             pool.shutdown(cancel_futures=True)
     return outcomes
+
+
+def _verify(tree: _Tree, outcomes: Mapping[str, _Outcome], reachable: Mapping[str, object], region: str,
+            jobs: int | None) -> dict[str, list[dict[str, Any]]]:
+    """New cfn-lint errors of every template the release keeps; an unchanged template has none by definition."""
+    from .verify import verify_template
+
+    keys = sorted(key for key in outcomes if key in reachable)
+    changed = [key for key in keys if outcomes[key].text.encode("utf-8") != tree.templates[key].data]
+    texts = [tree.templates[key].data.decode("utf-8-sig", errors="replace") for key in changed]
+    outputs = [outcomes[key].text for key in changed]
+    workers = min(jobs or os.cpu_count() or 1, len(changed))
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            found = list(pool.map(verify_template, texts, outputs, [region] * len(changed)))
+    else:
+        found = [verify_template(text, output, region) for text, output in zip(texts, outputs)]
+    new = {key: [error.to_json() for error in errors] for key, errors in zip(changed, found)}
+    return {key: new.get(key, []) for key in keys}
 
 
 def _heights(tree: _Tree, root: str) -> dict[str, int]:
