@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from moto.core.authorization import enable_iam_authentication
 
-from panther_cn_transform import ReleaseError, load_rules
-from panther_cn_transform.release import transform_release
+from panther_cn_transform import load_rules
+from panther_cn_transform.release import ReleaseObject, transform_release
 from panther_cn_transform.s3source import S3Source
 from panther_cn_transform.s3target import target_client, upload_release
 
 from .corpus import CORPUS
-from .s3server import S3Server, _moto_server, s3  # noqa: F401 - fixtures
+from .s3server import S3Server
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "release" / "panther-enterprise-us-west-1"
 MIRROR = CORPUS / "panther-release" / "panther-enterprise-us-west-1"
@@ -82,8 +82,8 @@ def test_an_interrupted_upload_resumes_and_writes_the_root_last(s3: S3Server, tm
     root = "v1.16.0/panther.yml"
     sent: list[str] = []
 
-    def interrupt_after_ten(obj: object, uploaded: bool) -> None:
-        sent.append(getattr(obj, "key"))
+    def interrupt_after_ten(obj: ReleaseObject, uploaded: bool) -> None:
+        sent.append(obj.key)
         if len(sent) == 10:
             raise KeyboardInterrupt
 
