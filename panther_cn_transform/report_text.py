@@ -23,7 +23,9 @@ from typing import Any
 from .guide import value_source
 
 _SHORT = 120
-_CONTEXT = 32
+_CONTEXT = 24
+_TOKEN = 160
+_DELIMITERS = frozenset(" \t\"',;()[]{}<>")
 _BLOCKER_TITLES = {
     "lint": "New cfn-lint errors (the input did not have them)",
     "runtime": "Lambda runtimes that can no longer be created",
@@ -144,8 +146,9 @@ def _change(out: _Writer, change: dict[str, Any], head: str, *, indent: int) -> 
 def changed_lines(old: str, new: str) -> list[str]:
     """The lines that differ between `old` and `new` (`-`/`+`), with a line of context.
 
-    A single long line is cut around the change (`…` marks the cuts), so the changed part
-    is always shown whole, whatever comes before it.
+    A single long line is cut around the change (`…` marks the cuts): the changed part is
+    always shown whole, widened to the whole word it is in (an ARN, a host, a URL), plus a
+    little context, whatever comes before it.
     """
     if "\n" not in old and "\n" not in new:
         start = 0
@@ -154,9 +157,21 @@ def changed_lines(old: str, new: str) -> list[str]:
         end = 0
         while end < min(len(old), len(new)) - start and old[-1 - end] == new[-1 - end]:
             end += 1
-        return [f"- {_window(old, start, len(old) - end)}", f"+ {_window(new, start, len(new) - end)}"]
+        left, right = _token_bounds(old, start, len(old) - end)
+        grow_right = right - (len(old) - end)
+        return [f"- {_window(old, left, right)}", f"+ {_window(new, left, len(new) - end + grow_right)}"]
     diff = difflib.unified_diff(old.splitlines(), new.splitlines(), n=1, lineterm="")
     return [line[0] + " " + line[1:] if line[:1] in "+- " else line for line in list(diff)[2:]]
+
+
+def _token_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """`start:end` widened to the whole word (ARN, host, URL) it falls in, so a value is named whole."""
+    left, right = start, end
+    while left > 0 and start - left < _TOKEN and text[left - 1] not in _DELIMITERS:
+        left -= 1
+    while right < len(text) and right - end < _TOKEN and text[right] not in _DELIMITERS:
+        right += 1
+    return left, right
 
 
 def _window(text: str, start: int, end: int) -> str:
