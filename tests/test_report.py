@@ -138,3 +138,16 @@ def test_transform_report_lists_blockers_first() -> None:
 def test_shell_names_of_parameters() -> None:
     assert [shell_name(n) for n in ("UserPoolId", "AppDomainURL", "FirstUserEmail", "SecretID")] == [
         "USER_POOL_ID", "APP_DOMAIN_URL", "FIRST_USER_EMAIL", "SECRET_ID"]
+
+
+def test_the_manual_upload_filter_of_docs_release_md_lists_the_manifest_without_the_root(tmp_path: Path) -> None:
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "release.md").read_text()
+    line = next(line for line in docs.splitlines() if line.startswith("INCLUDES=$(python3 -c '"))
+    code = line[len("INCLUDES=$(python3 -c '"):line.rindex("')")]
+    out = tmp_path / "cn-release"
+    transform_release(EXAMPLE, release="v1.0.0", region="cn-north-1", bucket="b", rules=load_rules("panther"), out_dir=out, jobs=1)
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
+    manifest = json.loads((out / "manifest.json").read_text())
+    words = done.stdout.split()
+    assert words[::2] == ["--include"] * (len(manifest["objects"]) - 1)
+    assert sorted(words[1::2]) == sorted(o["key"] for o in manifest["objects"] if o["key"] != "v1.0.0/panther.yml")
