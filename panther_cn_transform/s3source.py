@@ -93,6 +93,7 @@ class S3Source:
         self._futures: dict[str, Future[None]] = {}
         self._lock = threading.Lock()
         self._checked = False
+        self._stopping = threading.Event()
         self._on_bytes = on_bytes
         self._chunk = chunk_size
         self.stats = DownloadStats()
@@ -128,15 +129,21 @@ class S3Source:
 
     # -- lifetime -----------------------------------------------------------------------
 
-    def close(self) -> None:
-        """Stop: downloads not yet started are cancelled; a running one finishes its chunk."""
+    def close(self, *, abort: bool = False) -> None:
+        """Wait for running downloads and end the pool; `abort` stops them after their current chunk.
+
+        Downloads not yet started are cancelled either way; what an aborted one received
+        stays in its partial file, for the next run to resume.
+        """
+        if abort:
+            self._stopping.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> Self:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
-        self.close()
+        self.close(abort=error is not None)
 
     # -- downloading --------------------------------------------------------------------
 
@@ -205,6 +212,8 @@ class S3Source:
             raise
         with open(partial, "ab") as out:
             for chunk in response["Body"].iter_chunks(self._chunk):
+                if self._stopping.is_set():
+                    raise ReleaseError("download stopped; run again to resume it", file=f"s3://{self._bucket}/{key}")
                 out.write(chunk)
                 out.flush()
                 with self._lock:

@@ -151,3 +151,11 @@ def test_the_manual_upload_filter_of_docs_release_md_lists_the_manifest_without_
     words = done.stdout.split()
     assert words[::2] == ["--include"] * (len(manifest["objects"]) - 1)
     assert sorted(words[1::2]) == sorted(o["key"] for o in manifest["objects"] if o["key"] != "v1.0.0/panther.yml")
+
+
+def test_transform_report_on_stdout_with_an_output_file(tmp_path: Path) -> None:
+    template = tmp_path / "t.yaml"
+    template.write_text("Resources:\n  T:\n    Type: AWS::SNS::Topic\n    Properties: {KmsMasterKeyId: 'arn:aws:kms:cn-north-1:1:key/k'}\n")
+    done = run("transform", template, "-o", tmp_path / "out.yaml", "--region", "cn-north-1", "--rules", "china",
+               "--report", "-", "--report-format", "json")
+    assert done.returncode == 0 and json.loads(done.stdout)["summary"]["changes"] == 1 and done.stderr == ""

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -257,3 +258,40 @@ def test_verify_stops_on_a_new_lint_error_and_the_report_lists_it(s3: S3Server, 
     blockers = text.split("## What blocks", 1)[1].split("\n## ", 1)[0]
     assert "E3002" in blockers and "NoSuchProperty" in blockers
     assert s3.objects(TARGET, "cn-north-1") == {}
+
+
+def test_progress_is_drawn_on_a_terminal_only(s3: S3Server, tmp_path: Path) -> None:
+    import pty
+
+    s3.bucket(SOURCE, "us-west-1")
+    s3.put_folder(SOURCE, "us-west-1", EXAMPLE)
+    s3.bucket(TARGET, "cn-north-1")
+    main, terminal = pty.openpty()
+    args = ["release", *copy_args("v1.0.0", "--upload", "--no-verify", "--cache-dir", tmp_path / "cache")]
+    environment = {**os.environ, **s3.environment, "TERM": "xterm", "COLUMNS": "120"}
+    chunks: list[bytes] = []
+
+    def drain() -> None:  # read while the command runs, so a full terminal buffer never blocks it
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # the terminal side is closed
+                return
+            if not chunk:
+                return
+            chunks.append(chunk)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    done = subprocess.run([sys.executable, "-m", "panther_cn_transform", *map(str, args)], stdout=subprocess.PIPE,
+                          stderr=terminal, env=environment, check=False, timeout=120)
+    os.close(terminal)
+    reader.join(timeout=30)
+    os.close(main)
+    drawn = b"".join(chunks)
+    assert done.returncode == 0, drawn.decode(errors="replace")
+    screen = drawn.decode(errors="replace")
+    assert "download" in screen and "transform" in screen and "upload" in screen
+    assert "5 objects uploaded" in screen
+    piped = cli(s3, "release", *copy_args("v1.0.0", "--upload", "--no-verify", "--cache-dir", tmp_path / "cache"))
+    assert piped.returncode == 0 and piped.stderr.count("\n") == 1 + piped.stderr.count("warning:")  # no drawing in a pipe
