@@ -162,7 +162,8 @@ def transform_release(
 
     places = _places(tree, root)
     lint = _verify(tree, outcomes, reachable, region, jobs) if verify else {}
-    entries = [{**outcomes[key].entry, "place": places.get(key, key), **({"lint": lint[key]} if verify else {})} for key in sorted(outcomes, key=lambda k: (k != root, places.get(k, k))) if key in reachable]
+    kept = sorted((key for key in outcomes if key in reachable), key=lambda k: (k != root, places.get(k, k)))
+    entries = [{**outcomes[key].entry, "place": places.get(key, key), **({"lint": lint[key]} if verify else {})} for key in kept]
     summary = {
         "templates": len(entries),
         "objects_copied": sum(1 for o in objects if o.kind == "asset"),
