@@ -181,6 +181,12 @@ def cmd_release(args: argparse.Namespace) -> int:
         if isinstance(exc.result, ReleaseResult):
             _write_report(args, exc.result.report, dash=sys.stdout)
         raise
+    except KeyboardInterrupt:
+        if not args.upload:
+            raise
+        print("error: interrupted; run the same command again to resume (what reached the cache or the bucket is "
+              "skipped; the root template is uploaded last)", file=sys.stderr)
+        return 130
     if not report_on_stdout:
         _print_warnings(outcome.report)
     _write_report(args, outcome.report, dash=sys.stdout)

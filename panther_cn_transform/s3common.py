@@ -97,13 +97,21 @@ def check_partition(bucket: str, location: str, region: str, *, side: str) -> No
         )
 
 
-def bucket_location(client: S3Client, bucket: str, *, side: str, option: str) -> str:
-    """The region of `bucket` (GetBucketLocation; `None` means us-east-1)."""
+def bucket_location(client: S3Client, bucket: str, *, side: str, option: str) -> str | None:
+    """The region of `bucket` (GetBucketLocation; `None` there means us-east-1).
+
+    None when the credentials may not ask (`s3:GetBucketLocation` is not needed to upload;
+    a bucket they cannot use still fails, one line, at the first object).
+    """
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         answer = client.get_bucket_location(Bucket=bucket)
-    except (BotoCoreError, ClientError) as exc:
+    except ClientError as exc:
+        if str(exc.response.get("Error", {}).get("Code")) == "AccessDenied":
+            return None
+        raise s3_error(exc, side=side, bucket=bucket, option=option) from None
+    except BotoCoreError as exc:
         raise s3_error(exc, side=side, bucket=bucket, option=option) from None
     location = answer.get("LocationConstraint") or "us-east-1"
     return "eu-west-1" if location == "EU" else str(location)

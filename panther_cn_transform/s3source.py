@@ -92,7 +92,6 @@ class S3Source:
         self._pool = ThreadPoolExecutor(max_workers=max(jobs, 1), thread_name_prefix="s3-download")
         self._futures: dict[str, Future[None]] = {}
         self._lock = threading.Lock()
-        self._checked = False
         self._stopping = threading.Event()
         self._on_bytes = on_bytes
         self._chunk = chunk_size
@@ -110,8 +109,6 @@ class S3Source:
 
     def fetch(self, key: str, needed_by: str, *, wait: bool) -> None:
         """Download `key` unless the cache has it (in the background unless `wait`)."""
-        if not self._checked:
-            self._check_bucket()
         with self._lock:
             future = self._futures.get(key)
             if future is None:
@@ -147,14 +144,25 @@ class S3Source:
 
     # -- downloading --------------------------------------------------------------------
 
-    def _check_bucket(self) -> None:
+    def _missing(self, key: str, needed_by: str) -> ReleaseError:
+        """The error for a 404: a missing object, a missing release, or a missing bucket.
+
+        Only the root's absence asks whether the bucket exists (HEAD on the bucket needs
+        `s3:ListBucket`, which a reader of Panther's bucket may not have; if it is refused,
+        the release is reported missing).
+        """
         from botocore.exceptions import BotoCoreError, ClientError
 
+        if needed_by != key:
+            return ReleaseError(f"object {key!r} needed by {needed_by} is missing from the source bucket s3://{self._bucket}", file=needed_by)
         try:
             self._client.head_bucket(Bucket=self._bucket)
-        except (BotoCoreError, ClientError) as exc:
-            raise s3_error(exc, side="source", bucket=self._bucket, option=OPTION) from None
-        self._checked = True
+        except ClientError as exc:
+            if str(exc.response.get("Error", {}).get("Code")) in ("404", "NoSuchBucket", "NotFound"):
+                return s3_error(exc, side="source", bucket=self._bucket, option=OPTION)
+        except BotoCoreError:
+            pass
+        return ReleaseError(f"release not found: no root template {key} in the source bucket", file=f"s3://{self._bucket}/{key}")
 
     def _download(self, key: str, needed_by: str) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -163,9 +171,7 @@ class S3Source:
             head = self._client.head_object(Bucket=self._bucket, Key=key)
         except ClientError as exc:
             if str(exc.response.get("Error", {}).get("Code")) in ("404", "NoSuchKey", "NotFound"):
-                if needed_by == key:
-                    raise ReleaseError(f"release not found: no root template {key} in the source bucket", file=f"s3://{self._bucket}/{key}") from None
-                raise ReleaseError(f"object {key!r} needed by {needed_by} is missing from the source bucket s3://{self._bucket}", file=needed_by) from None
+                raise self._missing(key, needed_by) from None
             raise s3_error(exc, side="source", bucket=self._bucket, key=key, option=OPTION) from None
         except BotoCoreError as exc:
             raise s3_error(exc, side="source", bucket=self._bucket, key=key, option=OPTION) from None

@@ -58,7 +58,8 @@ def target_client(profile: str | None, region: str, *, jobs: int) -> S3Client:
 def check_target(client: S3Client, bucket: str, region: str) -> None:
     """Refuse a target bucket that is missing, unreadable, or outside `region` (one line each)."""
     location = bucket_location(client, bucket, side="target", option=OPTION)
-    check_partition(bucket, location, region, side="target")
+    if location is not None:
+        check_partition(bucket, location, region, side="target")
 
 
 def upload_order(objects: Sequence[ReleaseObject], root: str) -> list[list[ReleaseObject]]:

@@ -10,6 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
+import boto3
 import pytest
 from moto.core.authorization import enable_iam_authentication
 
@@ -210,7 +211,7 @@ def test_missing_credentials_are_one_line_errors_but_a_local_source_needs_none(s
     anonymous = {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""}
     done = cli(s3, "release", *copy_args("v1.0.0", "--out-dir", tmp_path / "out", "--cache-dir", tmp_path / "cache"), env=anonymous)
     assert done.returncode == 2 and done.stderr.count("\n") == 1
-    assert done.stderr.startswith(f"error: s3://{SOURCE}: no AWS credentials for the source bucket (pass --source-profile PROFILE")
+    assert done.stderr.startswith(f"error: s3://{SOURCE}/v1.0.0/panther.yml: no AWS credentials for the source bucket (pass --source-profile PROFILE")
     done = cli(s3, "release", *copy_args("v1.0.0", "--out-dir", tmp_path / "out", "--source-profile", "nope"))
     assert done.returncode == 2 and "could not be found" in done.stderr and done.stderr.count("\n") == 1
     local = cli(s3, "release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", TARGET,
@@ -218,17 +219,46 @@ def test_missing_credentials_are_one_line_errors_but_a_local_source_needs_none(s
     assert local.returncode == 0, local.stderr
 
 
-def test_access_denied_is_a_one_line_error(s3: S3Server, tmp_path: Path) -> None:
+def test_access_denied_is_a_one_line_error_and_each_side_has_its_own_profile(s3: S3Server, tmp_path: Path) -> None:
     s3.bucket(SOURCE, "us-west-1")
     s3.put_folder(SOURCE, "us-west-1", EXAMPLE)
-    iam = __import__("boto3").client("iam", region_name="us-east-1", endpoint_url=s3.url)
-    iam.create_user(UserName="nobody")  # a real identity without any policy
-    key = iam.create_access_key(UserName="nobody")["AccessKey"]
-    credentials = {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+    s3.bucket(TARGET, "cn-north-1")
+    allow_s3 = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
+    profiles = ""
+    # identities of each partition (China keys are not global keys), with and without a policy
+    for profile, region, policy in (("global", "us-east-1", allow_s3), ("global-nobody", "us-east-1", None),
+                                    ("china", "cn-north-1", allow_s3), ("china-nobody", "cn-north-1", None)):
+        iam = boto3.client("iam", region_name=region, endpoint_url=s3.url, aws_access_key_id="testing", aws_secret_access_key="testing")
+        iam.create_user(UserName=profile)
+        if policy:
+            iam.put_user_policy(UserName=profile, PolicyName="s3", PolicyDocument=policy)
+        key = iam.create_access_key(UserName=profile)["AccessKey"]
+        profiles += f"[{profile}]\naws_access_key_id = {key['AccessKeyId']}\naws_secret_access_key = {key['SecretAccessKey']}\n"
+    credentials = tmp_path / "credentials"
+    credentials.write_text(profiles)
+    env = {"AWS_SHARED_CREDENTIALS_FILE": str(credentials), "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""}
+    common = ["--cache-dir", tmp_path / "cache", "--no-verify"]
+
+    def copy(source: str, target: str | None) -> subprocess.CompletedProcess[str]:
+        upload = ["--upload", "--target-profile", target] if target else ["--out-dir", tmp_path / "out", "--force"]
+        return cli(s3, "release", *copy_args("v1.0.0", *common, "--source-profile", source, *upload), env=env)
+
     with enable_iam_authentication():
-        done = cli(s3, "release", *copy_args("v1.0.0", "--out-dir", tmp_path / "out", "--cache-dir", tmp_path / "cache"), env=credentials)
-    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
-    assert done.stderr.startswith(f"error: s3://{SOURCE}: access denied to the source bucket (403): its credentials may not use it (pass --source-profile")
+        denied_source = copy("global-nobody", None)
+        denied_target = copy("global", "china-nobody")
+        global_keys_in_china = copy("global", "global")
+    assert s3.objects(TARGET, "cn-north-1") == {}
+    with enable_iam_authentication():
+        allowed = copy("global", "china")
+    for done in (denied_source, denied_target, global_keys_in_china):
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert denied_source.stderr.startswith(f"error: s3://{SOURCE}/v1.0.0/panther.yml: access denied to the source bucket (403): "
+                                           "its credentials may not use it (pass --source-profile")
+    assert denied_target.stderr.startswith(f"error: s3://{TARGET}/") and "access denied to the target bucket (403)" in denied_target.stderr
+    assert "access denied to the target bucket (InvalidAccessKeyId)" in global_keys_in_china.stderr
+    assert "--target-profile" in denied_target.stderr and "--target-profile" in global_keys_in_china.stderr
+    assert allowed.returncode == 0, allowed.stderr  # each side with its own profile
+    assert len(s3.objects(TARGET, "cn-north-1")) == 5
 
 
 def test_verify_stops_on_a_new_lint_error_and_the_report_lists_it(s3: S3Server, tmp_path: Path) -> None:
