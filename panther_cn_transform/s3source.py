@@ -165,6 +165,12 @@ class S3Source:
         return ReleaseError(f"release not found: no root template {key} in the source bucket", file=f"s3://{self._bucket}/{key}")
 
     def _download(self, key: str, needed_by: str) -> None:
+        try:
+            self._fetch_one(key, needed_by)
+        except OSError as exc:  # the cache folder: permissions, a full disk
+            raise ReleaseError(f"cannot write the download cache: {exc.strerror or exc}", file=str(exc.filename or self._folder)) from None
+
+    def _fetch_one(self, key: str, needed_by: str) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:

@@ -328,3 +328,13 @@ def test_progress_is_drawn_on_a_terminal_only(s3: S3Server, tmp_path: Path) -> N
     assert "5 objects uploaded" in screen
     piped = cli(s3, "release", *copy_args("v1.0.0", "--upload", "--no-verify", "--cache-dir", tmp_path / "cache"))
     assert piped.returncode == 0 and piped.stderr.count("\n") == 1 + piped.stderr.count("warning:")  # no drawing in a pipe
+
+
+def test_an_unusable_cache_folder_is_a_one_line_error(s3: S3Server, tmp_path: Path) -> None:
+    s3.bucket(SOURCE, "us-west-1")
+    s3.put_folder(SOURCE, "us-west-1", EXAMPLE)
+    not_a_folder = tmp_path / "cache"
+    not_a_folder.write_text("a file where the cache should be\n")
+    done = cli(s3, "release", *copy_args("v1.0.0", "--out-dir", tmp_path / "out", "--cache-dir", not_a_folder))
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "cannot write the download cache" in done.stderr and "internal error" not in done.stderr
