@@ -167,7 +167,9 @@ class S3Source:
     def _download(self, key: str, needed_by: str) -> None:
         try:
             self._fetch_one(key, needed_by)
-        except OSError as exc:  # the cache folder: permissions, a full disk
+        except (ConnectionError, TimeoutError):  # the network, not the disk: the partial file is kept
+            raise
+        except OSError as exc:  # the cache folder: permissions, a full disk, a file in the way
             raise ReleaseError(f"cannot write the download cache: {exc.strerror or exc}", file=str(exc.filename or self._folder)) from None
 
     def _fetch_one(self, key: str, needed_by: str) -> None:
