@@ -11,9 +11,9 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TextIO, cast
 
-from .errors import InputError, TransformError
+from .errors import InputError, TransformError, VerificationError
 from .files import write_atomic
 from .limits import Limits
 from .report import ReportFormat, build_report, format_report
@@ -38,22 +38,31 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("input", help="template file (YAML or JSON, told apart by content)")
     run.add_argument("-o", "--output", help="write the result here (default: stdout)")
     _add_rule_options(run)
-    run.add_argument("--report", help="write a report of every change here (- for stderr)")
+    run.add_argument("--report", help="write a report of every change here (-: stdout with -o, else stderr)")
     run.add_argument("--report-format", choices=["text", "markdown", "json"], help="default: by --report's extension, else text")
     run.add_argument("--patch", help="write the RFC 6902 JSON Patch here")
     run.add_argument("--check", action="store_true", help="write nothing; exit 1 if the template would change")
     _add_limit_options(run)
 
-    release = commands.add_parser("release", help="transform a whole release from a bucket mirror into a China bucket layout")
-    release.add_argument("source_dir", help="local mirror of the source bucket (its folder name is the bucket name)")
+    release = commands.add_parser("release", help="transform a whole release (and copy it bucket to bucket) for China")
+    release.add_argument("source_dir", metavar="SOURCE",
+                         help="s3://BUCKET, or a local mirror of it (the bucket's name tells the source region)")
     release.add_argument("--release", required=True, help="release folder, e.g. v1.16.0 (root: <release>/panther.yml)")
-    release.add_argument("--out-dir", required=True, help="folder to write the new bucket layout to")
+    release.add_argument("--out-dir", help="folder to write the new bucket layout to (default with --upload: in the cache)")
     _add_rule_options(release)
-    release.add_argument("--report", help="write a report of every change here (- for stderr)")
+    release.add_argument("--report", help="write the operator's report here (- for stdout)")
     release.add_argument("--report-format", choices=["text", "markdown", "json"], help="default: by --report's extension, else text")
-    release.add_argument("--jobs", type=int, help="worker processes (default: the CPU count)")
+    release.add_argument("--jobs", type=int, help="worker processes and transfers (default: the CPU count; 8 transfers)")
     release.add_argument("--force", action="store_true", help="replace a non-empty --out-dir")
-    release.add_argument("--check", action="store_true", help="do everything but write; exit 0 when the release would succeed")
+    release.add_argument("--check", action="store_true",
+                         help="do everything but write (and upload); with --upload, list what would be uploaded")
+    s3 = release.add_argument_group("S3 (docs/release.md)")
+    s3.add_argument("--upload", action="store_true", help="copy the finished release to s3://<--bucket>/ under the same keys")
+    s3.add_argument("--verify", action=argparse.BooleanOptionalAction, default=None,
+                    help="stop on cfn-lint errors the input did not have (default: on with --upload)")
+    s3.add_argument("--cache-dir", help="where objects from an S3 SOURCE are kept between runs (default: the user cache dir)")
+    s3.add_argument("--source-profile", metavar="PROFILE", help="AWS profile for an S3 SOURCE (global partition)")
+    s3.add_argument("--target-profile", metavar="PROFILE", help="AWS profile for --upload (the China account)")
     _add_limit_options(release)
 
     connect = commands.add_parser("connect", help="store the China bridge's URL and API key as the web region's secret (docs/release.md)")
@@ -117,16 +126,21 @@ def _report_format(args: argparse.Namespace) -> ReportFormat:
 
 
 def _print_warnings(report: dict[str, Any]) -> None:
-    """Every warning of the report on stderr, one line each: `warning: file:pointer: message [rule]`."""
+    """Every warning of the report on stderr, once each: `warning: file:pointer: message [rule]`."""
+    seen: set[str] = set()
     for template in report["templates"]:
         for warning in template["warnings"]:
-            print(f"warning: {template['source']}:{warning['path']}: {warning['message']} [{warning['rule']}]", file=sys.stderr)
+            line = f"warning: {template['source']}:{warning['path']}: {warning['message']} [{warning['rule']}]"
+            if line not in seen:
+                seen.add(line)
+                print(line, file=sys.stderr)
 
 
-def _write_report(args: argparse.Namespace, report: dict[str, Any]) -> None:
-    """The report to `--report` (a file written atomically, or `-` for stderr), if asked for."""
+def _write_report(args: argparse.Namespace, report: dict[str, Any], *, dash: TextIO) -> None:
+    """The report to `--report` (a file written atomically, or `-` for `dash`), if asked for."""
     if args.report == "-":
-        sys.stderr.write(format_report(report, _report_format(args)))
+        dash.write(format_report(report, _report_format(args)))
+        dash.flush()
     elif args.report:
         write_atomic(args.report, format_report(report, _report_format(args)))
 
@@ -134,15 +148,17 @@ def _write_report(args: argparse.Namespace, report: dict[str, Any]) -> None:
 def cmd_transform(args: argparse.Namespace) -> int:
     rules = load_rules(*args.rules)
     result = transform_file(args.input, rules, region=args.region, variables=_variables(args), limits=_limits(args))
-    report = build_report([(result, args.output)], region=args.region)
-    _print_warnings(report)
+    report = build_report([(result, args.output)], region=args.region, bucket=args.bucket)
+    report_on_stdout = args.report == "-" and bool(args.output)
+    if not report_on_stdout:
+        _print_warnings(report)
     if args.check:
         if result.changed:
             print(f"{args.input}: would change ({len(result.edits)} change(s))", file=sys.stderr)
         return EXIT_CHANGES if result.changed else EXIT_OK
     if args.patch:
         write_atomic(args.patch, json.dumps(result.patch.patch, indent=2, ensure_ascii=False) + "\n")
-    _write_report(args, report)
+    _write_report(args, report, dash=sys.stdout if report_on_stdout else sys.stderr)
     if args.output:
         write_atomic(args.output, result.text)
     else:
@@ -151,36 +167,42 @@ def cmd_transform(args: argparse.Namespace) -> int:
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    from .release import transform_release
+    from .release import ReleaseResult
+    from .release_run import ReleaseRun
 
     if not args.bucket:
         raise InputError("release needs --bucket (the customer's China bucket)", file="<command line>")
     if args.jobs is not None and args.jobs < 1:
         raise InputError("--jobs must be at least 1", file="<command line>")
-    progress = _progress_line if sys.stderr.isatty() else None
-    result = transform_release(
-        args.source_dir, release=args.release, region=args.region, bucket=args.bucket,
-        rules=load_rules(*args.rules), out_dir=args.out_dir, variables=_variables(args),
-        jobs=args.jobs, force=args.force, check=args.check, progress=progress, limits=_limits(args),
+    if not args.out_dir and not (args.upload or args.check):
+        raise InputError("release needs --out-dir (or --upload, which keeps the release in the cache)", file="<command line>")
+    report_on_stdout = args.report == "-"
+    run = ReleaseRun(
+        source=args.source_dir, release=args.release, region=args.region, bucket=args.bucket,
+        rules=load_rules(*args.rules), variables=_variables(args), limits=_limits(args), out_dir=args.out_dir,
+        jobs=args.jobs, force=args.force, check=args.check, upload=args.upload,
+        verify=args.upload if args.verify is None else args.verify, cache_dir=args.cache_dir,
+        source_profile=args.source_profile, target_profile=args.target_profile,
     )
-    if progress:
-        sys.stderr.write("\r\033[K")
-    _print_warnings(result.report)
-    _write_report(args, result.report)
-    summary = result.summary
-    where = "checked, nothing written" if args.check else f"written to {args.out_dir}"
-    print(
-        f"release {args.release} for {args.region}: {summary['templates']} templates transformed, "
-        f"{summary['objects_copied']} objects copied, {summary['removals']} resources removed, "
-        f"{summary['rewrites']} values rewritten, {summary['warnings']} warnings; {where}",
-        file=sys.stderr,
-    )
+    try:
+        outcome = run.execute(sys.stderr)
+    except VerificationError as exc:
+        if isinstance(exc.result, ReleaseResult):
+            _write_report(args, exc.result.report, dash=sys.stdout)
+        raise
+    except KeyboardInterrupt:
+        if not args.upload:
+            raise
+        print("error: interrupted; run the same command again to resume (what reached the cache or the bucket is "
+              "skipped; the root template is uploaded last)", file=sys.stderr)
+        return 130
+    if not report_on_stdout:
+        _print_warnings(outcome.report)
+    _write_report(args, outcome.report, dash=sys.stdout)
+    for line in outcome.plan_lines:
+        print(line, file=sys.stderr)
+    print(outcome.summary_line(), file=sys.stderr)
     return EXIT_OK
-
-
-def _progress_line(done: int, total: int, key: str) -> None:
-    sys.stderr.write(f"\r\033[K[{done}/{total}] {key}")
-    sys.stderr.flush()
 
 
 def cmd_connect(args: argparse.Namespace) -> int:

@@ -6,7 +6,8 @@ Our exception hierarchy:
     + InputError - something about the caller's input is wrong; the CLI exits 2.
         - TemplateError - a template cannot be read, parsed or is not CloudFormation.
         - RuleFileError - a rule file cannot be read, fails its schema or its `extends`.
-        - ReleaseError - a release tree is incomplete or unsafe.
+        - ReleaseError - a release tree is incomplete or unsafe, or its bucket unusable.
+            - VerificationError - cfn-lint finds errors in the output the input did not have.
     + EditConflict - two edits disagree about one place of the template (a bug in a
       rule pack, never the user's template).
     + RenderError - the rendered text does not parse back to the planned model.
@@ -64,6 +65,14 @@ class RuleFileError(InputError):
 
 class ReleaseError(InputError):
     """A release tree is incomplete (missing object) or unsafe (a key escapes the output)."""
+
+
+class VerificationError(ReleaseError):
+    """The transformed release has cfn-lint errors its input did not have; `result` holds its report."""
+
+    def __init__(self, message: str, *, file: str | None = None, result: object = None) -> None:
+        super().__init__(message, file=file)
+        self.result = result
 
 
 class EditConflict(TransformError):

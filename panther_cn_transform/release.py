@@ -26,16 +26,19 @@ import tempfile
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from .decode import decode_bytes
-from .errors import ReleaseError
+from .errors import ReleaseError, VerificationError
+from .guide import attach_next_steps, root_parameters
 from .limits import Limits
 from .packaged import asset_zip
 from .report import assemble_report, template_entry
 from .ruleset import RuleSet
 from .s3urls import find_references
+from .source import LocalMirror, ReleaseSource
 from .transform import transform
 from .walk import REGION_PATTERN, semantic_path
 
@@ -79,6 +82,7 @@ class _Job:
     removed_outputs: Mapping[str, Mapping[str, str]]
     target_bucket: str
     limits: Limits
+    today: date = field(default_factory=date.today)
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,7 @@ class _Outcome:
 
 
 def transform_release(
-    source_dir: str | Path,
+    source_dir: str | Path | ReleaseSource,
     *,
     release: str,
     region: str,
@@ -107,6 +111,7 @@ def transform_release(
     check: bool = False,
     progress: Progress | None = None,
     limits: Limits | None = None,
+    verify: bool = False,
 ) -> ReleaseResult:
     """Transform the release `release` of the bucket mirror `source_dir` for `region`.
 
@@ -114,6 +119,7 @@ def transform_release(
 
     * **source_dir** - a local mirror of the source bucket; its folder name is the
       bucket name (`panther-enterprise-us-west-1`), from which the source region is read.
+      Or any `source.ReleaseSource`, e.g. `s3source.S3Source` to read the bucket itself.
     * **release** - the release folder, e.g. `v1.16.0` (the root is `<release>/panther.yml`);
       also the rule variable `${release}` (the China bridge's API key name carries it, so
       an upgrade rotates the key).
@@ -125,17 +131,18 @@ def transform_release(
     * **jobs** - worker processes (default: CPU count; 1 runs in this process).
     * **check** - do everything but write.
     * **limits** - bounds for decoding each template (docs/limits.md).
+    * **verify** - lint every output template with cfn-lint for `region`; an error the
+      input did not have raises `VerificationError` (carrying the result and its report)
+      before anything is written.
     """
-    source = Path(source_dir)
-    if not source.is_dir():
-        raise ReleaseError("source mirror is not a folder", file=str(source_dir))
-    source = source.resolve()
+    origin = _as_source(source_dir)
+    source = origin.folder
     target_dir = Path(out_dir)
     if not check and target_dir.exists() and any(target_dir.iterdir()) and not force:
         raise ReleaseError("output folder exists and is not empty (use --force to replace it)", file=str(out_dir))
     if not check and target_dir.exists() and not target_dir.is_dir():
         raise ReleaseError("output path exists and is not a folder", file=str(out_dir))
-    source_bucket = source.name
+    source_bucket = origin.bucket
     match = _REGION_SUFFIX.search(source_bucket)
     values = {
         "bucket": bucket, "release": release.strip("/"),
@@ -144,7 +151,7 @@ def transform_release(
     root = f"{release.strip('/')}/panther.yml"
 
     limits = limits or Limits()
-    tree = _discover(source, source_bucket, values.get("source_region", ""), root, limits)
+    tree = _discover(origin, values.get("source_region", ""), root, limits)
     packaged = {key: asset_zip(name) for key, name in rules.assets.items()}  # objects the rule packs ship
     for key in packaged:
         tree.kinds.setdefault(key, "asset")
@@ -164,7 +171,10 @@ def transform_release(
         payloads[key] = data
         objects.append(ReleaseObject(key, kind, hashlib.sha256(data).hexdigest(), len(data), referrers))
 
-    entries = [outcomes[key].entry for key in sorted(outcomes) if key in reachable]
+    places = _places(tree, root)
+    lint = _verify(tree, outcomes, reachable, region, jobs) if verify else {}
+    kept = sorted((key for key in outcomes if key in reachable), key=lambda k: (k != root, places.get(k, k)))
+    entries = [{**outcomes[key].entry, "place": places.get(key, key), **({"lint": lint[key]} if verify else {})} for key in kept]
     summary = {
         "templates": len(entries),
         "objects_copied": sum(1 for o in objects if o.kind == "asset"),
@@ -172,15 +182,35 @@ def transform_release(
         "rewrites": sum(outcomes[k].rewrites for k in outcomes if k in reachable),
         "warnings": sum(outcomes[k].warnings for k in outcomes if k in reachable),
     }
-    report = assemble_report(entries, region=region, release=release, source_bucket=source_bucket, bucket=bucket)
+    report = assemble_report(entries, region=region, release=release, source_bucket=source_bucket, bucket=bucket, root=root)
     report["summary"].update(summary)
+    root_entry = next(entry for entry in entries if entry["source"] == root)
+    report["parameters"] = root_entry.pop("root_parameters", [])
+    report["outputs"] = root_entry.pop("root_outputs", [])
+    report["uploaded"] = False
+    attach_next_steps(report)
     result = ReleaseResult(None if check else target_dir, objects, report, summary)
+    new_errors = sum(len(entry.get("lint", [])) for entry in entries)
+    if new_errors:
+        raise VerificationError(
+            f"{new_errors} cfn-lint error(s) the input did not have; nothing written (the report lists them)",
+            file=root, result=result,
+        )
     if not check:
         _write(target_dir, payloads, _manifest(objects, release, region, bucket, source_bucket, root), force)
     return result
 
 
 # -- discovery ------------------------------------------------------------------------------
+
+
+def _as_source(source: str | Path | ReleaseSource) -> ReleaseSource:
+    if not isinstance(source, (str, Path)):
+        return source
+    folder = Path(source)
+    if not folder.is_dir():
+        raise ReleaseError("source mirror is not a folder", file=str(source))
+    return LocalMirror(folder.resolve())
 
 
 @dataclass
@@ -197,13 +227,18 @@ class _Tree:
     kinds: dict[str, str] = field(default_factory=dict)
 
 
-def _discover(source: Path, bucket: str, source_region: str, root: str, limits: Limits) -> _Tree:
+def _discover(origin: ReleaseSource, source_region: str, root: str, limits: Limits) -> _Tree:
+    """Follow the root's references; templates are read as they arrive, assets fetched alongside."""
+    source, bucket = origin.folder, origin.bucket
     tree = _Tree()
+    assets: dict[str, tuple[str, str]] = {}
     pending = [(root, (root, ""))]
     while pending:
         key, referrer = pending.pop()
         if key in tree.templates:
             continue
+        _safe_path(source, key, referrer)
+        origin.fetch(key, _where(referrer), wait=True)
         data = _read(source, key, referrer)
         template = decode_bytes(data, source=key, limits=limits)
         node = _Node(key, data)
@@ -217,9 +252,15 @@ def _discover(source: Path, bucket: str, source_region: str, root: str, limits: 
                 if len(reference.path) >= 2 and reference.path[0] == "Resources":
                     node.children[str(reference.path[1])] = child
                 pending.append((child, (key, pointer)))
-            else:
+            elif child not in assets:
                 tree.kinds.setdefault(child, "asset")
-                _read(source, child, (key, pointer), check_only=True)
+                assets[child] = (key, pointer)
+                _safe_path(source, child, (key, pointer))
+                origin.fetch(child, _where((key, pointer)), wait=False)
+    origin.finish()
+    for child, referrer in sorted(assets.items()):
+        if tree.kinds[child] == "asset":
+            _read(source, child, referrer, check_only=True)
     return tree
 
 
@@ -243,8 +284,12 @@ def _is_template_reference(model: Any, path: tuple[Any, ...]) -> bool:
     return False
 
 
+def _where(referrer: tuple[str, str]) -> str:
+    return f"{referrer[0]}{referrer[1] and ':' + referrer[1]}"
+
+
 def _safe_path(base: Path, key: str, referrer: tuple[str, str]) -> Path:
-    where = f"{referrer[0]}{referrer[1] and ':' + referrer[1]}"
+    where = _where(referrer)
     if not key or key.startswith(("/", "\\")) or "\\" in key or any(part in ("", ".", "..") for part in key.split("/")):
         raise ReleaseError(f"unsafe object key {key!r} (needed by {where}): it would leave the bucket folder", file=where)
     path = base / key
@@ -256,7 +301,9 @@ def _safe_path(base: Path, key: str, referrer: tuple[str, str]) -> Path:
 
 def _read(base: Path, key: str, referrer: tuple[str, str], *, check_only: bool = False) -> bytes:
     path = _safe_path(base, key, referrer)
-    where = f"{referrer[0]}{referrer[1] and ':' + referrer[1]}"
+    where = _where(referrer)
+    if not path.is_file() and referrer == (key, ""):
+        raise ReleaseError(f"release not found: no root template {key} in the source mirror {base}", file=key)
     if not path.is_file():
         raise ReleaseError(f"object {key!r} needed by {where} is missing from the source mirror {base}", file=where)
     return b"" if check_only else path.read_bytes()
@@ -265,10 +312,27 @@ def _read(base: Path, key: str, referrer: tuple[str, str], *, check_only: bool =
 # -- transforming ---------------------------------------------------------------------------
 
 
+def _places(tree: _Tree, root: str) -> dict[str, str]:
+    """Each template's place in the release: `root`, or the stack logical ids leading to it (`Core/Api`)."""
+    places = {root: "root"}
+    pending = [root]
+    while pending:
+        key = pending.pop()
+        for logical_id, child in sorted(tree.templates[key].children.items()):
+            if child not in places:
+                places[child] = logical_id if key == root else f"{places[key]}/{logical_id}"
+                pending.append(child)
+    return places
+
+
 def _transform_one(job: _Job) -> _Outcome:
     template = decode_bytes(job.data, source=job.key, limits=job.limits)
     result = transform(template, job.rules, region=job.region, variables=job.variables,
                        is_root=job.is_root, removed_outputs=job.removed_outputs)
+    entry = template_entry(result, job.key, bucket=job.target_bucket, today=job.today)
+    if job.is_root:
+        entry["root_parameters"] = root_parameters(template.model, result.model, result.edits)
+        entry["root_outputs"] = list(result.model.get("Outputs") or {})
     removed: dict[str, str] = {}
     source_outputs = template.model.get("Outputs") or {}
     output_outputs = result.model.get("Outputs") or {}
@@ -282,7 +346,7 @@ def _transform_one(job: _Job) -> _Outcome:
     ]
     removals = sum(1 for e in result.edits if e.op == "remove" and len(e.path) == 2 and e.path[0] == "Resources")
     return _Outcome(
-        job.key, result.text, template_entry(result, job.key), removed, references,
+        job.key, result.text, entry, removed, references,
         removals, sum(1 for e in result.edits if e.op == "replace"), len(result.warnings),
     )
 
@@ -315,6 +379,25 @@ def _transform_tree(
         if pool:
             pool.shutdown(cancel_futures=True)
     return outcomes
+
+
+def _verify(tree: _Tree, outcomes: Mapping[str, _Outcome], reachable: Mapping[str, object], region: str,
+            jobs: int | None) -> dict[str, list[dict[str, Any]]]:
+    """New cfn-lint errors of every template the release keeps; an unchanged template has none by definition."""
+    from .verify import verify_template
+
+    keys = sorted(key for key in outcomes if key in reachable)
+    changed = [key for key in keys if outcomes[key].text.encode("utf-8") != tree.templates[key].data]
+    texts = [tree.templates[key].data.decode("utf-8-sig", errors="replace") for key in changed]
+    outputs = [outcomes[key].text for key in changed]
+    workers = min(jobs or os.cpu_count() or 1, len(changed))
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            found = list(pool.map(verify_template, texts, outputs, [region] * len(changed)))
+    else:
+        found = [verify_template(text, output, region) for text, output in zip(texts, outputs)]
+    new = {key: [error.to_json() for error in errors] for key, errors in zip(changed, found)}
+    return {key: new.get(key, []) for key in keys}
 
 
 def _heights(tree: _Tree, root: str) -> dict[str, int]:

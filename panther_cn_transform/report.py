@@ -1,22 +1,28 @@
 """Reports of what a transform changed: JSON (for tools), markdown and text (for people).
 
-Every entry comes from an `Edit` or a `Warning`; nothing is summarised away.
+Every entry comes from an `Edit`, a `Warning` or a blocker (`blockers.py`, and cfn-lint
+errors from `verify.py`); nothing is summarised away.  The JSON shape is in docs/api.md;
+the text for people is rendered by `report_text.py`.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import date
 from typing import Any, Literal
 
+from .blockers import find_blockers
 from .transform import TransformResult
 
 ReportFormat = Literal["text", "markdown", "json"]
 REPORT_VERSION = 1
 
 
-def template_entry(result: TransformResult, output: str | None) -> dict[str, Any]:
-    """One template's part of the JSON report."""
+def template_entry(result: TransformResult, output: str | None, *, bucket: str | None = None,
+                   today: date | None = None) -> dict[str, Any]:
+    """One template's part of the JSON report; `bucket` is the China bucket assets should be in."""
+    blockers = find_blockers(result.model, region=result.region, bucket=bucket, today=today or date.today())
     return {
         "source": result.template.source,
         "output": output,
@@ -28,12 +34,13 @@ def template_entry(result: TransformResult, output: str | None) -> dict[str, Any
         ],
         "patch": result.patch.patch,
         "warnings": [{"rule": w.rule, "path": w.pointer, "message": w.message} for w in result.warnings],
+        "blockers": [b.to_json() for b in blockers],
     }
 
 
-def build_report(results: Iterable[tuple[TransformResult, str | None]], *, region: str) -> dict[str, Any]:
+def build_report(results: Iterable[tuple[TransformResult, str | None]], *, region: str, bucket: str | None = None) -> dict[str, Any]:
     """The whole JSON report (shape documented in docs/api.md)."""
-    return assemble_report([template_entry(result, output) for result, output in results], region=region)
+    return assemble_report([template_entry(result, output, bucket=bucket) for result, output in results], region=region)
 
 
 def assemble_report(templates: list[dict[str, Any]], *, region: str, **extra: Any) -> dict[str, Any]:
@@ -49,55 +56,23 @@ def assemble_report(templates: list[dict[str, Any]], *, region: str, **extra: An
         "warnings": sum(len(t["warnings"]) for t in templates),
         "by_op": ops,
     }
-    return {"version": REPORT_VERSION, "region": region, **extra, "templates": templates, "summary": summary}
+    blockers = [
+        {"template": entry["source"], **({"place": entry["place"]} if "place" in entry else {}), **blocker}
+        for entry in templates
+        for blocker in [
+            *({"kind": "lint", "path": f"line {e['line']}", "message": f"{e['rule']} {e['message']}"} for e in entry.get("lint", [])),
+            *entry.get("blockers", []),
+        ]
+    ]
+    summary["blockers"] = len(blockers)
+    return {"version": REPORT_VERSION, "region": region, **extra, "templates": templates, "summary": summary,
+            "blockers": blockers}
 
 
 def format_report(report: dict[str, Any], fmt: ReportFormat) -> str:
-    """The report as `json`, `markdown` or plain `text`."""
+    """The report as `json`, or for people as `markdown` or plain `text` (see `report_text`)."""
     if fmt == "json":
         return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
-    markdown = fmt == "markdown"
-    lines: list[str] = []
-    summary = report["summary"]
-    title = f"China transform report ({report['region']})"
-    lines += [f"# {title}", ""] if markdown else [title, "=" * len(title)]
-    lines.append(
-        f"{summary['templates']} template(s), {summary['changed']} changed, "
-        f"{summary['changes']} change(s), {summary['warnings']} warning(s)"
-    )
-    for template in report["templates"]:
-        lines.append("")
-        heading = f"{template['source']}" + (f" -> {template['output']}" if template["output"] else "")
-        lines += [f"## {heading}", ""] if markdown else [heading]
-        # removals first: they are what a reviewer must see
-        changes = sorted(template["changes"], key=lambda c: c["op"] != "remove")
-        if not changes and not template["warnings"]:
-            lines.append("No changes.")
-        for change in changes:
-            lines.append(_change_line(change, markdown))
-        if template["warnings"]:
-            lines += ["", "### Warnings", ""] if markdown else ["Warnings:"]
-            for warning in template["warnings"]:
-                prefix = "- " if markdown else "  ! "
-                lines.append(f"{prefix}{_code(warning['path'], markdown)} [{warning['rule']}] {warning['message']}")
-    return "\n".join(lines) + "\n"
+    from .report_text import render
 
-
-def _change_line(change: dict[str, Any], markdown: bool) -> str:
-    prefix = "- " if markdown else "  "
-    what = f"{change['op']} {_code(change['path'], markdown)} [{change['rule']}] {change['reason']}"
-    if change["op"] == "replace":
-        what += f": {_code(_short(change['old']), markdown)} -> {_code(_short(change['new']), markdown)}"
-    elif change["op"] == "add":
-        what += f": {_code(_short(change['new']), markdown)}"
-    return prefix + what
-
-
-def _short(value: Any, limit: int = 160) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    text = text.replace("\n", "\\n")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _code(text: str, markdown: bool) -> str:
-    return f"`{text}`" if markdown and "`" not in text else text
+    return render(report, markdown=fmt == "markdown")

@@ -15,6 +15,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not (CORPUS / "pairs").is_dir() or not (CORPUS / "public").is_dir():
         raise pytest.UsageError(f"shared corpus not found at {CORPUS} (set PANTHER_CN_CORPUS to its folder)")
 
+from .s3server import _moto_server, s3  # noqa: F401 - fixtures: a moto S3 server per worker, emptied per test
 
 settings.register_profile("default", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("thorough", max_examples=1200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -100,24 +100,18 @@ def test_panther_release_mirror(tmp_path: Path, region: str) -> None:
     assert {"BridgeUrl", "BridgeApiKeyId"} <= set(root["Outputs"])
 
 
-@pytest.mark.parametrize("region", ["cn-north-1", "cn-northwest-1"])
-def test_panther_release_passes_cfn_lint(tmp_path: Path, region: str) -> None:
-    api = pytest.importorskip("cfnlint.api", reason="cfn-lint is not installed (CI installs it)")
+def test_panther_release_passes_cfn_lint(tmp_path: Path) -> None:
+    """Verification (cfn-lint, every rule, every kept template) finds nothing new in cn-northwest-1.
+
+    cn-north-1 is verified by the bucket-to-bucket test (tests/test_s3.py), whose upload
+    verifies by default.
+    """
     out = tmp_path / "cn"
-    transform_release(MIRROR, release="v1.16.0", region=region, bucket="my-cn-bucket", rules=PANTHER, out_dir=out, jobs=2)
-    manifest = json.loads((out / "manifest.json").read_text())
-    reference_rules = {"E3006", "E3005", "E1010", "E1019", "E1020", "E6101", "E1041", "E3012"}
-    for obj in manifest["objects"]:
-        if obj["kind"] != "template":
-            continue
-        config = api.ManualArgs(regions=[region])
-        after = {(m.rule.id, str(m.message)) for m in api.lint((out / obj["key"]).read_text(), config=config)}
-        before = {(m.rule.id, str(m.message)) for m in api.lint((MIRROR / obj["key"]).read_text(), config=config)}
-        new = {(rule, msg) for rule, msg in after - before if rule in reference_rules or rule.startswith("E0")}
-        assert not new, (obj["key"], new)
-        if obj["key"] == "v1.16.0/panther.yml":
-            bridge_errors = [m for m in after if m[0].startswith("E") and "Bridge" in m[1]]
-            assert not bridge_errors
+    result = transform_release(MIRROR, release="v1.16.0", region="cn-northwest-1", bucket="my-cn-bucket",
+                               rules=PANTHER, out_dir=out, jobs=2, verify=True)
+    templates = result.report["templates"]
+    assert len(templates) == result.summary["templates"] and all(t["lint"] == [] for t in templates)
+    assert not [b for b in result.report["blockers"] if b["kind"] == "lint"]
 
 
 def test_cli_release_on_the_example_writes_summary_and_report(tmp_path: Path) -> None:
