@@ -10,6 +10,8 @@ Our exception hierarchy:
     + EditConflict - two edits disagree about one place of the template (a bug in a
       rule pack, never the user's template).
     + RenderError - the rendered text does not parse back to the planned model.
+    + OutputError - an output cannot be written (missing folder, permissions, disk full,
+      an out-dir that would overwrite the source); nothing was written.
 
 Every error carries where it happened (`file`, `line`, `column`, all optional) so that
 the command line can print one line such as `panther.yml:12:3: duplicate key 'Foo'`.
@@ -70,3 +72,7 @@ class EditConflict(TransformError):
 
 class RenderError(TransformError):
     """The rendered text does not parse back to the model the edits planned."""
+
+
+class OutputError(TransformError):
+    """An output cannot be written; the run wrote nothing."""

@@ -80,6 +80,11 @@ def format_report(report: dict[str, Any], fmt: ReportFormat) -> str:
             for warning in template["warnings"]:
                 prefix = "- " if markdown else "  ! "
                 lines.append(f"{prefix}{_code(warning['path'], markdown)} [{warning['rule']}] {warning['message']}")
+    if report.get("left_behind"):
+        heading = "Objects left behind (every reference to them was removed)"
+        lines += ["", f"## {heading}", ""] if markdown else ["", heading]
+        for item in report["left_behind"]:
+            lines.append(f"{'- ' if markdown else '  '}{_code(item['key'], markdown)} ({item['kind']}): {item['reason']}")
     return "\n".join(lines) + "\n"
 
 

@@ -124,7 +124,7 @@ def test_panther_release_passes_cfn_lint(tmp_path: Path, region: str) -> None:
 
 def test_cli_release_on_the_example_writes_summary_and_report(tmp_path: Path) -> None:
     out, report = tmp_path / "cn", tmp_path / "report.json"
-    done = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-northwest-1", "--bucket", "b", "--out-dir", out, "--report", report, "--jobs", "1")
+    done = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-northwest-1", "--bucket", "my-cn-bucket", "--out-dir", out, "--report", report, "--jobs", "1")
     assert done.returncode == 0, done.stderr
     assert "3 templates transformed, 2 objects copied" in done.stderr
     data = json.loads(report.read_text())
@@ -133,13 +133,13 @@ def test_cli_release_on_the_example_writes_summary_and_report(tmp_path: Path) ->
 
 def test_check_writes_nothing_and_existing_output_is_refused_unless_forced(tmp_path: Path) -> None:
     out = tmp_path / "cn"
-    done = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", "b", "--out-dir", out, "--check")
+    done = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", "my-cn-bucket", "--out-dir", out, "--check")
     assert done.returncode == 0 and not out.exists()
     out.mkdir()
     (out / "old.txt").write_text("previous upload\n")
-    done = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", "b", "--out-dir", out)
+    done = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", "my-cn-bucket", "--out-dir", out)
     assert done.returncode == 2 and "not empty (use --force" in done.stderr and (out / "old.txt").exists()
-    done = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", "b", "--out-dir", out, "--force")
+    done = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", "my-cn-bucket", "--out-dir", out, "--force")
     assert done.returncode == 0 and not (out / "old.txt").exists() and (out / "manifest.json").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["cn"]  # no staging folders left behind
 
@@ -158,7 +158,7 @@ def test_missing_object_names_the_template_and_property(tmp_path: Path) -> None:
     mirror = copy_example(tmp_path)
     (mirror / "0d4807a65db8b4758138d7b6bf9d810eed5b2563").unlink()
     with pytest.raises(ReleaseError, match=r"object '0d4807a65db8b4758138d7b6bf9d810eed5b2563' needed by ca06e195591e94151bf687429730f34fe33a1aee:/Resources/SourceApiFunction/Properties/CodeUri is missing"):
-        transform_release(mirror, release="v1.0.0", region="cn-north-1", bucket="b", rules=PANTHER, out_dir=tmp_path / "out", jobs=1)
+        transform_release(mirror, release="v1.0.0", region="cn-north-1", bucket="my-cn-bucket", rules=PANTHER, out_dir=tmp_path / "out", jobs=1)
     assert not (tmp_path / "out").exists()
 
 
@@ -168,12 +168,12 @@ def test_keys_escaping_the_mirror_are_refused(tmp_path: Path) -> None:
     core = "ca06e195591e94151bf687429730f34fe33a1aee"
     root.write_text(root.read_text().replace(f"/{core}", "/../secrets/core.yml"))
     with pytest.raises(ReleaseError, match="unsafe object key"):
-        transform_release(mirror, release="v1.0.0", region="cn-north-1", bucket="b", rules=PANTHER, out_dir=tmp_path / "out", jobs=1)
+        transform_release(mirror, release="v1.0.0", region="cn-north-1", bucket="my-cn-bucket", rules=PANTHER, out_dir=tmp_path / "out", jobs=1)
     root.write_text(root.read_text().replace("/../secrets/core.yml", "/outside"))
     (tmp_path / "secret.yml").write_text("Resources: {}\n")
     os.symlink(tmp_path / "secret.yml", mirror / "outside")
     with pytest.raises(ReleaseError, match="link pointing outside the source mirror"):
-        transform_release(mirror, release="v1.0.0", region="cn-north-1", bucket="b", rules=PANTHER, out_dir=tmp_path / "out", jobs=1)
+        transform_release(mirror, release="v1.0.0", region="cn-north-1", bucket="my-cn-bucket", rules=PANTHER, out_dir=tmp_path / "out", jobs=1)
 
 
 def test_a_crash_in_a_worker_or_an_interrupt_leaves_no_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -188,7 +188,7 @@ def test_a_crash_in_a_worker_or_an_interrupt_leaves_no_output(tmp_path: Path, mo
 
     monkeypatch.setattr(release_module, "_transform_one", crash_on_core)
     with pytest.raises(RuntimeError):
-        transform_release(EXAMPLE, release="v1.0.0", region="cn-north-1", bucket="b", rules=PANTHER, out_dir=tmp_path / "out", jobs=1)
+        transform_release(EXAMPLE, release="v1.0.0", region="cn-north-1", bucket="my-cn-bucket", rules=PANTHER, out_dir=tmp_path / "out", jobs=1)
     assert list(tmp_path.iterdir()) == []
     monkeypatch.setattr(release_module, "_transform_one", real)
 
@@ -206,13 +206,13 @@ def test_a_crash_in_a_worker_or_an_interrupt_leaves_no_output(tmp_path: Path, mo
 
     monkeypatch.setattr(Path, "write_bytes", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        transform_release(EXAMPLE, release="v1.0.0", region="cn-north-1", bucket="b", rules=PANTHER, out_dir=out, jobs=1, force=True)
+        transform_release(EXAMPLE, release="v1.0.0", region="cn-north-1", bucket="my-cn-bucket", rules=PANTHER, out_dir=out, jobs=1, force=True)
     monkeypatch.setattr(Path, "write_bytes", real_write)
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # staging folder removed
     assert [p.name for p in out.iterdir()] == ["previous.txt"]  # the old output is untouched
 
 
 def test_release_applies_the_decoding_limits(tmp_path: Path) -> None:
-    done = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", "b",
+    done = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", "my-cn-bucket",
                "--out-dir", tmp_path / "out", "--max-input-bytes", "200")
     assert done.returncode == 2 and "over the 200-byte input limit" in done.stderr and not (tmp_path / "out").exists()
