@@ -446,7 +446,8 @@ def _why_unreferenced(
 
 
 def _change_at(outcome: _Outcome, pointer: str) -> dict[str, Any] | None:
-    for change in outcome.entry["changes"]:
+    """The last change at or above `pointer`: what the value finally became."""
+    for change in reversed(outcome.entry["changes"]):
         path = change["path"]
         if pointer == path or pointer.startswith(path + "/"):
             return cast(dict[str, Any], change)
