@@ -62,9 +62,9 @@ class PatternTimeout(Exception):
 class Deadline:
     """A time budget shared by every search of one rule over one template."""
 
-    def __init__(self, seconds: float = RULE_SECONDS) -> None:
-        self.seconds = seconds
-        self.end = time.monotonic() + seconds
+    def __init__(self, seconds: float | None = None) -> None:
+        self.seconds = RULE_SECONDS if seconds is None else seconds
+        self.end = time.monotonic() + self.seconds
 
     def remaining(self, pattern: str) -> float:
         left = self.end - time.monotonic()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -206,13 +207,15 @@ class _Loader:
         yaml = YAML(typ="rt")
         yaml.allow_duplicate_keys = False
         try:
-            data = yaml.load(text)
+            with warnings.catch_warnings():  # ruamel warns on stderr (a reused anchor): one line per error only
+                warnings.simplefilter("ignore")
+                data = yaml.load(text)
         except MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else None
             raise RuleFileError(f"malformed YAML: {exc.problem or exc.context}", file=name, line=line) from None
         except RecursionError:
-            raise RuleFileError(f"nesting too deep to parse (limit max_depth {self.limits.max_depth})", file=name) from None
+            raise RuleFileError("nesting too deep to parse", file=name) from None
         except Exception as exc:  # noqa: BLE001 - ruamel raises several unrelated types for bad input
             detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise RuleFileError(f"malformed YAML: {detail}", file=name) from None
