@@ -14,8 +14,17 @@ import yaml
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from panther_cn_transform import Limits, RuleFileError, TemplateError, TransformError, decode_text, load_rules, transform_text
-from panther_cn_transform import patterns, ruleset
+from panther_cn_transform import (
+    Limits,
+    RuleFileError,
+    TemplateError,
+    TransformError,
+    decode_text,
+    load_rules,
+    patterns,
+    ruleset,
+    transform_text,
+)
 from panther_cn_transform.decode import compose_json
 from panther_cn_transform.ruleset import packs_dir
 
@@ -347,8 +356,8 @@ def test_the_json_composer_matches_libyaml_on_any_json(value: object, indent: in
 PACK_SOURCES = [(packs_dir() / name).read_text("utf-8") for name in ("china.yml", "panther.yml")]
 FUZZ_TEMPLATES = [
     (EXAMPLES / "global-stack.yaml").read_text("utf-8"),
-    "Resources:\n  T:\n    Type: AWS::SNS::Topic\n    Properties:\n      DisplayName: https://us-west-2.console.aws.amazon.com/x aaaa\n"
-    "      KmsMasterKeyId: arn:aws:kms:us-west-1:123456789012:key/k\n",
+    ("Resources:\n  T:\n    Type: AWS::SNS::Topic\n    Properties:\n      DisplayName: https://us-west-2.console.aws.amazon.com/x aaaa\n"
+     "      KmsMasterKeyId: arn:aws:kms:us-west-1:123456789012:key/k\n"),
 ]
 REGEX_PIECES = ["a", "b", ".", "\\.", "\\d", "\\w", "\\s", "[a-z]", "[^/]", "(", ")", "(?:", "(?i)", "(?P<n>", "\\1", "\\2",
                 "*", "+", "?", "{2}", "{1,3}", "|", "^", "$", "aws", "amazon", "com", "https://", "\\", "(?=a)", "(?<!b)"]

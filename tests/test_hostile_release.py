@@ -326,7 +326,7 @@ def test_ctrl_c_and_sigterm_end_the_run_in_one_line_with_no_worker_left(tmp_path
         os.killpg(process.pid, signum)  # a terminal's Ctrl-C reaches the whole process group
     else:
         process.send_signal(signum)
-    stdout, stderr = process.communicate(timeout=60)
+    _stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == code, stderr
     assert stderr.strip() == message and "Traceback" not in stderr
     assert_workers_gone(workers)

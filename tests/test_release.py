@@ -94,6 +94,13 @@ def test_panther_release_mirror(tmp_path: Path, region: str) -> None:
     # every object the transformed root reaches is there; the AppSync and web templates are not
     assert "539b495f59f88c7eaeacf241751494ed9b029c6c" not in keys and "935ab03cc37263606215941cc8e8408cb52ecd3c" not in keys
     assert "09c9b46879ae9e8f132daa1a4d183424fabbda12" in keys  # Core survives, its Cognito input lifted to a parameter
+    # nothing dropped silently: what is not copied is listed with the rule that removed its last reference
+    left = {o.key: o.reason for o in result.left_behind}
+    assert set(left) == {"539b495f59f88c7eaeacf241751494ed9b029c6c", "935ab03cc37263606215941cc8e8408cb52ecd3c",
+                         "c767b4b12a6b4aa50ca746939fee8798700eb178"}
+    assert left["539b495f59f88c7eaeacf241751494ed9b029c6c"].startswith("rule 'global-only-components' removed v1.16.0/panther.yml:/Resources/Appsync")
+    assert left["c767b4b12a6b4aa50ca746939fee8798700eb178"] == "its template 539b495f59f88c7eaeacf241751494ed9b029c6c was left behind"
+    assert result.report["left_behind"][0]["key"] == "539b495f59f88c7eaeacf241751494ed9b029c6c"
     assert result.summary["objects_copied"] == sum(1 for o in manifest["objects"] if o["kind"] == "asset") > 20
     root = decode_text((out / "v1.16.0/panther.yml").read_text()).model
     bridge = {k: v["Type"] for k, v in root["Resources"].items() if k.startswith("Bridge")}
@@ -195,19 +202,20 @@ def test_a_crash_in_a_worker_or_an_interrupt_leaves_no_output(tmp_path: Path, mo
     out = tmp_path / "out"
     out.mkdir()
     (out / "previous.txt").write_text("last good upload\n")
-    real_write = Path.write_bytes
+    real_write = release_module.write_new
     calls = {"n": 0}
 
-    def interrupted(self: Path, data: bytes) -> int:
+    def interrupted(target: Path, data: bytes) -> None:
         calls["n"] += 1
         if calls["n"] == 3:
             raise KeyboardInterrupt
-        return real_write(self, data)
+        real_write(target, data)
 
-    monkeypatch.setattr(Path, "write_bytes", interrupted)
+    monkeypatch.setattr(release_module, "write_new", interrupted)
     with pytest.raises(KeyboardInterrupt):
         transform_release(EXAMPLE, release="v1.0.0", region="cn-north-1", bucket="my-cn-bucket", rules=PANTHER, out_dir=out, jobs=1, force=True)
-    monkeypatch.setattr(Path, "write_bytes", real_write)
+    assert calls["n"] == 3
+    monkeypatch.setattr(release_module, "write_new", real_write)
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # staging folder removed
     assert [p.name for p in out.iterdir()] == ["previous.txt"]  # the old output is untouched
 
