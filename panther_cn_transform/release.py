@@ -34,7 +34,7 @@ from typing import Any, cast
 from .bucket_names import bucket_name_problem
 from .decode import decode_bytes
 from .edits import to_pointer
-from .errors import ReleaseError
+from .errors import OutputError, ReleaseError
 from .files import Digest, copy_file, hash_file, kind_of, read_limited, write_new
 from .limits import Limits
 from .outdir import Notice, OutDir, check_replaceable, resolve_out_dir
@@ -172,7 +172,11 @@ def transform_release(
         left_behind = _left_behind(root, tree, outcomes, reachable)
         _check_keys(reachable, root)
         staging = held.staging if isinstance(held, OutDir) else None
-        objects = _objects(source, root, reachable, outcomes, staging)
+        try:
+            objects = _objects(source, root, reachable, outcomes, staging)
+        except OutputError as exc:  # name the out-dir, not the staging folder the user never sees
+            key = Path(exc.file or "").relative_to(staging).as_posix() if staging and exc.file else "?"
+            raise OutputError(f"cannot write object {key!r}: {exc.message.removeprefix('cannot write: ')}", file=str(out_dir)) from None
         if isinstance(held, OutDir) and staging is not None:
             write_new(staging / MANIFEST, _manifest(objects, release, region, bucket, source_bucket, root))
             held.publish()

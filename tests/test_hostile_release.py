@@ -493,3 +493,19 @@ def test_a_chain_of_1200_nested_stacks_is_transformed(tmp_path: Path) -> None:
     done = cli("release", mirror, *RELEASE, "--bucket", "my-cn-bucket", "--out-dir", tmp_path / "out", "--jobs", "1", timeout=600)
     assert done.returncode == 0, done.stderr
     assert f"{depth + 1} templates transformed" in done.stderr
+
+
+def test_a_write_that_fails_half_way_leaves_nothing_and_names_the_object(tmp_path: Path) -> None:
+    """The kernel refuses writes past 2,000 bytes (RLIMIT_FSIZE, SIGXFSZ ignored): a real failing write."""
+
+    def small_files() -> None:
+        import resource
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2000, 2000))
+
+    out = tmp_path / "parent" / "cn"
+    done = cli("release", EXAMPLE, *RELEASE, "--bucket", "my-cn-bucket", "--out-dir", out, "--jobs", "1", preexec_fn=small_files)
+    line = one_line_error(done, f"error: {out}: cannot write object ", "File too large", after_warnings=True)
+    assert "partial" not in line
+    assert list(tmp_path.iterdir()) == []  # no staging folder, no lock file, not even the parent folder it made
