@@ -17,7 +17,7 @@ from typing import Any, cast
 
 from .bucket_names import bucket_name_problem
 from .errors import InputError, TransformError
-from .files import STDIO, Outputs, check_targets
+from .files import STDIO, Outputs, check_targets, check_writable
 from .limits import Limits
 from .report import ReportFormat, build_report, format_report
 from .ruleset import load_rules
@@ -139,6 +139,9 @@ def cmd_transform(args: argparse.Namespace) -> int:
     targets = [("--patch", args.patch), ("--report", args.report), ("-o", args.output or STDIO)]
     if not args.check:
         check_targets([(option, target) for option, target in targets if target])
+        for option, target in targets:
+            if target:
+                check_writable(option, target)
     rules = load_rules(*args.rules, limits=_limits(args))
     result = transform_file(args.input, rules, region=args.region, variables=_variables(args), limits=_limits(args))
     report = build_report([(result, args.output)], region=args.region)
@@ -166,6 +169,8 @@ def cmd_release(args: argparse.Namespace) -> int:
         raise InputError("--jobs must be at least 1", file="<command line>")
     variables = _variables(args)
     limits = _limits(args)
+    if args.report:
+        check_writable("--report", args.report)  # before the release is written, not after
     rules = load_rules(*args.rules, limits=limits)
     progress = _progress_line if sys.stderr.isatty() else None
     result = transform_release(

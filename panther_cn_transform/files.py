@@ -270,11 +270,24 @@ def check_targets(targets: list[tuple[str, str]]) -> None:
     """Refuse two outputs to one place (two `-`, or one file named twice), before any work is done."""
     seen: dict[str, str] = {}
     for option, target in targets:
+        if target != STDIO and _is_special(target):
+            continue  # /dev/null twice is fine
         key = STDIO if target == STDIO else os.path.realpath(target)
         if key in seen:
             where = "standard output" if key == STDIO else target
             raise OutputError(f"{seen[key]} and {option} both write to {where}; give them different targets", file="<command line>")
         seen[key] = option
+
+
+def check_writable(option: str, target: str) -> None:
+    """Fail now, before any work, if `target` could not be written later (missing folder, a folder, no permission)."""
+    if target == STDIO or _is_special(target):
+        if target != STDIO and os.path.isdir(target):
+            raise OutputError("is a directory", file=target)
+        return
+    staged = _stage(target, b"")
+    if staged.temp is not None:
+        _unlink_quietly(staged.temp)
 
 
 def _is_special(target: str) -> bool:

@@ -509,3 +509,14 @@ def test_a_write_that_fails_half_way_leaves_nothing_and_names_the_object(tmp_pat
     line = one_line_error(done, f"error: {out}: cannot write object ", "File too large", after_warnings=True)
     assert "partial" not in line
     assert list(tmp_path.iterdir()) == []  # no staging folder, no lock file, not even the parent folder it made
+
+
+def test_a_report_that_cannot_be_written_stops_the_release_before_it_writes(tmp_path: Path) -> None:
+    out = tmp_path / "cn"
+    done = cli("release", EXAMPLE, *RELEASE, "--bucket", "my-cn-bucket", "--out-dir", out, "--report", tmp_path / "no" / "r.md")
+    one_line_error(done, "r.md: cannot write: folder", "does not exist")
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "a-folder").mkdir()
+    one_line_error(cli("release", EXAMPLE, *RELEASE, "--bucket", "my-cn-bucket", "--out-dir", out, "--report", tmp_path / "a-folder"),
+                   "a-folder: is a directory")
+    assert [p.name for p in tmp_path.iterdir()] == ["a-folder"]
