@@ -141,7 +141,7 @@ def cmd_transform(args: argparse.Namespace) -> int:
         check_targets([(option, target) for option, target in targets if target])
         for option, target in targets:
             if target:
-                check_writable(option, target)
+                check_writable(target)
     rules = load_rules(*args.rules, limits=_limits(args))
     result = transform_file(args.input, rules, region=args.region, variables=_variables(args), limits=_limits(args))
     report = build_report([(result, args.output)], region=args.region)
@@ -170,7 +170,7 @@ def cmd_release(args: argparse.Namespace) -> int:
     variables = _variables(args)
     limits = _limits(args)
     if args.report:
-        check_writable("--report", args.report)  # before the release is written, not after
+        check_writable(args.report)  # before the release is written, not after
     rules = load_rules(*args.rules, limits=limits)
     progress = _progress_line if sys.stderr.isatty() else None
     result = transform_release(

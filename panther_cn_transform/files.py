@@ -279,7 +279,7 @@ def check_targets(targets: list[tuple[str, str]]) -> None:
         seen[key] = option
 
 
-def check_writable(option: str, target: str) -> None:
+def check_writable(target: str) -> None:
     """Fail now, before any work, if `target` could not be written later (missing folder, a folder, no permission)."""
     if target == STDIO or _is_special(target):
         if target != STDIO and os.path.isdir(target):
