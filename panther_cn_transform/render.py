@@ -117,8 +117,8 @@ class _Renderer:
 
         Without this, `*name` would point at nothing and the template would not parse.
         """
-        if "&" not in self.text or "*" not in self.text:
-            return
+        if self.json or "&" not in self.text or "*" not in self.text:
+            return  # JSON has no aliases (and libyaml cannot scan all valid JSON: keys over 1,024 characters)
         gone = [(start, end) for (start, end), text in self.replacements.items() if end > start]
         if not gone:
             return

@@ -22,7 +22,7 @@ import json
 import os
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -78,7 +78,12 @@ class RuleSet:
         for rule in self.rules:
             params = _substitute(rule.params, values, rule)
             if params != rule.params:  # a variable went into a pattern: test it as loading did
-                _check_params(rule.action, params, rule.file, lambda _path, line=rule.line: line, f"rule {rule.id!r}: ")
+                line = rule.line
+
+                def rule_line(_path: list[Any], line: int | None = line) -> int | None:
+                    return line
+
+                _check_params(rule.action, params, rule.file, rule_line, f"rule {rule.id!r}: ")
             bound.append(replace(rule, params=params))
         return tuple(bound)
 
@@ -300,7 +305,9 @@ def _line_for_path(data: Any, path: list[Any]) -> int | None:
     return line
 
 
-def _check_params(action: str, params: Mapping[str, Any], file: str, line_of: Any, prefix: str) -> None:
+def _check_params(
+    action: str, params: Mapping[str, Any], file: str, line_of: Callable[[list[Any]], int | None], prefix: str
+) -> None:
     """Compile and test what an action would compile at transform time (today: replace_text's patterns)."""
     if action != "replace_text":
         return
