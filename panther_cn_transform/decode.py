@@ -304,6 +304,8 @@ def _check_is_template(model: Any, source: str, root: yaml.Node | None) -> None:
             raise TemplateError(f"{section} must be a mapping, not {_kind_of_value(value)}", file=source, line=_key_line(root, section))
     for section in ("Parameters", "Outputs"):
         for name, entry in (model.get(section) or {}).items():
+            if str(name).startswith("Fn::ForEach::"):
+                continue  # a loop of the AWS::LanguageExtensions transform, as in Resources
             if entry is not None and not isinstance(entry, dict):
                 where = _key_line(root, section, name)
                 raise TemplateError(f"{section[:-1].lower()} {name!r} must be a mapping, not {_kind_of_value(entry)}", file=source, line=where)
