@@ -415,6 +415,7 @@ class _ModelBuilder:
         return {long_name: [self.value(item, depth + 1) for item in node.value]}
 
 
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 
@@ -429,7 +430,7 @@ def compose_json(text: str, source: str) -> yaml.Node:
     template).  Iterative, so nesting depth costs no Python stack.  `text` must already
     be known to be valid JSON (json.loads accepted it).
     """
-    line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    line_starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]  # libyaml's line breaks, for equal marks
     resolver = yaml.SafeLoader("")
 
     def mark(index: int) -> yaml.Mark:

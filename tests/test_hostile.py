@@ -334,11 +334,20 @@ def test_the_json_composer_builds_the_nodes_libyaml_builds() -> None:
         assert node_summary(compose_json(text, "t.json")) == node_summary(yaml.compose(text, Loader=yaml.CSafeLoader))
 
 
+# libyaml folds the line breaks NEL, LS and PS inside quoted strings (YAML, not JSON, semantics), so values with
+# them differ by design; json.loads gives the model, and the marks are compared for them separately below
+json_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x85\u2028\u2029"), max_size=20)
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.floats(allow_nan=False, allow_infinity=False) | json_text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(json_text.map(lambda t: t[:12]), inner, max_size=4),
     max_leaves=30,
 )
+
+
+def test_the_json_composer_counts_lines_as_libyaml_does() -> None:
+    text = '{"a": "x\u2028y\x85z",\r\n "b": [1,\r 2]}'
+    ours, theirs = node_summary(compose_json(text, "t.json")), node_summary(yaml.compose(text, Loader=yaml.CSafeLoader))
+    assert [n[:2] + n[3:] for n in ours] == [n[:2] + n[3:] for n in theirs]
 
 
 @given(value=json_values, indent=st.sampled_from([None, 0, 1, 2, "\t"]))
