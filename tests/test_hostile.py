@@ -262,6 +262,14 @@ def test_inline_flags_and_group_references_work_in_patterns(tmp_path: Path) -> N
     assert "DisplayName: https://console.amazonaws.cn/us-west-2 and signin.amazonaws.cn" in done.stdout
 
 
+def test_a_nested_quantifier_that_regex_handles_runs_in_linear_time(tmp_path: Path) -> None:
+    """`(a+)+$` hangs Python's `re` on forty a's and a '!'; the `regex` module finishes it (and the probes accept it)."""
+    (tmp_path / "r.yml").write_text(console_rules("(a+)+$", "b"))
+    (tmp_path / "t.yaml").write_text("Resources:\n  T:\n    Type: AWS::SNS::Topic\n    Properties: {DisplayName: " + "a" * 40 + "!}\n")
+    done = run_capped("transform", "t.yaml", "--region", "cn-north-1", "--rules", "r.yml", cwd=tmp_path)
+    assert done.returncode == 0 and "DisplayName: " + "a" * 40 + "!" in done.stdout, done.stderr
+
+
 def test_a_pattern_made_bad_by_a_variable_is_an_error_naming_the_rule(tmp_path: Path) -> None:
     (tmp_path / "r.yml").write_text("variables: {host: console}\n" + console_rules(r"${host}\.aws\.amazon\.com"))
     (tmp_path / "t.yaml").write_text("Resources:\n  T:\n    Type: AWS::SNS::Topic\n")
