@@ -24,6 +24,7 @@ from .edits import Edit, to_pointer
 from .errors import (
     EditConflict,
     InputError,
+    OutputError,
     ReleaseError,
     RenderError,
     RuleFileError,
@@ -41,6 +42,7 @@ __all__ = [
     "EditConflict",
     "InputError",
     "Limits",
+    "OutputError",
     "ReleaseError",
     "ReleaseResult",
     "RenderError",

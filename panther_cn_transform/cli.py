@@ -1,26 +1,38 @@
 """The command line: `python -m panther_cn_transform` and `panther-cn-transform`.
 
 Thin by design: it parses arguments, calls the library and writes files at the edge.
-Exit codes: 0 success, 1 `--check` found changes, 2 any error (one line on stderr).
+Exit codes: 0 success, 1 `--check` found changes, 2 any error (one line on stderr),
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO, cast
+from typing import Any, cast
 
+from .bucket_names import bucket_name_problem
 from .errors import InputError, TransformError, VerificationError
-from .files import write_atomic
+from .files import STDIO, Outputs, check_targets, check_writable
 from .limits import Limits
 from .report import ReportFormat, build_report, format_report
 from .ruleset import load_rules
 from .transform import transform_file
 
 EXIT_OK, EXIT_CHANGES, EXIT_ERROR = 0, 1, 2
+EXIT_INTERRUPTED, EXIT_TERMINATED = 128 + signal.SIGINT, 128 + signal.SIGTERM
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that every `finally` cleans up (like Ctrl-C's KeyboardInterrupt)."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -35,12 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_ArgumentParser)
 
     run = commands.add_parser("transform", help="transform one template")
-    run.add_argument("input", help="template file (YAML or JSON, told apart by content)")
-    run.add_argument("-o", "--output", help="write the result here (default: stdout)")
+    run.add_argument("input", help="template file (YAML or JSON, told apart by content; - for stdin)")
+    run.add_argument("-o", "--output", help="write the result here (default and -: stdout)")
     _add_rule_options(run)
-    run.add_argument("--report", help="write a report of every change here (-: stdout with -o, else stderr)")
+    run.add_argument("--report", help="write a report of every change here (- for stdout)")
     run.add_argument("--report-format", choices=["text", "markdown", "json"], help="default: by --report's extension, else text")
-    run.add_argument("--patch", help="write the RFC 6902 JSON Patch here")
+    run.add_argument("--patch", help="write the RFC 6902 JSON Patch here (- for stdout)")
     run.add_argument("--check", action="store_true", help="write nothing; exit 1 if the template would change")
     _add_limit_options(run)
 
@@ -50,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("--release", required=True, help="release folder, e.g. v1.16.0 (root: <release>/panther.yml)")
     release.add_argument("--out-dir", help="folder to write the new bucket layout to (default with --upload: in the cache)")
     _add_rule_options(release)
-    release.add_argument("--report", help="write the operator's report here (- for stdout)")
+    release.add_argument("--report", help="write the operator's report, with every object left behind, here (- for stdout)")
     release.add_argument("--report-format", choices=["text", "markdown", "json"], help="default: by --report's extension, else text")
     release.add_argument("--jobs", type=int, help="worker processes and transfers (default: the CPU count; 8 transfers)")
     release.add_argument("--force", action="store_true", help="replace a non-empty --out-dir")
@@ -113,8 +125,13 @@ def _variables(args: argparse.Namespace) -> dict[str, str]:
         if not sep or not name:
             raise InputError(f"--set expects NAME=VALUE, got {item!r}", file="<command line>")
         values[name] = value
-    if args.bucket:
+    if args.bucket is not None:
         values["bucket"] = args.bucket
+    if "bucket" in values:
+        problem = bucket_name_problem(values["bucket"])
+        if problem:
+            given = "--bucket" if args.bucket is not None else "--set bucket="
+            raise InputError(f"{given} {values['bucket']!r} is not a valid S3 bucket name: it {problem}", file="<command line>")
     return values
 
 
@@ -136,17 +153,26 @@ def _print_warnings(report: dict[str, Any]) -> None:
                 print(line, file=sys.stderr)
 
 
-def _write_report(args: argparse.Namespace, report: dict[str, Any], *, dash: TextIO) -> None:
-    """The report to `--report` (a file written atomically, or `-` for `dash`), if asked for."""
-    if args.report == "-":
-        dash.write(format_report(report, _report_format(args)))
-        dash.flush()
-    elif args.report:
-        write_atomic(args.report, format_report(report, _report_format(args)))
+def _report_text(args: argparse.Namespace, report: dict[str, Any]) -> str:
+    return format_report(report, _report_format(args))
+
+
+def _write_report(args: argparse.Namespace, report: dict[str, Any]) -> None:
+    """The report to `--report` (a file written whole, or `-` for stdout), if asked for."""
+    if args.report:
+        outputs = Outputs()
+        outputs.add("--report", args.report, _report_text(args, report))
+        outputs.write()
 
 
 def cmd_transform(args: argparse.Namespace) -> int:
-    rules = load_rules(*args.rules)
+    targets = [("--patch", args.patch), ("--report", args.report), ("-o", args.output or STDIO)]
+    if not args.check:
+        check_targets([(option, target) for option, target in targets if target])
+        for option, target in targets:
+            if target:
+                check_writable(target)
+    rules = load_rules(*args.rules, limits=_limits(args))
     result = transform_file(args.input, rules, region=args.region, variables=_variables(args), limits=_limits(args))
     report = build_report([(result, args.output)], region=args.region, bucket=args.bucket)
     report_on_stdout = args.report == "-" and bool(args.output)
@@ -156,13 +182,13 @@ def cmd_transform(args: argparse.Namespace) -> int:
         if result.changed:
             print(f"{args.input}: would change ({len(result.edits)} change(s))", file=sys.stderr)
         return EXIT_CHANGES if result.changed else EXIT_OK
+    outputs = Outputs()
     if args.patch:
-        write_atomic(args.patch, json.dumps(result.patch.patch, indent=2, ensure_ascii=False) + "\n")
-    _write_report(args, report, dash=sys.stdout if report_on_stdout else sys.stderr)
-    if args.output:
-        write_atomic(args.output, result.text)
-    else:
-        sys.stdout.write(result.text)
+        outputs.add("--patch", args.patch, json.dumps(result.patch.patch, indent=2, ensure_ascii=False) + "\n")
+    if args.report:
+        outputs.add("--report", args.report, _report_text(args, report))
+    outputs.add("-o", args.output or STDIO, result.text)
+    outputs.write()  # all or nothing: a failure leaves no output file at all
     return EXIT_OK
 
 
@@ -176,19 +202,22 @@ def cmd_release(args: argparse.Namespace) -> int:
         raise InputError("--jobs must be at least 1", file="<command line>")
     if not args.out_dir and not (args.upload or args.check):
         raise InputError("release needs --out-dir (or --upload, which keeps the release in the cache)", file="<command line>")
+    limits = _limits(args)
+    if args.report:
+        check_writable(args.report)  # before the release is written, not after
     report_on_stdout = args.report == "-"
     run = ReleaseRun(
         source=args.source_dir, release=args.release, region=args.region, bucket=args.bucket,
-        rules=load_rules(*args.rules), variables=_variables(args), limits=_limits(args), out_dir=args.out_dir,
+        rules=load_rules(*args.rules, limits=limits), variables=_variables(args), limits=limits, out_dir=args.out_dir,
         jobs=args.jobs, force=args.force, check=args.check, upload=args.upload,
         verify=args.upload if args.verify is None else args.verify, cache_dir=args.cache_dir,
-        source_profile=args.source_profile, target_profile=args.target_profile,
+        source_profile=args.source_profile, target_profile=args.target_profile, notice=_notice,
     )
     try:
         outcome = run.execute(sys.stderr)
     except VerificationError as exc:
         if isinstance(exc.result, ReleaseResult):
-            _write_report(args, exc.result.report, dash=sys.stdout)
+            _write_report(args, exc.result.report)
         raise
     except KeyboardInterrupt:
         if not args.upload:
@@ -198,7 +227,7 @@ def cmd_release(args: argparse.Namespace) -> int:
         return 130
     if not report_on_stdout:
         _print_warnings(outcome.report)
-    _write_report(args, outcome.report, dash=sys.stdout)
+    _write_report(args, outcome.report)
     for line in outcome.plan_lines:
         print(line, file=sys.stderr)
     print(outcome.summary_line(), file=sys.stderr)
@@ -214,10 +243,14 @@ def cmd_connect(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _notice(message: str) -> None:
+    print(f"note: {message}", file=sys.stderr)
+
+
 def cmd_rules(args: argparse.Namespace) -> int:
     if args.rules_command == "check":
         for name in args.files:
-            load_rules(name)
+            load_rules(name, limits=Limits())
             print(f"{name}: ok")
         return EXIT_OK
     if args.rules_command == "docs":
@@ -237,6 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = build_parser().parse_args(argv)
     handlers = {"transform": cmd_transform, "release": cmd_release, "connect": cmd_connect, "rules": cmd_rules}
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         return handlers[args.command](args)
     except TransformError as exc:
@@ -244,7 +278,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("error: interrupted; no output was written", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except Terminated:
+        print("error: terminated (SIGTERM); no output was written", file=sys.stderr)
+        return EXIT_TERMINATED
     except BrokenPipeError:
         return EXIT_ERROR
     except MemoryError:
@@ -254,6 +291,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         detail = str(exc).splitlines()[0] if str(exc) else ""
         print(f"error: internal error ({type(exc).__name__}: {detail}); no output was written; please report it", file=sys.stderr)
         return EXIT_ERROR
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main_exit() -> None:

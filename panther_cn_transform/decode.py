@@ -10,9 +10,11 @@ semantics); its node tree is composed with libyaml only if an edit needs renderi
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from dataclasses import dataclass, field
+from json.decoder import scanstring  # type: ignore[attr-defined]  # public, but not in typeshed
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,6 +22,7 @@ import yaml
 
 from ._gc import collector_paused
 from .errors import TemplateError
+from .files import read_limited
 from .intrinsics import SHORT_TAGS, long_name_of_tag, split_getatt
 from .limits import Limits
 
@@ -54,34 +57,31 @@ class Template:
     bom: bool = False
     newline: str = "\n"
     _root: yaml.Node | None = field(default=None, repr=False)
+    limits: Limits = field(default_factory=Limits, repr=False)  # what it was decoded under; the render check reuses them
 
     @property
     def root(self) -> yaml.Node:
         """The libyaml node tree of `text`, composed on first use for JSON."""
         if self._root is None:
-            self._root = _compose(self.text, self.source)
+            if self.format == "json":
+                try:
+                    self._root = _compose(self.text, self.source)
+                except TemplateError:  # valid JSON that libyaml refuses (a key over 1,024 characters)
+                    self._root = compose_json(self.text, self.source)
+            else:
+                self._root = _compose(self.text, self.source)
         return self._root
 
 
 def read_template(path: str | Path, *, limits: Limits | None = None) -> Template:
-    """Read and decode the template at `path`; any problem is a `TemplateError`."""
+    """Read and decode the template at `path` (`-`: standard input); any problem is a `TemplateError`.
+
+    Only a regular file or standard input is read, and never more than the input limit
+    (files.read_limited): `/dev/zero` or a FIFO is refused instead of read forever.
+    """
     limits = limits or Limits()
-    name = str(path)
-    try:
-        size = Path(path).stat().st_size
-        if size > limits.max_input_bytes:
-            raise TemplateError(
-                f"file is {size:,} bytes, over the {limits.max_input_bytes:,}-byte input limit "
-                "(raise it with --max-input-bytes)",
-                file=name,
-            )
-        data = Path(path).read_bytes()
-    except TemplateError:
-        raise
-    except IsADirectoryError:
-        raise TemplateError("is a directory, not a template file", file=name) from None
-    except OSError as exc:
-        raise TemplateError(f"cannot read: {exc.strerror or exc}", file=name) from None
+    name = "<stdin>" if str(path) == "-" else str(path)
+    data = read_limited(path, limits.max_input_bytes, error=TemplateError, name=name, what="template file")
     return decode_bytes(data, source=name, limits=limits)
 
 
@@ -104,17 +104,31 @@ def decode_bytes(data: bytes, *, source: str = "<input>", limits: Limits | None 
             file=source,
             line=line,
         ) from None
-    return decode_text(text, source=source, limits=limits)
+    with collector_paused():
+        return _decode_text(text, source, limits, trusted=False)
 
 
 def decode_text(text: str, *, source: str = "<input>", limits: Limits | None = None, trusted: bool = False) -> Template:
     """Decode template text (YAML or JSON, told apart by content) into a `Template`.
 
-    `trusted` skips the nesting pre-scan, for text this library rendered itself from a
-    template that passed it.
+    `trusted` skips the size check and the nesting pre-scan, for text this library
+    rendered itself from a template that passed them.
     """
+    limits = limits or Limits()
+    if not trusted:
+        _check_size(text, source, limits)
     with collector_paused():
-        return _decode_text(text, source, limits or Limits(), trusted)
+        return _decode_text(text, source, limits, trusted)
+
+
+def _check_size(text: str, source: str, limits: Limits) -> None:
+    """`max_input_bytes` for text: its UTF-8 size, encoded only when the character count cannot decide."""
+    size, exact = len(text), False
+    if size <= limits.max_input_bytes < 4 * size:
+        size, exact = len(text.encode("utf-8", "surrogatepass")), True
+    if size > limits.max_input_bytes:
+        at_least = "" if exact else "at least "
+        raise TemplateError(f"input is {at_least}{size:,} bytes, over the {limits.max_input_bytes:,}-byte input limit", file=source)
 
 
 def _decode_text(text: str, source: str, limits: Limits, trusted: bool) -> Template:
@@ -130,11 +144,11 @@ def _decode_text(text: str, source: str, limits: Limits, trusted: bool) -> Templ
             template.bom, template.newline = bom, newline
             return template
     if not trusted:
-        _guard_nesting(text, source, limits)
+        guard_nesting(text, source, limits)
     root = _compose(text, source)
     model = _ModelBuilder(source, limits).build(root)
     _check_is_template(model, source, root)
-    return Template(source, text, "yaml", model, bom, newline, root)
+    return Template(source, text, "yaml", model, bom, newline, root, limits)
 
 
 def _decode_json(text: str, source: str, limits: Limits) -> Template | None:
@@ -160,20 +174,40 @@ def _decode_json(text: str, source: str, limits: Limits) -> Template | None:
         return None
     except RecursionError:
         raise TemplateError(f"nesting deeper than {limits.max_depth} levels (limit max_depth)", file=source) from None
+    except ValueError as exc:  # not a syntax error: a number Python refuses (over 4,300 digits)
+        digits = _LONG_NUMBER.search(text)
+        line, column = (_line_column(text, digits.start()) if digits else (None, None))
+        raise TemplateError(f"number not supported: {_number_problem(exc)}", file=source, line=line, column=column) from None
     _check_depth(model, source, limits.max_depth)
     _check_is_template(model, source, None)
-    return Template(source, text, "json", model)
+    return Template(source, text, "json", model, limits=limits)
 
 
 class _DuplicateKey(Exception):
     pass
 
 
+_LONG_NUMBER = re.compile(r"\d{4301,}")
+
+
+def _line_column(text: str, index: int) -> tuple[int, int]:
+    line_start = text.rfind("\n", 0, index) + 1
+    return text.count("\n", 0, index) + 1, index - line_start + 1
+
+
+def _number_problem(exc: ValueError) -> str:
+    message = str(exc)
+    match = re.search(r"value has (\d+) digits", message)
+    if "Exceeds the limit" in message and match:
+        return f"an integer of {int(match.group(1)):,} digits (more than the 4,300 digits Python converts)"
+    return message.splitlines()[0] if message else type(exc).__name__
+
+
 _BRACKETS = re.compile(r"[\[\]{}]")
 _INDENT = re.compile(r"^[ ]{1000,}", re.MULTILINE)
 
 
-def _guard_nesting(text: str, source: str, limits: Limits) -> None:
+def guard_nesting(text: str, source: str, limits: Limits) -> None:
     """Refuse absurd nesting before libyaml composes it.
 
     libyaml's composer recurses in C: tens of thousands of nested brackets overflow the
@@ -232,6 +266,28 @@ def _check_depth(value: Any, source: str, max_depth: int) -> None:
             stack.extend((v, depth + 1) for v in item)
 
 
+_MAPPING_SECTIONS = ("Parameters", "Mappings", "Conditions", "Outputs", "Metadata", "Rules")
+
+
+def _kind_of_value(value: Any) -> str:
+    return "a list" if isinstance(value, list) else f"the single value {_shorten(str(value))!r}"
+
+
+def _key_line(root: yaml.Node | None, *keys: str) -> int | None:
+    """1-based line of the mapping key at `keys` in a YAML node tree (None for JSON, which has none yet)."""
+    node, line = root, None
+    for key in keys:
+        if not isinstance(node, yaml.MappingNode):
+            return line
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+                node, line = value_node, key_node.start_mark.line + 1
+                break
+        else:
+            return line
+    return line
+
+
 def _check_is_template(model: Any, source: str, root: yaml.Node | None) -> None:
     line = root.start_mark.line + 1 if root is not None else None
     if not isinstance(model, dict):
@@ -241,7 +297,18 @@ def _check_is_template(model: Any, source: str, root: yaml.Node | None) -> None:
         raise TemplateError("not a CloudFormation template: no Resources section", file=source, line=line)
     resources = model["Resources"]
     if not isinstance(resources, dict):
-        raise TemplateError("Resources must be a mapping of logical ids to resources", file=source, line=line)
+        raise TemplateError("Resources must be a mapping of logical ids to resources", file=source, line=_key_line(root, "Resources") or line)
+    for section in _MAPPING_SECTIONS:
+        value = model.get(section)
+        if value is not None and not isinstance(value, dict):
+            raise TemplateError(f"{section} must be a mapping, not {_kind_of_value(value)}", file=source, line=_key_line(root, section))
+    for section in ("Parameters", "Outputs"):
+        for name, entry in (model.get(section) or {}).items():
+            if str(name).startswith("Fn::ForEach::"):
+                continue  # a loop of the AWS::LanguageExtensions transform, as in Resources
+            if entry is not None and not isinstance(entry, dict):
+                where = _key_line(root, section, name)
+                raise TemplateError(f"{section[:-1].lower()} {name!r} must be a mapping, not {_kind_of_value(entry)}", file=source, line=where)
     for logical_id, resource in resources.items():
         if str(logical_id).startswith("Fn::ForEach::"):
             continue  # a loop of the AWS::LanguageExtensions transform: [name, collection, body]
@@ -249,6 +316,10 @@ def _check_is_template(model: Any, source: str, root: yaml.Node | None) -> None:
             raise TemplateError(f"resource {logical_id!r} must be a mapping", file=source)
         if "Type" not in resource:
             raise TemplateError(f"resource {logical_id!r} has no Type", file=source)
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class _ModelBuilder:
@@ -307,7 +378,13 @@ class _ModelBuilder:
         method = _NATIVE_SCALARS.get(tag)
         if method is None:
             raise self.error(node, f"unsupported YAML tag {tag!r}")
-        return getattr(self.constructor, method)(node)
+        try:
+            return getattr(self.constructor, method)(node)
+        except (ValueError, KeyError, TypeError, OverflowError, yaml.YAMLError) as exc:
+            kind = tag.rsplit(":", 1)[-1]
+            if isinstance(exc, ValueError) and "Exceeds the limit" in str(exc):
+                raise self.error(node, f"number not supported: {_number_problem(exc)}") from None
+            raise self.error(node, f"{_shorten(node.value)!r} is not a valid {kind} (tag !!{kind})") from None
 
     def mapping(self, node: yaml.MappingNode, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -336,3 +413,96 @@ class _ModelBuilder:
         if isinstance(node, yaml.MappingNode):
             return {long_name: self.mapping(node, depth + 1)}
         return {long_name: [self.value(item, depth + 1) for item in node.value]}
+
+
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+
+
+def compose_json(text: str, source: str) -> yaml.Node:
+    """The node tree libyaml would compose for valid JSON `text`, built without libyaml.
+
+    Why: libyaml refuses a mapping key longer than 1,024 characters (YAML's limit on
+    implicit keys), so valid JSON with such a key could not be rendered.  The nodes here
+    have the same tags (YAML 1.1 resolution, as libyaml's loader uses), styles and
+    marks as libyaml's (tests/test_decode.py compares them on every corpus JSON
+    template).  Iterative, so nesting depth costs no Python stack.  `text` must already
+    be known to be valid JSON (json.loads accepted it).
+    """
+    line_starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]  # libyaml's line breaks, for equal marks
+    resolver = yaml.SafeLoader("")
+
+    def mark(index: int) -> yaml.Mark:
+        line = bisect.bisect_right(line_starts, index) - 1
+        return yaml.Mark("<unicode string>", index, line, index - line_starts[line], None, None)  # type: ignore[arg-type]  # as libyaml's
+
+    def scalar(index: int) -> tuple[yaml.ScalarNode, int]:
+        if text[index] == '"':
+            value, end = scanstring(text, index + 1)
+            return yaml.ScalarNode(_STR, value, mark(index), mark(end), style='"'), end
+        for literal in ("true", "false", "null"):
+            if text.startswith(literal, index):
+                value, end = literal, index + len(literal)
+                break
+        else:
+            number = _JSON_NUMBER.match(text, index)
+            assert number is not None, "compose_json needs valid JSON"
+            value, end = number.group(0), number.end()
+        tag: str = resolver.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+        return yaml.ScalarNode(tag, value, mark(index), mark(end), style=""), end
+
+    def space(index: int) -> int:
+        found = _JSON_SPACE.match(text, index)
+        return found.end() if found else index
+
+    root: yaml.Node | None = None
+    open_nodes: list[tuple[yaml.CollectionNode, list[yaml.Node]]] = []  # node, [pending key]
+    index = space(0)
+    want_value = True
+    while True:
+        if want_value:
+            if open_nodes and isinstance(open_nodes[-1][0], yaml.MappingNode) and not open_nodes[-1][1]:
+                key, index = scalar(index)
+                index = space(space(index) + 1)  # the ':'
+                open_nodes[-1][1].append(key)
+            node: yaml.Node
+            if text[index] in "{[":
+                collection: yaml.CollectionNode
+                if text[index] == "{":
+                    collection = yaml.MappingNode(_MAP, [], mark(index), None, flow_style=True)
+                else:
+                    collection = yaml.SequenceNode(_SEQ, [], mark(index), None, flow_style=True)
+                _attach(open_nodes, collection)
+                root = root or collection
+                open_nodes.append((collection, []))
+                index = space(index + 1)
+                want_value = text[index] not in "}]"
+                continue
+            node, index = scalar(index)
+            _attach(open_nodes, node)
+            root = root or node
+            index = space(index)
+            want_value = False
+            continue
+        if not open_nodes:
+            break
+        if text[index] == ",":
+            index = space(index + 1)
+            want_value = True
+            continue
+        finished, _pending = open_nodes.pop()  # '}' or ']'
+        finished.end_mark = mark(index + 1)
+        index = space(index + 1)
+    assert root is not None
+    return root
+
+
+def _attach(open_nodes: list[tuple[yaml.CollectionNode, list[yaml.Node]]], node: yaml.Node) -> None:
+    if not open_nodes:
+        return
+    parent, pending = open_nodes[-1]
+    if isinstance(parent, yaml.MappingNode):
+        parent.value.append((pending.pop(), node))
+    else:
+        parent.value.append(node)

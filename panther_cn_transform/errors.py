@@ -13,6 +13,8 @@ Our exception hierarchy:
     + RenderError - the rendered text does not parse back to the planned model.
     + ConnectError - connecting the two halves of a China deployment failed (an AWS
       call, a missing stack output, a bridge that does not answer).
+    + OutputError - an output cannot be written (missing folder, permissions, disk full,
+      an out-dir that would overwrite the source); nothing was written.
 
 Every error carries where it happened (`file`, `line`, `column`, all optional) so that
 the command line can print one line such as `panther.yml:12:3: duplicate key 'Foo'`.
@@ -85,3 +87,7 @@ class RenderError(TransformError):
 
 class ConnectError(TransformError):
     """Connecting the halves failed: `file` names the place (stack, secret, URL) and region."""
+
+
+class OutputError(TransformError):
+    """An output cannot be written; the run wrote nothing."""

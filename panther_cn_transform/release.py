@@ -9,31 +9,37 @@ key in the source bucket.  Release mode
 2. transforms the templates children first, so that a parent knows which of a child's
    Outputs were removed (and repairs its `Fn::GetAtt Child.Outputs.X` like any other
    reference to something removed); templates of one depth run in parallel;
-3. keeps only what the transformed root still reaches (a removed nested stack's
-   template and assets are not copied);
-4. writes everything, with `manifest.json`, into a temporary folder beside `out_dir` and
-   moves it into place only when all of it succeeded.
+3. keeps only what the transformed root still reaches: an object whose every reference
+   a rule removed (a removed nested stack's template and assets) is left behind and
+   listed in the report with the reason; one that is unreached for any other reason is
+   an error, so nothing is dropped silently;
+4. writes everything, with `manifest.json`, into a staging folder beside `out_dir`
+   (assets copied and hashed in chunks, never held whole) and swaps it into place only
+   when all of it succeeded (outdir.py: locking, stale staging, the atomic swap).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
-import shutil
-import tempfile
+import stat
 from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+from .bucket_names import bucket_name_problem
 from .decode import decode_bytes
-from .errors import ReleaseError, VerificationError
+from .edits import to_pointer
+from .errors import OutputError, ReleaseError, VerificationError
+from .files import Digest, copy_file, hash_file, kind_of, read_limited, write_new
 from .guide import attach_next_steps, root_parameters
 from .limits import Limits
+from .outdir import Notice, OutDir, check_replaceable, resolve_out_dir
 from .packaged import asset_zip
 from .report import assemble_report, template_entry
 from .ruleset import RuleSet
@@ -41,6 +47,7 @@ from .s3urls import find_references
 from .source import LocalMirror, ReleaseSource
 from .transform import transform
 from .walk import REGION_PATTERN, semantic_path
+from .workers import start_pool, stop
 
 _REGION_SUFFIX = re.compile(f"-(?P<region>{REGION_PATTERN})$")
 _TEMPLATE_PROPERTIES = {
@@ -48,6 +55,7 @@ _TEMPLATE_PROPERTIES = {
     ("AWS::Serverless::Application", "Location"),
 }
 Progress = Callable[[int, int, str], None]
+MANIFEST = "manifest.json"
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,16 @@ class ReleaseObject:
     referenced_by: tuple[tuple[str, str], ...]  # (template key, JSON Pointer)
 
 
+@dataclass(frozen=True)
+class LeftBehind:
+    """An object of the source release that is not copied, because rules removed every reference to it."""
+
+    key: str
+    kind: str  # "template" or "asset"
+    reason: str
+    referenced_by: tuple[tuple[str, str], ...]  # (template key, JSON Pointer) in the source release
+
+
 @dataclass
 class ReleaseResult:
     """What a release run produced (or, with `check`, would produce)."""
@@ -69,6 +87,7 @@ class ReleaseResult:
     objects: list[ReleaseObject]
     report: dict[str, Any]
     summary: dict[str, int] = field(default_factory=dict)
+    left_behind: list[LeftBehind] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -112,6 +131,7 @@ def transform_release(
     progress: Progress | None = None,
     limits: Limits | None = None,
     verify: bool = False,
+    notice: Notice | None = None,
 ) -> ReleaseResult:
     """Transform the release `release` of the bucket mirror `source_dir` for `region`.
 
@@ -123,25 +143,33 @@ def transform_release(
     * **release** - the release folder, e.g. `v1.16.0` (the root is `<release>/panther.yml`);
       also the rule variable `${release}` (the China bridge's API key name carries it, so
       an upgrade rotates the key).
-    * **region / bucket** - the target region and the customer's bucket there.  Objects
-      the rule packs ship (`assets:`, e.g. the web proxy's code) are written beside the
-      release's own assets.
+    * **region / bucket** - the target region and the customer's bucket there (checked
+      against the S3 bucket naming rules).  Objects the rule packs ship (`assets:`, e.g.
+      the web proxy's code) are written beside the release's own assets.
     * **out_dir** - where the new bucket layout is written; refused when it exists and is
-      not empty, unless `force` (then it is replaced whole, never merged).
+      not empty, unless `force` (then it is replaced whole, never merged), and always
+      refused when it is, contains or is inside the source (outdir.py).
     * **jobs** - worker processes (default: CPU count; 1 runs in this process).
     * **check** - do everything but write.
-    * **limits** - bounds for decoding each template (docs/limits.md).
+    * **limits** - bounds for reading and decoding each template (docs/limits.md).
     * **verify** - lint every output template with cfn-lint for `region`; an error the
       input did not have raises `VerificationError` (carrying the result and its report)
-      before anything is written.
+      before anything is published.
+    * **notice** - called with one line when stale staging folders of interrupted runs
+      are removed.
+
+    Every object the source release reaches is copied unless a rule removed its last
+    reference; those are listed in the report's `left_behind` with the reason.  An object
+    that is no longer reached for any other reason is an error.
     """
+    problem = bucket_name_problem(bucket)
+    if problem:
+        raise ReleaseError(f"bucket {bucket!r} is not a valid S3 bucket name: it {problem}", file="<command line>")
     origin = _as_source(source_dir)
     source = origin.folder
-    target_dir = Path(out_dir)
-    if not check and target_dir.exists() and any(target_dir.iterdir()) and not force:
-        raise ReleaseError("output folder exists and is not empty (use --force to replace it)", file=str(out_dir))
-    if not check and target_dir.exists() and not target_dir.is_dir():
-        raise ReleaseError("output path exists and is not a folder", file=str(out_dir))
+    target = resolve_out_dir(out_dir, source)
+    if check:
+        check_replaceable(target, force, str(out_dir))
     source_bucket = origin.bucket
     match = _REGION_SUFFIX.search(source_bucket)
     values = {
@@ -149,28 +177,43 @@ def transform_release(
         **({"source_region": match.group("region")} if match else {}), **(variables or {}),
     }
     root = f"{release.strip('/')}/panther.yml"
-
     limits = limits or Limits()
-    tree = _discover(origin, values.get("source_region", ""), root, limits)
-    packaged = {key: asset_zip(name) for key, name in rules.assets.items()}  # objects the rule packs ship
-    for key in packaged:
-        tree.kinds.setdefault(key, "asset")
-    outcomes = _transform_tree(tree, root, rules, region, values, bucket, jobs, progress, limits)
-    reachable = _reachable(root, outcomes, tree)
 
-    objects: list[ReleaseObject] = []
-    payloads: dict[str, bytes] = {}
-    for key in sorted(reachable):
-        referrers = tuple(sorted(reachable[key]))
-        if key in outcomes:
-            data = outcomes[key].text.encode("utf-8")
-            kind = "template"
-        else:
-            data = packaged[key] if key in packaged else _read(source, key, referrers[0] if referrers else (root, ""))
-            kind = "asset"
-        payloads[key] = data
-        objects.append(ReleaseObject(key, kind, hashlib.sha256(data).hexdigest(), len(data), referrers))
+    with contextlib.nullcontext() if check else OutDir(target, force=force, given=str(out_dir), notice=notice) as held:
+        tree = _discover(origin, values.get("source_region", ""), root, limits)
+        packaged = {key: asset_zip(name) for key, name in rules.assets.items()}  # objects the rule packs ship
+        for key in packaged:
+            tree.kinds.setdefault(key, "asset")
+        outcomes = _transform_tree(tree, root, rules, region, values, bucket, jobs, progress, limits)
+        reachable = _reachable(root, outcomes, tree)
+        left_behind = _left_behind(root, tree, outcomes, reachable)
+        _check_keys(reachable, root)
+        staging = held.staging if isinstance(held, OutDir) else None
+        try:
+            objects = _objects(source, root, reachable, outcomes, staging, packaged)
+        except OutputError as exc:  # name the out-dir, not the staging folder the user never sees
+            key = Path(exc.file or "").relative_to(staging).as_posix() if staging and exc.file else "?"
+            raise OutputError(f"cannot write object {key!r}: {exc.message.removeprefix('cannot write: ')}", file=str(out_dir)) from None
+        result = _result(tree, root, outcomes, reachable, objects, left_behind, None if check else target,
+                         region=region, release=release, bucket=bucket, source_bucket=source_bucket, verify=verify, jobs=jobs)
+        new_errors = sum(len(entry.get("lint", [])) for entry in result.report["templates"])
+        if new_errors:  # raised inside the out-dir: the staging folder is removed, nothing is published
+            raise VerificationError(
+                f"{new_errors} cfn-lint error(s) the input did not have; nothing written (the report lists them)",
+                file=root, result=result,
+            )
+        if isinstance(held, OutDir) and staging is not None:
+            write_new(staging / MANIFEST, _manifest(objects, release, region, bucket, source_bucket, root))
+            held.publish()
+    return result
 
+
+def _result(
+    tree: _Tree, root: str, outcomes: Mapping[str, _Outcome], reachable: Mapping[str, set[tuple[str, str]]],
+    objects: list[ReleaseObject], left_behind: list[LeftBehind], target: Path | None, *,
+    region: str, release: str, bucket: str, source_bucket: str, verify: bool, jobs: int | None,
+) -> ReleaseResult:
+    """The report of a release: templates by place, lint findings, objects left behind, parameters, next steps."""
     places = _places(tree, root)
     lint = _verify(tree, outcomes, reachable, region, jobs) if verify else {}
     kept = sorted((key for key in outcomes if key in reachable), key=lambda k: (k != root, places.get(k, k)))
@@ -178,27 +221,23 @@ def transform_release(
     summary = {
         "templates": len(entries),
         "objects_copied": sum(1 for o in objects if o.kind == "asset"),
+        "objects_left_behind": len(left_behind),
         "removals": sum(outcomes[k].removals for k in outcomes if k in reachable),
         "rewrites": sum(outcomes[k].rewrites for k in outcomes if k in reachable),
         "warnings": sum(outcomes[k].warnings for k in outcomes if k in reachable),
     }
     report = assemble_report(entries, region=region, release=release, source_bucket=source_bucket, bucket=bucket, root=root)
+    report["left_behind"] = [
+        {"key": o.key, "kind": o.kind, "reason": o.reason, "referenced_by": [{"template": t, "path": p} for t, p in o.referenced_by]}
+        for o in left_behind
+    ]
     report["summary"].update(summary)
     root_entry = next(entry for entry in entries if entry["source"] == root)
     report["parameters"] = root_entry.pop("root_parameters", [])
     report["outputs"] = root_entry.pop("root_outputs", [])
     report["uploaded"] = False
     attach_next_steps(report)
-    result = ReleaseResult(None if check else target_dir, objects, report, summary)
-    new_errors = sum(len(entry.get("lint", [])) for entry in entries)
-    if new_errors:
-        raise VerificationError(
-            f"{new_errors} cfn-lint error(s) the input did not have; nothing written (the report lists them)",
-            file=root, result=result,
-        )
-    if not check:
-        _write(target_dir, payloads, _manifest(objects, release, region, bucket, source_bucket, root), force)
-    return result
+    return ReleaseResult(target, objects, report, summary, left_behind)
 
 
 # -- discovery ------------------------------------------------------------------------------
@@ -237,15 +276,17 @@ def _discover(origin: ReleaseSource, source_region: str, root: str, limits: Limi
         key, referrer = pending.pop()
         if key in tree.templates:
             continue
-        _safe_path(source, key, referrer)
         origin.fetch(key, _where(referrer), wait=True)
-        data = _read(source, key, referrer)
+        path = _existing(source, key, referrer)
+        where = _where(referrer)
+        data = read_limited(path, limits.max_input_bytes, error=ReleaseError, name=key if key == root else where,
+                            what=f"template (object {key!r})")
         template = decode_bytes(data, source=key, limits=limits)
         node = _Node(key, data)
         tree.templates[key] = node
         for reference, is_template in _asset_references(template.model, bucket, source_region):
             child = reference.key
-            pointer = "".join(f"/{p}" for p in reference.path)
+            pointer = to_pointer(reference.path)
             tree.referrers.setdefault(child, set()).add((key, pointer))
             if is_template:
                 tree.kinds[child] = "template"
@@ -260,7 +301,7 @@ def _discover(origin: ReleaseSource, source_region: str, root: str, limits: Limi
     origin.finish()
     for child, referrer in sorted(assets.items()):
         if tree.kinds[child] == "asset":
-            _read(source, child, referrer, check_only=True)
+            _existing(source, child, referrer)
     return tree
 
 
@@ -293,20 +334,30 @@ def _safe_path(base: Path, key: str, referrer: tuple[str, str]) -> Path:
     if not key or key.startswith(("/", "\\")) or "\\" in key or any(part in ("", ".", "..") for part in key.split("/")):
         raise ReleaseError(f"unsafe object key {key!r} (needed by {where}): it would leave the bucket folder", file=where)
     path = base / key
-    resolved = path.resolve()
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python 3.11)
+        raise ReleaseError(f"object {key!r} (needed by {where}) cannot be resolved: {exc}", file=where) from None
     if not resolved.is_relative_to(base):
         raise ReleaseError(f"object {key!r} (needed by {where}) is a link pointing outside the source mirror", file=where)
     return path
 
 
-def _read(base: Path, key: str, referrer: tuple[str, str], *, check_only: bool = False) -> bytes:
+def _existing(base: Path, key: str, referrer: tuple[str, str]) -> Path:
+    """The path of object `key` in the mirror; an error naming the referrer when it is missing or not a file."""
     path = _safe_path(base, key, referrer)
     where = _where(referrer)
-    if not path.is_file() and referrer == (key, ""):
-        raise ReleaseError(f"release not found: no root template {key} in the source mirror {base}", file=key)
-    if not path.is_file():
-        raise ReleaseError(f"object {key!r} needed by {where} is missing from the source mirror {base}", file=where)
-    return b"" if check_only else path.read_bytes()
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        if referrer == (key, ""):
+            raise ReleaseError(f"release not found: no root template {key} in the source mirror {base}", file=key) from None
+        raise ReleaseError(f"object {key!r} needed by {where} is missing from the source mirror {base}", file=where) from None
+    except OSError as exc:
+        raise ReleaseError(f"object {key!r} needed by {where} cannot be read: {exc.strerror or exc}", file=where) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ReleaseError(f"object {key!r} needed by {where} is {kind_of(info.st_mode)} in the source mirror, not a file", file=where)
+    return path
 
 
 # -- transforming ---------------------------------------------------------------------------
@@ -341,7 +392,7 @@ def _transform_one(job: _Job) -> _Outcome:
         if name not in output_outputs:
             removed[name] = reasons.get(("Outputs", name)) or reasons.get(("Outputs",), "removed by the transform")
     references = [
-        (ref.key, "".join(f"/{p}" for p in ref.path), is_template)
+        (ref.key, to_pointer(ref.path), is_template)
         for ref, is_template in _asset_references(result.model, job.target_bucket, job.region)
     ]
     removals = sum(1 for e in result.edits if e.op == "remove" and len(e.path) == 2 and e.path[0] == "Resources")
@@ -359,7 +410,8 @@ def _transform_tree(
     outcomes: dict[str, _Outcome] = {}
     total, done = len(heights), 0
     workers = jobs or os.cpu_count() or 1
-    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 and total > 1 else None
+    pool = start_pool(workers) if workers > 1 and total > 1 else None
+    finished = False
     try:
         for height in sorted(set(heights.values())):
             level = sorted(key for key, h in heights.items() if h == height)
@@ -375,9 +427,12 @@ def _transform_tree(
                 done += 1
                 if progress:
                     progress(done, total, outcome.key)
+        finished = True
     finally:
-        if pool:
-            pool.shutdown(cancel_futures=True)
+        if pool and finished:
+            pool.shutdown()
+        elif pool:
+            stop(pool)  # an error, Ctrl-C or SIGTERM: kill the workers now, never leave them behind
     return outcomes
 
 
@@ -392,8 +447,13 @@ def _verify(tree: _Tree, outcomes: Mapping[str, _Outcome], reachable: Mapping[st
     outputs = [outcomes[key].text for key in changed]
     workers = min(jobs or os.cpu_count() or 1, len(changed))
     if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        pool = start_pool(workers)  # workers that die with this process (workers.py)
+        try:
             found = list(pool.map(verify_template, texts, outputs, [region] * len(changed)))
+        except BaseException:
+            stop(pool)
+            raise
+        pool.shutdown()
     else:
         found = [verify_template(text, output, region) for text, output in zip(texts, outputs)]
     new = {key: [error.to_json() for error in errors] for key, errors in zip(changed, found)}
@@ -401,22 +461,27 @@ def _verify(tree: _Tree, outcomes: Mapping[str, _Outcome], reachable: Mapping[st
 
 
 def _heights(tree: _Tree, root: str) -> dict[str, int]:
-    """Height of every template (leaves 0); a nesting cycle is an error."""
+    """Height of every template (leaves 0); a nesting cycle is an error.
+
+    Iterative: a chain of thousands of nested stacks must not hit Python's recursion limit.
+    """
     heights: dict[str, int] = {}
-    visiting: set[str] = set()
-
-    def visit(key: str) -> int:
-        if key in heights:
-            return heights[key]
-        if key in visiting:
-            raise ReleaseError(f"nested stacks form a cycle through {key}", file=key)
-        visiting.add(key)
-        children = tree.templates[key].children.values()
-        heights[key] = 1 + max((visit(child) for child in children), default=-1)
-        visiting.discard(key)
-        return heights[key]
-
-    visit(root)
+    on_path: set[str] = {root}
+    stack: list[tuple[str, list[str]]] = [(root, sorted(tree.templates[root].children.values()))]
+    while stack:
+        key, children = stack[-1]
+        if children:
+            child = children.pop()
+            if child in heights:
+                continue
+            if child in on_path:
+                raise ReleaseError(f"nested stacks form a cycle through {child}", file=child)
+            on_path.add(child)
+            stack.append((child, sorted(tree.templates[child].children.values())))
+            continue
+        stack.pop()
+        on_path.discard(key)
+        heights[key] = 1 + max((heights[c] for c in tree.templates[key].children.values()), default=-1)
     return heights
 
 
@@ -438,7 +503,111 @@ def _reachable(root: str, outcomes: Mapping[str, _Outcome], tree: _Tree) -> dict
     return reached
 
 
+def _left_behind(
+    root: str, tree: _Tree, outcomes: Mapping[str, _Outcome], reachable: Mapping[str, set[tuple[str, str]]]
+) -> list[LeftBehind]:
+    """Objects of the source release that the transformed release no longer reaches, with why.
+
+    An object may be left behind only when every reference to it was removed by a rule,
+    directly (the referencing resource or property was removed) or because the template
+    holding the reference was itself left behind.  Anything else (a rule rewrote the
+    reference to another bucket, a key changed) is an error: the release would silently
+    miss an object.
+    """
+    heights = _heights(tree, root)
+    # parents before children: templates by decreasing height, then assets
+    unreached = sorted((key for key in tree.referrers if key not in reachable),
+                       key=lambda k: (-heights.get(k, -1), k))
+    left: dict[str, LeftBehind] = {}
+    for key in unreached:
+        reasons = []
+        for template, pointer in sorted(tree.referrers[key]):
+            reason = _why_unreferenced(template, pointer, outcomes, reachable, left)
+            if reason is None:
+                changed = _change_at(outcomes[template], pointer) if template in outcomes else None
+                how = f" (rule {changed['rule']!r} changed it to {_short(changed['new'])})" if changed else ""
+                raise ReleaseError(
+                    f"object {key!r} referenced by {template}:{pointer} is no longer reached by the transformed release, "
+                    f"but no rule removed that reference{how}; the release would miss it",
+                    file=f"{template}:{pointer}",
+                )
+            reasons.append(reason)
+        left[key] = LeftBehind(key, tree.kinds.get(key, "asset"), "; ".join(dict.fromkeys(reasons)),
+                               tuple(sorted(tree.referrers[key])))
+    return [left[key] for key in sorted(left)]
+
+
+def _why_unreferenced(
+    template: str, pointer: str, outcomes: Mapping[str, _Outcome],
+    reachable: Mapping[str, set[tuple[str, str]]], left: Mapping[str, LeftBehind],
+) -> str | None:
+    if template in left:
+        return f"its template {template} was left behind"
+    if template not in reachable or template not in outcomes:
+        return None
+    for change in outcomes[template].entry["changes"]:
+        path = change["path"]
+        if change["op"] == "remove" and (pointer == path or pointer.startswith(path + "/")):
+            return f"rule {change['rule']!r} removed {template}:{path}: {change['reason']}"
+    return None
+
+
+def _change_at(outcome: _Outcome, pointer: str) -> dict[str, Any] | None:
+    """The last change at or above `pointer`: what the value finally became."""
+    for change in reversed(outcome.entry["changes"]):
+        path = change["path"]
+        if pointer == path or pointer.startswith(path + "/"):
+            return cast(dict[str, Any], change)
+    return None
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
 # -- writing --------------------------------------------------------------------------------
+
+
+def _check_keys(reachable: Mapping[str, set[tuple[str, str]]], root: str) -> None:
+    """Keys that cannot all be files of one folder: `manifest.json`, or a key that is another key's folder."""
+    for key in sorted(reachable):
+        referrers = sorted(reachable[key]) or [(root, "")]
+        where = _where(referrers[0])
+        if key == MANIFEST:
+            raise ReleaseError(f"object key {key!r} (needed by {where}) collides with the release manifest", file=where)
+        parts = key.split("/")
+        for end in range(1, len(parts)):
+            folder = "/".join(parts[:end])
+            if folder in reachable:
+                raise ReleaseError(
+                    f"object key {key!r} (needed by {where}) needs {folder!r} to be a folder, but it is an object too", file=where
+                )
+
+
+def _objects(
+    source: Path, root: str, reachable: Mapping[str, set[tuple[str, str]]], outcomes: Mapping[str, _Outcome],
+    staging: Path | None, packaged: Mapping[str, bytes],
+) -> list[ReleaseObject]:
+    """The objects of the output bucket; written into `staging` when given (assets copied in chunks)."""
+    objects: list[ReleaseObject] = []
+    for key in sorted(reachable):
+        referrers = tuple(sorted(reachable[key]))
+        where = _where(referrers[0] if referrers else (root, ""))
+        path = None if staging is None else _safe_path(staging, key, ("<output>", key))
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        if key in outcomes or key in packaged:
+            data = outcomes[key].text.encode("utf-8") if key in outcomes else packaged[key]
+            if path is not None:
+                write_new(path, data)
+            digest = Digest(hashlib.sha256(data).hexdigest(), len(data))
+            kind = "template" if key in outcomes else "asset"
+        else:
+            digest = copy_file(source / key, path, error=ReleaseError, name=where)
+            kind = "asset"
+        objects.append(ReleaseObject(key, kind, digest.sha256, digest.size, referrers))
+    return objects
 
 
 def _manifest(objects: list[ReleaseObject], release: str, region: str, bucket: str, source_bucket: str, root: str) -> bytes:
@@ -458,31 +627,6 @@ def _manifest(objects: list[ReleaseObject], release: str, region: str, bucket: s
     return (json.dumps(data, indent=2) + "\n").encode("utf-8")
 
 
-def _write(out_dir: Path, payloads: Mapping[str, bytes], manifest: bytes, force: bool) -> None:
-    """Write into a temporary sibling folder, then swap it into place whole."""
-    parent = out_dir.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=parent))
-    try:
-        for key, data in payloads.items():
-            path = _safe_path(staging, key, ("<output>", key))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-        (staging / "manifest.json").write_bytes(manifest)
-        if out_dir.exists():
-            if not force and any(out_dir.iterdir()):
-                raise ReleaseError("output folder became non-empty while the release ran", file=str(out_dir))
-            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=parent))
-            os.replace(out_dir, old / "previous")
-            os.replace(staging, out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
 def check_manifest(out_dir: str | Path) -> list[str]:
     """Differences between `manifest.json` and the files of `out_dir` (empty when they match)."""
     folder = Path(out_dir)
@@ -492,15 +636,15 @@ def check_manifest(out_dir: str | Path) -> list[str]:
     for entry in manifest["objects"]:
         listed.add(entry["key"])
         path = folder / entry["key"]
-        if not path.is_file():
+        if not path.is_file() or path.is_symlink():
             problems.append(f"{entry['key']}: missing")
             continue
-        data = path.read_bytes()
-        if hashlib.sha256(data).hexdigest() != entry["sha256"] or len(data) != entry["size"]:
+        digest = hash_file(path, error=ReleaseError, name=str(path))
+        if digest.sha256 != entry["sha256"] or digest.size != entry["size"]:
             problems.append(f"{entry['key']}: hash or size differs")
     for path in folder.rglob("*"):
         key = path.relative_to(folder).as_posix()
-        if path.is_file() and key != "manifest.json" and key not in listed:
+        if path.is_file() and key != MANIFEST and key not in listed:
             problems.append(f"{key}: not in the manifest")
     return problems
 

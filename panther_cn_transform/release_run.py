@@ -15,6 +15,7 @@ what makes a copy safe:
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,7 +59,8 @@ class RunOutcome:
         summary = self.result.summary
         parts = [
             (f"release {self.result.report['release']} for {self.result.report['region']}: "
-            f"{summary['templates']} templates transformed, {summary['objects_copied']} objects copied, "
+            f"{summary['templates']} templates transformed, {summary['objects_copied']} objects copied"
+            f"{_left_behind(summary)}, "
             f"{summary['removals']} resources removed, {summary['rewrites']} values rewritten, {summary['warnings']} warnings")
         ]
         if self.downloads is not None:
@@ -92,6 +94,7 @@ class ReleaseRun:
     cache_dir: str | None = None
     source_profile: str | None = None
     target_profile: str | None = None
+    notice: Callable[[str], None] | None = None  # one line when stale staging folders are removed
 
     def execute(self, stream: TextIO) -> RunOutcome:
         """Run it, drawing progress on `stream` when that is a terminal."""
@@ -119,7 +122,7 @@ class ReleaseRun:
                 source, release=self.release, region=self.region, bucket=self.bucket, rules=self.rules,
                 out_dir=out_dir, variables=self.variables, jobs=self.jobs, force=self.force or not self.out_dir,
                 check=self.check, progress=display.transformed if display.active else None, limits=self.limits,
-                verify=self.verify,
+                verify=self.verify, notice=self.notice,
             )
             resources.close()
             where = "checked, nothing written" if self.check else f"written to {out_dir}"
@@ -153,6 +156,11 @@ class ReleaseRun:
         outcome.where += f" and uploaded to s3://{self.bucket}/"
         result.report["uploaded"] = True
         attach_next_steps(result.report)
+
+
+def _left_behind(summary: dict[str, int]) -> str:
+    count = summary.get("objects_left_behind", 0)
+    return f", {count} left behind (see the report)" if count else ""
 
 
 def _size(count: int) -> str:

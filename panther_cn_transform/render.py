@@ -25,7 +25,6 @@ from .decode import Template, _ModelBuilder, decode_text
 from .emit import _literal_header, json_text, yaml_block_lines, yaml_flow, yaml_scalar
 from .errors import RenderError, TemplateError
 from .intrinsics import SHORT_TAGS, long_name_of_tag
-from .limits import Limits
 from .walk import first_difference
 
 Substitutions = dict[tuple[str, str], tuple[tuple[str, str], ...]]
@@ -54,7 +53,7 @@ def render(
         renderer.keep_orphaned_aliases()
         text = renderer.result()
         try:
-            reparsed = decode_text(text, source=template.source, trusted=True).model
+            reparsed = decode_text(text, source=template.source, limits=template.limits, trusted=True).model
         except TemplateError as exc:
             problem = f"rendered text does not parse ({exc.message}, line {exc.line})"
         else:
@@ -118,8 +117,8 @@ class _Renderer:
 
         Without this, `*name` would point at nothing and the template would not parse.
         """
-        if "&" not in self.text or "*" not in self.text:
-            return
+        if self.json or "&" not in self.text or "*" not in self.text:
+            return  # JSON has no aliases (and libyaml cannot scan all valid JSON: keys over 1,024 characters)
         gone = [(start, end) for (start, end), text in self.replacements.items() if end > start]
         if not gone:
             return
@@ -134,7 +133,7 @@ class _Renderer:
                     continue
                 node = self.node_at(anchor)
                 if node is not None:
-                    value = _ModelBuilder(self.template.source, Limits()).value(node, 1)
+                    value = _ModelBuilder(self.template.source, self.template.limits).value(node, 1)
                     self.put(start, end, yaml_flow(value, short_tags=self.short_tags))
 
     def node_at(self, index: int) -> yaml.Node | None:

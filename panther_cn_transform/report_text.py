@@ -51,6 +51,8 @@ def render(report: dict[str, Any], *, markdown: bool) -> str:
     if "release" in report:
         _parameters(out, report.get("parameters", []))
     _changes(out, report["templates"])
+    if report.get("left_behind"):
+        _left_behind(out, report["left_behind"])
     if report.get("next_steps"):
         _next_steps(out, report["next_steps"])
     return out.text()
@@ -108,6 +110,12 @@ def _changes(out: _Writer, templates: list[dict[str, Any]]) -> None:
             for (rule, message), group in _grouped(template["warnings"], key=lambda w: (w["rule"], w["message"])):
                 paths = ", ".join(out.code(w["path"]) for w in group)
                 out.bullet(f"{paths} [{rule}] {message}")
+
+
+def _left_behind(out: _Writer, items: list[dict[str, Any]]) -> None:
+    out.heading(2, "Objects left behind (every reference to them was removed)")
+    for item in items:
+        out.bullet(f"{out.code(item['key'])} ({item['kind']}): {item['reason']}")
 
 
 def _next_steps(out: _Writer, steps: list[dict[str, Any]]) -> None:

@@ -8,13 +8,21 @@ not matter here.  Templates never go through ruamel.yaml (see decode.py for why)
 Variables: a string parameter may contain `${name}` (a lowercase identifier); it is
 replaced with the caller's value when the rules are bound to a transform.  Upper-case or
 qualified names such as `${AWS::Region}` are CloudFormation's and are left alone.
+
+A rule file is input like a template, so it gets the same bounds (`Limits`: size read,
+nesting, values after alias expansion), each file of an `extends` graph is loaded once
+(a diamond is not loaded twice, so 31 files never mean 2^30 loads), and every regular
+expression and replacement is compiled and tested at load time (patterns.py), so
+`rules check` finds what `transform` would trip over.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
-from collections.abc import Mapping
+import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -26,8 +34,12 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
 from .actions import ACTIONS
-from .errors import RuleFileError
+from .decode import guard_nesting
+from .errors import RuleFileError, TemplateError
+from .files import read_limited
+from .limits import Limits
 from .packaged import asset_key, asset_names
+from .patterns import PatternError, compile_replacement
 
 _VARIABLE = re.compile(r"\$\{([a-z_][a-z0-9_]*)\}")
 _BUILTIN_PACKAGE = "panther_cn_transform.packs"
@@ -65,7 +77,18 @@ class RuleSet:
     def bind(self, variables: Mapping[str, str]) -> tuple[Rule, ...]:
         """The rules with `${name}` replaced in every parameter; an undefined name is a `RuleFileError`."""
         values = {**self.defaults, **variables}
-        return tuple(replace(rule, params=_substitute(rule.params, values, rule)) for rule in self.rules)
+        bound = []
+        for rule in self.rules:
+            params = _substitute(rule.params, values, rule)
+            if params != rule.params:  # a variable went into a pattern: test it as loading did
+                line = rule.line
+
+                def rule_line(_path: list[Any], line: int | None = line) -> int | None:
+                    return line
+
+                _check_params(rule.action, params, rule.file, rule_line, f"rule {rule.id!r}: ")
+            bound.append(replace(rule, params=params))
+        return tuple(bound)
 
     def to_data(self) -> dict[str, Any]:
         """The effective rules as plain data (what `rules show` prints)."""
@@ -82,13 +105,14 @@ class RuleSet:
         return data
 
 
-def load_rules(*specs: str | Path) -> RuleSet:
+def load_rules(*specs: str | Path, limits: Limits | None = None) -> RuleSet:
     """Load rule files or built-in packs (`china`, `panther`) and merge them in order.
 
     With no spec the default pack (`panther`) is loaded.  Later files override rules of
-    the same id from earlier files and from what they extend.
+    the same id from earlier files and from what they extend.  `limits` bound each file
+    read (docs/limits.md).
     """
-    loader = _Loader()
+    loader = _Loader(limits or Limits())
     for spec in specs or (DEFAULT_PACK,):
         loader.load(spec, chain=())
     return RuleSet(tuple(loader.rules.values()), dict(loader.defaults), tuple(loader.files), dict(loader.assets))
@@ -114,24 +138,33 @@ def schema() -> dict[str, Any]:
 
 
 class _Loader:
-    def __init__(self) -> None:
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
         self.rules: dict[str, Rule] = {}
         self.defaults: dict[str, str] = {}
         self.files: list[str] = []
         self.assets: dict[str, str] = {}
+        self.loaded: set[str] = set()  # identities of files already merged: each file of an extends graph once
         self.validator = jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 
-    def load(self, spec: str | Path, chain: tuple[str, ...], relative_to: Path | None = None) -> None:
-        name, text = self.read(spec, relative_to, chain)
-        if name in chain:
-            cycle = " -> ".join((*chain, name))
-            raise RuleFileError(f"extends cycle: {cycle}", file=chain[-1])
+    def load(self, spec: str | Path, chain: tuple[tuple[str, str], ...], relative_to: Path | None = None) -> None:
+        """Merge `spec` (and what it extends, first); `chain` is the (identity, name) path of extends to it."""
+        identity, name, path = self.locate(spec, relative_to, chain)
+        if identity in (link for link, _name in chain):
+            cycle = " -> ".join((*(n for _i, n in chain), name))
+            raise RuleFileError(f"extends cycle: {cycle}", file=chain[-1][1])
+        if identity in self.loaded:
+            return
+        text = self.read(name, path, chain)
         data = self.parse(name, text)
+        self.check_size(name, data)
         self.validate(name, data)
-        base = Path(name).parent if not name.startswith("<builtin>") else None
+        self.check_patterns(name, data)
+        base = Path(name).parent if path is not None else None
         extends = data.get("extends") or []
         for parent in [extends] if isinstance(extends, str) else extends:
-            self.load(parent, chain + (name,), base)
+            self.load(parent, chain + ((identity, name),), base)
+        self.loaded.add(identity)
         self.defaults.update({str(k): str(v) for k, v in (data.get("variables") or {}).items()})
         self.load_assets(name, data.get("assets") or {})
         for removed in data.get("disable") or []:
@@ -153,44 +186,91 @@ class _Loader:
             self.defaults[str(variable)] = key
             self.assets[key] = str(file)
 
-    def read(self, spec: str | Path, relative_to: Path | None, chain: tuple[str, ...]) -> tuple[str, str]:
+    def locate(self, spec: str | Path, relative_to: Path | None, chain: tuple[tuple[str, str], ...]) -> tuple[str, str, Path | None]:
+        """(identity, display name, path or None for a built-in pack) of a spec."""
         spec_text = str(spec)
         is_path = "/" in spec_text or spec_text.endswith((".yml", ".yaml")) or Path(spec_text).exists()
         if not is_path:
             packs = builtin_packs()
             if spec_text not in packs:
-                where = chain[-1] if chain else None
+                where = chain[-1][1] if chain else None
                 raise RuleFileError(
                     f"unknown rule pack {spec_text!r} (built-in packs: {', '.join(packs)}; or give a file path)", file=where
                 )
-            text = packs_dir().joinpath(f"{spec_text}.yml").read_text("utf-8")
-            return f"<builtin>/{spec_text}.yml", text
+            name = f"<builtin>/{spec_text}.yml"
+            return name, name, None
         path = Path(spec_text)
         if relative_to is not None and not path.is_absolute():
             path = relative_to / path
         try:
-            return str(path), path.read_text("utf-8")
-        except FileNotFoundError:
+            identity = os.path.realpath(path, strict=False)
+        except (OSError, RuntimeError):  # a link loop: reading it reports the problem
+            identity = os.path.abspath(path)
+        return identity, str(path), path
+
+    def read(self, name: str, path: Path | None, chain: tuple[tuple[str, str], ...]) -> str:
+        if path is None:
+            return packs_dir().joinpath(name.removeprefix("<builtin>/")).read_text("utf-8")
+        if not path.exists() and not path.is_symlink():
             raise RuleFileError(
-                "rule file not found" + (f" (extended by {chain[-1]})" if chain else ""), file=str(path)
-            ) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise RuleFileError(f"cannot read rule file: {exc}", file=str(path)) from None
+                "rule file not found" + (f" (extended by {chain[-1][1]})" if chain else ""), file=name
+            )
+        data = read_limited(path, self.limits.max_input_bytes, error=RuleFileError, name=name, what="rule file")
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise RuleFileError(f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})", file=name, line=line) from None
 
     def parse(self, name: str, text: str) -> Any:
+        try:
+            guard_nesting(text, name, self.limits)
+        except TemplateError as exc:
+            raise RuleFileError(exc.message, file=name, line=exc.line) from None
         yaml = YAML(typ="rt")
         yaml.allow_duplicate_keys = False
         try:
-            data = yaml.load(text)
+            with warnings.catch_warnings():  # ruamel warns on stderr (a reused anchor): one line per error only
+                warnings.simplefilter("ignore")
+                data = yaml.load(text)
         except MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else None
             raise RuleFileError(f"malformed YAML: {exc.problem or exc.context}", file=name, line=line) from None
+        except RecursionError:
+            raise RuleFileError("nesting too deep to parse", file=name) from None
         except Exception as exc:  # noqa: BLE001 - ruamel raises several unrelated types for bad input
-            raise RuleFileError(f"malformed YAML: {str(exc).splitlines()[0]}", file=name) from None
+            detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise RuleFileError(f"malformed YAML: {detail}", file=name) from None
         if not isinstance(data, dict):
             raise RuleFileError("a rule file must be a mapping with a `rules` list", file=name, line=1)
         return data
+
+    def check_size(self, name: str, data: dict[Any, Any]) -> None:
+        """Nesting and values after alias expansion, counted without expanding (an alias bomb stops here)."""
+        sizes: dict[int, tuple[int, int]] = {}  # id -> (values, depth), each shared node measured once
+        total = 0
+        for key, value in data.items():
+            line = _line_of(data, key)
+            try:
+                size, depth = _measure(value, sizes)
+            except _Recursive:
+                raise RuleFileError(f"{key}: a recursive alias (a value that contains itself)", file=name, line=line) from None
+            total += size + 1
+            if depth + 1 > self.limits.max_depth:
+                raise RuleFileError(f"{key}: nesting deeper than {self.limits.max_depth} levels (limit max_depth)", file=name, line=line)
+            if total > self.limits.max_nodes:
+                raise RuleFileError(
+                    f"{key}: expands to more than {self.limits.max_nodes:,} values (alias bomb? limit max_nodes)", file=name, line=line
+                )
+
+    def check_patterns(self, name: str, data: dict[str, Any]) -> None:
+        for index, entry in enumerate(data.get("rules") or []):
+            def line_of(path: list[Any], index: int = index) -> int | None:
+                return _line_for_path(data, ["rules", index, *path])
+
+            params = {k: v for k, v in entry.items() if k not in ("id", "description", "action", "source_url")}
+            _check_params(str(entry["action"]), params, name, line_of, f"rules/{index}/")
 
     def validate(self, name: str, data: Any) -> None:
         errors = sorted(self.validator.iter_errors(_plain(data)), key=lambda e: (len(e.path), list(map(str, e.path))))
@@ -241,6 +321,52 @@ def _line_for_path(data: Any, path: list[Any]) -> int | None:
         except (KeyError, IndexError, TypeError):
             break
     return line
+
+
+def _check_params(
+    action: str, params: Mapping[str, Any], file: str, line_of: Callable[[list[Any]], int | None], prefix: str
+) -> None:
+    """Compile and test what an action would compile at transform time (today: replace_text's patterns)."""
+    if action != "replace_text":
+        return
+    for index, pair in enumerate(params.get("replacements") or []):
+        try:
+            compile_replacement(str(pair["pattern"]), str(pair["replace"]))
+        except PatternError as exc:
+            where = f"replacements/{index}"
+            raise RuleFileError(f"{prefix}{where}: {exc.message}", file=file, line=line_of(["replacements", index, "pattern"])) from None
+
+
+class _Recursive(Exception):
+    """A container that contains itself (a recursive YAML alias)."""
+
+
+def _measure(value: Any, sizes: dict[int, tuple[int, int]]) -> tuple[int, int]:
+    """(values, depth) of `value` with shared (aliased) containers counted at every use, computed once each."""
+    if not isinstance(value, (dict, list)):
+        return 1, 1
+    stack: list[tuple[Any, bool]] = [(value, False)]
+    open_nodes: set[int] = set()  # containers whose children are being measured: meeting one again is a cycle
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = [v for v in (node.values() if isinstance(node, dict) else node) if isinstance(v, (dict, list))]
+        if not children_done:
+            if id(node) in open_nodes:
+                raise _Recursive()
+            open_nodes.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
+            continue
+        open_nodes.discard(id(node))
+        count, deepest = 1, 0
+        for child in node.values() if isinstance(node, dict) else node:
+            child_size, child_depth = sizes[id(child)] if isinstance(child, (dict, list)) else (1, 1)
+            count += child_size
+            deepest = max(deepest, child_depth)
+        sizes[id(node)] = (count, deepest + 1)
+    return sizes[id(value)]
 
 
 def _plain(value: Any) -> Any:

@@ -13,7 +13,9 @@ from ._gc import collector_paused
 from .actions import ACTIONS, RuleContext, Warning
 from .decode import Template, decode_text, read_template
 from .edits import Edit, EditLog, list_alignment
+from .errors import RuleFileError
 from .limits import Limits
+from .patterns import PatternTimeout
 from .removal import plan_removal
 from .render import render
 from .ruleset import RuleSet
@@ -81,7 +83,14 @@ def _transform(
     log = EditLog(template.model)
     warnings: list[Warning] = []
     for rule in rules.bind(values):
-        warnings.extend(ACTIONS[rule.action]().apply(log, rule, context))
+        try:
+            warnings.extend(ACTIONS[rule.action]().apply(log, rule, context))
+        except PatternTimeout as exc:
+            raise RuleFileError(
+                f"rule {rule.id!r}: pattern {exc.pattern!r} ran longer than {exc.seconds:g} s on "
+                f"{template.source}:{exc.pointer}; rewrite it without nested or overlapping repetition",
+                file=rule.file, line=rule.line,
+            ) from None
     if removed_outputs:  # after the rules: what they removed needs no repair
         gone = {
             (stack, f"Outputs.{name}"): f"output {name} of nested stack {stack} was removed: {reason}"

@@ -93,6 +93,13 @@ def test_panther_release_mirror(tmp_path: Path, region: str) -> None:
     # every object the transformed root reaches is there; the AppSync and web templates are not
     assert "539b495f59f88c7eaeacf241751494ed9b029c6c" not in keys and "935ab03cc37263606215941cc8e8408cb52ecd3c" not in keys
     assert "09c9b46879ae9e8f132daa1a4d183424fabbda12" in keys  # Core survives, its Cognito input lifted to a parameter
+    # nothing dropped silently: what is not copied is listed with the rule that removed its last reference
+    left = {o.key: o.reason for o in result.left_behind}
+    assert set(left) == {"539b495f59f88c7eaeacf241751494ed9b029c6c", "935ab03cc37263606215941cc8e8408cb52ecd3c",
+                         "c767b4b12a6b4aa50ca746939fee8798700eb178"}
+    assert left["539b495f59f88c7eaeacf241751494ed9b029c6c"].startswith("rule 'global-only-components' removed v1.16.0/panther.yml:/Resources/Appsync")
+    assert left["c767b4b12a6b4aa50ca746939fee8798700eb178"] == "its template 539b495f59f88c7eaeacf241751494ed9b029c6c was left behind"
+    assert result.report["left_behind"][0]["key"] == "539b495f59f88c7eaeacf241751494ed9b029c6c"
     assert result.summary["objects_copied"] == sum(1 for o in manifest["objects"] if o["kind"] == "asset") > 20
     root = decode_text((out / "v1.16.0/panther.yml").read_text()).model
     bridge = {k: v["Type"] for k, v in root["Resources"].items() if k.startswith("Bridge")}
@@ -116,7 +123,7 @@ def test_panther_release_passes_cfn_lint(tmp_path: Path) -> None:
 
 def test_cli_release_on_the_example_writes_summary_and_report(tmp_path: Path) -> None:
     out, report = tmp_path / "cn", tmp_path / "report.json"
-    done = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-northwest-1", "--bucket", "b", "--out-dir", out, "--report", report, "--jobs", "1")
+    done = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-northwest-1", "--bucket", "my-cn-bucket", "--out-dir", out, "--report", report, "--jobs", "1")
     assert done.returncode == 0, done.stderr
     assert "3 templates transformed, 2 objects copied" in done.stderr
     data = json.loads(report.read_text())
@@ -125,13 +132,13 @@ def test_cli_release_on_the_example_writes_summary_and_report(tmp_path: Path) ->
 
 def test_check_writes_nothing_and_existing_output_is_refused_unless_forced(tmp_path: Path) -> None:
     out = tmp_path / "cn"
-    done = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", "b", "--out-dir", out, "--check")
+    done = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", "my-cn-bucket", "--out-dir", out, "--check")
     assert done.returncode == 0 and not out.exists()
     out.mkdir()
     (out / "old.txt").write_text("previous upload\n")
-    done = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", "b", "--out-dir", out)
+    done = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", "my-cn-bucket", "--out-dir", out)
     assert done.returncode == 2 and "not empty (use --force" in done.stderr and (out / "old.txt").exists()
-    done = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", "b", "--out-dir", out, "--force")
+    done = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", "my-cn-bucket", "--out-dir", out, "--force")
     assert done.returncode == 0 and not (out / "old.txt").exists() and (out / "manifest.json").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["cn"]  # no staging folders left behind
 
@@ -150,7 +157,7 @@ def test_missing_object_names_the_template_and_property(tmp_path: Path) -> None:
     mirror = copy_example(tmp_path)
     (mirror / "0d4807a65db8b4758138d7b6bf9d810eed5b2563").unlink()
     with pytest.raises(ReleaseError, match=r"object '0d4807a65db8b4758138d7b6bf9d810eed5b2563' needed by ca06e195591e94151bf687429730f34fe33a1aee:/Resources/SourceApiFunction/Properties/CodeUri is missing"):
-        transform_release(mirror, release="v1.0.0", region="cn-north-1", bucket="b", rules=PANTHER, out_dir=tmp_path / "out", jobs=1)
+        transform_release(mirror, release="v1.0.0", region="cn-north-1", bucket="my-cn-bucket", rules=PANTHER, out_dir=tmp_path / "out", jobs=1)
     assert not (tmp_path / "out").exists()
 
 
@@ -160,12 +167,12 @@ def test_keys_escaping_the_mirror_are_refused(tmp_path: Path) -> None:
     core = "ca06e195591e94151bf687429730f34fe33a1aee"
     root.write_text(root.read_text().replace(f"/{core}", "/../secrets/core.yml"))
     with pytest.raises(ReleaseError, match="unsafe object key"):
-        transform_release(mirror, release="v1.0.0", region="cn-north-1", bucket="b", rules=PANTHER, out_dir=tmp_path / "out", jobs=1)
+        transform_release(mirror, release="v1.0.0", region="cn-north-1", bucket="my-cn-bucket", rules=PANTHER, out_dir=tmp_path / "out", jobs=1)
     root.write_text(root.read_text().replace("/../secrets/core.yml", "/outside"))
     (tmp_path / "secret.yml").write_text("Resources: {}\n")
     os.symlink(tmp_path / "secret.yml", mirror / "outside")
     with pytest.raises(ReleaseError, match="link pointing outside the source mirror"):
-        transform_release(mirror, release="v1.0.0", region="cn-north-1", bucket="b", rules=PANTHER, out_dir=tmp_path / "out", jobs=1)
+        transform_release(mirror, release="v1.0.0", region="cn-north-1", bucket="my-cn-bucket", rules=PANTHER, out_dir=tmp_path / "out", jobs=1)
 
 
 def test_a_crash_in_a_worker_or_an_interrupt_leaves_no_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -180,31 +187,32 @@ def test_a_crash_in_a_worker_or_an_interrupt_leaves_no_output(tmp_path: Path, mo
 
     monkeypatch.setattr(release_module, "_transform_one", crash_on_core)
     with pytest.raises(RuntimeError):
-        transform_release(EXAMPLE, release="v1.0.0", region="cn-north-1", bucket="b", rules=PANTHER, out_dir=tmp_path / "out", jobs=1)
+        transform_release(EXAMPLE, release="v1.0.0", region="cn-north-1", bucket="my-cn-bucket", rules=PANTHER, out_dir=tmp_path / "out", jobs=1)
     assert list(tmp_path.iterdir()) == []
     monkeypatch.setattr(release_module, "_transform_one", real)
 
     out = tmp_path / "out"
     out.mkdir()
     (out / "previous.txt").write_text("last good upload\n")
-    real_write = Path.write_bytes
+    real_write = release_module.write_new
     calls = {"n": 0}
 
-    def interrupted(self: Path, data: bytes) -> int:
+    def interrupted(target: Path, data: bytes) -> None:
         calls["n"] += 1
         if calls["n"] == 3:
             raise KeyboardInterrupt
-        return real_write(self, data)
+        real_write(target, data)
 
-    monkeypatch.setattr(Path, "write_bytes", interrupted)
+    monkeypatch.setattr(release_module, "write_new", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        transform_release(EXAMPLE, release="v1.0.0", region="cn-north-1", bucket="b", rules=PANTHER, out_dir=out, jobs=1, force=True)
-    monkeypatch.setattr(Path, "write_bytes", real_write)
+        transform_release(EXAMPLE, release="v1.0.0", region="cn-north-1", bucket="my-cn-bucket", rules=PANTHER, out_dir=out, jobs=1, force=True)
+    assert calls["n"] == 3
+    monkeypatch.setattr(release_module, "write_new", real_write)
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # staging folder removed
     assert [p.name for p in out.iterdir()] == ["previous.txt"]  # the old output is untouched
 
 
 def test_release_applies_the_decoding_limits(tmp_path: Path) -> None:
-    done = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", "b",
+    done = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", "my-cn-bucket",
                "--out-dir", tmp_path / "out", "--max-input-bytes", "200")
     assert done.returncode == 2 and "over the 200-byte input limit" in done.stderr and not (tmp_path / "out").exists()

@@ -8,10 +8,10 @@ the raw file), so comments, keys and layout are untouched.
 from __future__ import annotations
 
 import fnmatch
-import re
 from typing import ClassVar
 
 from ..edits import Edit, EditLog, to_pointer
+from ..patterns import Deadline, PatternTimeout, compile_replacement
 from ..walk import is_service_principal
 from ._base import BoundRule, RuleContext, Warning
 
@@ -34,25 +34,28 @@ class ReplaceText:
     )
 
     def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
-        replacements = [(re.compile(r["pattern"]), str(r["replace"])) for r in rule.params.get("replacements", [])]
+        # compiled and tested when the rule file was loaded (patterns.py); cached, so this is a lookup
+        replacements = [compile_replacement(str(r["pattern"]), str(r["replace"])) for r in rule.params.get("replacements", [])]
         paths = [str(p) for p in rule.params.get("paths") or []]
         if not replacements or (rule.params.get("root_only") and not context.is_root):
             return []
-        any_pattern = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _ in replacements))
+        deadline = Deadline()  # one budget for this rule over this template: a slow pattern cannot hang the run
         edits: list[Edit] = []
         for path, value in log.strings():
-            if not any_pattern.search(value) or is_service_principal(path):
-                continue
             if paths and not any(fnmatch.fnmatchcase(to_pointer(path), glob) for glob in paths):
                 continue
-            new = value
-            fragments: list[tuple[str, str]] = []
-            for pattern, replacement in replacements:
-                for match in pattern.finditer(new):
-                    pair = (match.group(0), match.expand(replacement))
-                    if pair[0] != pair[1] and pair not in fragments:
-                        fragments.append(pair)
-                new = pattern.sub(replacement, new)
+            try:
+                if is_service_principal(path) or not any(r.search(value, deadline) for r in replacements):
+                    continue
+                new = value
+                fragments: list[tuple[str, str]] = []
+                for replacement in replacements:
+                    for pair in replacement.fragments(new, deadline):
+                        if pair[0] != pair[1] and pair not in fragments:
+                            fragments.append(pair)
+                    new = replacement.sub(new, deadline)
+            except PatternTimeout as exc:
+                raise exc.at(to_pointer(path)) from None
             if new != value:
                 edits.append(Edit(path, "replace", rule.id, rule.description.split(".")[0], value=new, fragments=tuple(fragments)))
         for edit in edits:
