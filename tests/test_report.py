@@ -62,13 +62,13 @@ def test_next_steps_are_commands_for_this_release(tmp_path: Path) -> None:
 
 
 def test_report_on_stdout_is_the_report_alone(tmp_path: Path) -> None:
-    done = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", "b",
+    done = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", "my-cn-bucket",
                "--out-dir", tmp_path / "out", "--report", "-", "--report-format", "json", "--jobs", "1")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)  # nothing else on stdout
     assert report["release"] == "v1.0.0" and report["summary"]["warnings"] > 0
     assert "warning:" not in done.stderr and done.stderr.count("\n") == 1  # warnings are in the report; one summary line
-    to_file = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", "b",
+    to_file = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", "my-cn-bucket",
                   "--out-dir", tmp_path / "out2", "--report", tmp_path / "r.md", "--jobs", "1")
     warnings = [line for line in to_file.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == report["summary"]["warnings"] == len(set(warnings))  # each once
@@ -145,7 +145,7 @@ def test_the_manual_upload_filter_of_docs_release_md_lists_the_manifest_without_
     line = next(line for line in docs.splitlines() if line.startswith("INCLUDES=$(python3 -c '"))
     code = line[len("INCLUDES=$(python3 -c '"):line.rindex("')")]
     out = tmp_path / "cn-release"
-    transform_release(EXAMPLE, release="v1.0.0", region="cn-north-1", bucket="b", rules=load_rules("panther"), out_dir=out, jobs=1)
+    transform_release(EXAMPLE, release="v1.0.0", region="cn-north-1", bucket="my-cn-bucket", rules=load_rules("panther"), out_dir=out, jobs=1)
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
     manifest = json.loads((out / "manifest.json").read_text())
     words = done.stdout.split()
