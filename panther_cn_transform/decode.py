@@ -54,6 +54,8 @@ class Template:
     bom: bool = False
     newline: str = "\n"
     _root: yaml.Node | None = field(default=None, repr=False)
+    #: the limits it was decoded under; rendering keeps to them too
+    limits: Limits = field(default_factory=Limits, repr=False)
 
     @property
     def root(self) -> yaml.Node:
@@ -127,14 +129,14 @@ def _decode_text(text: str, source: str, limits: Limits, trusted: bool) -> Templ
     if text.lstrip()[:1] in ("{", "["):
         template = _decode_json(text, source, limits)
         if template is not None:
-            template.bom, template.newline = bom, newline
+            template.bom, template.newline, template.limits = bom, newline, limits
             return template
     if not trusted:
         _guard_nesting(text, source, limits)
     root = _compose(text, source)
     model = _ModelBuilder(source, limits).build(root)
     _check_is_template(model, source, root)
-    return Template(source, text, "yaml", model, bom, newline, root)
+    return Template(source, text, "yaml", model, bom, newline, root, limits)
 
 
 def _decode_json(text: str, source: str, limits: Limits) -> Template | None:
