@@ -275,9 +275,20 @@ def assert_region_ready(
 def assert_patch_consistent(input_model: Any, output_model: Any, patch: Any) -> None:
     """Applying `patch` (RFC 6902 list or JsonPatch) to the input gives exactly the output."""
     operations = patch.patch if hasattr(patch, "patch") else patch
-    patched = jsonpatch.apply_patch(input_model, operations)
+    # A patch addresses a JSON tree.  A YAML alias makes two places share one object (and
+    # `copy.deepcopy` keeps that sharing), so an edit through one place would show at both.
+    patched = jsonpatch.apply_patch(_as_tree(input_model), operations, in_place=True)
     if patched != output_model:
         raise AssertionError(f"patch does not explain the output (first difference at {first_difference(patched, output_model)})")
+
+
+def _as_tree(value: Any) -> Any:
+    """A copy of `value` in which no two places share an object."""
+    if isinstance(value, dict):
+        return {key: _as_tree(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_tree(item) for item in value]
+    return value
 
 
 def assert_layout_preserved(input_text: str, output_text: str, edits: Sequence[Edit]) -> None:
