@@ -156,11 +156,8 @@ class Differ:
             return
         resized = not all(kept) or bool(appended)
         starts = [start for start, _ in spans]
-        if not flow:
+        if not node.flow_style:
             starts = [self.layout.dash_before(start) for start in starts]
-            if resized and not all(self.layout.only_space_before(s) for s in starts):
-                self.replace(node, new, place, keep_tag=True)  # `- - a` items: no line of their own to cut
-                return
         inside = Place(flow, item_indent)
         for position, source in changes:
             self.child(node, source, items[source], old[source], new[position], inside, path + (source,))
@@ -202,9 +199,9 @@ class Differ:
         if layout.only_space_before(starts[i]):
             self.layer.put(layout.line_start(starts[i]), layout.line_end(ends[j]), "")
         elif j + 1 < len(starts):
-            # first key of a `- Key: value` item: pull the next entry up after the dash
+            # first entry of a `- Key: value` or `- - item` item: pull the next entry up after the dash
             self.layer.put(starts[i], starts[j + 1], "")
-        else:  # pragma: no cover - unreachable: a kept entry exists before
+        else:  # pragma: no cover - unreachable: only a first entry shares its line, and one is kept after it
             raise layout.fail("cannot delete entry", starts[i])
 
     def delete_flow_run(self, node: yaml.CollectionNode, i: int, j: int, starts: list[int], ends: list[int]) -> None:
