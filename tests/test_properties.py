@@ -82,6 +82,10 @@ PRINCIPAL_AND_METADATA_SHARE_AN_ANCHOR = (
     "    Properties:\r\n      AssumeRolePolicyDocument:\r\n        Statement:\r\n          - {Effect: Allow, Principal: *svc,\r\n"
     "             Action: sts:AssumeRole}  # trust\r\n"
 )
+EVERY_RESOURCE_REMOVED_FROM_CRLF_JSON = (  # found by the thorough profile
+    '{\r\n  "Resources": {\r\n    "R0": {\r\n      "Type": "AWS::AIOps::InvestigationGroup",\r\n'
+    '      "Condition": "IsProd"\r\n    }\r\n  },\r\n  "Conditions": {"IsProd": {"Fn::Equals": [1, 1]}}\r\n}'
+)
 REPEATED_LINES = "Resources:\n" + "".join(f"  R{i}:\n    Type: AWS::AIOps::InvestigationGroup\n    Condition: C\n" for i in range(3)) + "Conditions:\n  C: !Equals [a, a]\n"
 
 
@@ -91,6 +95,7 @@ REPEATED_LINES = "Resources:\n" + "".join(f"  R{i}:\n    Type: AWS::AIOps::Inves
 @example(text=EVERYTHING_REMOVED_AFTER_BLOCK_SCALAR)  # found by the thorough profile
 @example(text=ALIASES_OF_A_REMOVED_RESOURCE)
 @example(text=PRINCIPAL_AND_METADATA_SHARE_AN_ANCHOR)
+@example(text=EVERY_RESOURCE_REMOVED_FROM_CRLF_JSON)
 def test_only_edited_lines_change_and_untouched_values_keep_their_text(text: str) -> None:
     result = transform_text(text, PANTHER, region="cn-north-1", variables=VARIABLES)
     assert_layout_preserved(text, result.text, result.edits)

@@ -402,3 +402,11 @@ def test_a_string_with_a_unicode_line_separator_is_never_written_plain() -> None
     text = "Resources:\n  A:\n    Type: T\n    Properties:\n      X: a\n      L: [a]\n"
     out = rendered(text, replace(("Resources", "A", "Properties", "X"), "a\u2028b"), add(("Resources", "A", "Properties", "L", 1), "c\x85d"))
     assert '      X: "a\\u2028b"\n' in out and '      L: [a, "c\\u0085d"]\n' in out
+
+
+def test_removing_every_entry_of_a_flow_collection_keeps_its_brackets() -> None:
+    # found by the thorough profile: `"Resources": {...}` with every resource removed was
+    # rewritten as `{}`, taking the untouched line of its closing bracket with it
+    text = '{\r\n  "Resources": {\r\n    "R0": {\r\n      "Type": "T"\r\n    }\r\n  },\r\n  "L": [1, 2]\r\n}'
+    out = rendered(text, remove(("Resources", "R0")), remove(("L", 1)), remove(("L", 0)))
+    assert out == '{\r\n  "Resources": {\r\n  },\r\n  "L": []\r\n}'

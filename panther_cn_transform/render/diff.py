@@ -102,7 +102,10 @@ class Differ:
         kept = [key_node.value in new for key_node, _ in pairs]
         added = {k: v for k, v in new.items() if k not in old}
         if not any(kept):
-            self.replace(node, new, place, keep_tag=True)
+            if node.flow_style and not added:
+                self.empty_flow(node)
+            else:
+                self.replace(node, new, place, keep_tag=True)
             return
         flow = place.flow or bool(node.flow_style)
         spans = self.layout.entry_spans(node)
@@ -152,7 +155,10 @@ class Differ:
             kept[source] = True
             changes.append((position, source))
         if not any(kept) and (appended or old):
-            self.replace(node, new, place, keep_tag=True)
+            if node.flow_style and not appended:
+                self.empty_flow(node)
+            else:
+                self.replace(node, new, place, keep_tag=True)
             return
         resized = not all(kept) or bool(appended)
         starts = [start for start, _ in spans]
@@ -228,6 +234,18 @@ class Differ:
         while start > 0 and layout.text[start - 1] in " \t" and start - 1 > (separator if separator is not None else -1):
             start -= 1
         self.layer.put(start, end, "")
+
+    def empty_flow(self, node: yaml.CollectionNode) -> None:
+        """Delete every entry of a flow collection; its brackets (and their lines) stay."""
+        layout = self.layout
+        spans = layout.entry_spans(node)
+        start, end = spans[0][0], spans[-1][1]
+        separator = layout.separator_after(end, node.end_mark.index - 1)
+        end = separator + 1 if separator is not None else end
+        if layout.only_space_before(start) and layout.blank_after(end):
+            self.layer.put(layout.line_start(start), layout.line_end(end), "")
+        else:
+            self.layer.put(start, end, "")
 
     # -- insertions ---------------------------------------------------------------------
 
