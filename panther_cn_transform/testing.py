@@ -15,6 +15,7 @@ but not pytest; every check raises a plain `AssertionError` that names the path.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import json
 import re
@@ -496,28 +497,11 @@ def assert_layout_preserved(input_text: str, output_text: str, edits: Sequence[E
             continue
         if not any(candidate == line for candidate in remaining):
             raise AssertionError(f"line {number} changed or moved but no edit touches it: {line!r}")
-    # ... each run of untouched lines stays one block: nothing was inserted inside it ...
-    blocks: list[tuple[int, int, int, int]] = []  # (input start, input end, output start, output end), 0-based
-    position = 0
-    for first, run in _untouched_runs(before, touched):
-        at_start, at_end = first == 1, first + len(run) - 1 == len(before)
-        found = _find_block(after, run, position, len(after) - len(run) if at_end else None)
-        if found is None or (at_start and found != 0):
-            inserted = _first_inserted(after, run, position if found is None else 0)
-            raise AssertionError(f"output line {inserted + 1} was inserted where no edit explains it: {after[inserted]!r}")
-        blocks.append((first - 1, first - 1 + len(run), found, found + len(run)))
-        position = found + len(run)
-    # ... and between them, where only removals were made, text was only taken away
-    blocks.append((len(before), len(before), len(after), len(after)))
-    previous_in = previous_out = 0
-    for in_start, in_end, out_start, out_end in blocks:
-        gap = list(range(previous_in + 1, in_start + 1))
-        if not growing.intersection(gap):
-            taken_from = "\n".join(before[number - 1] for number in gap)
-            if not _only_deleted_from(taken_from, "\n".join(after[previous_out:out_start])):
-                inserted = next((k for k in range(previous_out, out_start) if after[k] not in taken_from), previous_out)
-                raise AssertionError(f"output line {inserted + 1} was inserted where no edit explains it: {after[inserted]!r}")
-        previous_in, previous_out = in_end, out_end
+    # ... each run of untouched lines stays one block, and between runs, where only
+    # removals were made, text was only taken away
+    problem = _place_untouched_runs(before, after, touched, growing)
+    if problem is not None:
+        raise AssertionError(f"output line {problem + 1} was inserted where no edit explains it: {after[problem]!r}")
     if "\r\n" in template.text and "\n" not in template.text.replace("\r\n", ""):
         bare = [n for n, line in enumerate(output.split("\n")[:-1], start=1) if not line.endswith("\r")]
         if bare:
@@ -611,12 +595,46 @@ def _untouched_runs(lines: list[str], touched: set[int]) -> list[tuple[int, list
     return runs
 
 
-def _find_block(lines: list[str], block: list[str], start: int, exactly: int | None) -> int | None:
-    """Where `block` occurs as consecutive lines at or after `start` (or exactly at `exactly`)."""
-    candidates = [exactly] if exactly is not None else range(start, len(lines) - len(block) + 1)
-    for index in candidates:
-        if index >= start and lines[index : index + len(block)] == block:
-            return index
+def _place_untouched_runs(before: list[str], after: list[str], touched: set[int], growing: set[int]) -> int | None:
+    """Find each run of untouched input lines as one block of output lines, in order.
+
+    The output lines between two runs must be explained by the input lines between them:
+    anything goes where an edit may add lines, only deletions where removals were made.
+    Every placement of every run is tried (a blank line occurs in many places); for a
+    placement it is enough to try the latest end of the previous run, since a shorter
+    gap is explained whenever a longer one is.  Returns the first unexplained output line.
+    """
+    where: dict[str, list[int]] = {}
+    for number, line in enumerate(after):
+        where.setdefault(line, []).append(number)
+    runs = [(first - 1, first - 1 + len(run), run) for first, run in _untouched_runs(before, touched)]
+    runs.append((len(before), len(before), []))  # the end of the file
+    ends, previous_in = [0], 0  # where the previous run may end in the output; its end in the input
+    for in_start, in_end, run in runs:
+        if not run:
+            candidates = [len(after)]
+        elif in_start == 0:
+            candidates = [0]
+        elif in_end == len(before):
+            candidates = [len(after) - len(run)]
+        else:
+            candidates = where.get(run[0], [])
+        gap = range(previous_in + 1, in_start + 1)  # input line numbers between the runs
+        explained = "\n".join(before[number - 1] for number in gap)
+        grows = not growing.isdisjoint(gap)
+        reached = []
+        for position in candidates:
+            if position < 0 or after[position : position + len(run)] != run:
+                continue
+            index = bisect.bisect_right(ends, position) - 1
+            if index >= 0 and (grows or _only_deleted_from(explained, "\n".join(after[ends[index] : position]))):
+                reached.append(position + len(run))
+        if not reached:
+            if run and not any(after[p : p + len(run)] == run for p in candidates if p >= ends[0]):
+                return _first_inserted(after, run, ends[0])
+            gap_lines = set(explained.split("\n"))
+            return next((k for k in range(ends[-1], len(after)) if after[k] not in gap_lines), min(ends[-1], len(after) - 1))
+        ends, previous_in = reached, in_end
     return None
 
 
@@ -627,8 +645,6 @@ def _first_inserted(lines: list[str], block: list[str], start: int) -> int:
         found = lines.index(line, position)
         if number and found != position:
             return position
-        if not number and found != start and start == 0:
-            return 0
         position = found + 1
     return min(position, len(lines) - 1)
 

@@ -410,3 +410,28 @@ def test_removing_every_entry_of_a_flow_collection_keeps_its_brackets() -> None:
     text = '{\r\n  "Resources": {\r\n    "R0": {\r\n      "Type": "T"\r\n    }\r\n  },\r\n  "L": [1, 2]\r\n}'
     out = rendered(text, remove(("Resources", "R0")), remove(("L", 1)), remove(("L", 0)))
     assert out == '{\r\n  "Resources": {\r\n  },\r\n  "L": []\r\n}'
+
+
+def test_edited_alias_of_a_block_anchor_inside_a_flow_mapping_keeps_untouched_text() -> None:
+    # found by the new generators: the copy was re-emitted from the model (0b1010 became 10)
+    text = """\
+Resources:
+  Gone:
+    Type: T
+    Metadata:
+      Shared: &a0
+        Arn: 'arn:aws:s3:::shared-bucket/*'
+        Count: 0b1010
+  Kept: {
+    Type: U,
+    Properties: {
+      Shared: *a0  # entry
+    }
+  }
+"""
+    out = rendered(
+        text,
+        remove(("Resources", "Gone")),
+        replace(("Resources", "Kept", "Properties", "Shared", "Arn"), "arn:aws-cn:s3:::shared-bucket/*", ("arn:aws:", "arn:aws-cn:")),
+    )
+    assert "      Shared: &a0 {Arn: 'arn:aws-cn:s3:::shared-bucket/*', Count: 0b1010}  # entry\n" in out

@@ -30,6 +30,7 @@ from typing import Any
 import yaml
 
 from ..errors import TemplateError
+from ..intrinsics import long_name_of_tag
 from ..limits import Limits
 from .diff import Alignment, Differ, Place
 from .emit import yaml_scalar
@@ -252,7 +253,7 @@ class AliasRepair:
         block_node = isinstance(node, yaml.CollectionNode) and not node.flow_style
         block_scalar = isinstance(node, yaml.ScalarNode) and node.style in ("|", ">")
         if alias.flow and (block_node or block_scalar):
-            text = self.writer.flow(edit.new) if edit is not None else self.flow_form(node, top=True)
+            text = self.flow_form(node) if edit is None else self.flow_edited(node, edit.old, edit.new, edit.path)
             layer.put(alias.start, alias.end, _joined(head, text))
             return
         start = self.layout.value_start(node, skip_tag=False)
@@ -321,7 +322,71 @@ class AliasRepair:
         newline = layout.newline
         layer.put(start, line_end, first + rest + "".join(newline + line.rstrip("\r") for line in lines))
 
-    def flow_form(self, node: yaml.Node, *, top: bool = False) -> str:
+    def flow_edited(self, node: yaml.Node, old: Any, new: Any, path: tuple[Any, ...]) -> str:
+        """`flow_form` of a node whose value changed from `old` to `new`.
+
+        What the edit did not touch keeps its source text; what it changed is written in
+        the form of what it replaces (substitutions included), or anew.
+        """
+        if old is new:
+            return self.flow_form(node)
+        layout, writer = self.layout, self.writer
+        _, tag_token, value_start = layout.properties(node)
+        if node.tag.startswith("!"):
+            name = long_name_of_tag(node.tag)
+            if not (isinstance(new, dict) and list(new) == [name] and isinstance(old, dict) and name in old):
+                return writer.flow(new)
+            if isinstance(node, yaml.ScalarNode) and name == "Fn::GetAtt":
+                return writer.flow(new)
+            tag = layout.text[tag_token[0] : tag_token[1]] + " " if tag_token else ""
+            return tag + self.flow_edited_value(node, old[name], new[name], path + (name,), value_start)
+        return self.flow_edited_value(node, old, new, path, value_start)
+
+    def flow_edited_value(self, node: yaml.Node, old: Any, new: Any, path: tuple[Any, ...], value_start: int) -> str:
+        writer = self.writer
+        if old is new:
+            return self.flow_form(node, with_tag=False)
+        if isinstance(node, yaml.ScalarNode):
+            if isinstance(new, (dict, list)):
+                return writer.flow(new)
+            return writer.scalar(node, self.layout.text[value_start : node.end_mark.index], new, flow=True).rstrip("\r\n")
+        if isinstance(node, yaml.MappingNode) and isinstance(old, dict) and isinstance(new, dict):
+            children = {key.value: (i, value) for i, (key, value) in enumerate(node.value)}
+            parts = []
+            for key, value in new.items():
+                if key in children and key in old:
+                    i, child = children[key]
+                    text = self.flow_edited_child(node, value_slot(i), child, old[key], value, path + (key,))
+                    parts.append(f"{self.flow_form(node.value[i][0])}: {text}")
+                else:
+                    parts.append(f"{writer.flow_key(key)}: {writer.flow(value)}")
+            return "{" + ", ".join(parts) + "}"
+        if isinstance(node, yaml.SequenceNode) and isinstance(old, list) and isinstance(new, list):
+            order = self.alignment.get(path)
+            if order is None or len(order) != len(new):
+                if len(old) != len(new):
+                    return writer.flow(new)
+                order = list(range(len(new)))
+            items = []
+            for position, source in enumerate(order):
+                if source is None:
+                    items.append(writer.flow(new[position]))
+                else:
+                    child = node.value[source]
+                    items.append(self.flow_edited_child(node, source, child, old[source], new[position], path + (source,)))
+            return "[" + ", ".join(items) + "]"
+        return writer.flow(new)
+
+    def flow_edited_child(self, parent: yaml.Node, slot: int, child: yaml.Node, old: Any, new: Any, path: tuple[Any, ...]) -> str:
+        if old is new:
+            return self.flow_child(parent, slot, child)
+        alias = self.index.by_slot.get((id(parent), slot))
+        anchor = alias.anchor if alias else self.index.anchors.get(id(child))
+        if anchor is not None:
+            self.charge(anchor)  # an edited copy: written out, without the anchor
+        return self.flow_edited(child, old, new, path)
+
+    def flow_form(self, node: yaml.Node, *, with_tag: bool = True) -> str:
         """A block node written in flow style (for an alias inside a flow collection).
 
         Scalars keep their source text where it is valid in flow; aliases inside follow
@@ -329,9 +394,9 @@ class AliasRepair:
         """
         layout = self.layout
         _, tag_token, _ = layout.properties(node)
-        tag = layout.text[tag_token[0] : tag_token[1]] + " " if tag_token else ""
+        tag = layout.text[tag_token[0] : tag_token[1]] + " " if tag_token and with_tag else ""
         if isinstance(node, yaml.ScalarNode):
-            return self.flow_scalar(node)
+            return self.flow_scalar(node, with_tag=with_tag)
         parts: list[str] = []
         mapping = isinstance(node, yaml.MappingNode)
         for i, entry in enumerate(node.value):
@@ -356,7 +421,7 @@ class AliasRepair:
         self.charge(anchor)
         return _joined(head, self.flow_form(child))
 
-    def flow_scalar(self, node: yaml.ScalarNode) -> str:
+    def flow_scalar(self, node: yaml.ScalarNode, *, with_tag: bool = True) -> str:
         """A scalar's source text (tag included) where it reads the same inside `[...]`.
 
         libyaml itself is asked: `1:20`, `0777` or `on` are fine in flow, `a, b` or a
@@ -364,7 +429,7 @@ class AliasRepair:
         """
         layout = self.layout
         _, tag_token, value_start = layout.properties(node)
-        tag = layout.text[tag_token[0] : tag_token[1]] + " " if tag_token else ""
+        tag = layout.text[tag_token[0] : tag_token[1]] + " " if tag_token and with_tag else ""
         text = layout.text[value_start : node.end_mark.index]
         if "\n" not in text and text.strip():
             try:
