@@ -435,3 +435,10 @@ Resources:
         replace(("Resources", "Kept", "Properties", "Shared", "Arn"), "arn:aws-cn:s3:::shared-bucket/*", ("arn:aws:", "arn:aws-cn:")),
     )
     assert "      Shared: &a0 {Arn: 'arn:aws-cn:s3:::shared-bucket/*', Count: 0b1010}  # entry\n" in out
+
+
+def test_a_copied_block_keeps_the_blank_lines_a_kept_literal_ends_with() -> None:
+    text = "Resources:\n  Gone:\n    Type: T\n    Metadata:\n      M: &m\n        A: 1\n        S: |+\n          keep\n\n" \
+           "  Kept:\n    Type: U\n    Metadata:\n      X: *m   # c\n      Y: *m\n"
+    out = rendered(text, remove(("Resources", "Gone")))
+    assert out == "Resources:\n  Kept:\n    Type: U\n    Metadata:\n      X: &m   # c\n        A: 1\n        S: |+\n          keep\n\n      Y: *m\n"

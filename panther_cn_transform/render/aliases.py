@@ -300,7 +300,7 @@ class AliasRepair:
         entries = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
         source_column = len(entries[0]) - len(entries[0].lstrip(" ")) if entries else 0
         body = _shift_lines(lines, alias.level + 2 - source_column)
-        while body and not body[-1].strip():
+        if body and body[-1] == "":
             body.pop()  # the copy's last line break: the alias's line keeps its own
         self.put_lines(layer, alias, _joined(head, tag), body)
 

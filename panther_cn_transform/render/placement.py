@@ -11,7 +11,6 @@ so its position comes from the alias index (`aliases.py`).
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Mapping
 
 import yaml
@@ -186,12 +185,10 @@ class Layer:
         self.start = start
         self.end = end
         self.replacements: dict[tuple[int, int], str] = {}
-        self._sorted: list[tuple[int, int]] | None = None
 
     def put(self, start: int, end: int, text: str) -> None:
         start = max(start, self.start)  # a copy holds only its own node's text
         key = (start, end)
-        self._sorted = None
         if start == end and key in self.replacements:
             # two insertions at one place (a nested mapping's new keys, then its parent's):
             # the walk visits inner before outer, so call order is document order
@@ -200,21 +197,6 @@ class Layer:
         if self.replacements.get(key, text) != text:
             raise self.layout.fail("two different edits of one value", start)
         self.replacements[key] = text
-
-    def covered(self, index: int) -> bool:
-        """True when a replacement (not a mere insertion) claims the character at `index`."""
-        if self._sorted is None:
-            self._sorted = sorted(key for key in self.replacements if key[1] > key[0])
-        position = bisect.bisect_right(self._sorted, (index, len(self.layout.text) + 1)) - 1
-        return position >= 0 and self._sorted[position][0] <= index < self._sorted[position][1]
-
-    def covered_until(self, index: int) -> int:
-        """The end of the replacement that covers `index` (or `index` when none does)."""
-        if not self.covered(index):
-            return index
-        assert self._sorted is not None
-        position = bisect.bisect_right(self._sorted, (index, len(self.layout.text) + 1)) - 1
-        return self._sorted[position][1]
 
     def stitch(self) -> str:
         text = self.layout.text
