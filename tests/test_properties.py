@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from hypothesis import example, given
+from hypothesis import event, example, given
 from hypothesis import strategies as st
 
 from panther_cn_transform import decode_text, load_rules, transform_text
@@ -98,8 +99,31 @@ REPEATED_LINES = "Resources:\n" + "".join(f"  R{i}:\n    Type: AWS::AIOps::Inves
 @example(text=EVERY_RESOURCE_REMOVED_FROM_CRLF_JSON)
 def test_only_edited_lines_change_and_untouched_values_keep_their_text(text: str) -> None:
     result = transform_text(text, PANTHER, region="cn-north-1", variables=VARIABLES)
+    for layout in _layouts(text, result.text):
+        event(layout)  # how often each layout of issue 12 is drawn (--hypothesis-show-statistics)
     assert_layout_preserved(text, result.text, result.edits)
     assert_values_preserved(text, result.text, result.edits)
+
+
+_YAML11_FORM = re.compile(r"(?<![\w'\"])(0[0-7]+|0x[0-9a-f]+|0b[01]+|[1-9][0-9]*:[0-5][0-9]|[0-9]+\.[0-9]*0|on|On|ON|off|OFF|yes|Yes|no|No)(?![\w'\"])")
+
+
+def _layouts(text: str, output: str) -> list[str]:
+    layouts = ["JSON" if text.lstrip().startswith("{") else "YAML"]
+    if "\r\n" in text:
+        layouts.append(f"{layouts[0]} with CRLF")
+    if re.search(r"[\[{][ \t]*\r?\n", text) and layouts[0] != "JSON":
+        layouts.append("YAML flow collection over several lines" + (" with comments" if re.search(r",[ \t]*#", text) else ""))
+    if _YAML11_FORM.search(text) and layouts[0] == "YAML":
+        layouts.append("YAML 1.1 scalar written unlike its value (0777, 8:31, 1.10, on)")
+    aliases = set(re.findall(r"\*(a[0-9]+)\b", text))
+    if aliases:
+        layouts.append("aliases")
+        lines = set(text.splitlines())
+        moved = [name for name in aliases if any(f"&{name}" in line and line not in lines for line in output.splitlines())]
+        if moved:
+            layouts.append("an alias given a copy of its anchored text")
+    return layouts
 
 
 @given(template=templates())
