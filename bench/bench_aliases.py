@@ -1,31 +1,40 @@
 """Benchmark: aliases whose anchors are inside removed resources, at several alias counts.
 
-    python bench/bench_aliases.py [--aliases 0,500,1000,2000,4000] [--size 1100000] [--repeat 7]
+    python bench/bench_aliases.py [--aliases 0,1000,2000,4000,8000,12000] [--size 1100000] [--repeat 9]
 
-Every template is padded to the same size (~1 MB) with ordinary resources, so that only
-the number of aliases changes.  Each alias points at an anchor inside an
-`AWS::Cognito::UserPool` (a type cn-north-1 lacks, so the resource is removed): YAML 1.1
-scalars (`0777`, `on`, `1.10`) and a policy statement with an ARN the partition rule
-rewrites.  Two kept resources alias each anchor, so half the aliases must become copies
-(the first of each pair carries the anchor) and half keep pointing at it.
+Every template holds the same 1,500 `AWS::Cognito::UserPool` resources (a type cn-north-1
+lacks, so all are removed), each with four anchors: YAML 1.1 scalars (`0777`, `on`,
+`1.10`) and a policy statement with an ARN the partition rule rewrites.  Only the number
+of kept aliases pointing into them changes: two kept topics alias each anchor of the
+first n/8 pools, so half the aliases become copies (the first of each pair carries the
+anchor) and half keep pointing at it.  Ordinary resources pad every template to the same
+size (~1 MB).  The template with 0 aliases does all the same removals, so the difference
+is what the aliases cost.
 
-For every alias count the run times, on the same text and interleaved round by round:
+For every alias count the run measures, on the same text, interleaved round by round,
+the CPU time of this process (`time.process_time`: the machine is shared, and CPU time
+is far less disturbed by other processes than wall-clock time):
 
-* baseline  - `yaml.load(text, Loader=CSafeLoader)` (plus a constructor for short tags)
+* baseline  - `yaml.load(text, Loader=CSafeLoader)` (plus a constructor for short tags),
+  with the cyclic collector paused as the transform does
 * transform - decode + the `china` rules + render (alias repair included) + verify
+* render    - the renderer alone, on the decoded template and the edits of the transform
 
-and prints medians and spreads (min-max), the time each alias adds over the template with
-none, and the ratios of those extra times between counts (linear: ratio of the counts).
-It also checks every output: each copied alias keeps its source text, and the output's
-value count stays within the default `max_nodes` limit.
+and prints medians and spreads (min-max), the time the aliases add over the template
+with none, a least-squares line through the medians (time per alias) and the ratios of
+the extra times between counts (linear: the ratio of the counts).  It also checks every
+output: each copied alias keeps its source text, and the output's value count stays
+within the default `max_nodes` limit.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 
 import yaml
 from bench_transform import _TagLoader  # CSafeLoader plus the short tags, as in bench_transform.py
@@ -71,12 +80,18 @@ FILLER = """\
 """
 
 
+POOLS = 1500  # removed resources with anchors, in every template
+
+
 def generate(aliases: int, size: int) -> str:
     """A template with `aliases` aliases of anchors in removed resources, padded to `size` characters."""
+    if aliases > POOLS * ALIASES_PER_GONE:
+        raise SystemExit(f"at most {POOLS * ALIASES_PER_GONE} aliases")
     parts = ["AWSTemplateFormatVersion: '2010-09-09'\nDescription: alias benchmark\nResources:\n"]
-    for i in range(aliases // ALIASES_PER_GONE):
+    for i in range(POOLS):
         parts.append(GONE.format(i=i))
-        parts.extend(KEPT.format(i=i, k=k) for k in range(2))
+        if i < aliases // ALIASES_PER_GONE:
+            parts.extend(KEPT.format(i=i, k=k) for k in range(2))
     filler = 0
     length = sum(map(len, parts))
     while length < size:
@@ -86,10 +101,39 @@ def generate(aliases: int, size: int) -> str:
     return "".join(parts)
 
 
-def timings(run: Callable[[], object]) -> float:
-    start = time.perf_counter()
+def cpu_seconds(run: Callable[[], object]) -> float:
+    start = time.process_time()
     run()
-    return time.perf_counter() - start
+    return time.process_time() - start
+
+
+def _load(text: str) -> object:
+    from panther_cn_transform._gc import collector_paused
+
+    with collector_paused():  # on equal terms: the transform pauses the cyclic collector too
+        return yaml.load(text, Loader=_TagLoader)
+
+
+def render_only(text: str, rules: object) -> Callable[[], object]:
+    """The renderer's work for `text`: the same template, edits and substitutions as a transform."""
+    from panther_cn_transform import transform_text
+    from panther_cn_transform._gc import collector_paused
+    from panther_cn_transform.edits import EditLog, list_alignment
+    from panther_cn_transform.render import render
+
+    result = transform_text(text, rules, region="cn-north-1")  # type: ignore[arg-type]
+    log = EditLog(result.template.model)
+    for edit in result.edits:
+        log.apply(edit)
+    alignment = list_alignment(result.template.model, log.edits)
+    substitutions = log.substitutions()
+
+    def run() -> str:
+        with collector_paused():
+            return render(result.template, log.model, substitutions, alignment)
+
+    assert run() == result.text
+    return run
 
 
 def check(text: str, output: str, aliases: int) -> tuple[int, int]:
@@ -114,12 +158,12 @@ def main() -> None:
     from panther_cn_transform import load_rules, transform_text
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--aliases", default="0,500,1000,2000,4000", help="comma-separated alias counts")
+    parser.add_argument("--aliases", default="0,1000,2000,4000,8000,12000", help="comma-separated alias counts")
     parser.add_argument("--size", type=int, default=1_100_000, help="characters per template")
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=9)
     args = parser.parse_args()
 
-    counts = [int(c) for c in args.aliases.split(",")]
+    counts = sorted(int(c) for c in args.aliases.split(","))
     rules = load_rules("china")
     texts = {n: generate(n, args.size) for n in counts}
     for n, text in texts.items():
@@ -128,27 +172,38 @@ def main() -> None:
         print(f"{n:5} aliases: {len(text):,} chars in, {len(result.text):,} out, {len(result.edits)} edits, "
               f"{values:,} values in the output (limit {limit:,})")
 
-    baseline: dict[int, list[float]] = {n: [] for n in counts}
-    transform: dict[int, list[float]] = {n: [] for n in counts}
+    renders = {n: render_only(texts[n], rules) for n in counts}
+    measured: dict[str, dict[int, list[float]]] = {"baseline": {}, "transform": {}, "render": {}}
     for _ in range(args.repeat):  # round by round, so that machine noise hits every count alike
         for n in counts:
-            baseline[n].append(timings(lambda: yaml.load(texts[n], Loader=_TagLoader)))
-            transform[n].append(timings(lambda: transform_text(texts[n], rules, region="cn-north-1")))
+            text = texts[n]
+            measured["baseline"].setdefault(n, []).append(cpu_seconds(partial(_load, text)))
+            measured["transform"].setdefault(n, []).append(cpu_seconds(partial(transform_text, text, rules, region="cn-north-1")))
+            measured["render"].setdefault(n, []).append(cpu_seconds(renders[n]))
 
-    print(f"\nmedian (min-max) of {args.repeat} runs")
-    print(f"{'aliases':>7}  {'CSafeLoader':>28}  {'transform':>28}  transform/baseline")
+    print(f"\nCPU time, median (min-max) of {args.repeat} runs")
+    print(f"{'aliases':>7}  " + "  ".join(f"{name:>28}" for name in measured) + "  transform/baseline")
     for n in counts:
-        ratio = statistics.median(transform[n]) / statistics.median(baseline[n])
-        print(f"{n:7}  {spread(baseline[n]):>28}  {spread(transform[n]):>28}  {ratio:.2f}")
+        ratio = statistics.median(measured["transform"][n]) / statistics.median(measured["baseline"][n])
+        print(f"{n:7}  " + "  ".join(f"{spread(measured[name][n]):>28}" for name in measured) + f"  {ratio:.2f}")
     zero = min(counts)
-    extra = {n: statistics.median(transform[n]) - statistics.median(transform[zero]) for n in counts if n != zero}
-    if extra:
-        print(f"\ntime added over {zero} aliases (median difference):")
+    for name in ("transform", "render"):
+        medians = {n: statistics.median(measured[name][n]) for n in counts}
+        slope, intercept = _line(list(medians), list(medians.values()))
+        print(f"\n{name}: least squares through the medians: {intercept * 1000:.1f} ms + {slope * 1e6:.1f} us per alias")
+        extra = {n: medians[n] - medians[zero] for n in counts if n != zero}
         for n, seconds in extra.items():
-            print(f"{n:7} aliases: {seconds * 1000:8.1f} ms = {seconds / (n - zero) * 1e6:6.1f} us per alias")
-        pairs = [(a, b) for a, b in zip(sorted(extra), sorted(extra)[1:])]
-        for a, b in pairs:
-            print(f"extra({b}) / extra({a}) = {extra[b] / extra[a]:.2f}  (linear: {(b - zero) / (a - zero):.2f})")
+            print(f"  {n:5} aliases add {seconds * 1000:7.1f} ms over {zero} ({seconds / (n - zero) * 1e6:6.1f} us per alias)")
+        ordered = sorted(extra)
+        for a, b in itertools.pairwise(ordered):
+            print(f"  extra({b}) / extra({a}) = {extra[b] / extra[a]:.2f}  (linear: {(b - zero) / (a - zero):.2f})")
+
+
+def _line(xs: list[int], ys: list[float]) -> tuple[float, float]:
+    """Slope and intercept of the least-squares line through the points."""
+    mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)) / sum((x - mean_x) ** 2 for x in xs)
+    return slope, mean_y - slope * mean_x
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ the output; a copy that cannot take the name is written out without one.
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,8 @@ from .placement import Layer, Layout, Slot, Source, value_slot
 from .values import ValueWriter
 
 _SKIPPED_BEFORE_ALIAS = " \t\r\n,:-?[]{}"
+# Where an anchor or alias token may start: after a space, a flow indicator or at a line start.
+_TOKEN = re.compile(r"(?:^|(?<=[\s\[{,]))[&*][^\s,\[\]{}]", re.MULTILINE)
 
 
 @dataclass(eq=False)
@@ -48,7 +51,7 @@ class Anchor:
     node: yaml.Node
     token: tuple[int, int]
     level: int
-    size: int = 1  # values a copy of it writes (an alias inside counts once)
+    size: int = 0  # values a copy of it writes, counted when first copied
 
     @property
     def position(self) -> int:
@@ -89,22 +92,27 @@ class AliasIndex:
 
     @classmethod
     def build(cls, root: yaml.Node, source: Source) -> AliasIndex:
-        """Walk the tree once; a node met again is an alias, found after the previous token."""
+        """Walk the tree once; a node met again is an alias, found after the previous token.
+
+        Only subtrees whose text holds an `&` or `*` where a token can start are entered,
+        so a large template with a few aliases costs little more than one without.
+        """
         index = cls()
         text = source.text
-        cursor = counter = 0
+        tokens = [match.start() for match in _TOKEN.finditer(text)]
+
+        def may_hold_one(node: yaml.Node) -> bool:
+            first = bisect.bisect_left(tokens, node.start_mark.index)
+            return first < len(tokens) and tokens[first] < node.end_mark.index
+
+        cursor = 0
         stack: list[Any] = [(root, root, 0, False, 0)]
         while stack:
             item = stack.pop()
-            if item[0] is None:  # leaving a collection
-                _, node, anchor, entered = item
-                if node.flow_style:
-                    cursor = max(cursor, node.end_mark.index)
-                if anchor is not None:
-                    anchor.size = counter - entered
+            if item[0] is None:  # leaving a flow collection
+                cursor = max(cursor, item[1].end_mark.index)
                 continue
             node, parent, slot, flow, level = item
-            counter += 1
             known = index.anchors.get(id(node))
             if known is not None:
                 start = _alias_start(source, cursor, known.name)
@@ -113,8 +121,10 @@ class AliasIndex:
                 index.events.append(alias)
                 cursor = alias.end
                 continue
+            if not may_hold_one(node):
+                cursor = max(cursor, node.end_mark.index)  # (a block collection ends at the next token)
+                continue
             anchor_token, _, value_start = source.properties(node)
-            anchor = None
             if anchor_token is not None:
                 anchor = Anchor(text[anchor_token[0] + 1 : anchor_token[1]], node, anchor_token, level)
                 index.anchors[id(node)] = anchor
@@ -125,7 +135,8 @@ class AliasIndex:
             cursor = max(cursor, value_start)
             inner_flow = flow or bool(node.flow_style)
             inner_level = level if inner_flow else source.column(value_start)
-            stack.append((None, node, anchor, counter - 1))
+            if node.flow_style:
+                stack.append((None, node))
             children: list[tuple[yaml.Node, yaml.Node, int, bool, int]] = []
             if isinstance(node, yaml.MappingNode):
                 for i, (key, value) in enumerate(node.value):
@@ -136,6 +147,27 @@ class AliasIndex:
             stack.extend(reversed(children))
         index.positions = [event.position for event in index.events]
         return index
+
+
+def _size(node: yaml.Node, anchors: dict[int, Anchor]) -> int:
+    """Values a copy of `node` writes: its nodes, an alias inside counted once."""
+    start, end = node.start_mark.index, node.end_mark.index
+    seen: set[int] = set()
+    count = 0
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        count += 1
+        anchor = anchors.get(id(item))
+        if anchor is not None and item is not node:
+            if id(item) in seen or not start <= anchor.position < end:
+                continue  # an alias: written as `*name`
+            seen.add(id(item))
+        if isinstance(item, yaml.MappingNode):
+            stack.extend(value for pair in item.value for value in pair)
+        elif isinstance(item, yaml.SequenceNode):
+            stack.extend(item.value)
+    return count
 
 
 def _alias_start(source: Source, cursor: int, name: str) -> int:
@@ -467,6 +499,8 @@ class AliasRepair:
 
     def charge(self, anchor: Anchor) -> None:
         """Count a copy's values against the limit that stops alias bombs."""
+        if not anchor.size:
+            anchor.size = _size(anchor.node, self.index.anchors)
         self.written += anchor.size
         if self.written > self.limits.max_nodes:
             raise TemplateError(
