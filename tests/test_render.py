@@ -442,3 +442,22 @@ def test_a_copied_block_keeps_the_blank_lines_a_kept_literal_ends_with() -> None
            "  Kept:\n    Type: U\n    Metadata:\n      X: *m   # c\n      Y: *m\n"
     out = rendered(text, remove(("Resources", "Gone")))
     assert out == "Resources:\n  Kept:\n    Type: U\n    Metadata:\n      X: &m   # c\n        A: 1\n        S: |+\n          keep\n\n      Y: *m\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{\n  "Resources": {},\n  "P": {\n    "X": 1,\n    "Y": 2\n  }\n}\n', '{\n  "Resources": {},\n  "P": {\n    "X": 1,\n    "Z": 3\n  }\n}\n'),
+        ('{"Resources": {}, "P": {"X": 1, "Y": 2}}', '{"Resources": {}, "P": {"X": 1,"Z": 3}}'),
+        ("Resources: {}\nP: {\n  X: 1,  # x\n  Y: 2   # y\n}\n", "Resources: {}\nP: {\n  X: 1,  # x\n  Z: 3\n}\n"),
+        ("Resources: {}\nP: {\n  X: 1,\n  Y: 2,\n}\n", "Resources: {}\nP: {\n  X: 1,\n  Z: 3\n}\n"),
+    ],
+)
+def test_a_key_renamed_at_the_end_of_a_flow_mapping_keeps_its_separator(text: str, expected: str) -> None:
+    # found when main's rename rules met the new flow insertion: the `,` the deletion
+    # removes was counted on to separate the new entry
+    template = decode_text(text)
+    log = EditLog(template.model)
+    log.apply(remove(("P", "Y")))
+    log.apply(add(("P", "Z"), 3))
+    assert render(template, log.model, log.substitutions(), list_alignment(template.model, log.edits)) == expected

@@ -124,7 +124,7 @@ class Differ:
         if added:
             last = max(i for i, keep in enumerate(kept) if keep)
             texts = self.mapping_entries(node, added, starts, entry_indent)
-            self.insert(node, texts, starts, ends[last], entry_indent)
+            self.insert(node, texts, starts, ends[last], separator_deleted=not all(kept[last + 1 :]))
 
     def diff_sequence(self, node: yaml.SequenceNode, old: list[Any], new: list[Any], place: Place, path: tuple[Any, ...]) -> None:
         items = node.value
@@ -175,7 +175,7 @@ class Differ:
         if appended:
             last = max(i for i, keep in enumerate(kept) if keep)
             texts = self.sequence_items(node, appended, starts)
-            self.insert(node, texts, starts, ends[last], item_indent)
+            self.insert(node, texts, starts, ends[last], separator_deleted=not all(kept[last + 1 :]))
 
     # -- deletions ----------------------------------------------------------------------
 
@@ -267,8 +267,12 @@ class Differ:
             return [writer.flow(v) for v in appended]
         return [self.layout.newline.join(writer.block([v], self.layout.column(starts[0]))) for v in appended]
 
-    def insert(self, node: yaml.CollectionNode, texts: list[str], starts: list[int], last_end: int, indent: int) -> None:
-        """Add entries after the entry that ends at `last_end`, laid out like their siblings."""
+    def insert(self, node: yaml.CollectionNode, texts: list[str], starts: list[int], last_end: int, *, separator_deleted: bool) -> None:
+        """Add entries after the entry that ends at `last_end`, laid out like their siblings.
+
+        `separator_deleted`: the entries after that one are being deleted, and with them
+        the `,` that follows it in a flow collection.
+        """
         layout, newline = self.layout, self.layout.newline
         if not node.flow_style:
             position = layout.line_end(last_end)
@@ -278,15 +282,15 @@ class Differ:
         closing = node.end_mark.index - 1
         separator = layout.separator_after(last_end, closing)
         after = separator + 1 if separator is not None else last_end
-        own_lines = layout.only_space_before(starts[0]) and layout.blank_after(after)
-        if own_lines:
+        keeps_separator = separator is not None and not separator_deleted  # a trailing `,` stays last
+        if layout.only_space_before(starts[0]) and layout.blank_after(after):
             # one entry a line: `,` after the last entry, new lines after its comment
             pad = layout.indentation(starts[0])
-            if separator is None:
+            if not keeps_separator:
                 self.layer.put(last_end, last_end, ",")
             position = layout.content_line_end(after)
             body = ("," + newline).join(pad + text for text in texts)
-            self.layer.put(position, position, newline + body + ("," if separator is not None else ""))
+            self.layer.put(position, position, newline + body + ("," if keeps_separator else ""))
             return
         if layout.text[node.start_mark.index] not in "[{":
             raise layout.fail("cannot find the flow collection's bracket", node.start_mark.index)
