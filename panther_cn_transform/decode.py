@@ -141,7 +141,7 @@ def _decode_text(text: str, source: str, limits: Limits, trusted: bool) -> Templ
     if text.lstrip()[:1] in ("{", "["):
         template = _decode_json(text, source, limits)
         if template is not None:
-            template.bom, template.newline = bom, newline
+            template.bom, template.newline, template.limits = bom, newline, limits
             return template
     if not trusted:
         guard_nesting(text, source, limits)

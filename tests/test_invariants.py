@@ -10,6 +10,7 @@ from panther_cn_transform.testing import (
     assert_no_dangling_references,
     assert_patch_consistent,
     assert_region_ready,
+    assert_values_preserved,
 )
 
 TEXT = """\
@@ -34,6 +35,7 @@ def test_the_real_transform_passes_every_invariant() -> None:
     assert_region_ready(RESULT.model, "cn-north-1")
     assert_patch_consistent(decode_text(TEXT).model, RESULT.model, RESULT.patch)
     assert_layout_preserved(TEXT, RESULT.text, RESULT.edits)
+    assert_values_preserved(TEXT, RESULT.text, RESULT.edits)
 
 
 def test_dangling_reference_is_caught() -> None:
@@ -78,3 +80,38 @@ def test_layout_maps_paths_after_list_removals_back_to_the_input() -> None:
     edits = [Edit(("Resources", "A", "Properties", "L", 0), "remove", "t", "r"),
              Edit(("Resources", "A", "Properties", "L", 0), "replace", "t", "r", value="arn:aws-cn:s3:::y")]
     assert_layout_preserved(text, text.replace("[x, arn:aws:s3:::y]", "[arn:aws-cn:s3:::y]"), edits)
+
+
+def test_an_inserted_line_that_no_edit_explains_is_caught() -> None:
+    # the old check only asked that untouched lines survive in order, so both passed
+    lines = RESULT.text.splitlines(keepends=True)
+    assert lines[6:8] == ["Outputs:\n", "  Url:\n"]
+    inside_untouched = "".join(lines[:7] + ["  # a note no edit wrote\n"] + lines[7:])
+    with pytest.raises(AssertionError, match="output line 8 was inserted where no edit explains it: '  # a note no edit wrote'"):
+        assert_layout_preserved(TEXT, inside_untouched, RESULT.edits)
+    # lines 2-7 are touched, but only by removals, which take text away and add none
+    where_removals_were = "".join(lines[:1] + ["Description: not from any edit\n"] + lines[1:])
+    with pytest.raises(AssertionError, match="output line 2 was inserted where no edit explains it: 'Description: not from any edit'"):
+        assert_layout_preserved(TEXT, where_removals_were, RESULT.edits)
+
+
+def test_a_new_line_ending_in_lf_in_a_crlf_template_is_caught() -> None:
+    crlf = TEXT.replace("\n", "\r\n")
+    result = transform_text(crlf, load_rules("china"), region="cn-north-1", variables={"source_region": "us-west-1"})
+    assert_layout_preserved(crlf, result.text, result.edits)
+    mixed = result.text.replace("\r\n", "\n", 1)
+    with pytest.raises(AssertionError, match="output line 1 ends in LF, but the template's lines end in CRLF"):
+        assert_layout_preserved(crlf, mixed, result.edits)
+
+
+def test_an_untouched_value_that_changed_form_is_caught() -> None:
+    text = "Resources:\n  Gone:\n    Type: T\n    Properties: {Mode: &m 0777}\n  Kept:\n    Type: U\n    Properties: {Mode: *m, On: on}\n"
+    edits = [Edit(("Resources", "Gone"), "remove", "t", "r")]
+    good = "Resources:\n  Kept:\n    Type: U\n    Properties: {Mode: &m 0777, On: on}\n"
+    assert_values_preserved(text, good, edits)
+    with pytest.raises(AssertionError, match=r"/Resources/Kept/Properties/Mode: untouched value written '0777' is now '511'"):
+        assert_values_preserved(text, good.replace("&m 0777", "511"), edits)
+    with pytest.raises(AssertionError, match=r"/Resources/Kept/Properties/On: untouched value written 'on' is now 'true'"):
+        assert_values_preserved(text, good.replace("On: on", "On: true"), edits)
+    with pytest.raises(AssertionError, match="/Resources/Kept/Properties/On: an untouched value is missing"):
+        assert_values_preserved(text, good.replace(", On: on", ""), edits)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-import jsonpatch
 import pytest
 
 from panther_cn_transform import Edit, decode_text
 from panther_cn_transform.edits import EditLog, list_alignment
 from panther_cn_transform.render import render
+from panther_cn_transform.testing import assert_patch_consistent
 
 
 def rendered(text: str, *edits: Edit) -> str:
@@ -20,7 +20,7 @@ def rendered(text: str, *edits: Edit) -> str:
         log.apply(edit)
     out = render(template, log.model, log.substitutions(), list_alignment(template.model, log.edits))
     # the patch from the edits explains the output exactly
-    assert jsonpatch.apply_patch(template.model, log.patch()) == decode_text(out).model
+    assert_patch_consistent(template.model, decode_text(out).model, log.patch())
     return out
 
 
@@ -161,3 +161,303 @@ def test_crlf_and_bom_survive_edits() -> None:
     log.apply(replace(("Resources", "R", "Properties", "A"), "arn:aws-cn:x", ("arn:aws:", "arn:aws-cn:")))
     log.apply(add(("Resources", "S"), {"Type": "U"}))
     assert render(template, log.model, log.substitutions()) == text.replace("arn:aws:", "arn:aws-cn:") + "  S:\r\n    Type: U\r\n"
+
+
+# -- issue 12: aliases keep their source text -------------------------------------------------
+
+ORPHAN = """\
+Resources:
+  Gone:
+    Type: T
+    Properties:
+      Mode: &n {value}
+  Kept:
+    Type: U
+    Properties:
+      DisplayName: *n
+      Again: *n
+"""
+
+
+@pytest.mark.parametrize("value", ["0777", "on", "1:20", "1.10", "012", "'quoted'", '"x\\ty"', "!Ref Kept"])
+def test_orphaned_alias_keeps_the_anchored_text_and_later_aliases_point_at_it(value: str) -> None:
+    text = ORPHAN.format(value=value)
+    out = rendered(text, remove(("Resources", "Gone")))
+    assert out == "Resources:\n  Kept:\n    Type: U\n    Properties:\n" f"      DisplayName: &n {value}\n      Again: *n\n"
+
+
+def test_orphaned_block_anchor_is_copied_with_comments_and_reindented() -> None:
+    text = """\
+Resources:
+  Gone:
+    Type: T
+    Properties:
+      Tags: &tags
+        - Key: mode   # octal on purpose
+          Value: 0777
+        - Key: script
+          Value: |
+            echo on
+              indented
+  Kept:
+    Type: U
+    Properties:
+      Nested:
+        - Tags: *tags  # shared
+  Also:
+    Type: U
+    Properties:
+      Tags: *tags
+"""
+    out = rendered(text, remove(("Resources", "Gone")))
+    assert out == """\
+Resources:
+  Kept:
+    Type: U
+    Properties:
+      Nested:
+        - Tags: &tags  # shared
+            - Key: mode   # octal on purpose
+              Value: 0777
+            - Key: script
+              Value: |
+                echo on
+                  indented
+  Also:
+    Type: U
+    Properties:
+      Tags: *tags
+"""
+
+
+def test_orphaned_alias_inside_a_flow_collection_and_a_literal_block() -> None:
+    text = """\
+Resources:
+  Gone:
+    Type: T
+    Metadata:
+      Script: &script |
+        #!/bin/sh
+        exit 0
+      Tag: &tag
+        Key: on
+        Value: 1:20
+  Kept:
+    Type: U
+    Properties:
+      UserData: *script   # the same script
+      Tags: [*tag, {Key: b, Value: c}]
+"""
+    out = rendered(text, remove(("Resources", "Gone")))
+    assert out == """\
+Resources:
+  Kept:
+    Type: U
+    Properties:
+      UserData: &script |   # the same script
+        #!/bin/sh
+        exit 0
+      Tags: [&tag {Key: on, Value: 1:20}, {Key: b, Value: c}]
+"""
+
+
+def test_nested_anchors_in_a_removed_resource_are_copied_once_each() -> None:
+    # a small template whose aliases expand to ~400,000 values: copying the model blew up
+    lines = ["Resources:", "  Gone:", "    Type: T", "    Metadata:", "      L0: &a0 [lol, lol, lol, lol, lol]"]
+    lines += [f"      L{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 5) + "]" for i in range(1, 8)]
+    lines += ["  Kept:", "    Type: U", "    Properties:", "      P: *a7", "      Q: *a3"]
+    text = "\n".join(lines) + "\n"
+    out = rendered(text, remove(("Resources", "Gone")))
+    assert len(out) < len(text)
+    assert out.count("&a") == 8 and "      Q: *a3\n" in out
+
+
+def test_alias_copies_count_against_the_values_limit() -> None:
+    from panther_cn_transform.errors import TemplateError
+    from panther_cn_transform.limits import Limits
+
+    text = ORPHAN.format(value="{A: 1, B: 2, C: [3, 4, 5]}").replace("      Again: *n\n", "")
+    template = decode_text(text)
+    log = EditLog(template.model)
+    log.apply(remove(("Resources", "Gone")))
+    assert "&n {A: 1" in render(template, log.model)
+    with pytest.raises(TemplateError, match="repairing aliases would write more than 4 values .*limit max_nodes"):
+        render(template, log.model, limits=Limits(max_nodes=4))
+
+
+# -- issue 12: an anchor and its alias edited differently --------------------------------------
+
+SHARED = """\
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Metadata:
+      Service: &svc ec2.amazonaws.com   # documented here
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement:
+          - Effect: Allow
+            Principal:
+              Service: *svc
+"""
+PRINCIPAL = ("Resources", "Role", "Properties", "AssumeRolePolicyDocument", "Statement", 0, "Principal", "Service")
+
+
+def test_alias_edited_alone_gets_its_own_text_and_the_anchor_stays() -> None:
+    out = rendered(SHARED, replace(PRINCIPAL, "ec2.amazonaws.com.cn"))
+    assert out == SHARED.replace("Service: *svc", "Service: ec2.amazonaws.com.cn")
+
+
+def test_anchor_edited_alone_leaves_the_alias_a_copy_of_the_original() -> None:
+    out = rendered(SHARED, replace(("Resources", "Role", "Metadata", "Service"), "ec2.amazonaws.com.cn"))
+    assert out == SHARED.replace("&svc ec2.amazonaws.com   #", "ec2.amazonaws.com.cn   #").replace("*svc", "&svc ec2.amazonaws.com")
+
+
+def test_anchor_and_alias_edited_differently_inside_an_anchored_mapping() -> None:
+    text = """\
+Resources:
+  A:
+    Type: T
+    Properties: &p
+      Arn: arn:aws:s3:::b
+      Mode: 0777
+  B:
+    Type: T
+    Properties: *p
+"""
+    out = rendered(
+        text,
+        replace(("Resources", "A", "Properties", "Arn"), "arn:aws-cn:s3:::b", ("arn:aws:", "arn:aws-cn:")),
+        replace(("Resources", "B", "Properties", "Mode"), 8),
+    )
+    # no alias wants the input's value any more: the edited anchor keeps its name
+    assert out == """\
+Resources:
+  A:
+    Type: T
+    Properties: &p
+      Arn: arn:aws-cn:s3:::b
+      Mode: 0777
+  B:
+    Type: T
+    Properties:
+      Arn: arn:aws:s3:::b
+      Mode: 8
+"""
+
+
+def test_real_rules_edit_a_principal_reached_through_an_alias() -> None:
+    from panther_cn_transform import load_rules, transform_text
+
+    text = SHARED + "            Action: sts:AssumeRole\n"
+    result = transform_text(text, load_rules("china"), region="cn-north-1", variables={"source_region": "us-west-1"})
+    assert result.text == text.replace("Service: *svc", "Service: ec2.amazonaws.com.cn")
+
+
+# -- issue 12: flow context from the tree, comments, line endings, plain scalars ---------------
+
+MULTILINE_FLOW = """\
+Resources:
+  A:
+    Type: T
+    Properties: {
+      X: a,  # about x
+      Y: b,  # about y
+      Z: c   # about z
+    }
+"""
+
+
+def test_new_value_in_a_multiline_flow_mapping_is_quoted_for_flow() -> None:
+    out = rendered(MULTILINE_FLOW, replace(("Resources", "A", "Properties", "Y"), "c, d"))
+    assert "      Y: 'c, d',  # about y\n" in out
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("X", "      Y: b,  # about y\n      Z: c   # about z\n"),
+        ("Y", "      X: a,  # about x\n      Z: c   # about z\n"),
+        ("Z", "      X: a,  # about x\n      Y: b  # about y\n"),
+    ],
+)
+def test_deleting_from_a_multiline_flow_mapping_keeps_each_comment_with_its_entry(key: str, expected: str) -> None:
+    out = rendered(MULTILINE_FLOW, remove(("Resources", "A", "Properties", key)))
+    assert out == MULTILINE_FLOW.replace("      X: a,  # about x\n      Y: b,  # about y\n      Z: c   # about z\n", expected)
+
+
+def test_adding_to_a_multiline_flow_mapping_goes_after_the_last_comment() -> None:
+    out = rendered(MULTILINE_FLOW, add(("Resources", "A", "Properties", "W"), "x, y"))
+    assert out == MULTILINE_FLOW.replace("      Z: c   # about z\n", "      Z: c,   # about z\n      W: 'x, y'\n")
+
+
+def test_new_lines_in_crlf_json_end_in_crlf() -> None:
+    text = '{\r\n  "Resources": {\r\n    "A": {\r\n      "Type": "T"\r\n    }\r\n  }\r\n}\r\n'
+    out = rendered(text, add(("Resources", "B"), {"Type": "U", "Properties": {"X": [1, 2]}}))
+    assert "\n" not in out.replace("\r\n", "")
+    assert out.startswith('{\r\n  "Resources": {\r\n    "A": {\r\n      "Type": "T"\r\n    },\r\n    "B": {\r\n      "Type": "U",\r\n')
+
+
+def test_a_string_with_a_unicode_line_separator_is_never_written_plain() -> None:
+    text = "Resources:\n  A:\n    Type: T\n    Properties:\n      X: a\n      L: [a]\n"
+    out = rendered(text, replace(("Resources", "A", "Properties", "X"), "a\u2028b"), add(("Resources", "A", "Properties", "L", 1), "c\x85d"))
+    assert '      X: "a\\u2028b"\n' in out and '      L: [a, "c\\u0085d"]\n' in out
+
+
+def test_removing_every_entry_of_a_flow_collection_keeps_its_brackets() -> None:
+    # found by the thorough profile: `"Resources": {...}` with every resource removed was
+    # rewritten as `{}`, taking the untouched line of its closing bracket with it
+    text = '{\r\n  "Resources": {\r\n    "R0": {\r\n      "Type": "T"\r\n    }\r\n  },\r\n  "L": [1, 2]\r\n}'
+    out = rendered(text, remove(("Resources", "R0")), remove(("L", 1)), remove(("L", 0)))
+    assert out == '{\r\n  "Resources": {\r\n  },\r\n  "L": []\r\n}'
+
+
+def test_edited_alias_of_a_block_anchor_inside_a_flow_mapping_keeps_untouched_text() -> None:
+    # found by the new generators: the copy was re-emitted from the model (0b1010 became 10)
+    text = """\
+Resources:
+  Gone:
+    Type: T
+    Metadata:
+      Shared: &a0
+        Arn: 'arn:aws:s3:::shared-bucket/*'
+        Count: 0b1010
+  Kept: {
+    Type: U,
+    Properties: {
+      Shared: *a0  # entry
+    }
+  }
+"""
+    out = rendered(
+        text,
+        remove(("Resources", "Gone")),
+        replace(("Resources", "Kept", "Properties", "Shared", "Arn"), "arn:aws-cn:s3:::shared-bucket/*", ("arn:aws:", "arn:aws-cn:")),
+    )
+    assert "      Shared: &a0 {Arn: 'arn:aws-cn:s3:::shared-bucket/*', Count: 0b1010}  # entry\n" in out
+
+
+def test_a_copied_block_keeps_the_blank_lines_a_kept_literal_ends_with() -> None:
+    text = "Resources:\n  Gone:\n    Type: T\n    Metadata:\n      M: &m\n        A: 1\n        S: |+\n          keep\n\n" \
+           "  Kept:\n    Type: U\n    Metadata:\n      X: *m   # c\n      Y: *m\n"
+    out = rendered(text, remove(("Resources", "Gone")))
+    assert out == "Resources:\n  Kept:\n    Type: U\n    Metadata:\n      X: &m   # c\n        A: 1\n        S: |+\n          keep\n\n      Y: *m\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{\n  "Resources": {},\n  "P": {\n    "X": 1,\n    "Y": 2\n  }\n}\n', '{\n  "Resources": {},\n  "P": {\n    "X": 1,\n    "Z": 3\n  }\n}\n'),
+        ('{"Resources": {}, "P": {"X": 1, "Y": 2}}', '{"Resources": {}, "P": {"X": 1,"Z": 3}}'),
+        ("Resources: {}\nP: {\n  X: 1,  # x\n  Y: 2   # y\n}\n", "Resources: {}\nP: {\n  X: 1,  # x\n  Z: 3\n}\n"),
+        ("Resources: {}\nP: {\n  X: 1,\n  Y: 2,\n}\n", "Resources: {}\nP: {\n  X: 1,\n  Z: 3\n}\n"),
+    ],
+)
+def test_a_key_renamed_at_the_end_of_a_flow_mapping_keeps_its_separator(text: str, expected: str) -> None:
+    # found when main's rename rules met the new flow insertion: the `,` the deletion
+    # removes was counted on to separate the new entry
+    template = decode_text(text)
+    log = EditLog(template.model)
+    log.apply(remove(("P", "Y")))
+    log.apply(add(("P", "Z"), 3))
+    assert render(template, log.model, log.substitutions(), list_alignment(template.model, log.edits)) == expected

@@ -1,55 +1,92 @@
-"""Write new values as YAML or JSON text that fits the surrounding template.
+"""Emission: new values written as YAML or JSON text, free of any place in the template.
 
 Only values an edit created pass through here; everything else keeps its source text.
-A new string keeps the quoting style of the string it replaces when that style can hold
-it, and is quoted only when YAML needs it.
+Which styles a string may take is decided by PyYAML's own emitter analysis
+(`yaml.emitter.Emitter.analyze_scalar`, the code PyYAML trusts for its own output) and
+its resolver (a plain `yes` or `0777` would read back as a bool or an int), not by a
+hand-written character list.  `values.py` picks among these forms to fit the value a new
+one replaces.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
 import yaml
+import yaml.emitter
 
-from .intrinsics import LONG_TO_SHORT, intrinsic_name
+from ..intrinsics import LONG_TO_SHORT, intrinsic_name
 
 _RESOLVER = yaml.resolver.Resolver()
 _STR_TAG = "tag:yaml.org,2002:str"
-# Characters that may not start a plain scalar, and sequences that may not appear in one.
-_PLAIN_BAD_START = set("-?:,[]{}#&*!|>'\"%@`")
-_PLAIN_BAD_INSIDE = re.compile(r": |:$| #|[\t\n\r\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufeff]")
-_FLOW_INDICATORS = re.compile(r"[,\[\]{}]")
+# Characters a YAML double-quoted scalar may not hold raw: C0/C1 controls, DEL, the
+# Unicode line and paragraph separators (line breaks in YAML 1.1) and the BOM.
+_NEEDS_ESCAPE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
+
+
+@lru_cache(maxsize=4096)
+def _analysis(value: str) -> yaml.emitter.ScalarAnalysis:
+    emitter = yaml.emitter.Emitter(io.StringIO())
+    emitter.allow_unicode = True  # we write UTF-8: non-ASCII letters need no quoting
+    return emitter.analyze_scalar(value)
 
 
 def plain_ok(value: str, *, flow: bool = False) -> bool:
-    """True when `value` can be written as a YAML plain scalar and still read back as it."""
-    if not value or value != value.strip(" "):
-        return False
-    first = value[0]
-    if first in "-?:":
-        if len(value) == 1 or value[1] in " \t" or (flow and first != "-"):
-            return False
-    elif first in _PLAIN_BAD_START:
-        return False
-    if _PLAIN_BAD_INSIDE.search(value) or (flow and _FLOW_INDICATORS.search(value)):
+    """True when `value` can be written as a YAML plain scalar and still read back as it.
+
+    The emitter's analysis decides; inside a flow collection it also refuses every `:`,
+    which the reader accepts unless a space or flow indicator follows (`[arn:aws:s3:::b]`),
+    so there the reader has the last word on what the analysis allows in a block.
+    """
+    analysis = _analysis(value)
+    if analysis.empty or analysis.multiline or not analysis.allow_block_plain:
         return False
     # YAML 1.1 would read it as something other than a string (`yes`, `0777`, `1e3`...).
     resolved: str = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
-    return resolved == _STR_TAG
+    if resolved != _STR_TAG:
+        return False
+    return not flow or analysis.allow_flow_plain or _reads_back_in_flow(value)
+
+
+@lru_cache(maxsize=4096)
+def _reads_back_in_flow(value: str) -> bool:
+    try:
+        node = yaml.compose("[" + value + "]", Loader=yaml.CSafeLoader)
+    except yaml.YAMLError:
+        return False
+    return (
+        isinstance(node, yaml.SequenceNode)
+        and len(node.value) == 1
+        and isinstance(node.value[0], yaml.ScalarNode)
+        and node.value[0].tag == _STR_TAG
+        and node.value[0].value == value
+    )
 
 
 def single_quoted(value: str) -> str | None:
-    """`'...'` with `''` escapes, or None when the value needs escapes (newlines, controls)."""
-    if re.search(r"[\n\r\t\x00-\x1f\x7f]", value):
+    """`'...'` with `''` escapes, or None when the value needs escapes or line folding."""
+    analysis = _analysis(value)
+    if not analysis.allow_single_quoted or analysis.multiline or "\t" in value:
         return None
     return "'" + value.replace("'", "''") + "'"
 
 
 def double_quoted(value: str) -> str:
     """A YAML double-quoted scalar; JSON's escapes are a subset of YAML's."""
-    return json.dumps(value, ensure_ascii=False)
+    text = json.dumps(value, ensure_ascii=False)
+    return _NEEDS_ESCAPE.sub(lambda match: f"\\u{ord(match.group(0)):04x}", text)
+
+
+def literal_ok(value: str) -> bool:
+    """True when `value` can be a `|` block scalar written line by line (no escapes needed)."""
+    analysis = _analysis(value)
+    if not analysis.allow_block or "\r" in value or "\t" in value:
+        return False
+    return bool(value) and "\n" in value and not value[0].isspace() and not re.search("[\x85\u2028\u2029]", value)
 
 
 def yaml_scalar(value: Any, *, style: str = "", flow: bool = False) -> str:
@@ -110,14 +147,15 @@ def yaml_block_lines(value: Any, indent: int, *, short_tags: bool, step: int = 2
 def _block_entry(head: str, item: Any, indent: int, short_tags: bool, step: int) -> list[str]:
     if _is_block_collection(item):
         return [head] + yaml_block_lines(item, indent + step, short_tags=short_tags, step=step)
-    if isinstance(item, str) and "\n" in item and not re.search(r"[\r\t\x00-\x08\x0b-\x1f]", item):
-        return [head + " " + _literal_header(item)] + [
+    if isinstance(item, str) and literal_ok(item):
+        return [head + " " + literal_header(item)] + [
             (" " * (indent + step) + line) if line else "" for line in item.split("\n")[: -1 if item.endswith("\n") else None]
         ]
     return [f"{head} {yaml_flow(item, short_tags=short_tags)}"]
 
 
-def _literal_header(text: str) -> str:
+def literal_header(text: str) -> str:
+    """`|`, `|-` or `|+`: the chomping that gives back `text`'s trailing line breaks."""
     if text.endswith("\n\n"):
         return "|+"
     if text.endswith("\n"):
@@ -142,8 +180,8 @@ def _is_simple(value: Any, budget: int = 6) -> bool:
     return not (isinstance(value, str) and ("\n" in value or len(value) > 60))
 
 
-def json_text(value: Any, *, indent: int | None, base: int, ensure_ascii: bool) -> str:
-    """`value` as JSON whose continuation lines start at column `base`."""
+def json_text(value: Any, *, indent: int | str | None, base: str, ensure_ascii: bool, newline: str = "\n") -> str:
+    """`value` as JSON whose continuation lines start with `base` and end with `newline`."""
     if indent is None:
         return json.dumps(value, ensure_ascii=ensure_ascii, separators=(", ", ": "))
-    return json.dumps(value, indent=indent, ensure_ascii=ensure_ascii).replace("\n", "\n" + " " * base)
+    return json.dumps(value, indent=indent, ensure_ascii=ensure_ascii).replace("\n", newline + base)

@@ -1,0 +1,94 @@
+"""Render a changed model back into the template's own text, and prove the text says it.
+
+Why not dump the model: a dump rewrites every line (quoting, key order, comments,
+folding), so a reviewer's diff would show noise instead of changes.  Instead the renderer
+walks the original libyaml node tree beside the old and new models and turns each
+difference into a replacement of a character range of the source.  Everything not edited
+stays byte for byte.  The work is split by responsibility:
+
+* `diff.py` - the walk that turns model differences into text edits;
+* `placement.py` - positions in the source and the collected range replacements;
+* `aliases.py` - anchors and aliases: which alias still points at the right value, and
+  copies of an anchored node's text for those that do not;
+* `values.py` and `emit.py` - the text of new values, in the style of what they replace.
+
+After rendering, the result is parsed and compared with the planned model; a string
+edit that used substring substitutions and failed that check is rendered again with
+whole-scalar replacement before giving up with `RenderError`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..decode import Template, decode_text
+from ..errors import RenderError, TemplateError
+from ..limits import Limits
+from ..walk import first_difference
+from .aliases import AliasIndex, AliasRepair
+from .diff import Alignment, Differ, Place
+from .placement import Layer, Layout, Source
+from .values import Substitutions, ValueWriter
+
+__all__ = ["render"]
+
+# An anchor property: `&name` at the start of a line or after a space or flow indicator.
+_ANCHOR = re.compile(r"(?:^|[\s\[{,])&[^\s\[\]{},]", re.MULTILINE)
+
+
+def render(
+    template: Template,
+    new_model: dict[str, Any],
+    substitutions: Substitutions | None = None,
+    alignment: Alignment | None = None,
+    *,
+    limits: Limits | None = None,
+) -> str:
+    """The text of `template` changed to `new_model`, touching only what differs.
+
+    **Parameters:**
+
+    * **substitutions** - from `EditLog.substitutions`: lets a string edit change only
+      the substituted characters.
+    * **alignment** - from `edits.list_alignment`: which input item each item of a
+      resized list is.
+    * **limits** - bounds for the copies made for aliases and for the verification
+      parse (default: the template's own).
+    """
+    if new_model is template.model:
+        return _with_bom(template, template.text)
+    limits = limits or template.limits
+    problem = ""
+    for use_substitutions in (True, False):
+        text = _render(template, new_model, substitutions if use_substitutions else None, alignment or {}, limits)
+        try:
+            reparsed = decode_text(text, source=template.source, limits=limits, trusted=True).model
+        except TemplateError as exc:
+            problem = f"rendered text does not parse ({exc.message}, line {exc.line})"
+        else:
+            if reparsed == new_model:
+                return _with_bom(template, text)
+            problem = f"rendered text differs from the planned model at {first_difference(reparsed, new_model)}"
+        if not substitutions:
+            break
+    raise RenderError(problem, file=template.source)
+
+
+def _render(template: Template, new_model: dict[str, Any], substitutions: Substitutions | None, alignment: Alignment, limits: Limits) -> str:
+    text, is_json = template.text, template.format == "json"
+    index = None
+    if not is_json and "*" in text and _ANCHOR.search(text):
+        index = AliasIndex.build(template.root, Source(text, template.newline, template.source))
+    layout = Layout(text, template.newline, template.source, index.spans if index else {})
+    writer = ValueWriter(text, is_json=is_json, newline=template.newline, substitutions=substitutions)
+    document = Layer(layout, 0, len(text))
+    differ = Differ(document, writer, alignment, frozenset(index.anchors) if index else frozenset())
+    differ.diff(template.root, False, template.model, new_model, Place(flow=False, indent=0), ())
+    if index is not None and index.by_slot:
+        AliasRepair(index, layout, writer, alignment, limits).run(document, differ)
+    return document.stitch()
+
+
+def _with_bom(template: Template, text: str) -> str:
+    return ("\ufeff" + text) if template.bom else text

@@ -1,0 +1,108 @@
+"""Emission in place: the text of an edited value, in the form of the value it replaces.
+
+A reviewer should see only what changed.  So a string edit that was a substring
+substitution (`arn:aws:` to `arn:aws-cn:`) changes just those characters of the source,
+keeping quoting, folding and escapes; otherwise a new string keeps the quoting style of
+the one it replaces when that style can hold it, a literal block stays a literal block,
+and JSON keeps the file's indentation, line ending and `\\u` escaping.  Whether a place
+is inside a flow collection is told by the caller (from the node tree), never guessed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import yaml
+
+from ..intrinsics import SHORT_TAGS
+from .emit import json_text, literal_header, literal_ok, yaml_block_lines, yaml_flow, yaml_scalar
+
+Substitutions = dict[tuple[str, str], tuple[tuple[str, str], ...]]
+_SHORT_TAG_RE = re.compile(r"(?<![\w'\"])!(" + "|".join(t[1:] for t in SHORT_TAGS) + r")\b")
+_SAFE_FRAGMENT = re.compile(r"[A-Za-z0-9._:/*@+=${}-]*")
+_JSON_INDENT = re.compile(r"\n([ \t]+)\S")
+
+
+class ValueWriter:
+    """Writes new values the way this template writes its own."""
+
+    def __init__(self, text: str, *, is_json: bool, newline: str, substitutions: Substitutions | None) -> None:
+        self.json = is_json
+        self.newline = newline
+        self.substitutions = substitutions or {}
+        self.short_tags = not is_json and bool(_SHORT_TAG_RE.search(text))
+        self.ensure_ascii = is_json and "\\u" in text and text.isascii()
+        self.json_indent = _json_indent(text) if is_json else None
+
+    def flow(self, value: Any) -> str:
+        """`value` on one line (flow collections, short tags when the file uses them)."""
+        return yaml_flow(value, short_tags=self.short_tags)
+
+    def block(self, value: Any, column: int) -> list[str]:
+        """`value` as block lines at `column`."""
+        return yaml_block_lines(value, column, short_tags=self.short_tags)
+
+    def json_value(self, value: Any, base: str) -> str:
+        """`value` as JSON whose continuation lines start with `base` (the line's indentation)."""
+        return json_text(value, indent=self.json_indent, base=base, ensure_ascii=self.ensure_ascii, newline=self.newline)
+
+    def flow_key(self, key: str) -> str:
+        """A mapping key inside a flow collection."""
+        return yaml_scalar(key, flow=True)
+
+    def json_key(self, key: str) -> str:
+        return json.dumps(key, ensure_ascii=self.ensure_ascii)
+
+    def scalar(self, node: yaml.ScalarNode, source: str, new: Any, *, flow: bool) -> str:
+        """Text for `new` where `node` (whose value text is `source`) was."""
+        if isinstance(new, str):
+            steps = self.substitutions.get((node.value, new))
+            if steps:
+                substituted = _substitute(source, node.value, new, steps, node.style)
+                if substituted is not None:
+                    return substituted
+        if self.json:
+            return json.dumps(new, ensure_ascii=self.ensure_ascii)
+        block = node.style in ("|", ">")
+        if block and not flow and isinstance(new, str) and literal_ok(new):
+            body_indent = _block_indent(source)
+            lines = new.split("\n")
+            if new.endswith("\n"):
+                lines = lines[:-1]
+            body = self.newline.join((" " * body_indent + line) if line else "" for line in lines)
+            return literal_header(new) + self.newline + body + self.newline
+        text = yaml_scalar(new, style=node.style if node.style in ("'", '"') else "", flow=flow)
+        if block:
+            text += self.newline  # a block scalar owned its line break; the line keeps one
+        return text
+
+
+def _substitute(source: str, value: str, new: str, steps: tuple[tuple[str, str], ...], style: str | None) -> str | None:
+    """Apply `steps` to the scalar's source text, or None when that is not safe."""
+    for before, after in steps:
+        if not before or not _SAFE_FRAGMENT.fullmatch(before) or not _SAFE_FRAGMENT.fullmatch(after):
+            return None
+        if not style and ("{" in after or "}" in after):
+            return None
+        if source.count(before) != value.count(before):
+            return None
+        source = source.replace(before, after)
+        value = value.replace(before, after)
+    return source if value == new else None
+
+
+def _block_indent(source: str) -> int:
+    for line in source.splitlines()[1:]:
+        if line.strip():
+            return len(line) - len(line.lstrip(" "))
+    return 2
+
+
+def _json_indent(text: str) -> int | str | None:
+    match = _JSON_INDENT.search(text)
+    if not match:
+        return None
+    indent = match.group(1)
+    return indent if "\t" in indent else len(indent)
