@@ -18,7 +18,6 @@ text, and report every change as an RFC 6902 JSON Patch plus a readable account.
           KmsMasterKeyId: arn:aws-cn:kms:us-east-1:123456789012:key/k
 """
 
-from .actions import Warning
 from .decode import Template, decode_bytes, decode_text, read_template
 from .edits import Edit, to_pointer
 from .errors import (
@@ -31,15 +30,20 @@ from .errors import (
     TemplateError,
     TransformError,
 )
+from .findings import Finding
 from .limits import Limits
 from .release import ReleaseResult, check_manifest, transform_release
 from .report import build_report, format_report
 from .ruleset import Rule, RuleSet, builtin_packs, load_rules
 from .transform import TransformResult, transform, transform_file, transform_text
 
+#: The former name of `Finding`, kept because the public API exported it (it shadows the builtin; prefer `Finding`).
+Warning = Finding
+
 __all__ = [
     "Edit",
     "EditConflict",
+    "Finding",
     "InputError",
     "Limits",
     "OutputError",

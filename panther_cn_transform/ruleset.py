@@ -18,7 +18,7 @@ expression and replacement is compiled and tested at load time (patterns.py), so
 
 from __future__ import annotations
 
-import json
+import copy
 import os
 import re
 import warnings
@@ -40,6 +40,7 @@ from .files import read_limited
 from .limits import Limits
 from .packaged import asset_key, asset_names
 from .patterns import PatternError, compile_replacement
+from .rule_schema import build_schema
 
 _VARIABLE = re.compile(r"\$\{([a-z_][a-z0-9_]*)\}")
 _BUILTIN_PACKAGE = "panther_cn_transform.packs"
@@ -87,7 +88,7 @@ class RuleSet:
                     return line
 
                 _check_params(rule.action, params, rule.file, rule_line, f"rule {rule.id!r}: ")
-            bound.append(replace(rule, params=params))
+            bound.append(replace(rule, params=_with_defaults(rule, params)))
         return tuple(bound)
 
     def to_data(self) -> dict[str, Any]:
@@ -132,9 +133,11 @@ def builtin_packs() -> list[str]:
 
 
 def schema() -> dict[str, Any]:
-    """The JSON Schema every rule file is validated against."""
-    loaded: dict[str, Any] = json.loads(packs_dir().joinpath("schema.json").read_text("utf-8"))
-    return loaded
+    """The JSON Schema every rule file is validated against (built from the actions' specs).
+
+    `rules/schema.json` is the same schema as a file, for editors; a test keeps it current.
+    """
+    return build_schema()
 
 
 class _Loader:
@@ -189,7 +192,11 @@ class _Loader:
     def locate(self, spec: str | Path, relative_to: Path | None, chain: tuple[tuple[str, str], ...]) -> tuple[str, str, Path | None]:
         """(identity, display name, path or None for a built-in pack) of a spec."""
         spec_text = str(spec)
-        is_path = "/" in spec_text or spec_text.endswith((".yml", ".yaml")) or Path(spec_text).exists()
+        # A bare name is a built-in pack even when the working directory has a file or folder
+        # of that name (a checkout of Panther has a `panther/` folder); `./name` means the file.
+        is_path = isinstance(spec, Path) or "/" in spec_text or spec_text.endswith((".yml", ".yaml"))
+        if not is_path and spec_text not in builtin_packs() and ((relative_to or Path()) / spec_text).is_file():
+            is_path = True
         if not is_path:
             packs = builtin_packs()
             if spec_text not in packs:
@@ -377,6 +384,13 @@ def _plain(value: Any) -> Any:
     if isinstance(value, str):
         return str(value)
     return value
+
+
+def _with_defaults(rule: Rule, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The rule's parameters with the action's defaults for those it leaves out."""
+    action = ACTIONS.get(rule.action)
+    defaults = copy.deepcopy(action.spec.defaults()) if action else {}
+    return {**defaults, **params}
 
 
 def _substitute(value: Any, values: Mapping[str, str], rule: Rule) -> Any:

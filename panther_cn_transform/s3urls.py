@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .edits import JsonPath
+from .paths import JsonPath
 
 _BUCKET = r"(?:[a-z0-9.-]|\$\{[A-Za-z0-9:._-]+\})+?"
 _REGION = r"(?:[a-z0-9-]+|\$\{AWS::Region\})"

@@ -1,10 +1,4 @@
-"""`map_principals`: the few service principals that differ in China.
-
-Why: in China almost every service keeps `<svc>.amazonaws.com` as its principal, so a
-blanket rewrite to `.amazonaws.com.cn` breaks trust policies (mapbox/cloudfriend#56,
-aws-cdk#2198).  A handful differ (logs, codedeploy: regional `.com.cn`; elasticmapreduce,
-ec2: `.com.cn`).  The table lives in the rule file, not in code.
-"""
+"""`map_principals`: the few service principals that differ in China."""
 
 from __future__ import annotations
 
@@ -12,8 +6,9 @@ import re
 from typing import Any, ClassVar
 
 from ..edits import Edit, EditLog, JsonPath
+from ..findings import Finding
+from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
 from ..walk import REGION_PATTERN, is_service_principal, is_sub_template
-from ._base import BoundRule, RuleContext, Warning
 
 # <svc>[.<region> | .${AWS::Region}].(amazonaws.com | ${AWS::URLSuffix})
 _PRINCIPAL = re.compile(
@@ -32,25 +27,39 @@ class MapPrincipals:
     strings and `Fn::Join` parts wherever a service principal is expected.
     """
 
-    name: ClassVar[str] = "map_principals"
-    example: ClassVar[str] = (
-        'Resources:\n'
-        '  Role:\n'
-        '    Type: AWS::IAM::Role\n'
-        '    Properties:\n'
-        '      AssumeRolePolicyDocument:\n'
-        '        Statement:\n'
-        '          - Effect: Allow\n'
-        '            Principal:\n'
-        '              Service: [ec2.amazonaws.com, lambda.amazonaws.com]\n'
-        '            Action: sts:AssumeRole\n'
+    spec: ClassVar[ActionSpec] = ActionSpec(
+        name="map_principals",
+        why=(
+            'In China almost every service keeps `<svc>.amazonaws.com` as its principal, so a blanket rewrite to '
+            '`.amazonaws.com.cn` breaks trust policies (mapbox/cloudfriend#56, aws-cdk#2198). A handful differ '
+            '(logs, codedeploy: regional `.com.cn`; elasticmapreduce, ec2: `.com.cn`). The table lives in the '
+            'rule file, not in code.'
+        ),
+        safety='Changes only the principals the table names; everything else keeps `<svc>.amazonaws.com`.',
+        params=(
+            Param('principals', 'Service -> regional (<svc>.<region>.amazonaws.com.cn) or global (<svc>.amazonaws.com.cn)', {'type': 'object', 'additionalProperties': {'enum': ['regional', 'global']}}, required=True),
+            Param('warn', 'Service -> warning message; the principal is kept', {'type': 'object', 'additionalProperties': {'type': 'string'}}),
+        ),
+        example=(
+            'Resources:\n'
+            '  Role:\n'
+            '    Type: AWS::IAM::Role\n'
+            '    Properties:\n'
+            '      AssumeRolePolicyDocument:\n'
+            '        Statement:\n'
+            '          - Effect: Allow\n'
+            '            Principal:\n'
+            '              Service: [ec2.amazonaws.com, lambda.amazonaws.com]\n'
+            '            Action: sts:AssumeRole\n'
+        ),
+        example_params={'principals': {'ec2': 'global'}},
     )
 
-    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
+    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Finding]:
         table: dict[str, str] = dict(rule.params.get("principals") or {})
         warn: dict[str, str] = dict(rule.params.get("warn") or {})
         edits: list[Edit] = []
-        warnings: list[Warning] = []
+        warnings: list[Finding] = []
         for path, value in log.strings():
             if "amazonaws.com" not in value and "URLSuffix" not in value or not is_service_principal(path):
                 continue
@@ -61,7 +70,7 @@ class MapPrincipals:
                 continue
             service = match.group("svc")
             if service in warn:
-                warnings.append(Warning(path, f"service principal {text!r}: {warn[service]}", rule.id))
+                warnings.append(Finding(path, f"service principal {text!r}: {warn[service]}", rule.id))
                 continue
             style = table.get(service)
             if style is None:
@@ -77,7 +86,7 @@ class MapPrincipals:
             elif value.endswith("amazonaws.com") and text + ".cn" == wanted:
                 edits.append(Edit(path, "replace", rule.id, reason, value=value + ".cn", fragments=(("amazonaws.com", "amazonaws.com.cn"),)))
             else:
-                warnings.append(Warning(path, f"service principal built with Fn::Join should be {wanted}; rewrite it by hand", rule.id))
+                warnings.append(Finding(path, f"service principal built with Fn::Join should be {wanted}; rewrite it by hand", rule.id))
         for edit in edits:
             log.apply(edit)
         return warnings

@@ -1,11 +1,4 @@
-"""`rewrite_endpoints`: AWS endpoints in China end in `amazonaws.com.cn`.
-
-Why: `sqs.us-west-1.amazonaws.com` does not resolve from China; the same endpoint is
-`sqs.cn-north-1.amazonaws.com.cn`.  China has no global S3 endpoint, so a global S3 host
-gets the target region.  Service principals are not endpoints and are left to
-`map_principals`; a bare `<svc>.amazonaws.com` with no region, scheme or path is almost
-always a principal in a property this tool does not know, so it is left alone too.
-"""
+"""`rewrite_endpoints`: AWS endpoints in China end in `amazonaws.com.cn`."""
 
 from __future__ import annotations
 
@@ -14,9 +7,10 @@ import re
 from typing import Any, ClassVar
 
 from ..edits import Edit, EditLog
+from ..findings import Finding
+from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
 from ..s3urls import find_references
 from ..walk import REGION_PATTERN, in_arn, is_region, is_service_principal, is_sub_template
-from ._base import BoundRule, RuleContext, Warning
 
 # a label is letters, digits and dashes, or a ${Variable} after any of those (`s3-website-${AWS::Region}`)
 _HOST = re.compile(r"(?P<host>(?:(?:[A-Za-z0-9-]*\$\{[A-Za-z0-9:._-]+\}|[A-Za-z0-9-]+)\.)*)amazonaws\.com(?![A-Za-z0-9-]|\.cn)")
@@ -35,24 +29,38 @@ class RewriteEndpoints:
     any other hard-coded region outside China is a warning and is left as it is.
     """
 
-    name: ClassVar[str] = "rewrite_endpoints"
-    example: ClassVar[str] = (
-        'Resources:\n'
-        '  Fn:\n'
-        '    Type: AWS::Lambda::Function\n'
-        '    Properties:\n'
-        '      Environment:\n'
-        '        Variables:\n'
-        '          QUEUE: !Sub https://sqs.${AWS::Region}.amazonaws.com/${AWS::AccountId}/q\n'
-        '          DOCS: https://b.s3.amazonaws.com/readme.txt\n'
+    spec: ClassVar[ActionSpec] = ActionSpec(
+        name="rewrite_endpoints",
+        why=(
+            '`sqs.us-west-1.amazonaws.com` does not resolve from China; the same endpoint is '
+            '`sqs.cn-north-1.amazonaws.com.cn`. China has no global S3 endpoint, so a global S3 host gets the '
+            'target region. Service principals are not endpoints and are left to `map_principals`; a bare '
+            '`<svc>.amazonaws.com` with no region, scheme or path is almost always a principal in a property this '
+            'tool does not know, so it is left alone too.'
+        ),
+        safety='Changes host names only; endpoints in other global regions or accounts are reported, not rewritten.',
+        params=(
+            Param('source_region', 'Region the template was built for; its endpoints move to the target region', {'type': 'string'}),
+            Param('source_region_from', 'Bucket globs whose names end in the source region, used when source_region is empty', {'type': 'array', 'items': {'type': 'string'}}),
+        ),
+        example=(
+            'Resources:\n'
+            '  Fn:\n'
+            '    Type: AWS::Lambda::Function\n'
+            '    Properties:\n'
+            '      Environment:\n'
+            '        Variables:\n'
+            '          QUEUE: !Sub https://sqs.${AWS::Region}.amazonaws.com/${AWS::AccountId}/q\n'
+            '          DOCS: https://b.s3.amazonaws.com/readme.txt\n'
+        ),
     )
 
-    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
+    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Finding]:
         source_region = str(rule.params.get("source_region") or context.variables.get("source_region") or "")
         if not source_region:
             source_region = _region_of_buckets(log.original, rule.params.get("source_region_from") or [])
         edits: list[Edit] = []
-        warnings: list[Warning] = []
+        warnings: list[Finding] = []
         for path, value in log.strings():
             if "amazonaws.com" not in value or is_service_principal(path):
                 continue
@@ -69,7 +77,7 @@ class RewriteEndpoints:
                 old = match.group(0)
                 new, problem = self._rewrite_host(match.group("host"), context.region, source_region, sub)
                 if problem:
-                    warnings.append(Warning(path, f"{old}: {problem}; left as is", rule.id))
+                    warnings.append(Finding(path, f"{old}: {problem}; left as is", rule.id))
                     continue
                 pieces.append(value[position : match.start()] + new)
                 position = match.end()

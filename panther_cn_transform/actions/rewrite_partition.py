@@ -1,8 +1,4 @@
-"""`rewrite_partition`: ARNs name the `aws-cn` partition in China.
-
-Why: an ARN with `arn:aws:` names a resource in the global partition, which China
-accounts cannot reach; IAM rejects such ARNs in policies and CloudFormation fails.
-"""
+"""`rewrite_partition`: ARNs name the `aws-cn` partition in China."""
 
 from __future__ import annotations
 
@@ -10,8 +6,9 @@ import re
 from typing import Any, ClassVar
 
 from ..edits import Edit, EditLog, JsonPath
+from ..findings import Finding
+from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
 from ..walk import is_sub_template, partition_for, under_name_argument
-from ._base import BoundRule, RuleContext, Warning
 
 _SUB_ALLOWED_SECTIONS = frozenset({"Resources", "Outputs"})
 _NOT_FREE_TEXT = frozenset({"Type", "DependsOn", "Condition", "DeletionPolicy", "UpdateReplacePolicy"})
@@ -27,16 +24,28 @@ class RewritePartition:
     (Parameters, Mappings, descriptions) pseudo style falls back to literal.
     """
 
-    name: ClassVar[str] = "rewrite_partition"
-    example: ClassVar[str] = (
-        'Resources:\n'
-        '  Topic:\n'
-        '    Type: AWS::SNS::Topic\n'
-        '    Properties:\n'
-        '      KmsMasterKeyId: arn:aws:kms:us-east-1:123456789012:key/k\n'
+    spec: ClassVar[ActionSpec] = ActionSpec(
+        name="rewrite_partition",
+        why=(
+            'An ARN with `arn:aws:` names a resource in the global partition, which China accounts cannot reach; '
+            'IAM rejects such ARNs in policies and CloudFormation fails.'
+        ),
+        safety='Changes ARNs only; already partition-aware values (`${AWS::Partition}`) are untouched.',
+        params=(
+            Param('style', 'literal writes arn:aws-cn:, pseudo writes ${AWS::Partition}', {'enum': ['literal', 'pseudo']}, default='literal'),
+            Param('from', 'Partition to rewrite', {'type': 'string'}, default='aws'),
+            Param('to', "Partition to write (default: the target region's)", {'type': 'string'}),
+        ),
+        example=(
+            'Resources:\n'
+            '  Topic:\n'
+            '    Type: AWS::SNS::Topic\n'
+            '    Properties:\n'
+            '      KmsMasterKeyId: arn:aws:kms:us-east-1:123456789012:key/k\n'
+        ),
     )
 
-    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
+    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Finding]:
         source = str(rule.params.get("from", "aws"))
         target = str(rule.params.get("to") or partition_for(context.region))
         style = rule.params.get("style", "literal")

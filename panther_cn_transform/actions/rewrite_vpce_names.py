@@ -1,9 +1,4 @@
-"""`rewrite_vpce_names`: interface VPC endpoint service names of some services in China.
-
-Why: in China many interface endpoints are named `cn.com.amazonaws.<region>.<service>`
-instead of `com.amazonaws.<region>.<service>` (AWS CDK keeps the list in
-`aws-ec2/lib/vpc-endpoint.ts`); the pack lists the services.
-"""
+"""`rewrite_vpce_names`: interface VPC endpoint service names of some services in China."""
 
 from __future__ import annotations
 
@@ -11,8 +6,9 @@ import re
 from typing import ClassVar
 
 from ..edits import Edit, EditLog
+from ..findings import Finding
+from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
 from ..walk import iter_strings
-from ._base import BoundRule, RuleContext, Warning
 
 _NAME = re.compile(r"^com\.amazonaws\.(?P<region>[a-z0-9-]+|\$\{AWS::Region\})\.(?P<service>[a-z0-9.-]+)$")
 
@@ -25,18 +21,31 @@ class RewriteVpceNames:
     (`cn.com.amazonaws.cn-north-1.transcribe.cn`).
     """
 
-    name: ClassVar[str] = "rewrite_vpce_names"
-    example: ClassVar[str] = (
-        'Resources:\n'
-        '  Endpoint:\n'
-        '    Type: AWS::EC2::VPCEndpoint\n'
-        '    Properties:\n'
-        '      VpcId: vpc-1\n'
-        '      VpcEndpointType: Interface\n'
-        '      ServiceName: !Sub com.amazonaws.${AWS::Region}.sqs\n'
+    spec: ClassVar[ActionSpec] = ActionSpec(
+        name="rewrite_vpce_names",
+        why=(
+            'In China many interface endpoints are named `cn.com.amazonaws.<region>.<service>` instead of '
+            '`com.amazonaws.<region>.<service>` (AWS CDK keeps the list in `aws-ec2/lib/vpc-endpoint.ts`); the '
+            'pack lists the services.'
+        ),
+        safety='Changes VPC endpoint service names only.',
+        params=(
+            Param('services', 'Region -> services whose interface endpoints are named cn.com.amazonaws.<region>.<service>', {'type': 'object', 'additionalProperties': {'type': 'array', 'items': {'type': 'string', 'minLength': 1}}}, required=True),
+            Param('cn_suffix', 'Services whose China endpoint names also end in .cn', {'type': 'array', 'items': {'type': 'string'}}),
+        ),
+        example=(
+            'Resources:\n'
+            '  Endpoint:\n'
+            '    Type: AWS::EC2::VPCEndpoint\n'
+            '    Properties:\n'
+            '      VpcId: vpc-1\n'
+            '      VpcEndpointType: Interface\n'
+            '      ServiceName: !Sub com.amazonaws.${AWS::Region}.sqs\n'
+        ),
+        example_params={'services': {'cn-north-1': ['sqs']}},
     )
 
-    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
+    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Finding]:
         services = set((rule.params.get("services") or {}).get(context.region, []))
         suffixed = set(rule.params.get("cn_suffix") or [])
         edits: list[Edit] = []

@@ -1,20 +1,4 @@
-"""`warn_scripts`: what a script inside the template needs in China, warned at its line.
-
-Why: UserData, cfn-init commands and files, lifecycle scripts and inline Lambda code run
-in China as written, and three habits of global scripts break there:
-
-* `aws s3 ...` without `--region`: China has no global S3 endpoint, so the CLI must be
-  told the region (the hand ports add `--region ${AWS::Region}`);
-* a hard-coded global region (`region_name='us-east-1'`, `--region us-west-2`): the call
-  goes to a region the China account cannot use (the Support API, say, is in cn-north-1);
-* a host built from shell variables that ends in `amazonaws.com` (`$FS.efs.$region.
-  amazonaws.com`): no rule can tell which service it is, and China's suffix is
-  `amazonaws.com.cn`.
-
-Each is a warning naming the line.  With `fix_s3_region: true` the first is also fixed
-where it is safe: inside an Fn::Sub template string, `--region ${AWS::Region}` is appended
-to the `aws s3` command.
-"""
+"""`warn_scripts`: what a script inside the template needs in China, warned at its line."""
 
 from __future__ import annotations
 
@@ -22,8 +6,9 @@ import re
 from typing import ClassVar
 
 from ..edits import Edit, EditLog, JsonPath
+from ..findings import Finding
+from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
 from ..walk import REGION_PATTERN, is_sub_template
-from ._base import BoundRule, RuleContext, Warning
 
 #: keys whose string values are scripts or code
 _SCRIPT_KEYS = frozenset({"UserData", "ZipFile", "InlineCode", "command", "content", "Content"})
@@ -35,23 +20,40 @@ _SHELL_HOST = re.compile(r"[\w.${}-]*\$\{?[A-Za-z_][A-Za-z0-9_]*\}?[\w.${}-]*\.a
 class WarnScripts:
     """Warn about scripts that need a region or a host suffix in China."""
 
-    name: ClassVar[str] = "warn_scripts"
-    example: ClassVar[str] = (
-        'Resources:\n'
-        '  Host:\n'
-        '    Type: AWS::EC2::Instance\n'
-        '    Properties:\n'
-        '      ImageId: ami-12345678\n'
-        '      UserData:\n'
-        '        Fn::Base64: !Sub |\n'
-        '          #!/bin/bash\n'
-        '          aws s3 cp s3://${AssetBucket}/setup.sh /tmp/setup.sh\n'
-        '          aws ssm get-parameter --name /app/key --region us-east-1\n'
+    spec: ClassVar[ActionSpec] = ActionSpec(
+        name="warn_scripts",
+        why=(
+            'UserData, cfn-init commands and files, lifecycle scripts and inline Lambda code run in China as '
+            'written, and three habits of global scripts break there:\n\n* `aws s3 ...` without `--region`: China '
+            'has no global S3 endpoint, so the CLI must be told the region (the hand ports add `--region '
+            "${AWS::Region}`);\n* a hard-coded global region (`region_name='us-east-1'`, `--region us-west-2`): "
+            'the call goes to a region the China account cannot use (the Support API, say, is in cn-north-1);\n* a '
+            'host built from shell variables that ends in `amazonaws.com` (`$FS.efs.$region.amazonaws.com`): no '
+            "rule can tell which service it is, and China's suffix is `amazonaws.com.cn`.\n\nEach is a warning "
+            'naming the line. With `fix_s3_region: true` the first is also fixed where it is safe: inside an '
+            'Fn::Sub template string, `--region ${AWS::Region}` is appended to the `aws s3` command.'
+        ),
+        safety='Reports only, unless `fix_s3_region` is set: then it only appends `--region ${AWS::Region}` to `aws s3` commands inside `Fn::Sub` strings.',
+        params=(
+            Param('fix_s3_region', 'Append --region ${AWS::Region} to aws s3 commands inside Fn::Sub strings instead of only warning', {'type': 'boolean'}),
+        ),
+        example=(
+            'Resources:\n'
+            '  Host:\n'
+            '    Type: AWS::EC2::Instance\n'
+            '    Properties:\n'
+            '      ImageId: ami-12345678\n'
+            '      UserData:\n'
+            '        Fn::Base64: !Sub |\n'
+            '          #!/bin/bash\n'
+            '          aws s3 cp s3://${AssetBucket}/setup.sh /tmp/setup.sh\n'
+            '          aws ssm get-parameter --name /app/key --region us-east-1\n'
+        ),
     )
 
-    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
+    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Finding]:
         fix = bool(rule.params.get("fix_s3_region"))
-        warnings: list[Warning] = []
+        warnings: list[Finding] = []
         edits: list[Edit] = []
         for path, value in log.strings():
             if not _is_script(path):
@@ -64,14 +66,14 @@ class WarnScripts:
                     if fix and is_sub_template(path):
                         fixed = fixed.replace(command.group(0), command.group(0).rstrip() + " --region ${AWS::Region}", 1)
                     else:
-                        warnings.append(Warning(path, f"line {number}: `{command.group(0).strip()[:80]}` has no --region; "
+                        warnings.append(Finding(path, f"line {number}: `{command.group(0).strip()[:80]}` has no --region; "
                                                       "China has no global S3 endpoint, add --region with the stack's region", rule.id))
                 for match in _REGION_LITERAL.finditer(line):
                     if not line.lstrip().startswith("#"):
-                        warnings.append(Warning(path, f"line {number}: hard-coded region {match.group(1)} in a script; "
+                        warnings.append(Finding(path, f"line {number}: hard-coded region {match.group(1)} in a script; "
                                                       f"in China use the stack's region ({context.region})", rule.id))
                 for match in _SHELL_HOST.finditer(line):
-                    warnings.append(Warning(path, f"line {number}: host {match.group(0)} is built from shell variables and "
+                    warnings.append(Finding(path, f"line {number}: host {match.group(0)} is built from shell variables and "
                                                   "ends in amazonaws.com; China's suffix is amazonaws.com.cn", rule.id))
             if fixed != value:
                 edits.append(Edit(path, "replace", rule.id, "aws s3 commands told the stack's region (China has no global S3 endpoint)", value=fixed))
