@@ -5,17 +5,17 @@ text, and report every change as an RFC 6902 JSON Patch plus a readable account.
 
     >>> from panther_cn_transform import load_rules, transform_text
     >>> result = transform_text(
-    ...     "Resources:\\n  R:\\n    Type: AWS::SNS::Topic\\n    Properties:\\n"
-    ...     "      KmsMasterKeyId: arn:aws:kms:us-east-1:123456789012:key/k\\n",
+    ...     "Resources:\\n  R:\\n    Type: AWS::IAM::Role\\n    Properties:\\n"
+    ...     "      ManagedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]\\n",
     ...     load_rules("china"),
     ...     region="cn-north-1",
     ... )
     >>> print(result.text, end="")
     Resources:
       R:
-        Type: AWS::SNS::Topic
+        Type: AWS::IAM::Role
         Properties:
-          KmsMasterKeyId: arn:aws-cn:kms:us-east-1:123456789012:key/k
+          ManagedPolicyArns: [arn:aws-cn:iam::aws:policy/ReadOnlyAccess]
 """
 
 from .decode import Template, decode_bytes, decode_text, read_template
@@ -24,6 +24,7 @@ from .errors import (
     EditConflict,
     InputError,
     OutputError,
+    RegionError,
     ReleaseError,
     RenderError,
     RuleFileError,
@@ -47,6 +48,7 @@ __all__ = [
     "InputError",
     "Limits",
     "OutputError",
+    "RegionError",
     "ReleaseError",
     "ReleaseResult",
     "RenderError",

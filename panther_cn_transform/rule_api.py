@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from .findings import Finding
+from .partition import Partition
 
 if TYPE_CHECKING:
     from .edits import EditLog
@@ -57,9 +58,12 @@ class ActionSpec:
 
 @dataclass(frozen=True)
 class RuleContext:
-    """Where a rule runs: the target region, the caller's variables, the template, whether it is a release root."""
+    """Where a rule runs: the target region and partition, the partition templates come from,
+    the caller's variables, the template, whether it is a release root."""
 
     region: str
+    partition: Partition
+    source_partition: Partition
     variables: Mapping[str, str] = field(default_factory=dict)
     source: str = "<input>"
     is_root: bool = True

@@ -47,11 +47,56 @@ A built-in pack name always means the pack, even when the working directory has 
 or folder of that name; write `./china` to mean a file.
 
 Built-in packs: `china` (the generic aws-cn port), `panther` (extends `china`
-with Panther's release buckets, the global-only components and the bridge; the default)
-and `panther-web-proxy` (the global, web half of Panther's China split; docs/release.md).
+with Panther's release buckets, the global-only components and the bridge; the default),
+`panther-web-proxy` (the global, web half of Panther's China split; docs/release.md) and
+`aws-us-gov` (the generic GovCloud port, written from the shipped actions alone).
+
+## Partitions
+
+A pack names the partition it ports to: `partition: aws-cn`. The target region (`--region`)
+must be one of that partition's regions; any other is an error naming the valid ones,
+before any rule runs. A pack without `partition` ports to the partition botocore places the
+region in. What the actions know about a partition comes from two places, never from code:
+
+* **botocore's endpoint data** (`endpoints.json`, read through `botocore.loaders`): the
+  partition's DNS suffix, its regions, and which host names are service endpoints in which
+  region. A host is rewritten only when this data says what it is and the target partition
+  has the same endpoint; a global endpoint goes to the target's partition endpoint
+  (`iam.amazonaws.com` is `iam.cn-north-1.amazonaws.com.cn` in China,
+  `iam.us-gov.amazonaws.com` in GovCloud).
+* **a partition file** (`rules/partitions/<name>.yml`, or a path, or the same mapping inline
+  under `partition:`), for the facts botocore does not hold, each with its source:
+  `console_host` and `signin_host` (rule variables `${console_host}`, `${signin_host}`;
+  `${partition}` and `${dns_suffix}` come with them), `principals` (the service principals
+  that differ from `<svc>.amazonaws.com`: `regional` or `global`), `uncertain_principals`
+  (kept and reported), `vpc_endpoint_names` (the interface-endpoint prefix and the services
+  that take it per region, suffixes; gateway endpoints always keep `default_prefix`),
+  `resource_hosts` (host names AWS gives resources, `{resource}.s3.{region}.{dns_suffix}`,
+  which botocore does not list: a host of the stack's own resource, `${Bucket}.s3...`, is
+  moved; a literal one belongs to someone else and is reported) and `host_aliases` (older
+  host forms of listed endpoints).
+
+`source_partition` (default `aws`) names the partition templates are written for; its file
+says which hosts of the source are resource hosts.
+
+### A pack for another partition
+
+1. Write the partition file if none is shipped: `name` (botocore's partition name) and the
+   facts above that differ from the global partition, with `source_urls`.
+2. Write the pack: `partition: <name>` (or `partition: ./my-partition.yml`) and the rules,
+   using the actions below with no partition literals: the console rule replaces with
+   `https://${console_host}`, `map_principals` and `rewrite_vpce_names` take their tables from
+   the partition file, `rewrite_partition` writes the pack's partition, `rewrite_endpoints`
+   asks botocore.
+3. Check it on real templates: `python -m panther_cn_transform rules check my-pack.yml`, then
+   transform with `--rules my-pack.yml --region <one of its regions>`.
+
+The shipped `aws-us-gov` pack is such a pack: `partition: aws-us-gov`, the shipped
+actions, and `rules/partitions/aws-us-gov.yml` with the GovCloud console and sign-in hosts
+and the resource hosts botocore does not list.
 """
 
-_PACKS = ("china", "panther", "panther-web-proxy")
+_PACKS = ("china", "panther", "panther-web-proxy", "aws-us-gov")
 
 
 def render_rules_doc() -> str:

@@ -50,9 +50,19 @@ def build_schema() -> dict[str, Any]:
                 "additionalProperties": {"type": "string", "minLength": 1},
             },
             "disable": {"title": "Ids of extended rules to drop", "type": "array", "items": {"type": "string"}},
+            "partition": {
+                "title": "The partition the rules port to (its regions are the valid --region values)",
+                "description": "A shipped partition (aws-cn, aws-us-gov), a path to a partition file relative to this file, or the facts inline.",
+                "oneOf": [{"type": "string", "minLength": 1}, {"$ref": "#/$defs/partition"}],
+            },
+            "source_partition": {
+                "title": "The partition templates are written for (default: aws)",
+                "oneOf": [{"type": "string", "minLength": 1}, {"$ref": "#/$defs/partition"}],
+            },
             "rules": {"title": "The rules, in the order they run", "type": "array", "items": {"$ref": "#/$defs/rule"}},
         },
         "$defs": {
+            "partition": _PARTITION,
             "rule": {
                 "title": "One rule: an id, a description a reviewer can read, and one action",
                 "type": "object",
@@ -67,6 +77,65 @@ def build_schema() -> dict[str, Any]:
             },
         },
     }
+
+
+_NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}}
+_HOST_TEMPLATE = {"type": "string", "pattern": "^[^/\\s]*\\{dns_suffix\\}$"}
+
+#: A partition file (rules/partitions/<name>.yml) or a pack's inline `partition:` block: the
+#: facts botocore's endpoint data does not hold (partition.py).
+_PARTITION: dict[str, Any] = {
+    "title": "Facts about one partition that botocore's endpoint data does not hold",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name"],
+    "properties": {
+        "name": {"title": "The partition's name in botocore (aws, aws-cn, aws-us-gov ...)", "type": "string", "pattern": "^[a-z][a-z0-9-]*$"},
+        "description": {"title": "What the partition is", "type": "string"},
+        "source_urls": {"title": "Where these facts are documented", "type": "array", "items": {"type": "string", "format": "uri"}},
+        "console_host": {"title": "Host of the management console (variable ${console_host})", "type": "string"},
+        "signin_host": {"title": "Host of the console sign-in (variable ${signin_host})", "type": "string"},
+        "principals": {
+            "title": "Service principals that differ from <service>.amazonaws.com: regional (<svc>.<region>.<dns suffix>) or global (<svc>.<dns suffix>)",
+            "type": "object",
+            "additionalProperties": {"enum": ["regional", "global"]},
+        },
+        "uncertain_principals": {
+            "title": "Service -> why its principal here is uncertain; kept and reported",
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+        },
+        "vpc_endpoint_names": {
+            "title": "How AWS::EC2::VPCEndpoint service names are formed: <prefix>.<region>.<service>[<suffix>]",
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "default_prefix": {"title": "Prefix of gateway endpoints and unlisted services", "type": "string", "default": "com.amazonaws"},
+                "interface_prefix": {"title": "Prefix of the interface endpoints listed in interface_services", "type": "string"},
+                "interface_services": {
+                    "title": "Region -> services whose interface endpoints take interface_prefix",
+                    "type": "object",
+                    "additionalProperties": _NAMES,
+                },
+                "interface_suffixes": {
+                    "title": "Service -> suffix of its interface endpoint name",
+                    "type": "object",
+                    "additionalProperties": {"type": "string"},
+                },
+            },
+        },
+        "resource_hosts": {
+            "title": "Hosts botocore does not list (of resources, or regional hosts such as S3 website endpoints): name -> templates with {resource}, {region}, {dns_suffix}; the first is written",
+            "type": "object",
+            "additionalProperties": {"oneOf": [_HOST_TEMPLATE, {"type": "array", "minItems": 1, "items": _HOST_TEMPLATE}]},
+        },
+        "host_aliases": {
+            "title": "Older host forms -> the endpoint shape botocore lists ({region}, {dns_suffix} slots)",
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+        },
+    },
+}
 
 
 def _action_schema(spec: ActionSpec) -> dict[str, Any]:

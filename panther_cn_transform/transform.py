@@ -80,8 +80,10 @@ def _transform(
     is_root: bool,
     removed_outputs: Mapping[str, Mapping[str, str]] | None,
 ) -> TransformResult:
-    values = {**(variables or {}), "region": region}
-    context = RuleContext(region=region, variables=values, source=template.source, is_root=is_root)
+    source_partition, partition = rules.partitions(region)  # a RegionError before any rule runs
+    values = {**partition.variables(), **(variables or {}), "region": region}
+    context = RuleContext(region=region, partition=partition, source_partition=source_partition, variables=values,
+                          source=template.source, is_root=is_root)
     log = EditLog(template.model)
     warnings: list[Finding] = []
     for rule in rules.bind(values):

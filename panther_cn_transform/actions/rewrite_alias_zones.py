@@ -9,9 +9,9 @@ from typing import Any, ClassVar
 from ..edits import Edit, EditLog, JsonPath
 from ..findings import Finding
 from ..intrinsics import intrinsic_name, split_getatt
+from ..partition import Partition
 from ..property_paths import resolve
 from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
-from ..walk import partition_for
 
 _ALIASES = {
     "AWS::Route53::RecordSet": ("Properties", "AliasTarget"),
@@ -116,11 +116,11 @@ class RewriteAliasZones:
             in_alias = path[:-1] in alias_paths and path[-1] == "HostedZoneId"
             if zone is None:
                 if in_alias:
-                    warnings.append(Finding(path, f"hosted zone id {value} is not one this tool knows; an alias in China "
-                                                  "can only point at resources in China, check the zone there", rule.id))
+                    warnings.append(Finding(path, f"hosted zone id {value} is not one this tool knows; an alias in "
+                                                  f"{context.partition.name} can only point at resources there, check the zone", rule.id))
                 continue
             dns_name = _sibling_dns_name(log, path) if in_alias else None
-            outcome = _port_zone(value, zone, zones, context.region, source_region, dns_name)
+            outcome = _port_zone(value, zone, zones, context.region, context.partition, source_region, dns_name)
             if outcome is None:
                 continue
             if outcome.zone is not None:
@@ -203,10 +203,10 @@ def _moves_to(dns_name: Any, region: str) -> bool:
 
 
 def _port_zone(
-    value: str, zone: _Zone, zones: Mapping[str, _Zone], region: str, source_region: str, dns_name: Any
+    value: str, zone: _Zone, zones: Mapping[str, _Zone], region: str, target: Partition, source_region: str, dns_name: Any
 ) -> _Outcome | None:
-    """The China zone to write, a warning, or None when `value` is already right for `region`."""
-    partition = partition_for(region)
+    """The target partition's zone to write, a warning, or None when `value` is already right for `region`."""
+    partition = target.name
     if zone.partition is not None:
         if zone.partition == partition:
             return None
@@ -219,9 +219,10 @@ def _port_zone(
     where = f"hosted zone {value} is the {zone.service} zone of {zone.region}"
     moves = zone.region == source_region or (dns_name is not None and _moves_to(dns_name, region))
     if not moves:
-        if partition_for(str(zone.region)) == partition:
-            return None  # a resource in the other China region: Route 53 aliases it as it is
-        return _Outcome(f"{where}: the alias points at a resource there, outside China; Route 53 in China aliases China resources only")
+        if target.has_region(str(zone.region)):
+            return None  # a resource in another region of the partition: Route 53 aliases it as it is
+        return _Outcome(f"{where}: the alias points at a resource there, outside {partition}; Route 53 in {partition} "
+                        "aliases its own resources only")
     china = _lookup(zones, zone.service, region=region)
     if china is not None and zones[china].verified:
         return _Outcome(f"{zone.service} alias hosted zone of {region} (was {zone.region}'s)", china)

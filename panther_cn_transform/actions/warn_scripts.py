@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import ClassVar
 
@@ -13,8 +14,13 @@ from ..walk import REGION_PATTERN, is_sub_template
 #: keys whose string values are scripts or code
 _SCRIPT_KEYS = frozenset({"UserData", "ZipFile", "InlineCode", "command", "content", "Content"})
 _AWS_S3 = re.compile(r"\baws\s+s3(?:api)?\s+[a-z-]+\b[^\n;&|]*")
-_REGION_LITERAL = re.compile(rf"(?<![\w-])(?!cn-)({REGION_PATTERN})(?![\w-])")
-_SHELL_HOST = re.compile(r"[\w.${}-]*\$\{?[A-Za-z_][A-Za-z0-9_]*\}?[\w.${}-]*\.amazonaws\.com(?!\.cn)(?![\w-])")
+_REGION_LITERAL = re.compile(rf"(?<![\w-])({REGION_PATTERN})(?![\w-])")
+
+
+@functools.cache
+def _shell_host(dns_suffix: str) -> re.Pattern[str]:
+    """A host built from shell variables that ends in `dns_suffix` (and not in a longer suffix)."""
+    return re.compile(rf"[\w.${{}}-]*\$\{{?[A-Za-z_][A-Za-z0-9_]*\}}?[\w.${{}}-]*\.{re.escape(dns_suffix)}(?![\w-]|\.[A-Za-z0-9])")
 
 
 class WarnScripts:
@@ -53,6 +59,9 @@ class WarnScripts:
 
     def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Finding]:
         fix = bool(rule.params.get("fix_s3_region"))
+        partition, source = context.partition, context.source_partition
+        no_global_s3 = partition.endpoints.partition_endpoint("s3") is None
+        shell_host = _shell_host(source.dns_suffix) if source.dns_suffix != partition.dns_suffix else None
         warnings: list[Finding] = []
         edits: list[Edit] = []
         for path, value in log.strings():
@@ -60,23 +69,23 @@ class WarnScripts:
                 continue
             fixed = value
             for number, line in enumerate(value.splitlines(), start=1):
-                for command in _AWS_S3.finditer(line):
+                for command in _AWS_S3.finditer(line) if no_global_s3 else ():
                     if "--region" in command.group(0):
                         continue
                     if fix and is_sub_template(path):
                         fixed = fixed.replace(command.group(0), command.group(0).rstrip() + " --region ${AWS::Region}", 1)
                     else:
                         warnings.append(Finding(path, f"line {number}: `{command.group(0).strip()[:80]}` has no --region; "
-                                                      "China has no global S3 endpoint, add --region with the stack's region", rule.id))
+                                                      f"{partition.name} has no global S3 endpoint, add --region with the stack's region", rule.id))
                 for match in _REGION_LITERAL.finditer(line):
-                    if not line.lstrip().startswith("#"):
+                    if not line.lstrip().startswith("#") and not partition.has_region(match.group(1)):
                         warnings.append(Finding(path, f"line {number}: hard-coded region {match.group(1)} in a script; "
-                                                      f"in China use the stack's region ({context.region})", rule.id))
-                for match in _SHELL_HOST.finditer(line):
+                                                      f"in {partition.name} use the stack's region ({context.region})", rule.id))
+                for match in shell_host.finditer(line) if shell_host else ():
                     warnings.append(Finding(path, f"line {number}: host {match.group(0)} is built from shell variables and "
-                                                  "ends in amazonaws.com; China's suffix is amazonaws.com.cn", rule.id))
+                                                  f"ends in {source.dns_suffix}; {partition.name}'s suffix is {partition.dns_suffix}", rule.id))
             if fixed != value:
-                edits.append(Edit(path, "replace", rule.id, "aws s3 commands told the stack's region (China has no global S3 endpoint)", value=fixed))
+                edits.append(Edit(path, "replace", rule.id, f"aws s3 commands told the stack's region ({partition.name} has no global S3 endpoint)", value=fixed))
         for edit in edits:
             log.apply(edit)
         return warnings
