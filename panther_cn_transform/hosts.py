@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .endpoint_data import REGION_SLOT, SUFFIX_SLOT, Endpoint, shape_of
+from .endpoint_data import REGION_SLOT, SUFFIX_SLOT, Endpoint
 from .partition import Partition
 from .walk import REGION_PATTERN, is_region
 
@@ -128,14 +128,13 @@ def decide(host: HostMatch, context: HostContext, after: str = "") -> Decision:
     if host.suffix != source.dns_suffix:
         return KEEP  # written for the target partition already
     if host.glued:
-        if same_suffix:
-            return KEEP
-        return Decision("warn", reason=f"host built at run time ends in {source.dns_suffix}, the {source.name} domain; check it for {target.name}")
+        return KEEP  # built at run time (`$FS.efs.$REGION.amazonaws.com`): no data says what it is; warn_scripts reports it
     if not host.url and _bare(host) and (context.whole_value or principal_shaped(host, source)):
         return KEEP  # `<service>.amazonaws.com` without scheme or path: a principal, an event source
     region_index, region_value = _region_slot(host.labels)
-    endpoint = _endpoint(host, source, region_index)
+    endpoint, aliased_region = _endpoint(host, source, region_index)
     if endpoint is not None:
+        region_value = region_value or aliased_region
         if endpoint.service == "s3" and host.url:
             bucket = _S3_PATH_BUCKET.match(after)
             in_target = region_value is not None and target.has_region(region_value)
@@ -174,14 +173,15 @@ def _shape(labels: tuple[str, ...], region_index: int | None) -> str:
     return ".".join([*parts, SUFFIX_SLOT])
 
 
-def _endpoint(host: HostMatch, source: Partition, region_index: int | None) -> Endpoint | None:
-    """The source partition's endpoint this host is, by its shape (aliases of older forms included)."""
+def _endpoint(host: HostMatch, source: Partition, region_index: int | None) -> tuple[Endpoint | None, str | None]:
+    """The source partition's endpoint this host is, by its shape, and the region an older host form
+    (`s3-us-west-1`, a `host_aliases` entry) names inside a label."""
     shapes = [_shape(host.labels, region_index)] if region_index is not None else []
     shapes.append(_shape(host.labels, None))
     for shape in shapes:
         found = source.endpoints.with_shape(shape)
         if found:
-            return found[0]
+            return found[0], None
     concrete = ".".join(host.labels) + "." + source.dns_suffix
     for alias, canonical in source.facts.host_aliases.items():
         match = _template_regex(alias, source.dns_suffix).match(concrete)
@@ -189,8 +189,8 @@ def _endpoint(host: HostMatch, source: Partition, region_index: int | None) -> E
             found = source.endpoints.with_shape(canonical)
             if found:
                 region = match.groupdict().get("region")
-                return Endpoint(found[0].service, concrete, canonical, region, False)
-    return None
+                return Endpoint(found[0].service, concrete, canonical, region, False), region
+    return None, None
 
 
 def _move_endpoint(host: HostMatch, endpoint: Endpoint, region_value: str | None, context: HostContext) -> Decision:
@@ -300,4 +300,4 @@ def _template_regex(template: str, dns_suffix: str) -> re.Pattern[str]:
     return re.compile(f"^{pattern}$")
 
 
-__all__ = ["Decision", "HostContext", "HostMatch", "changed_span", "decide", "find_hosts", "in_principal_text", "principal_shaped", "shape_of"]
+__all__ = ["Decision", "HostContext", "HostMatch", "changed_span", "decide", "find_hosts", "in_principal_text", "principal_shaped"]

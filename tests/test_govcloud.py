@@ -10,7 +10,7 @@ import pytest
 from panther_cn_transform import load_rules, read_template, transform, transform_text
 from panther_cn_transform.actions import ACTIONS
 from panther_cn_transform.endpoint_data import partition_endpoints
-from panther_cn_transform.walk import is_region, iter_strings
+from panther_cn_transform.walk import is_region, is_text_field, iter_strings
 
 from .corpus import CORPUS
 
@@ -25,9 +25,9 @@ def _arns(value: str) -> list[tuple[str, str]]:
     return [(m.group("partition"), m.group("region") or "") for m in _ARN.finditer(value)]
 
 
-def _portable(value: str) -> bool:
-    """An ARN of the global partition that is not pinned to a global region: the partition rule rewrites it."""
-    return any(partition == "aws" and not is_region(region) for partition, region in _arns(value))
+def _portable(path: tuple[object, ...], value: str) -> bool:
+    """An ARN of the global partition the partition rule rewrites: one not pinned to a global region, or any in prose."""
+    return any(partition == "aws" and (is_text_field(path) or not is_region(region)) for partition, region in _arns(value))
 
 
 def test_the_pack_is_shipped_actions_and_partition_data_only() -> None:
@@ -43,9 +43,9 @@ def test_siem_templates_port_to_govcloud(path: Path, region: str) -> None:
     before = read_template(path)
     result = transform(before, GOV, region=region)
     # partition: every ARN that is not pinned to a global region now names aws-us-gov
-    assert not [value for _, value in iter_strings(result.model) if _portable(value)]
+    assert not [value for path, value in iter_strings(result.model) if _portable(path, value)]
     rewritten = [e for e in result.edits if e.rule == "partition"]
-    assert len(rewritten) == sum(1 for _, value in iter_strings(before.model) if _portable(value)) > 0
+    assert len(rewritten) == sum(1 for path, value in iter_strings(before.model) if _portable(path, value)) > 0
     assert all("arn:aws-us-gov:" in e.value for e in rewritten)
     # endpoints: GovCloud keeps amazonaws.com; no China host appears, and a changed host is a GovCloud endpoint
     known = {e.hostname for endpoints in partition_endpoints("aws-us-gov").by_service.values() for e in endpoints}

@@ -112,3 +112,12 @@ def test_no_partition_literals_in_action_code() -> None:
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in declared | docstrings:
                 assert not any(word in node.value for word in forbidden), (path.name, node.lineno, node.value)
+
+
+def test_release_mode_checks_the_region_before_reading_or_writing(tmp_path: Path) -> None:
+    mirror = ROOT / "examples" / "release" / "panther-enterprise-us-west-1"
+    done = subprocess.run([sys.executable, "-m", "panther_cn_transform", "release", str(mirror), "--release", "v1.0.0",
+                           "--out-dir", str(tmp_path / "out"), "--region", "eu-west-1", "--bucket", "my-cn-bucket"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 2 and "valid regions: cn-north-1, cn-northwest-1" in done.stderr
+    assert done.stderr.count("\n") == 1 and not (tmp_path / "out").exists()

@@ -150,6 +150,7 @@ def test_user_data_in_join_moves_only_the_part_that_holds_the_suffix() -> None:
         ("https://awscli.amazonaws.com/awscli-exe-linux-x86_64.zip", "https://awscli.amazonaws.com/awscli-exe-linux-x86_64.zip"),
         ("https://sqs.eu-west-1.amazonaws.com/1/q", "https://sqs.eu-west-1.amazonaws.com/1/q"),  # foreign region: reported
         ("https://shield.us-east-1.amazonaws.com", "https://shield.us-east-1.amazonaws.com"),  # no Shield in aws-cn
+        ({"Fn::Sub": "https://s3-eu-west-1.amazonaws.com/${B}/k"}, {"Fn::Sub": "https://s3-eu-west-1.amazonaws.com/${B}/k"}),  # legacy form, foreign region
     ],
 )
 def test_hosts_by_what_the_data_says_they_are(value: Any, expected: Any) -> None:
