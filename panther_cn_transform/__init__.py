@@ -5,44 +5,50 @@ text, and report every change as an RFC 6902 JSON Patch plus a readable account.
 
     >>> from panther_cn_transform import load_rules, transform_text
     >>> result = transform_text(
-    ...     "Resources:\\n  R:\\n    Type: AWS::SNS::Topic\\n    Properties:\\n"
-    ...     "      KmsMasterKeyId: arn:aws:kms:us-east-1:123456789012:key/k\\n",
+    ...     "Resources:\\n  R:\\n    Type: AWS::IAM::Role\\n    Properties:\\n"
+    ...     "      ManagedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]\\n",
     ...     load_rules("china"),
     ...     region="cn-north-1",
     ... )
     >>> print(result.text, end="")
     Resources:
       R:
-        Type: AWS::SNS::Topic
+        Type: AWS::IAM::Role
         Properties:
-          KmsMasterKeyId: arn:aws-cn:kms:us-east-1:123456789012:key/k
+          ManagedPolicyArns: [arn:aws-cn:iam::aws:policy/ReadOnlyAccess]
 """
 
-from .actions import Warning
 from .decode import Template, decode_bytes, decode_text, read_template
 from .edits import Edit, to_pointer
 from .errors import (
     EditConflict,
     InputError,
     OutputError,
+    RegionError,
     ReleaseError,
     RenderError,
     RuleFileError,
     TemplateError,
     TransformError,
 )
+from .findings import Finding
 from .limits import Limits
 from .release import ReleaseResult, check_manifest, transform_release
 from .report import build_report, format_report
 from .ruleset import Rule, RuleSet, builtin_packs, load_rules
 from .transform import TransformResult, transform, transform_file, transform_text
 
+#: The former name of `Finding`, kept because the public API exported it (it shadows the builtin; prefer `Finding`).
+Warning = Finding
+
 __all__ = [
     "Edit",
     "EditConflict",
+    "Finding",
     "InputError",
     "Limits",
     "OutputError",
+    "RegionError",
     "ReleaseError",
     "ReleaseResult",
     "RenderError",

@@ -93,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     show = rule_commands.add_parser("show", help="print the effective rules after `extends` as YAML")
     show.add_argument("--rules", action="append", default=[], metavar="FILE_OR_PACK")
     rule_commands.add_parser("docs", help="print docs/rules.md, generated from the actions and packs")
+    rule_commands.add_parser("schema", help="print rules/schema.json, generated from the actions")
     return parser
 
 
@@ -257,6 +258,11 @@ def cmd_rules(args: argparse.Namespace) -> int:
         from .rule_docs import render_rules_doc
 
         sys.stdout.write(render_rules_doc())
+        return EXIT_OK
+    if args.rules_command == "schema":
+        from .rule_schema import render_schema
+
+        sys.stdout.write(render_schema())
         return EXIT_OK
     from ruamel.yaml import YAML
 

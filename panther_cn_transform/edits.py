@@ -16,14 +16,12 @@ from typing import Any, Literal
 import jsonpatch
 
 from .errors import EditConflict
+from .paths import JsonPath, to_pointer
+from .walk import iter_strings
 
-JsonPath = tuple[str | int, ...]
+__all__ = ["Edit", "EditLog", "JsonPath", "Op", "list_alignment", "original_paths", "to_pointer"]
+
 Op = Literal["add", "remove", "replace"]
-
-
-def to_pointer(path: JsonPath) -> str:
-    """The RFC 6901 JSON Pointer for `path` (`~` and `/` escaped)."""
-    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
 
 
 @dataclass(frozen=True)
@@ -86,8 +84,6 @@ class EditLog:
         saves a walk of the whole template each.
         """
         if self._strings is None:
-            from .walk import iter_strings
-
             self._strings = list(iter_strings(self.model))
         return self._strings
 

@@ -8,6 +8,7 @@ Our exception hierarchy:
         - RuleFileError - a rule file cannot be read, fails its schema or its `extends`.
         - ReleaseError - a release tree is incomplete or unsafe, or its bucket unusable.
             - VerificationError - cfn-lint finds errors in the output the input did not have.
+        - RegionError - the target region is not one of the rules' partition.
     + EditConflict - two edits disagree about one place of the template (a bug in a
       rule pack, never the user's template).
     + RenderError - the rendered text does not parse back to the planned model.
@@ -75,6 +76,10 @@ class VerificationError(ReleaseError):
     def __init__(self, message: str, *, file: str | None = None, result: object = None) -> None:
         super().__init__(message, file=file)
         self.result = result
+
+
+class RegionError(InputError):
+    """The target region is not a region of the partition the rules port to (checked before any rule runs)."""
 
 
 class EditConflict(TransformError):

@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .edits import JsonPath
+from .paths import JsonPath
 
 PieceKind = Literal["literal", "default", "mapping", "pseudo", "unknown"]
 _SUB_PART = re.compile(r"\$\{([^!}][^}]*)\}")

@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .edits import JsonPath
+from .paths import JsonPath
 
 Kind = Literal["Ref", "GetAtt", "Sub", "DependsOn", "Condition", "If", "ImportValue"]
 _SUB_VARIABLE = re.compile(r"\$\{([^!}][^}]*)\}")

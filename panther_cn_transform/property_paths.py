@@ -20,8 +20,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .edits import JsonPath
 from .intrinsics import intrinsic_name
+from .paths import JsonPath
 
 State = Literal["present", "absent", "opaque"]
 NO_VALUE = {"Ref": "AWS::NoValue"}

@@ -34,13 +34,13 @@ from typing import Any, cast
 
 from .bucket_names import bucket_name_problem
 from .decode import decode_bytes
-from .edits import to_pointer
 from .errors import OutputError, ReleaseError, VerificationError
 from .files import Digest, copy_file, hash_file, kind_of, read_limited, write_new
 from .guide import attach_next_steps, root_parameters
 from .limits import Limits
 from .outdir import Notice, OutDir, check_replaceable, resolve_out_dir
 from .packaged import asset_zip
+from .paths import to_pointer
 from .report import assemble_report, template_entry
 from .ruleset import RuleSet
 from .s3urls import find_references

@@ -27,12 +27,22 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .actions._base import Warning
-from .edits import Edit, JsonPath
+from .edits import Edit, EditLog, JsonPath
+from .findings import Finding
 from .graph import Reference, ReferenceGraph, build_graph
+from .rule_api import Param
 from .walk import semantic_path
 
 OnReference = Literal["repair", "remove"]
+
+#: The parameter every action that removes resources takes.
+ON_REFERENCE_PARAM = Param(
+    "on_reference",
+    "repair: drop DependsOn entries, outputs, Allow-statement entries and optional If branches; "
+    "remove: remove every referencing resource",
+    {"enum": ["repair", "remove"]},
+    default="repair",
+)
 _WIDENING_KEYS = frozenset({"Condition", "SourceArn", "SourceAccount", "NotResource", "NotAction", "NotPrincipal"})
 
 
@@ -54,7 +64,7 @@ def plan_removal(
     on_reference: OnReference = "repair",
     required: Callable[[str], frozenset[str]] = lambda _type: frozenset(),
     removed_attributes: Mapping[tuple[str, str], str] | None = None,
-    warnings: list[Warning] | None = None,
+    warnings: list[Finding] | None = None,
 ) -> list[Edit]:
     """Edits that remove `initial` (id -> reason) and everything that would dangle.
 
@@ -94,7 +104,7 @@ class _Planner:
         self.lifted: dict[tuple[str, str], str] = {}  # (removed target, attribute) -> the parameter for it
         # repaired path -> (new parameter, the place that uses it, why) for each value lifted there
         self.lift_uses: dict[JsonPath, list[tuple[str, str, str]]] = {}
-        self.lift_warnings: list[Warning] = []
+        self.lift_warnings: list[Finding] = []
 
     def run(self, initial: dict[str, str], removed_attributes: Mapping[tuple[str, str], str]) -> None:
         queue: deque[str] = deque()
@@ -296,7 +306,7 @@ class _Planner:
         used = {parameter for parameter, _, _ in uses}
         added = {name: spec for name, spec in plan.added.items() if name in used}
         self.lift_warnings = [
-            Warning(("Parameters", name), _lift_message(name, [(site, why) for p, site, why in uses if p == name]), self.rule)
+            Finding(("Parameters", name), _lift_message(name, [(site, why) for p, site, why in uses if p == name]), self.rule)
             for name in added
         ]
         if added and "Parameters" not in self.model:
@@ -359,7 +369,29 @@ def _lift_message(parameter: str, uses: list[tuple[str, str]]) -> str:
     return message
 
 
-def unused_after(used_before: set[str], after: dict[str, Any], rule: str) -> list[Warning]:
+def apply_removal(
+    log: EditLog,
+    rule: str,
+    initial: dict[str, str],
+    *,
+    on_reference: OnReference,
+    required: Callable[[str], frozenset[str]],
+) -> list[Finding]:
+    """Remove `initial` (id -> reason) through `log`, with every repair; the findings on the way."""
+    if not initial:
+        return []
+    before = log.model
+    used_before = used_names(before)  # now: the edits below may change this working model in place
+    findings: list[Finding] = []
+    for edit in plan_removal(before, initial, rule=rule, on_reference=on_reference, required=required, warnings=findings):
+        log.apply(edit)
+    findings += unused_after(used_before, log.model, rule)
+    if not log.model.get("Resources"):
+        findings.append(Finding(("Resources",), "every resource was removed; CloudFormation needs at least one", rule))
+    return findings
+
+
+def unused_after(used_before: set[str], after: dict[str, Any], rule: str) -> list[Finding]:
     """Parameters and Conditions that had users before (`used_before`, from `used_names`) and have none after."""
     used_after = build_graph(after).names_used()
     warnings = []
@@ -367,7 +399,7 @@ def unused_after(used_before: set[str], after: dict[str, Any], rule: str) -> lis
         for name in after.get(section) or {}:
             if name in used_before and name not in used_after:
                 kind = section[:-1].lower()
-                warnings.append(Warning((section, name), f"{kind} {name} is no longer used after removals; kept, since callers may still pass or expect it", rule))
+                warnings.append(Finding((section, name), f"{kind} {name} is no longer used after removals; kept, since callers may still pass or expect it", rule))
     return warnings
 
 

@@ -18,7 +18,8 @@ expression and replacement is compiled and tested at load time (patterns.py), so
 
 from __future__ import annotations
 
-import json
+import copy
+import functools
 import os
 import re
 import warnings
@@ -35,11 +36,14 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from .actions import ACTIONS
 from .decode import guard_nesting
-from .errors import RuleFileError, TemplateError
+from .endpoint_data import partition_of_region
+from .errors import RegionError, RuleFileError, TemplateError
 from .files import read_limited
 from .limits import Limits
 from .packaged import asset_key, asset_names
+from .partition import DEFAULT_SOURCE_PARTITION, Partition, PartitionFacts, build_partition, check_region
 from .patterns import PatternError, compile_replacement
+from .rule_schema import build_schema
 
 _VARIABLE = re.compile(r"\$\{([a-z_][a-z0-9_]*)\}")
 _BUILTIN_PACKAGE = "panther_cn_transform.packs"
@@ -68,11 +72,29 @@ class RuleSet:
     files: tuple[str, ...] = ()
     #: object key -> packaged asset file (`assets:` of the rule files); release mode writes these objects
     assets: Mapping[str, str] = field(default_factory=dict)
+    partition: PartitionFacts | None = None  # the partition the rules port to (None: the region's)
+    source_partition: PartitionFacts | None = None  # the partition templates come from (None: aws)
 
     @classmethod
     def empty(cls) -> RuleSet:
         """A rule set with no rules: the transform changes nothing."""
         return cls()
+
+    def partitions(self, region: str) -> tuple[Partition, Partition]:
+        """The source and target partitions for `region`; a `RegionError` naming the valid regions if it is not the target's.
+
+        Rules without a `partition` port to the partition botocore places the region in.
+        """
+        target_facts = self.partition
+        if target_facts is None:
+            name = partition_of_region(region)
+            if name is None:
+                raise RegionError(f"unknown region {region!r}: no partition in botocore's endpoint data has it", file="<command line>")
+            target_facts = shipped_partition(name)
+        target = build_partition(target_facts)
+        check_region(target, region, ", ".join(self.files) or "no rules")
+        source = build_partition(self.source_partition or shipped_partition(DEFAULT_SOURCE_PARTITION))
+        return source, target
 
     def bind(self, variables: Mapping[str, str]) -> tuple[Rule, ...]:
         """The rules with `${name}` replaced in every parameter; an undefined name is a `RuleFileError`."""
@@ -87,7 +109,7 @@ class RuleSet:
                     return line
 
                 _check_params(rule.action, params, rule.file, rule_line, f"rule {rule.id!r}: ")
-            bound.append(replace(rule, params=params))
+            bound.append(replace(rule, params=_with_defaults(rule, params)))
         return tuple(bound)
 
     def to_data(self) -> dict[str, Any]:
@@ -102,6 +124,8 @@ class RuleSet:
         data: dict[str, Any] = {"variables": dict(self.defaults), "rules": rules}
         if self.assets:
             data["assets"] = dict(self.assets)
+        if self.partition is not None:
+            data = {"partition": self.partition.name, **data}
         return data
 
 
@@ -115,7 +139,8 @@ def load_rules(*specs: str | Path, limits: Limits | None = None) -> RuleSet:
     loader = _Loader(limits or Limits())
     for spec in specs or (DEFAULT_PACK,):
         loader.load(spec, chain=())
-    return RuleSet(tuple(loader.rules.values()), dict(loader.defaults), tuple(loader.files), dict(loader.assets))
+    return RuleSet(tuple(loader.rules.values()), dict(loader.defaults), tuple(loader.files), dict(loader.assets),
+                   loader.partition, loader.source_partition)
 
 
 def packs_dir() -> Traversable:
@@ -131,10 +156,21 @@ def builtin_packs() -> list[str]:
     return sorted(p.name[:-4] for p in packs_dir().iterdir() if p.name.endswith(".yml"))
 
 
+@functools.cache
+def shipped_partition(name: str) -> PartitionFacts:
+    """The facts of a partition shipped under `rules/partitions/`; only its name when none is shipped."""
+    path = packs_dir().joinpath("partitions", f"{name}.yml")
+    if not path.is_file():
+        return PartitionFacts(name=name, file=f"botocore ({name})")
+    return _Loader(Limits()).partition_file(f"<builtin>/partitions/{name}.yml", path.read_text("utf-8"))
+
+
 def schema() -> dict[str, Any]:
-    """The JSON Schema every rule file is validated against."""
-    loaded: dict[str, Any] = json.loads(packs_dir().joinpath("schema.json").read_text("utf-8"))
-    return loaded
+    """The JSON Schema every rule file is validated against (built from the actions' specs).
+
+    `rules/schema.json` is the same schema as a file, for editors; a test keeps it current.
+    """
+    return build_schema()
 
 
 class _Loader:
@@ -145,6 +181,8 @@ class _Loader:
         self.files: list[str] = []
         self.assets: dict[str, str] = {}
         self.loaded: set[str] = set()  # identities of files already merged: each file of an extends graph once
+        self.partition: PartitionFacts | None = None
+        self.source_partition: PartitionFacts | None = None
         self.validator = jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 
     def load(self, spec: str | Path, chain: tuple[tuple[str, str], ...], relative_to: Path | None = None) -> None:
@@ -167,6 +205,9 @@ class _Loader:
         self.loaded.add(identity)
         self.defaults.update({str(k): str(v) for k, v in (data.get("variables") or {}).items()})
         self.load_assets(name, data.get("assets") or {})
+        for key in ("partition", "source_partition"):
+            if key in data:
+                setattr(self, key, self.partition_of(name, data, key, base))
         for removed in data.get("disable") or []:
             self.rules.pop(str(removed), None)
         for index, entry in enumerate(data.get("rules") or []):
@@ -186,10 +227,43 @@ class _Loader:
             self.defaults[str(variable)] = key
             self.assets[key] = str(file)
 
+    def partition_of(self, name: str, data: Any, key: str, base: Path | None) -> PartitionFacts:
+        """The partition a rule file's `partition` (or `source_partition`) key selects."""
+        value = data[key]
+        if isinstance(value, dict):
+            return PartitionFacts.from_data(_plain(value), name)
+        spec = str(value)
+        if "/" not in spec and not spec.endswith((".yml", ".yaml")):
+            if not packs_dir().joinpath("partitions", f"{spec}.yml").is_file():
+                raise RuleFileError(f"{key}: no shipped partition file {spec!r} (give a path or an inline mapping)",
+                                    file=name, line=_line_of(data, key))
+            return shipped_partition(spec)
+        path = Path(spec) if base is None or Path(spec).is_absolute() else base / spec
+        if not path.is_file():
+            raise RuleFileError(f"{key}: partition file {str(path)!r} not found", file=name, line=_line_of(data, key))
+        raw = read_limited(path, self.limits.max_input_bytes, error=RuleFileError, name=str(path), what="partition file")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise RuleFileError("not UTF-8 text", file=str(path)) from None
+        return self.partition_file(str(path), text)
+
+    def partition_file(self, name: str, text: str) -> PartitionFacts:
+        """A partition file, parsed and validated against the `partition` schema."""
+        data = self.parse(name, text, what="a partition file must be a mapping with a `name`")
+        partition_schema = {**schema()["$defs"]["partition"], "$defs": schema()["$defs"]}
+        validator = jsonschema.Draft202012Validator(partition_schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+        self.validate(name, data, validator)
+        return PartitionFacts.from_data(_plain(data), name)
+
     def locate(self, spec: str | Path, relative_to: Path | None, chain: tuple[tuple[str, str], ...]) -> tuple[str, str, Path | None]:
         """(identity, display name, path or None for a built-in pack) of a spec."""
         spec_text = str(spec)
-        is_path = "/" in spec_text or spec_text.endswith((".yml", ".yaml")) or Path(spec_text).exists()
+        # A bare name is a built-in pack even when the working directory has a file or folder
+        # of that name (a checkout of Panther has a `panther/` folder); `./name` means the file.
+        is_path = isinstance(spec, Path) or "/" in spec_text or spec_text.endswith((".yml", ".yaml"))
+        if not is_path and spec_text not in builtin_packs() and ((relative_to or Path()) / spec_text).is_file():
+            is_path = True
         if not is_path:
             packs = builtin_packs()
             if spec_text not in packs:
@@ -222,7 +296,7 @@ class _Loader:
             line = data[: exc.start].count(b"\n") + 1
             raise RuleFileError(f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})", file=name, line=line) from None
 
-    def parse(self, name: str, text: str) -> Any:
+    def parse(self, name: str, text: str, what: str = "a rule file must be a mapping with a `rules` list") -> Any:
         try:
             guard_nesting(text, name, self.limits)
         except TemplateError as exc:
@@ -243,7 +317,7 @@ class _Loader:
             detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise RuleFileError(f"malformed YAML: {detail}", file=name) from None
         if not isinstance(data, dict):
-            raise RuleFileError("a rule file must be a mapping with a `rules` list", file=name, line=1)
+            raise RuleFileError(what, file=name, line=1)
         return data
 
     def check_size(self, name: str, data: dict[Any, Any]) -> None:
@@ -272,8 +346,8 @@ class _Loader:
             params = {k: v for k, v in entry.items() if k not in ("id", "description", "action", "source_url")}
             _check_params(str(entry["action"]), params, name, line_of, f"rules/{index}/")
 
-    def validate(self, name: str, data: Any) -> None:
-        errors = sorted(self.validator.iter_errors(_plain(data)), key=lambda e: (len(e.path), list(map(str, e.path))))
+    def validate(self, name: str, data: Any, validator: jsonschema.Draft202012Validator | None = None) -> None:
+        errors = sorted((validator or self.validator).iter_errors(_plain(data)), key=lambda e: (len(e.path), list(map(str, e.path))))
         if not errors:
             return
         error = min(errors, key=lambda e: -len(e.path))
@@ -377,6 +451,13 @@ def _plain(value: Any) -> Any:
     if isinstance(value, str):
         return str(value)
     return value
+
+
+def _with_defaults(rule: Rule, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The rule's parameters with the action's defaults for those it leaves out."""
+    action = ACTIONS.get(rule.action)
+    defaults = copy.deepcopy(action.spec.defaults()) if action else {}
+    return {**defaults, **params}
 
 
 def _substitute(value: Any, values: Mapping[str, str], rule: Rule) -> Any:

@@ -1,38 +1,41 @@
 """S3 object references in every form CloudFormation templates use (DESIGN.md section 3).
 
 One table of patterns, shared by the `rewrite_s3_assets` action (which rewrites them)
-and release mode (which follows them to the objects a release needs).
+and release mode (which follows them to the objects a release needs).  Hosts may end in
+any partition's DNS suffix botocore knows (`amazonaws.com`, `amazonaws.com.cn` ...) or in
+`${AWS::URLSuffix}`.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .edits import JsonPath
+from .endpoint_data import dns_suffixes
+from .paths import JsonPath
 
 _BUCKET = r"(?:[a-z0-9.-]|\$\{[A-Za-z0-9:._-]+\})+?"
 _REGION = r"(?:[a-z0-9-]+|\$\{AWS::Region\})"
 _KEY = r"[^\s\"'<>]*"
-_HOST = r"(?:amazonaws\.com(?:\.cn)?|\$\{AWS::URLSuffix\})"
 
-#: name -> pattern; each has the groups `bucket` and `key` (key starts with `/` or is empty)
-FORMS: dict[str, re.Pattern[str]] = {
-    # https://B.s3[.R|-R].amazonaws.com[.cn]/K
-    "virtual-hosted": re.compile(
-        rf"https?://(?P<bucket>{_BUCKET})\.s3(?:[.-](?P<region>{_REGION}))?\.{_HOST}(?P<key>/{_KEY}|$)"
-    ),
-    # https://s3[.R|-R].amazonaws.com[.cn]/B/K
-    "path-style": re.compile(
-        rf"https?://s3(?:[.-](?P<region>{_REGION}))?\.{_HOST}/(?P<bucket>{_BUCKET})(?P<key>/{_KEY}|$)"
-    ),
-    # s3://B/K
-    "s3-uri": re.compile(rf"s3://(?P<bucket>{_BUCKET})(?P<key>/{_KEY}|$)"),
-    # arn:aws[-cn]:s3:::B[/K]
-    "arn": re.compile(rf"arn:(?P<partition>aws(?:-cn)?):s3:::(?P<bucket>{_BUCKET})(?P<key>/{_KEY}|$|(?=[\s\"',]))"),
-}
+
+@functools.cache
+def forms() -> Mapping[str, re.Pattern[str]]:
+    """name -> pattern; each has the groups `bucket` and `key` (key starts with `/` or is empty)."""
+    host = "(?:" + "|".join(re.escape(s) for s in dns_suffixes()) + r"|\$\{AWS::URLSuffix\})"
+    return {
+        # https://B.s3[.R|-R].<dns suffix>/K
+        "virtual-hosted": re.compile(rf"https?://(?P<bucket>{_BUCKET})\.s3(?:[.-](?P<region>{_REGION}))?\.{host}(?P<key>/{_KEY}|$)"),
+        # https://s3[.R|-R].<dns suffix>/B/K
+        "path-style": re.compile(rf"https?://s3(?:[.-](?P<region>{_REGION}))?\.{host}/(?P<bucket>{_BUCKET})(?P<key>/{_KEY}|$)"),
+        # s3://B/K
+        "s3-uri": re.compile(rf"s3://(?P<bucket>{_BUCKET})(?P<key>/{_KEY}|$)"),
+        # arn:<partition>:s3:::B[/K]
+        "arn": re.compile(rf"arn:(?P<partition>aws(?:-[a-z]+)*):s3:::(?P<bucket>{_BUCKET})(?P<key>/{_KEY}|$|(?=[\s\"',]))"),
+    }
 
 #: key pairs of object-form references: {S3Bucket, S3Key} (Lambda) and {Bucket, Key} (SAM, Step Functions)
 BUCKET_KEYS = (("S3Bucket", "S3Key"), ("Bucket", "Key"))
@@ -59,7 +62,7 @@ def find_references(model: Any) -> Iterator[S3Reference]:
         path, value = stack.pop()
         if isinstance(value, str):
             if "s3" in value:
-                for form, pattern in FORMS.items():
+                for form, pattern in forms().items():
                     for match in pattern.finditer(value):
                         yield S3Reference(path, match.group("bucket"), match.group("key").lstrip("/"), form)
         elif isinstance(value, dict):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .edits import JsonPath
+from .paths import JsonPath
 
 _PREFIX = "AWS::Serverless::"
 #: Globals sections and the event type (and the property naming an explicit API) that make an implicit resource.

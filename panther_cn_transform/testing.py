@@ -28,13 +28,14 @@ from hypothesis import strategies as st
 
 from .decode import decode_text
 from .edits import Edit, list_alignment, original_paths, to_pointer
+from .endpoint_data import dns_suffixes, partition_endpoints, partition_names, partition_of_region
 from .graph import build_graph
 from .intrinsics import LONG_TO_SHORT, long_name_of_tag
 from .region_data import load_region_data
 from .render.aliases import AliasIndex, Anchor
 from .render.emit import double_quoted, plain_ok, single_quoted
 from .render.placement import Source
-from .walk import first_difference, iter_strings
+from .walk import first_difference, in_mapping_for_elsewhere, is_text_field, iter_strings
 
 __all__ = [
     "assert_layout_preserved",
@@ -433,30 +434,38 @@ def _without_list_index(finding: str) -> str:
     return re.sub(r"/DependsOn/\d+:", "/DependsOn:", finding)
 
 
-_GLOBAL_ENDPOINT = re.compile(r"https?://[^\s\"']*\.amazonaws\.com(?!\.cn)(?![\w-])")
+_URL_HOST = re.compile(r"https?://(?P<host>[A-Za-z0-9.${}:_-]+)")
 
 
 def assert_region_ready(
     model: dict[str, Any], region: str, *, asset_buckets: Iterable[str] = (), warned: Iterable[str] = ()
 ) -> None:
-    """No type the region lacks, no global-partition ARN, endpoint URL or asset bucket.
+    """No type the region lacks, no ARN or URL of another partition, no global asset bucket.
 
     `warned` are JSON Pointers the transform reported as warnings: what it could not
-    translate is allowed to remain, as long as it was reported.
+    translate is allowed to remain, as long as it was reported.  Text fields
+    (descriptions, Metadata) and Mapping entries for other regions or partitions are
+    never read in the region, so they are not checked.
     """
     exempt = set(warned)
+    partition = partition_of_region(region) or "aws"
+    regions = partition_endpoints(partition).regions
+    suffix = partition_endpoints(partition).dns_suffix
+    foreign_suffixes = [s for s in dns_suffixes() if s != suffix]
     data = load_region_data(region)
     for logical_id, resource in (model.get("Resources") or {}).items():
         if isinstance(resource, dict) and isinstance(resource.get("Type"), str) and data.lacks(resource["Type"]):
             raise AssertionError(f"/Resources/{logical_id}: {resource['Type']} does not exist in {region}")
     buckets = list(asset_buckets)
     for path, value in iter_strings(model):
-        if to_pointer(path) in exempt:
+        if to_pointer(path) in exempt or is_text_field(path) or in_mapping_for_elsewhere(path, regions, partition, partition_names()):
             continue
-        if "arn:aws:" in value:
+        if partition != "aws" and "arn:aws:" in value:
             raise AssertionError(f"{to_pointer(path)}: global-partition ARN in {value!r}")
-        if _GLOBAL_ENDPOINT.search(value):
-            raise AssertionError(f"{to_pointer(path)}: global endpoint in {value!r}")
+        for url in _URL_HOST.finditer(value):
+            host = url.group("host").split(":")[0] if "${" not in url.group("host") else url.group("host")
+            if not host.endswith(suffix) and any(host.endswith("." + other) for other in foreign_suffixes):
+                raise AssertionError(f"{to_pointer(path)}: endpoint of another partition in {value!r}")
         for bucket in buckets:
             if bucket in value:
                 raise AssertionError(f"{to_pointer(path)}: global asset bucket {bucket} in {value!r}")

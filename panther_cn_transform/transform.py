@@ -10,14 +10,16 @@ from typing import Any
 import jsonpatch
 
 from ._gc import collector_paused
-from .actions import ACTIONS, RuleContext, Warning
+from .actions import ACTIONS
 from .decode import Template, decode_text, read_template
 from .edits import Edit, EditLog, list_alignment
 from .errors import RuleFileError
+from .findings import Finding
 from .limits import Limits
 from .patterns import PatternTimeout
 from .removal import plan_removal
 from .render import render
+from .rule_api import RuleContext
 from .ruleset import RuleSet
 
 
@@ -29,7 +31,7 @@ class TransformResult:
     text: str
     model: dict[str, Any]
     edits: tuple[Edit, ...]
-    warnings: tuple[Warning, ...]
+    warnings: tuple[Finding, ...]
     region: str
 
     @property
@@ -78,10 +80,12 @@ def _transform(
     is_root: bool,
     removed_outputs: Mapping[str, Mapping[str, str]] | None,
 ) -> TransformResult:
-    values = {**(variables or {}), "region": region}
-    context = RuleContext(region=region, variables=values, source=template.source, is_root=is_root)
+    source_partition, partition = rules.partitions(region)  # a RegionError before any rule runs
+    values = {**partition.variables(), **(variables or {}), "region": region}
+    context = RuleContext(region=region, partition=partition, source_partition=source_partition, variables=values,
+                          source=template.source, is_root=is_root)
     log = EditLog(template.model)
-    warnings: list[Warning] = []
+    warnings: list[Finding] = []
     for rule in rules.bind(values):
         try:
             warnings.extend(ACTIONS[rule.action]().apply(log, rule, context))

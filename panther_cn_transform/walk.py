@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from .edits import JsonPath
+from .paths import JsonPath
 
 
 def iter_strings(value: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, str]]:
@@ -47,12 +48,10 @@ def is_region(text: str) -> bool:
 
 
 def partition_for(region: str) -> str:
-    """The ARN partition of a region: `cn-*` is aws-cn, `us-gov-*` aws-us-gov."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
+    """The partition of a region, from botocore's endpoint data (`aws` for a region it does not know)."""
+    from .endpoint_data import partition_of_region  # botocore is read only when a partition is asked for
+
+    return partition_of_region(region) or "aws"
 
 
 def semantic_path(path: JsonPath) -> JsonPath:
@@ -91,6 +90,75 @@ def is_service_principal(path: JsonPath) -> bool:
     if last in ("Principal", "AWSServiceName", "ServicePrincipal") or last in _PRINCIPAL_CONDITION_KEYS:
         return True
     return last == "Service" and len(meaning) > 1 and meaning[-2] == "Principal"
+
+
+_TEXT_KEYS = frozenset({"Description", "ConstraintDescription"})
+
+
+def is_text_field(path: JsonPath) -> bool:
+    """True for prose CloudFormation never interprets: descriptions and the template's Metadata.
+
+    Such text may be rewritten for consistency, but what it mentions is never a finding.
+    """
+    if path and path[0] == "Metadata":
+        return True
+    return any(isinstance(part, str) and part in _TEXT_KEYS for part in semantic_path(path)[-1:])
+
+
+def in_mapping_for_elsewhere(path: JsonPath, regions: Iterable[str], partition: str, partitions: Iterable[str]) -> bool:
+    """True inside a Mapping entry keyed by a region outside `regions` or by another partition.
+
+    `!FindInMap [M, !Ref AWS::Region, K]` never reads such an entry in the target
+    partition: it is data for elsewhere, neither ported nor reported.
+    """
+    if len(path) < 3 or path[0] != "Mappings":
+        return False
+    keys = [key for key in path[2:4] if isinstance(key, str)]
+    here = set(regions)
+    return any((is_region(key) and key not in here) or (key in partitions and key != partition) for key in keys)
+
+
+@dataclass(frozen=True)
+class JoinView:
+    """The whole string an `Fn::Join` part belongs to, intrinsic parts written as `${...}` placeholders."""
+
+    text: str
+    start: int  # where this part starts in `text`
+    end: int
+
+
+def join_view(model: Any, path: JsonPath) -> JoinView | None:
+    """The `JoinView` of the string at `path`, or None when it is not a literal part of an `Fn::Join`."""
+    if len(path) < 3 or path[-3] != "Fn::Join" or path[-2] != 1 or not isinstance(path[-1], int):
+        return None
+    node = model
+    for part in path[:-3]:
+        node = node[part]
+    args = node.get("Fn::Join") if isinstance(node, dict) else None
+    if not isinstance(args, list) or len(args) != 2 or not isinstance(args[0], str) or not isinstance(args[1], list):
+        return None
+    delimiter, parts = args
+    texts: list[str] = []
+    start = end = 0
+    for index, part in enumerate(parts):
+        if index:
+            texts.append(delimiter)
+        here = sum(map(len, texts))
+        texts.append(part if isinstance(part, str) else _placeholder(part))
+        if index == path[-1]:
+            start, end = here, here + len(texts[-1])
+    return JoinView("".join(texts), start, end)
+
+
+def _placeholder(value: Any) -> str:
+    """How an intrinsic inside a Join reads as text: `${Name}`, `${Name.Attr}`, or `${Fn::Intrinsic}`."""
+    if isinstance(value, dict) and len(value) == 1:
+        (key, arg), = value.items()
+        if key == "Ref" and isinstance(arg, str):
+            return "${" + arg + "}"
+        if key == "Fn::GetAtt" and isinstance(arg, list) and all(isinstance(a, str) for a in arg):
+            return "${" + ".".join(arg) + "}"
+    return "${Fn::Intrinsic}"
 
 
 def in_arn(value: str, index: int) -> bool:

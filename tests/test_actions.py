@@ -52,8 +52,11 @@ def test_partition_pseudo_wraps_plain_strings_in_sub_and_escapes() -> None:
     ("before", "after"),
     [
         ("https://sqs.us-west-1.amazonaws.com/1/q", "https://sqs.cn-north-1.amazonaws.com.cn/1/q"),
-        ("https://b.s3.amazonaws.com/k", "https://b.s3.cn-north-1.amazonaws.com.cn/k"),
-        ("https://s3-us-west-1.amazonaws.com/b/k", "https://s3.cn-north-1.amazonaws.com.cn/b/k"),
+        ("https://b.s3.amazonaws.com/k", "https://b.s3.amazonaws.com/k"),  # another owner's bucket: reported
+        ("https://s3-us-west-1.amazonaws.com/b/k", "https://s3-us-west-1.amazonaws.com/b/k"),
+        ("https://s3.us-west-1.amazonaws.com", "https://s3.cn-north-1.amazonaws.com.cn"),
+        ("https://iam.amazonaws.com", "https://iam.cn-north-1.amazonaws.com.cn"),  # botocore: aws-cn-global
+        ("https://b.s3.cn-north-1.amazonaws.com/k", "https://b.s3.cn-north-1.amazonaws.com.cn/k"),
         ("sqs.cn-north-1.amazonaws.com", "sqs.cn-north-1.amazonaws.com.cn"),
         ("lambda.amazonaws.com", "lambda.amazonaws.com"),  # bare service name: a principal, not an endpoint
         ("https://x.amazonaws.com.cn/", "https://x.amazonaws.com.cn/"),
@@ -68,7 +71,7 @@ def test_endpoints(before: str, after: str) -> None:
 def test_endpoint_in_another_global_region_is_a_warning_not_a_rewrite() -> None:
     text = yaml.safe_dump(resource({"Url": "https://sqs.eu-west-1.amazonaws.com/1/q"}))
     result = transform_text(text, one_rule("rewrite_endpoints", source_region="us-west-1"), region="cn-north-1")
-    assert not result.changed and "eu-west-1 is outside China" in result.warnings[0].message
+    assert not result.changed and "eu-west-1 is outside aws-cn" in result.warnings[0].message
 
 
 def test_sub_endpoints_keep_pseudo_region() -> None:
@@ -130,6 +133,7 @@ Resources:
   R:
     Type: AWS::EC2::VPCEndpoint
     Properties:
+      VpcEndpointType: Interface
       ServiceName: !Sub com.amazonaws.${AWS::Region}.sqs
       Gateway: com.amazonaws.cn-north-1.dynamodb
 Outputs:
@@ -209,7 +213,8 @@ Resources:
     ],
 )
 def test_vpc_endpoint_names_differ_per_region(region: str, service: str, expected: str) -> None:
-    text = yaml.safe_dump(resource({"ServiceName": f"com.amazonaws.{region}.{service}"}, "AWS::EC2::VPCEndpoint"))
+    endpoint = {"VpcEndpointType": "Interface", "ServiceName": f"com.amazonaws.{region}.{service}"}
+    text = yaml.safe_dump(resource(endpoint, "AWS::EC2::VPCEndpoint"))
     assert out_props(text, CHINA, region=region)["ServiceName"] == expected
 
 
@@ -223,7 +228,7 @@ def test_panther_pack_reads_the_source_region_from_its_bucket_name() -> None:
     props = result.model["Resources"]["R"]["Properties"]
     assert props["Queue"] == "https://sqs.cn-northwest-1.amazonaws.com.cn/123456789012/q"
     assert props["Other"] == "https://sqs.eu-west-1.amazonaws.com/123456789012/q"
-    assert [w.rule for w in result.warnings] == ["endpoints"] and "eu-west-1 is outside China" in result.warnings[0].message
+    assert [w.rule for w in result.warnings] == ["endpoints"] and "eu-west-1 is outside aws-cn" in result.warnings[0].message
 
 
 def test_scripts_are_warned_at_the_line_that_needs_a_region_or_a_china_host() -> None:

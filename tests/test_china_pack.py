@@ -22,9 +22,10 @@ def test_panther_release_templates_point_at_the_china_bucket(path: Path) -> None
     result = transform(read_template(path), PANTHER, region="cn-north-1", variables={"bucket": "my-cn-bucket"})
     source = read_template(path).model
     strings = dict(iter_strings(result.model))
+    warned = {w.path for w in result.warnings if w.rule == "foreign-arns"}
     for where, value in strings.items():
         assert "panther-enterprise-us-west-1" not in value, where
-        assert "arn:aws:" not in value, where
+        assert "arn:aws:" not in value or where in warned, where  # an ARN in a global region stays whole, reported
         assert not re.search(r"https://[^ ]*s3[^ ]*\.amazonaws\.com(?!\.cn)", value), where
     for where, value in iter_strings(source):
         if where not in strings:

@@ -133,7 +133,7 @@ def test_bom_and_crlf_are_transformed_not_refused(tmp_path: Path) -> None:
     ("content", "message"),
     [
         ("rules:\n  - {id: a, description: d, action: nope}\n", ":2: rules/0/action: unknown action 'nope'"),
-        ("rules:\n  - id: a\n    description: d\n    action: rewrite_vpce_names\n    services: 3\n", ":5: rules/0/services: 3 is not of type 'object'"),
+        ("rules:\n  - id: a\n    description: d\n    action: warn_arns\n    ignore_accounts: 3\n", ":5: rules/0/ignore_accounts: 3 is not of type 'array'"),
         ("rules:\n  - id: a\n    description: d\n    action: replace_text\n    replacements: [{pattern: '(', replace: x}]\n", "is not a 'regex'"),
         ("extends: self.yml\nrules: []\n", "extends cycle"),
         ("extends: missing.yml\nrules: []\n", "missing.yml: rule file not found (extended by"),
@@ -297,19 +297,19 @@ def test_transform_text_honours_max_input_bytes() -> None:
 
 
 def test_a_raised_max_depth_applies_to_the_render_check_too(tmp_path: Path) -> None:
-    nested = "{A: " * 240 + "arn:aws:sns:us-east-1:123456789012:t" + "}" * 240
+    nested = "{A: " * 240 + "arn:aws:sns:cn-north-1:123456789012:t" + "}" * 240
     (tmp_path / "t.yaml").write_text(f"Resources:\n  T:\n    Type: AWS::SNS::Topic\n    Properties:\n      Tags: {nested}\n")
     done = run_capped("transform", "t.yaml", "--region", "cn-north-1", "--rules", "china", cwd=tmp_path)
     assert done.returncode == 2 and "nesting deeper than 200 levels" in done.stderr
     done = run_capped("transform", "t.yaml", "--region", "cn-north-1", "--rules", "china", "--max-depth", "400", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "arn:aws-cn:sns:us-east-1:123456789012:t" in done.stdout
+    assert "arn:aws-cn:sns:cn-north-1:123456789012:t" in done.stdout
 
 
 def test_valid_json_with_a_key_over_1024_characters_is_transformed(tmp_path: Path) -> None:
     key = "k" * 1100
     source = json.dumps({"Resources": {"T": {"Type": "AWS::SNS::Topic", "Metadata": {key: "x"},
-                                             "Properties": {"KmsMasterKeyId": "arn:aws:kms:us-east-1:123456789012:key/k"}}}}, indent=1)
+                                             "Properties": {"KmsMasterKeyId": "arn:aws:kms:cn-north-1:123456789012:key/k"}}}}, indent=1)
     (tmp_path / "t.json").write_text(source)
     done = run_capped("transform", "t.json", "--region", "cn-north-1", "--rules", "china", cwd=tmp_path)
     assert done.returncode == 0, done.stderr

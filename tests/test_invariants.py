@@ -50,7 +50,7 @@ def test_dangling_reference_is_caught() -> None:
     [
         (lambda m: m["Resources"].update(Pool={"Type": "AWS::Cognito::UserPool"}), "/Resources/Pool: AWS::Cognito::UserPool does not exist in cn-north-1"),
         (lambda m: m["Resources"]["Topic"]["Properties"].update(KmsMasterKeyId="arn:aws:kms:x"), "global-partition ARN"),
-        (lambda m: m["Outputs"]["Url"].update(Value="https://sqs.us-west-1.amazonaws.com/1/q"), "global endpoint"),
+        (lambda m: m["Outputs"]["Url"].update(Value="https://sqs.us-west-1.amazonaws.com/1/q"), "endpoint of another partition"),
     ],
 )
 def test_region_readiness_violations_are_caught(mutate: object, message: str) -> None:

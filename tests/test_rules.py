@@ -68,3 +68,37 @@ def test_docs_rules_md_is_generated_and_current() -> None:
 
     doc = Path(__file__).resolve().parents[1] / "docs" / "rules.md"
     assert doc.read_text("utf-8") == render_rules_doc(), "run: python -m panther_cn_transform rules docs > docs/rules.md"
+
+
+def test_rules_schema_json_is_generated_and_current() -> None:
+    from panther_cn_transform.rule_schema import render_schema
+
+    shipped = Path(__file__).resolve().parents[1] / "rules" / "schema.json"
+    assert shipped.read_text("utf-8") == render_schema(), "run: python -m panther_cn_transform rules schema > rules/schema.json"
+
+
+def test_every_action_declares_what_the_docs_and_schema_need() -> None:
+    from panther_cn_transform.actions import ACTIONS
+
+    for name, action in ACTIONS.items():
+        spec = action.spec
+        assert spec.name == name and action.__doc__ and spec.why and spec.safety and spec.example, name
+        assert not [p.name for p in spec.params if p.required and p.default is not None], name
+        assert set(spec.example_params) <= {p.name for p in spec.params}, name
+
+
+def test_a_pack_name_is_not_shadowed_by_a_folder_or_file_of_that_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "panther").mkdir()
+    (tmp_path / "china").write_text("not a rule file: [")
+    done = subprocess.run([sys.executable, "-m", "panther_cn_transform", "rules", "show", "--rules", "china"],
+                          capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert done.returncode == 0 and "id: partition" in done.stdout, done.stderr
+    (tmp_path / "t.yaml").write_text("Resources:\n  Q:\n    Type: AWS::SQS::Queue\n")
+    default = subprocess.run([sys.executable, "-m", "panther_cn_transform", "transform", "t.yaml", "--region", "cn-north-1",
+                              "--bucket", "my-cn-bucket"], capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert default.returncode == 0 and "AWS::SQS::Queue" in default.stdout, default.stderr
+    (tmp_path / "mine").write_text("rules: []\n")
+    monkeypatch.chdir(tmp_path)
+    assert load_rules("mine").rules == ()  # a name that is no pack is still a file
+    with pytest.raises(RuleFileError, match="malformed YAML"):
+        load_rules("./china")

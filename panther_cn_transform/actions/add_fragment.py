@@ -1,9 +1,4 @@
-"""`add_fragment`: add resources, outputs or other entries a China deployment needs.
-
-Why: some China ports need something the global template does not have (Panther's
-backend in China needs a bridge API that its web application, which stays in a global
-region, can call).  The fragment is declared in the rule file, in long form.
-"""
+"""`add_fragment`: add resources, outputs or other entries a China deployment needs."""
 
 from __future__ import annotations
 
@@ -11,7 +6,8 @@ import fnmatch
 from typing import Any, ClassVar
 
 from ..edits import Edit, EditLog, JsonPath
-from ._base import BoundRule, RuleContext, Warning
+from ..findings import Finding
+from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
 
 _SECTIONS = ("Parameters", "Mappings", "Conditions", "Resources", "Outputs")
 
@@ -28,17 +24,32 @@ class AddFragment:
     stack's parameter to an existing resource), and only a differing scalar is a warning.
     """
 
-    name: ClassVar[str] = "add_fragment"
-    example: ClassVar[str] = "Resources:\n  Core:\n    Type: AWS::SNS::Topic\n"
+    spec: ClassVar[ActionSpec] = ActionSpec(
+        name="add_fragment",
+        why=(
+            "Some China ports need something the global template does not have (Panther's backend in China needs "
+            'a bridge API that its web application, which stays in a global region, can call). The fragment is '
+            'declared in the rule file, in long form.'
+        ),
+        safety='Adds entries; an existing one is never overwritten (with `merge`, only its missing keys and list items are added); a conflict is reported.',
+        params=(
+            Param('root_only', "Only a release's root template gets the fragment", {'type': 'boolean'}, default=False),
+            Param('when_resources', 'Only templates that have all these logical ids (globs)', {'type': 'array', 'items': {'type': 'string'}}),
+            Param('merge', 'Merge into existing entries: add missing keys, append missing list items (a differing scalar is a warning)', {'type': 'boolean'}, default=False),
+            Param('fragment', 'Template sections to add, in long form', {'type': 'object', 'additionalProperties': False, 'minProperties': 1, 'properties': {'Parameters': {'type': 'object'}, 'Mappings': {'type': 'object'}, 'Conditions': {'type': 'object'}, 'Resources': {'type': 'object'}, 'Outputs': {'type': 'object'}}}, required=True),
+        ),
+        example="Resources:\n  Core:\n    Type: AWS::SNS::Topic\n",
+        example_params={'when_resources': ['Core'], 'fragment': {'Outputs': {'CoreTopic': {'Value': {'Ref': 'Core'}}}}},
+    )
 
-    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
+    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Finding]:
         if rule.params.get("root_only") and not context.is_root:
             return []
         resources = log.model.get("Resources") or {}
         for pattern in rule.params.get("when_resources") or []:
             if not any(fnmatch.fnmatchcase(logical_id, pattern) for logical_id in resources):
                 return []
-        warnings: list[Warning] = []
+        warnings: list[Finding] = []
         fragment: dict[str, Any] = rule.params.get("fragment") or {}
         for section in _SECTIONS:
             entries = fragment.get(section)
@@ -55,18 +66,18 @@ class AddFragment:
                     warnings += _merge(log, (section, name), existing, value, rule)
                     continue
                 if existing is not None:
-                    warnings.append(Warning((section, name), f"{section[:-1].lower()} {name} already exists and differs from the rule's; kept", rule.id))
+                    warnings.append(Finding((section, name), f"{section[:-1].lower()} {name} already exists and differs from the rule's; kept", rule.id))
                     continue
                 log.apply(Edit((section, name), "add", rule.id, rule.description.split(".")[0], value=value))
         return warnings
 
 
-def _merge(log: EditLog, path: JsonPath, existing: Any, wanted: Any, rule: BoundRule) -> list[Warning]:
+def _merge(log: EditLog, path: JsonPath, existing: Any, wanted: Any, rule: BoundRule) -> list[Finding]:
     """Add what `existing` lacks of `wanted`: missing keys, missing list items; differing scalars are warnings."""
     if existing == wanted:
         return []
     if isinstance(existing, dict) and isinstance(wanted, dict):
-        warnings: list[Warning] = []
+        warnings: list[Finding] = []
         for key, value in wanted.items():
             if key in existing:
                 warnings += _merge(log, path + (key,), existing[key], value, rule)
@@ -80,4 +91,4 @@ def _merge(log: EditLog, path: JsonPath, existing: Any, wanted: Any, rule: Bound
             log.apply(Edit(path, "replace", rule.id, rule.description.split(".")[0], value=[*present, *missing]))
         return []
     where = "/".join(str(p) for p in path)
-    return [Warning(path, f"{where} already exists and differs from the rule's; kept", rule.id)]
+    return [Finding(path, f"{where} already exists and differs from the rule's; kept", rule.id)]

@@ -1,15 +1,4 @@
-"""`edit_property`: services China has, but whose resources accept different properties.
-
-Why: removing the types a region lacks and moving ARNs and endpoints is half of a port.
-The other half is services that exist in China but behave differently, the most reported
-China deployment failure in public projects: API Gateway has no edge-optimized endpoints
-(`Endpoint Configuration type EDGE is not supported in this region: cn-north-1`, also the
-default when a REST API sets no endpoint type), CloudFront cannot use ACM certificates,
-Lambda@Edge or Origin Access Control and cannot serve content from its default domain.
-cfn-lint accepts all of these for cn-north-1.  Each difference is one rule in the pack
-(which resources, which property, which values, and what to do), so the next difference
-China has needs a rule, not code.
-"""
+"""`edit_property`: services China has, but whose resources accept different properties."""
 
 from __future__ import annotations
 
@@ -22,14 +11,15 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..edits import Edit, EditLog, JsonPath
+from ..findings import Finding
 from ..graph import build_graph
 from ..intrinsics import intrinsic_name
 from ..property_paths import Place, is_literal, nested, parse, resolve
 from ..region_data import load_region_data
 from ..removal import plan_removal, unused_after, used_names
+from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
 from ..sam import globals_section, implicit_events
 from ..walk import is_sub_template
-from ._base import BoundRule, RuleContext, Warning
 
 _SUB_ATTRIBUTE = re.compile(r"\$\{([A-Za-z0-9]+)\.([A-Za-z0-9.]+)\}")
 
@@ -92,37 +82,69 @@ class EditProperty:
           message: SnapStart is not available for Python in China; cold starts are slower
     """
 
-    name: ClassVar[str] = "edit_property"
-    example: ClassVar[str] = (
-        "Resources:\n"
-        "  Api:\n"
-        "    Type: AWS::ApiGateway::RestApi\n"
-        "    Properties:\n"
-        "      Name: images\n"
-        "  Cdn:\n"
-        "    Type: AWS::CloudFront::Distribution\n"
-        "    Properties:\n"
-        "      DistributionConfig:\n"
-        "        Enabled: true\n"
-        "        PriceClass: PriceClass_100\n"
-        "        Origins:\n"
-        "          - Id: api\n"
-        "            DomainName: !Sub ${Api}.execute-api.${AWS::Region}.amazonaws.com\n"
-        "            CustomOriginConfig: {OriginProtocolPolicy: https-only}\n"
-        "        DefaultCacheBehavior:\n"
-        "          TargetOriginId: api\n"
-        "          ViewerProtocolPolicy: https-only\n"
-        "          ForwardedValues: {QueryString: false}\n"
-    )
-    safety: ClassVar[str] = (
-        "Changes only the properties a rule names, in the resources it names. A value known "
-        "only at deploy time is reported, not guessed. `remove` reports the parameters and "
-        "conditions it leaves unused; the China pack removes only what narrows access or "
-        "changes no behaviour (Origin Access Control ids, Origin Shield) and warns about "
-        "the rest (Lambda@Edge, CloudFront Functions, WAF), which may enforce access."
+    spec: ClassVar[ActionSpec] = ActionSpec(
+        name="edit_property",
+        why=(
+            'Removing the types a region lacks and moving ARNs and endpoints is half of a port. The other half is '
+            'services that exist in China but behave differently, the most reported China deployment failure in '
+            'public projects: API Gateway has no edge-optimized endpoints (`Endpoint Configuration type EDGE is '
+            'not supported in this region: cn-north-1`, also the default when a REST API sets no endpoint type), '
+            'CloudFront cannot use ACM certificates, Lambda@Edge or Origin Access Control and cannot serve '
+            'content from its default domain. cfn-lint accepts all of these for cn-north-1. Each difference is '
+            'one rule in the pack (which resources, which property, which values, and what to do), so the next '
+            'difference China has needs a rule, not code.'
+        ),
+        safety=(
+            'Changes only the properties a rule names, in the resources it names. A value known only at deploy '
+            'time is reported, not guessed. `remove` reports the parameters and conditions it leaves unused; the '
+            'China pack removes only what narrows access or changes no behaviour (Origin Access Control ids, '
+            'Origin Shield) and warns about the rest (Lambda@Edge, CloudFront Functions, WAF), which may enforce '
+            'access.'
+        ),
+        params=(
+            Param('resource_types', 'Resource type globs the rule applies to; a SAM type also covers its Globals section and implicit resources', {'type': 'array', 'minItems': 1, 'items': {'type': 'string', 'minLength': 1}}, required=True),
+            Param('logical_ids', 'Only resources whose logical id matches one of these globs', {'type': 'array', 'items': {'type': 'string', 'minLength': 1}}),
+            Param('only_with', 'Only resources that set at least one of these properties', {'type': 'array', 'items': {'type': 'string', 'pattern': '^[A-Za-z0-9_*-]+(\\.[A-Za-z0-9_*-]+)*$'}}),
+            Param('where', 'Tests on other properties of the resource that must all hold', {'type': 'array', 'items': {'type': 'object', 'required': ['property'], 'minProperties': 2, 'maxProperties': 2, 'additionalProperties': False, 'properties': {'property': {'title': 'Property path below Properties', 'type': 'string', 'pattern': '^[A-Za-z0-9_*-]+(\\.[A-Za-z0-9_*-]+)*$'}, 'absent': {'title': 'The property is missing, !Ref AWS::NoValue, or an empty list or mapping', 'type': 'boolean'}, 'present': {'title': 'The property is set (to anything, a deploy-time value included)', 'type': 'boolean'}, 'equals': {'title': 'The value is exactly this (null: the property is absent)'}, 'in': {'title': 'The value is one of these (null: the property is absent)', 'type': 'array'}, 'not_in': {'title': 'The value is none of these (null: the property is absent)', 'type': 'array'}, 'contains': {'title': 'The value is a list holding this'}, 'matches': {'title': 'The value is a string matching this Python regular expression', 'type': 'string', 'format': 'regex'}}}}),
+            Param('properties', 'Property paths below Properties: dot-separated, * for any key or list item', {'type': 'array', 'minItems': 1, 'items': {'type': 'string', 'pattern': '^[A-Za-z0-9_*-]+(\\.[A-Za-z0-9_*-]+)*$'}}, required=True),
+            Param('when', 'Tests, any of which selects the property (default: present)', {'type': 'array', 'minItems': 1, 'items': {'type': 'object', 'minProperties': 1, 'maxProperties': 1, 'additionalProperties': False, 'properties': {'absent': {'title': 'The property is missing, !Ref AWS::NoValue, or an empty list or mapping', 'type': 'boolean'}, 'present': {'title': 'The property is set (to anything, a deploy-time value included)', 'type': 'boolean'}, 'equals': {'title': 'The value is exactly this (null: the property is absent)'}, 'in': {'title': 'The value is one of these (null: the property is absent)', 'type': 'array'}, 'not_in': {'title': 'The value is none of these (null: the property is absent)', 'type': 'array'}, 'contains': {'title': 'The value is a list holding this'}, 'matches': {'title': 'The value is a string matching this Python regular expression', 'type': 'string', 'format': 'regex'}}}}),
+            Param('then', 'What to do with a selected property', {'enum': ['set', 'replace', 'rename', 'remove', 'remove_resource', 'replace_attributes', 'warn']}, default='warn'),
+            Param('value', 'set: the new value; rename: the value under the new key (default: the old value)', {}),
+            Param('values', 'replace: old value -> new value', {'type': 'object', 'minProperties': 1}),
+            Param('to', 'rename: the sibling key the property moves to', {'type': 'string', 'minLength': 1}),
+            Param('attributes', 'replace_attributes: old GetAtt attribute -> new', {'type': 'object', 'minProperties': 1, 'additionalProperties': {'type': 'string'}}),
+            Param('rename_references', 'After a change: GetAtt attributes of the changed resource to rename everywhere (old -> new)', {'type': 'object', 'additionalProperties': {'type': 'string'}}),
+            Param('parameters', 'After a change: template parameters (long form) the new values use', {'type': 'object'}),
+            Param('message', 'Warning reported at the property (warn, and every change)', {'type': 'string', 'minLength': 1}),
+            Param('reason', "Why, for the report (default: the description's first sentence)", {'type': 'string'}),
+            Param('unknown', 'A value known only at deploy time: warn, or ignore', {'enum': ['warn', 'ignore']}, default='warn'),
+            Param('on_reference', 'remove_resource: repair references (drop DependsOn entries, outputs, Allow-statement entries, optional If branches) or remove every referencing resource', {'enum': ['repair', 'remove']}, default='repair'),
+        ),
+        example=(
+            'Resources:\n'
+            '  Api:\n'
+            '    Type: AWS::ApiGateway::RestApi\n'
+            '    Properties:\n'
+            '      Name: images\n'
+            '  Cdn:\n'
+            '    Type: AWS::CloudFront::Distribution\n'
+            '    Properties:\n'
+            '      DistributionConfig:\n'
+            '        Enabled: true\n'
+            '        PriceClass: PriceClass_100\n'
+            '        Origins:\n'
+            '          - Id: api\n'
+            '            DomainName: !Sub ${Api}.execute-api.${AWS::Region}.amazonaws.com\n'
+            '            CustomOriginConfig: {OriginProtocolPolicy: https-only}\n'
+            '        DefaultCacheBehavior:\n'
+            '          TargetOriginId: api\n'
+            '          ViewerProtocolPolicy: https-only\n'
+            '          ForwardedValues: {QueryString: false}\n'
+        ),
+        schema_extra={'allOf': [{'if': {'properties': {'then': {'const': 'set'}}, 'required': ['then']}, 'then': {'required': ['value']}}, {'if': {'properties': {'then': {'const': 'replace'}}, 'required': ['then']}, 'then': {'required': ['values']}}, {'if': {'properties': {'then': {'const': 'rename'}}, 'required': ['then']}, 'then': {'required': ['to']}}, {'if': {'properties': {'then': {'const': 'replace_attributes'}}, 'required': ['then']}, 'then': {'required': ['attributes']}}]},
     )
 
-    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
+    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Finding]:
         run = _Run(log, rule, _Spec.of(rule), context.region)
         run.globals_sections()
         run.resources()
@@ -182,7 +204,7 @@ class _Run:
     rule: BoundRule
     spec: _Spec
     region: str
-    warnings: list[Warning] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)
     doomed: dict[str, str] = field(default_factory=dict)  # remove_resource: logical id -> reason
     changed: set[str] = field(default_factory=set)  # logical ids whose properties changed
     any_change: bool = False
@@ -371,14 +393,14 @@ class _Run:
         self.log.apply(edit)
 
     def warn(self, path: JsonPath, message: str) -> None:
-        self.warnings.append(Warning(path, message, self.rule.id))
+        self.warnings.append(Finding(path, message, self.rule.id))
 
     def message(self) -> str:
         return str(self.spec.params.get("message") or self.spec.because)
 
     # -- after all places -------------------------------------------------------------------
 
-    def finish(self) -> list[Warning]:
+    def finish(self) -> list[Finding]:
         self.changed -= set(self.doomed)
         if self.any_change:
             self.add_parameters()

@@ -1,12 +1,4 @@
-"""`keep_resources`: keep only the named resources of a template, removing the rest safely.
-
-Why: Panther's China deployment splits one release in two.  The web half (global region)
-needs a few resources of some backend stacks (the users API of Core, the custom-resource
-function of BootstrapGateway) and none of the rest; naming what to keep is shorter and
-safer than naming what to drop, since a resource a later release adds to such a stack is
-then removed from the web half (and reported) instead of being deployed twice.  Removal
-and the repair of references are those of `remove_resources` (removal.py).
-"""
+"""`keep_resources`: keep only the named resources of a template, removing the rest safely."""
 
 from __future__ import annotations
 
@@ -14,9 +6,10 @@ import fnmatch
 from typing import ClassVar
 
 from ..edits import EditLog
+from ..findings import Finding
 from ..region_data import load_region_data
-from ._base import BoundRule, RuleContext, Warning
-from .remove_resources import _apply_plan
+from ..removal import ON_REFERENCE_PARAM, apply_removal
+from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
 
 
 class KeepResources:
@@ -27,19 +20,38 @@ class KeepResources:
     release's root template.
     """
 
-    name: ClassVar[str] = "keep_resources"
-    example: ClassVar[str] = (
-        "Resources:\n"
-        "  UsersApiFunction:\n"
-        "    Type: AWS::Lambda::Function\n"
-        "    Properties:\n"
-        "      Role: arn:aws:iam::123456789012:role/r\n"
-        "      Code: {ZipFile: 'def handler(e, c): pass'}\n"
-        "  AlertsTable:\n"
-        "    Type: AWS::DynamoDB::Table\n"
+    spec: ClassVar[ActionSpec] = ActionSpec(
+        name="keep_resources",
+        why=(
+            "Panther's China deployment splits one release in two. The web half (global region) needs a few "
+            'resources of some backend stacks (the users API of Core, the custom-resource function of '
+            'BootstrapGateway) and none of the rest; naming what to keep is shorter and safer than naming what to '
+            'drop, since a resource a later release adds to such a stack is then removed from the web half (and '
+            'reported) instead of being deployed twice. Removal and the repair of references are those of '
+            '`remove_resources` (removal.py).'
+        ),
+        safety='Removes resources, like `remove_resources`, with the same reference repairs and reports.',
+        params=(
+            Param('keep', 'Logical id or resource type globs to keep; every other resource is removed', {'type': 'array', 'minItems': 1, 'items': {'type': 'string', 'minLength': 1}}, required=True),
+            Param('when_resources', 'Only templates that have all these logical ids (globs)', {'type': 'array', 'items': {'type': 'string', 'minLength': 1}}),
+            Param('root_only', "Only a release's root template", {'type': 'boolean'}, default=False),
+            Param('reason', 'Why, for the report', {'type': 'string'}),
+            ON_REFERENCE_PARAM,
+        ),
+        example=(
+            'Resources:\n'
+            '  UsersApiFunction:\n'
+            '    Type: AWS::Lambda::Function\n'
+            '    Properties:\n'
+            '      Role: arn:aws:iam::123456789012:role/r\n'
+            "      Code: {ZipFile: 'def handler(e, c): pass'}\n"
+            '  AlertsTable:\n'
+            '    Type: AWS::DynamoDB::Table\n'
+        ),
+        example_params={'keep': ['UsersApiFunction']},
     )
 
-    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
+    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Finding]:
         if rule.params.get("root_only") and not context.is_root:
             return []
         resources = log.model.get("Resources") or {}
@@ -55,4 +67,5 @@ class KeepResources:
                 initial[logical_id] = f"{logical_id} removed: {rtype} - {why}"
         if not initial:
             return []
-        return _apply_plan(log, rule, initial, load_region_data(context.region).required_properties)
+        required = load_region_data(context.region).required_properties
+        return apply_removal(log, rule.id, initial, on_reference=rule.params.get("on_reference", "repair"), required=required)

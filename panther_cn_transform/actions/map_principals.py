@@ -1,104 +1,142 @@
-"""`map_principals`: the few service principals that differ in China.
-
-Why: in China almost every service keeps `<svc>.amazonaws.com` as its principal, so a
-blanket rewrite to `.amazonaws.com.cn` breaks trust policies (mapbox/cloudfriend#56,
-aws-cdk#2198).  A handful differ (logs, codedeploy: regional `.com.cn`; elasticmapreduce,
-ec2: `.com.cn`).  The table lives in the rule file, not in code.
-"""
+"""The `map_principals` action: the few service principals that differ."""
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from ..edits import Edit, EditLog, JsonPath
-from ..walk import REGION_PATTERN, is_service_principal, is_sub_template
-from ._base import BoundRule, RuleContext, Warning
+from ..edits import Edit, EditLog
+from ..findings import Finding
+from ..hosts import REGION_PSEUDO, URL_SUFFIX_PSEUDO, changed_span, in_principal_text
+from ..partition import Partition
+from ..rule_api import ActionSpec, BoundRule, RuleContext
+from ..walk import REGION_PATTERN, is_region, is_service_principal, is_sub_template, is_text_field, join_view
 
-# <svc>[.<region> | .${AWS::Region}].(amazonaws.com | ${AWS::URLSuffix})
-_PRINCIPAL = re.compile(
-    r"^(?P<svc>[a-z0-9-]+(?:\.[a-z0-9-]+)*?)"
-    rf"(?P<region>\.(?:{REGION_PATTERN}|\$\{{AWS::Region\}}))?"
-    r"\.(?P<suffix>amazonaws\.com(?:\.cn)?|\$\{AWS::URLSuffix\})$"
-)
+
+@functools.cache
+def _principal_pattern(suffixes: tuple[str, ...]) -> re.Pattern[str]:
+    """`<svc>[.<region> | .${AWS::Region}].<suffix>` where suffix is a partition's DNS suffix or `${AWS::URLSuffix}`."""
+    alternatives = "|".join(re.escape(s) for s in sorted(suffixes, key=len, reverse=True))
+    return re.compile(
+        r"(?<![\w.$/-])(?P<svc>[a-z0-9-]+(?:\.[a-z0-9-]+)*?)"
+        rf"(?P<region>\.(?:{REGION_PATTERN}|\$\{{AWS::Region\}}))?"
+        rf"\.(?P<suffix>{alternatives}|\$\{{AWS::URLSuffix\}})(?![\w-]|\.[A-Za-z0-9])"
+    )
 
 
 class MapPrincipals:
-    """Rewrite service principals named in the rule's `principals` table.
-
-    Each entry is `<service>: regional` (`<svc>.<region>.amazonaws.com.cn`) or
-    `<service>: global` (`<svc>.amazonaws.com.cn`).  Services in `warn` are left as they
-    are with the rule's message as a warning.  Applies to plain strings, `Fn::Sub`
-    strings and `Fn::Join` parts wherever a service principal is expected.
+    """Rewrites the service principals that the target partition's `principals` table names (a
+    partition file fact): `regional` is `<svc>.<region>.<dns suffix>`, `global` is `<svc>.<dns
+    suffix>`. It finds them wherever a principal is written: policy objects, `Fn::Sub` strings
+    and `Fn::Join` parts, and text that names them as principals (a JSON-string policy, a
+    `Principal=` in inline code). Services in the partition's `uncertain_principals` are kept
+    and reported; a principal written with `${AWS::URLSuffix}` is left alone, and reported when
+    it evaluates to something else than the table says.
     """
 
-    name: ClassVar[str] = "map_principals"
-    example: ClassVar[str] = (
-        'Resources:\n'
-        '  Role:\n'
-        '    Type: AWS::IAM::Role\n'
-        '    Properties:\n'
-        '      AssumeRolePolicyDocument:\n'
-        '        Statement:\n'
-        '          - Effect: Allow\n'
-        '            Principal:\n'
-        '              Service: [ec2.amazonaws.com, lambda.amazonaws.com]\n'
-        '            Action: sts:AssumeRole\n'
+    spec: ClassVar[ActionSpec] = ActionSpec(
+        name="map_principals",
+        why=(
+            "In China almost every service keeps `<svc>.amazonaws.com` as its principal, so a blanket rewrite to "
+            "`.amazonaws.com.cn` breaks trust policies (mapbox/cloudfriend#56, aws-cdk#2198). A handful differ "
+            "(logs, codedeploy: regional `.com.cn`; elasticmapreduce, ec2: `.com.cn`). The table is partition "
+            "data, not code."
+        ),
+        safety=(
+            "Changes only the principals the table names; every other principal keeps its form. A principal with "
+            "a hard-coded region outside the partition is reported, never half-rewritten."
+        ),
+        example=(
+            "Resources:\n"
+            "  Role:\n"
+            "    Type: AWS::IAM::Role\n"
+            "    Properties:\n"
+            "      AssumeRolePolicyDocument:\n"
+            "        Statement:\n"
+            "          - Effect: Allow\n"
+            "            Principal:\n"
+            "              Service: [ec2.amazonaws.com, lambda.amazonaws.com]\n"
+            "            Action: sts:AssumeRole\n"
+            "  Legacy:\n"
+            "    Type: AWS::IAM::Role\n"
+            "    Properties:\n"
+            "      AssumeRolePolicyDocument: '{\"Statement\": [{\"Effect\": \"Allow\", \"Principal\": {\"Service\": "
+            "\"ec2.amazonaws.com\"}, \"Action\": \"sts:AssumeRole\"}]}'\n"
+        ),
     )
 
-    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
-        table: dict[str, str] = dict(rule.params.get("principals") or {})
-        warn: dict[str, str] = dict(rule.params.get("warn") or {})
+    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Finding]:
+        source, target = context.source_partition, context.partition
+        pattern = _principal_pattern((source.dns_suffix, target.dns_suffix))
         edits: list[Edit] = []
-        warnings: list[Warning] = []
+        findings: list[Finding] = []
         for path, value in log.strings():
-            if "amazonaws.com" not in value and "URLSuffix" not in value or not is_service_principal(path):
+            if source.dns_suffix not in value and target.dns_suffix not in value and "URLSuffix" not in value:
                 continue
-            joined = _join_view(log.model, path)
-            text = joined if joined is not None else value
-            match = _PRINCIPAL.match(text)
-            if not match:
+            structural = is_service_principal(path)
+            if not structural and is_text_field(path) or target.elsewhere(path):
                 continue
-            service = match.group("svc")
-            if service in warn:
-                warnings.append(Warning(path, f"service principal {text!r}: {warn[service]}", rule.id))
-                continue
-            style = table.get(service)
-            if style is None:
-                continue
-            sub = is_sub_template(path) or joined is not None
-            region = "${AWS::Region}" if sub else context.region
-            wanted = f"{service}.{region}.amazonaws.com.cn" if style == "regional" else f"{service}.amazonaws.com.cn"
-            if text == wanted or (style == "regional" and match.group("region") and match.group("suffix") == "amazonaws.com.cn"):
-                continue
-            reason = f"service principal {service} is {wanted} in China ({style})"
-            if joined is None:
-                edits.append(Edit(path, "replace", rule.id, reason, value=wanted))
-            elif value.endswith("amazonaws.com") and text + ".cn" == wanted:
-                edits.append(Edit(path, "replace", rule.id, reason, value=value + ".cn", fragments=(("amazonaws.com", "amazonaws.com.cn"),)))
-            else:
-                warnings.append(Warning(path, f"service principal built with Fn::Join should be {wanted}; rewrite it by hand", rule.id))
+            view = join_view(log.model, path) if structural else None
+            text, part_start, part_end = (view.text, view.start, view.end) if view else (value, 0, len(value))
+            pseudo = is_sub_template(path)
+            new_part = text[part_start:part_end]
+            shift = 0
+            fragments: list[tuple[str, str]] = []
+            reasons: list[str] = []
+            for match in pattern.finditer(text):
+                whole = match.start() == 0 and match.end() == len(text)
+                if structural and not whole or not structural and not in_principal_text(text, match.start()):
+                    continue
+                if not part_start < match.end() <= part_end:
+                    continue
+                wanted, problem = _wanted(match, source, target, context.region, pseudo or view is not None)
+                if problem:
+                    findings.append(Finding(path, f"service principal {match.group(0)!r}: {problem}", rule.id))
+                    continue
+                if wanted is None or wanted == match.group(0):
+                    continue
+                start, end, replacement = changed_span(match.group(0), wanted)
+                start += match.start() - part_start
+                end += match.start() - part_start
+                if start < 0 or end > part_end - part_start:
+                    findings.append(Finding(path, f"service principal built with Fn::Join should be {wanted}; rewrite it by hand", rule.id))
+                    continue
+                new_part = new_part[: start + shift] + replacement + new_part[end + shift :]
+                shift += len(replacement) - (end - start)
+                anchor = text[max(match.start(), part_start) : min(match.end(), part_end)]
+                offset = start - max(0, match.start() - part_start)
+                piece = (anchor, anchor[:offset] + replacement + anchor[offset + end - start :])
+                if piece not in fragments:
+                    fragments.append(piece)
+                reasons.append(f"service principal {match.group('svc')} is {wanted} in {target.name} ({target.facts.principals[match.group('svc')]})")
+            if fragments and new_part != value:
+                edits.append(Edit(path, "replace", rule.id, "; ".join(dict.fromkeys(reasons)), value=new_part, fragments=tuple(fragments)))
         for edit in edits:
             log.apply(edit)
-        return warnings
+        return findings
 
 
-def _join_view(model: Any, path: JsonPath) -> str | None:
-    """The whole string an `Fn::Join` part belongs to, with Refs as `${...}`; None if not a Join part."""
-    if len(path) < 3 or path[-3] != "Fn::Join" or path[-2] != 1:
-        return None
-    join = model
-    for part in path[:-3]:
-        join = join[part]
-    delimiter, parts = join["Fn::Join"]
-    if not isinstance(delimiter, str) or not isinstance(parts, list):
-        return None
-    texts = []
-    for part in parts:
-        if isinstance(part, str):
-            texts.append(part)
-        elif isinstance(part, dict) and list(part) == ["Ref"] and isinstance(part["Ref"], str):
-            texts.append("${" + part["Ref"] + "}")
-        else:
-            return None
-    return delimiter.join(texts)
+def _wanted(match: re.Match[str], source: Partition, target: Partition, region: str, pseudo: bool) -> tuple[str | None, str | None]:
+    """(the principal to write or None to keep it, or a problem to report)."""
+    service, suffix = match.group("svc"), match.group("suffix")
+    written_region = (match.group("region") or "")[1:]
+    if service in target.facts.uncertain_principals:
+        return None, target.facts.uncertain_principals[service]
+    region_text = written_region or (REGION_PSEUDO if pseudo else region)
+    expected = target.principal(service, region_text)
+    if suffix == URL_SUFFIX_PSEUDO:
+        evaluated = f"{service}.{written_region + '.' if written_region else ''}{target.dns_suffix}"
+        usual = expected or f"{service}.{written_region + '.' if written_region else ''}{source.dns_suffix}"
+        if evaluated != usual:
+            return None, f"evaluates to {evaluated} in {target.name}, where the principal is {usual}; left as is"
+        return None, None
+    if expected is None:
+        return None, None
+    if suffix != source.dns_suffix and suffix == target.dns_suffix:
+        return None, None  # written for the target partition already
+    if written_region and is_region(written_region) and not target.has_region(written_region):
+        return None, f"hard-coded region {written_region} is outside {target.name} (there it would be {expected}); left as is"
+    if target.facts.principals.get(service) == "global" and written_region:
+        return None, None  # a regional form of a global principal: not what the table describes
+    return expected, None

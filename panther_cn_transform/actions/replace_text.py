@@ -1,9 +1,4 @@
-"""`replace_text`: regular-expression replacements inside string values.
-
-Why: some China differences are plain text facts, such as the console living at
-`console.amazonaws.cn`.  The replacement runs on each string value of the model (never on
-the raw file), so comments, keys and layout are untouched.
-"""
+"""`replace_text`: regular-expression replacements inside string values."""
 
 from __future__ import annotations
 
@@ -11,9 +6,10 @@ import fnmatch
 from typing import ClassVar
 
 from ..edits import Edit, EditLog, to_pointer
+from ..findings import Finding
 from ..patterns import Deadline, PatternTimeout, compile_replacement
+from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
 from ..walk import is_service_principal
-from ._base import BoundRule, RuleContext, Warning
 
 
 class ReplaceText:
@@ -23,17 +19,31 @@ class ReplaceText:
     strings at those places; with `root_only`, only in a release's root template.
     """
 
-    name: ClassVar[str] = "replace_text"
-    example: ClassVar[str] = (
-        'Outputs:\n'
-        '  Console:\n'
-        '    Value: https://us-west-2.console.aws.amazon.com/cloudformation/home\n'
-        'Resources:\n'
-        '  T:\n'
-        '    Type: AWS::SNS::Topic\n'
+    spec: ClassVar[ActionSpec] = ActionSpec(
+        name="replace_text",
+        why=(
+            'Some China differences are plain text facts, such as the console living at `console.amazonaws.cn`. '
+            'The replacement runs on each string value of the model (never on the raw file), so comments, keys '
+            'and layout are untouched.'
+        ),
+        safety='Changes only the text the patterns match, in the strings `paths` selects; service principals are never touched.',
+        params=(
+            Param('replacements', 'Regular-expression replacements applied to every string value', {'type': 'array', 'minItems': 1, 'items': {'type': 'object', 'additionalProperties': False, 'required': ['pattern', 'replace'], 'properties': {'pattern': {'title': 'Python regular expression', 'type': 'string', 'format': 'regex'}, 'replace': {'title': 'Replacement (\\\\1 for groups)', 'type': 'string'}}}}, required=True),
+            Param('paths', 'Only strings at these JSON Pointers (globs, e.g. /Mappings/Constants/*/Version)', {'type': 'array', 'items': {'type': 'string', 'pattern': '^/'}}),
+            Param('root_only', "Only a release's root template", {'type': 'boolean'}, default=False),
+        ),
+        example=(
+            'Outputs:\n'
+            '  Console:\n'
+            '    Value: https://us-west-2.console.aws.amazon.com/cloudformation/home\n'
+            'Resources:\n'
+            '  T:\n'
+            '    Type: AWS::SNS::Topic\n'
+        ),
+        example_params={'replacements': [{'pattern': 'https://(?:[a-z0-9-]+\\.)?console\\.aws\\.amazon\\.com', 'replace': 'https://console.amazonaws.cn'}]},
     )
 
-    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
+    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Finding]:
         # compiled and tested when the rule file was loaded (patterns.py); cached, so this is a lookup
         replacements = [compile_replacement(str(r["pattern"]), str(r["replace"])) for r in rule.params.get("replacements", [])]
         paths = [str(p) for p in rule.params.get("paths") or []]

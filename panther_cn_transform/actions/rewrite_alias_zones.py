@@ -1,13 +1,4 @@
-"""`rewrite_alias_zones`: Route 53 alias targets name hosted zones that differ in China.
-
-Why: an alias record names the hosted zone of what it points at, and those zones are
-per partition (CloudFront: `Z2FDTNDATAQYW2` globally, `Z3RFFRIM2A3IF5` in China) or per
-region (load balancers, S3 website endpoints, API Gateway regional domains).  A global
-zone id in a China template makes the record fail.  Where the alias points at a resource
-of the same template, the zone is read from it (`!GetAtt LB.CanonicalHostedZoneID`), which
-is right in every region; a literal is replaced only by a China value the rule's data
-marks as verified, and is otherwise reported with what is known.
-"""
+"""`rewrite_alias_zones`: Route 53 alias targets name hosted zones that differ in China."""
 
 from __future__ import annotations
 
@@ -16,10 +7,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..edits import Edit, EditLog, JsonPath
+from ..findings import Finding
 from ..intrinsics import intrinsic_name, split_getatt
+from ..partition import Partition
 from ..property_paths import resolve
-from ..walk import partition_for
-from ._base import BoundRule, RuleContext, Warning
+from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
 
 _ALIASES = {
     "AWS::Route53::RecordSet": ("Properties", "AliasTarget"),
@@ -60,42 +52,59 @@ class RewriteAliasZones:
     hint.  An alias zone id the data does not know is reported.
     """
 
-    name: ClassVar[str] = "rewrite_alias_zones"
-    example: ClassVar[str] = (
-        "Resources:\n"
-        "  Cdn:\n"
-        "    Type: AWS::Route53::RecordSet\n"
-        "    Properties:\n"
-        "      HostedZoneName: example.com.\n"
-        "      Name: www.example.com.\n"
-        "      Type: A\n"
-        "      AliasTarget:\n"
-        "        DNSName: d111111abcdef8.cloudfront.net\n"
-        "        HostedZoneId: Z2FDTNDATAQYW2\n"
-        "  Site:\n"
-        "    Type: AWS::Route53::RecordSet\n"
-        "    Properties:\n"
-        "      HostedZoneName: example.com.\n"
-        "      Name: app.example.com.\n"
-        "      Type: A\n"
-        "      AliasTarget:\n"
-        "        DNSName: !GetAtt Balancer.DNSName\n"
-        "        HostedZoneId: Z35SXDOTRQ7X7K\n"
-        "  Balancer:\n"
-        "    Type: AWS::ElasticLoadBalancingV2::LoadBalancer\n"
-        "    Properties:\n"
-        "      Subnets: [subnet-1, subnet-2]\n"
-    )
-    safety: ClassVar[str] = (
-        "Writes only zone ids the rule's data marks as verified for the target region or "
-        "partition, or a `GetAtt` of the alias's own target; every other zone id is reported."
+    spec: ClassVar[ActionSpec] = ActionSpec(
+        name="rewrite_alias_zones",
+        why=(
+            'An alias record names the hosted zone of what it points at, and those zones are per partition '
+            '(CloudFront: `Z2FDTNDATAQYW2` globally, `Z3RFFRIM2A3IF5` in China) or per region (load balancers, S3 '
+            'website endpoints, API Gateway regional domains). A global zone id in a China template makes the '
+            'record fail. Where the alias points at a resource of the same template, the zone is read from it '
+            '(`!GetAtt LB.CanonicalHostedZoneID`), which is right in every region; a literal is replaced only by '
+            "a China value the rule's data marks as verified, and is otherwise reported with what is known."
+        ),
+        safety=(
+            "Writes only zone ids the rule's data marks as verified for the target region or partition, or a "
+            "`GetAtt` of the alias's own target; every other zone id is reported."
+        ),
+        params=(
+            Param('partition_zones', 'Service -> partition -> the one hosted zone id of that service in the partition', {'type': 'object', 'additionalProperties': {'type': 'object', 'additionalProperties': {'type': 'string', 'pattern': '^Z[A-Z0-9]+$'}}}),
+            Param('regional_zones', 'Service -> region -> hosted zone id, verified: written when an alias moves to that region', {'type': 'object', 'additionalProperties': {'type': 'object', 'additionalProperties': {'type': 'string', 'pattern': '^Z[A-Z0-9]+$'}}}),
+            Param('unverified_zones', 'Service -> region -> hosted zone id, recognised but never written (reported as a hint)', {'type': 'object', 'additionalProperties': {'type': 'object', 'additionalProperties': {'type': 'string', 'pattern': '^Z[A-Z0-9]+$'}}}),
+            Param('zone_attributes', 'Resource type -> DNS name attribute -> the attribute holding its hosted zone id', {'type': 'object', 'additionalProperties': {'type': 'object', 'additionalProperties': {'type': 'string'}}}),
+            Param('source_region', 'Region the template was built for; its regional zones move to the target region', {'type': 'string'}),
+        ),
+        example=(
+            'Resources:\n'
+            '  Cdn:\n'
+            '    Type: AWS::Route53::RecordSet\n'
+            '    Properties:\n'
+            '      HostedZoneName: example.com.\n'
+            '      Name: www.example.com.\n'
+            '      Type: A\n'
+            '      AliasTarget:\n'
+            '        DNSName: d111111abcdef8.cloudfront.net\n'
+            '        HostedZoneId: Z2FDTNDATAQYW2\n'
+            '  Site:\n'
+            '    Type: AWS::Route53::RecordSet\n'
+            '    Properties:\n'
+            '      HostedZoneName: example.com.\n'
+            '      Name: app.example.com.\n'
+            '      Type: A\n'
+            '      AliasTarget:\n'
+            '        DNSName: !GetAtt Balancer.DNSName\n'
+            '        HostedZoneId: Z35SXDOTRQ7X7K\n'
+            '  Balancer:\n'
+            '    Type: AWS::ElasticLoadBalancingV2::LoadBalancer\n'
+            '    Properties:\n'
+            '      Subnets: [subnet-1, subnet-2]\n'
+        ),
     )
 
-    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
+    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Finding]:
         zones = _zone_table(rule.params)
         attributes: Mapping[str, Mapping[str, str]] = rule.params.get("zone_attributes") or {}
         source_region = str(rule.params.get("source_region") or context.variables.get("source_region") or "")
-        warnings: list[Warning] = []
+        warnings: list[Finding] = []
         aliases = list(_alias_targets(log.model))
         for path, alias in aliases:
             edit = _zone_from_target(log.model, path, alias, attributes, rule)
@@ -107,17 +116,17 @@ class RewriteAliasZones:
             in_alias = path[:-1] in alias_paths and path[-1] == "HostedZoneId"
             if zone is None:
                 if in_alias:
-                    warnings.append(Warning(path, f"hosted zone id {value} is not one this tool knows; an alias in China "
-                                                  "can only point at resources in China, check the zone there", rule.id))
+                    warnings.append(Finding(path, f"hosted zone id {value} is not one this tool knows; an alias in "
+                                                  f"{context.partition.name} can only point at resources there, check the zone", rule.id))
                 continue
             dns_name = _sibling_dns_name(log, path) if in_alias else None
-            outcome = _port_zone(value, zone, zones, context.region, source_region, dns_name)
+            outcome = _port_zone(value, zone, zones, context.region, context.partition, source_region, dns_name)
             if outcome is None:
                 continue
             if outcome.zone is not None:
                 log.apply(Edit(path, "replace", rule.id, outcome.text, value=outcome.zone))
             else:
-                warnings.append(Warning(path, outcome.text, rule.id))
+                warnings.append(Finding(path, outcome.text, rule.id))
         return warnings
 
 
@@ -194,10 +203,10 @@ def _moves_to(dns_name: Any, region: str) -> bool:
 
 
 def _port_zone(
-    value: str, zone: _Zone, zones: Mapping[str, _Zone], region: str, source_region: str, dns_name: Any
+    value: str, zone: _Zone, zones: Mapping[str, _Zone], region: str, target: Partition, source_region: str, dns_name: Any
 ) -> _Outcome | None:
-    """The China zone to write, a warning, or None when `value` is already right for `region`."""
-    partition = partition_for(region)
+    """The target partition's zone to write, a warning, or None when `value` is already right for `region`."""
+    partition = target.name
     if zone.partition is not None:
         if zone.partition == partition:
             return None
@@ -210,9 +219,10 @@ def _port_zone(
     where = f"hosted zone {value} is the {zone.service} zone of {zone.region}"
     moves = zone.region == source_region or (dns_name is not None and _moves_to(dns_name, region))
     if not moves:
-        if partition_for(str(zone.region)) == partition:
-            return None  # a resource in the other China region: Route 53 aliases it as it is
-        return _Outcome(f"{where}: the alias points at a resource there, outside China; Route 53 in China aliases China resources only")
+        if target.has_region(str(zone.region)):
+            return None  # a resource in another region of the partition: Route 53 aliases it as it is
+        return _Outcome(f"{where}: the alias points at a resource there, outside {partition}; Route 53 in {partition} "
+                        "aliases its own resources only")
     china = _lookup(zones, zone.service, region=region)
     if china is not None and zones[china].verified:
         return _Outcome(f"{zone.service} alias hosted zone of {region} (was {zone.region}'s)", china)

@@ -1,11 +1,4 @@
-"""`rewrite_endpoints`: AWS endpoints in China end in `amazonaws.com.cn`.
-
-Why: `sqs.us-west-1.amazonaws.com` does not resolve from China; the same endpoint is
-`sqs.cn-north-1.amazonaws.com.cn`.  China has no global S3 endpoint, so a global S3 host
-gets the target region.  Service principals are not endpoints and are left to
-`map_principals`; a bare `<svc>.amazonaws.com` with no region, scheme or path is almost
-always a principal in a property this tool does not know, so it is left alone too.
-"""
+"""The `rewrite_endpoints` action: service endpoints of the target partition."""
 
 from __future__ import annotations
 
@@ -14,111 +7,126 @@ import re
 from typing import Any, ClassVar
 
 from ..edits import Edit, EditLog
+from ..findings import Finding
+from ..hosts import HostContext, changed_span, decide, find_hosts, in_principal_text
+from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
 from ..s3urls import find_references
-from ..walk import REGION_PATTERN, in_arn, is_region, is_service_principal, is_sub_template
-from ._base import BoundRule, RuleContext, Warning
+from ..walk import REGION_PATTERN, in_arn, is_service_principal, is_sub_template, is_text_field, join_view
 
-# a label is letters, digits and dashes, or a ${Variable} after any of those (`s3-website-${AWS::Region}`)
-_HOST = re.compile(r"(?P<host>(?:(?:[A-Za-z0-9-]*\$\{[A-Za-z0-9:._-]+\}|[A-Za-z0-9-]+)\.)*)amazonaws\.com(?![A-Za-z0-9-]|\.cn)")
-_BARE_SERVICE = re.compile(rf"^(?!.*-{REGION_PATTERN}\.)[a-z0-9-]+(?:\.(?!{REGION_PATTERN}\.)[a-z0-9-]+)?\.amazonaws\.com$")
-# S3's legacy dashed hosts (`s3-us-west-1`, `s3-website-us-east-1`); China has only the dotted forms
-_DASHED = re.compile(r"^(s3-website|s3)-(.+)$")
-_ACCOUNT = re.compile(r"^\d{12}$")
 _REGION_SUFFIX = re.compile(f"-({REGION_PATTERN})$")
 
 
 class RewriteEndpoints:
-    """Rewrite endpoint host names to the China domain and the target region.
-
-    A host naming the source region (`source_region`, or the region in the name of the
-    template's asset buckets matching `source_region_from`) moves to the target region;
-    any other hard-coded region outside China is a warning and is left as it is.
+    """Rewrites a host on the source partition's domain only when the data says what it is: a
+    service endpoint in botocore's endpoint data (moved to the same endpoint of the target
+    partition, if the target has it), or the host of one of the stack's own resources
+    (`${Bucket}.s3...`, `${Api}.execute-api...`, listed in the partition files). A host naming
+    the source region (`source_region`, or the region in the name of the template's asset
+    buckets matching `source_region_from`) moves to the target region. Everything else is left
+    as it is and reported with the reason: download sites, other owners' buckets, hosts in
+    another region, services the target partition lacks. Values built from `${AWS::URLSuffix}`
+    are left alone.
     """
 
-    name: ClassVar[str] = "rewrite_endpoints"
-    example: ClassVar[str] = (
-        'Resources:\n'
-        '  Fn:\n'
-        '    Type: AWS::Lambda::Function\n'
-        '    Properties:\n'
-        '      Environment:\n'
-        '        Variables:\n'
-        '          QUEUE: !Sub https://sqs.${AWS::Region}.amazonaws.com/${AWS::AccountId}/q\n'
-        '          DOCS: https://b.s3.amazonaws.com/readme.txt\n'
+    spec: ClassVar[ActionSpec] = ActionSpec(
+        name="rewrite_endpoints",
+        why=(
+            "`sqs.us-west-1.amazonaws.com` does not resolve from China; the same endpoint there is "
+            "`sqs.cn-north-1.amazonaws.com.cn`, and China has no global S3 endpoint. But a host that is not a "
+            "service endpoint (`awscli.amazonaws.com`, a bucket of another owner) does not exist under the China "
+            "domain, so rewriting it would break the template."
+        ),
+        safety=(
+            "Changes host names only. Service principals (in policies, JSON-string policies, inline code) are "
+            "never touched; nothing outside botocore's data and the partition files is rewritten; text fields "
+            "(descriptions, Metadata) are never reported."
+        ),
+        params=(
+            Param("source_region", "Region the template was built for; its endpoints move to the target region", {"type": "string"}),
+            Param(
+                "source_region_from",
+                "Bucket globs whose names end in the source region, used when source_region is empty",
+                {"type": "array", "items": {"type": "string"}},
+                default=[],
+            ),
+        ),
+        example=(
+            "Resources:\n"
+            "  Fn:\n"
+            "    Type: AWS::Lambda::Function\n"
+            "    Properties:\n"
+            "      Environment:\n"
+            "        Variables:\n"
+            "          QUEUE: !Sub https://sqs.${AWS::Region}.amazonaws.com/${AWS::AccountId}/q\n"
+            "          SITE: !Sub https://${Site}.s3.amazonaws.com/index.html\n"
+            "          CLI: https://awscli.amazonaws.com/awscli-exe-linux-x86_64.zip\n"
+            "          TRUST: '{\"Principal\": {\"Service\": \"states.amazonaws.com\"}}'\n"
+        ),
     )
 
-    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
+    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Finding]:
         source_region = str(rule.params.get("source_region") or context.variables.get("source_region") or "")
         if not source_region:
-            source_region = _region_of_buckets(log.original, rule.params.get("source_region_from") or [])
+            source_region = _region_of_buckets(log.original, rule.params["source_region_from"])
+        suffixes = {context.source_partition.dns_suffix, context.partition.dns_suffix}
         edits: list[Edit] = []
-        warnings: list[Warning] = []
+        findings: list[Finding] = []
         for path, value in log.strings():
-            if "amazonaws.com" not in value or is_service_principal(path):
+            if not any(suffix in value for suffix in suffixes) or is_service_principal(path) or context.partition.elsewhere(path):
                 continue
-            if _BARE_SERVICE.match(value):
-                continue
-            sub = is_sub_template(path)
-            pieces: list[str] = []
-            fragments: list[tuple[str, str]] = []
-            position = 0
-            notes: list[str] = []
-            for match in _HOST.finditer(value):
-                if in_arn(value, match.start()):
-                    continue
-                old = match.group(0)
-                new, problem = self._rewrite_host(match.group("host"), context.region, source_region, sub)
-                if problem:
-                    warnings.append(Warning(path, f"{old}: {problem}; left as is", rule.id))
-                    continue
-                pieces.append(value[position : match.start()] + new)
-                position = match.end()
-                if (old, new) not in fragments:
-                    fragments.append((old, new))
-                notes.append(new)
-            if not fragments:
-                continue
-            pieces.append(value[position:])
-            new_value = "".join(pieces)
-            hosts = ", ".join(dict.fromkeys(notes))
-            edits.append(
-                Edit(path, "replace", rule.id, f"endpoint rewritten for China: {hosts}", value=new_value, fragments=tuple(fragments))
+            view = join_view(log.model, path)
+            text, part_start, part_end = (view.text, view.start, view.end) if view else (value, 0, len(value))
+            host_context = HostContext(
+                source=context.source_partition,
+                target=context.partition,
+                region=context.region,
+                source_region=source_region,
+                in_sub=is_sub_template(path),
+                whole_value=False,
             )
+            quiet = is_text_field(path)
+            new_part = text[part_start:part_end]
+            shift = 0
+            fragments: list[tuple[str, str]] = []
+            notes: list[str] = []
+            for host in find_hosts(text, context.source_partition, context.partition):
+                if not part_start < host.end <= part_end or in_arn(text, host.start) or in_principal_text(text, host.start):
+                    continue
+                whole = view is None and host.start == 0 and host.end == len(text)
+                decision = decide(host, _with_whole(host_context, whole), text[host.end :])
+                if decision.kind == "warn":
+                    if not quiet:
+                        findings.append(Finding(path, f"{host.text}: {decision.reason}; left as is", rule.id))
+                    continue
+                if decision.kind != "rewrite":
+                    continue
+                start, end, replacement = changed_span(host.text, decision.new)
+                start += host.start - part_start
+                end += host.start - part_start
+                if start < 0 or end > part_end - part_start:
+                    if not quiet:
+                        findings.append(Finding(path, f"{host.text}: should be {decision.new} ({decision.reason}), but it is built "
+                                                "with Fn::Join across parts; rewrite it by hand", rule.id))
+                    continue
+                old_piece = text[max(host.start, part_start) : min(host.end, part_end)]
+                new_part = new_part[: start + shift] + replacement + new_part[end + shift :]
+                shift += len(replacement) - (end - start)
+                new_piece = old_piece[: start - max(0, host.start - part_start)] + replacement + old_piece[end - max(0, host.start - part_start) :]
+                if (old_piece, new_piece) not in fragments:
+                    fragments.append((old_piece, new_piece))
+                notes.append(f"{decision.new} ({decision.reason})")
+            if fragments and new_part != value:
+                reason = "endpoint rewritten: " + "; ".join(dict.fromkeys(notes))
+                edits.append(Edit(path, "replace", rule.id, reason, value=new_part, fragments=tuple(fragments)))
         for edit in edits:
             log.apply(edit)
-        return warnings
+        return findings
 
-    @staticmethod
-    def _rewrite_host(host: str, region: str, source_region: str, sub: bool) -> tuple[str, str | None]:
-        labels = host.split(".")[:-1] if host else []
-        out: list[str] = []
-        for label in labels:
-            if _ACCOUNT.match(label):
-                return "", f"endpoint of account {label} in the global partition cannot be reached from China"
-            dashed = _DASHED.match(label)
-            candidate = label
-            if dashed and (is_region(dashed.group(2)) or dashed.group(2) == "${AWS::Region}"):
-                out.append(dashed.group(1))  # `s3-website-us-east-1` is `s3-website.<region>` in China
-                candidate = dashed.group(2)
-                if candidate == "${AWS::Region}":
-                    out.append(candidate)
-                    continue
-            if is_region(candidate):
-                if candidate.startswith("cn-"):
-                    out.append(candidate)
-                elif candidate == source_region:
-                    out.append(region)
-                else:
-                    return "", f"hard-coded region {candidate} is outside China"
-                continue
-            if label == "s3-external-1":
-                out.append("s3")
-                out.append("${AWS::Region}" if sub else region)
-                continue
-            out.append(label)
-        if out and out[-1] == "s3":  # global S3 endpoint: China has only regional ones
-            out.append("${AWS::Region}" if sub else region)
-        return "".join(label + "." for label in out) + "amazonaws.com.cn", None
+
+def _with_whole(context: HostContext, whole: bool) -> HostContext:
+    return context if context.whole_value == whole else HostContext(
+        context.source, context.target, context.region, context.source_region, context.in_sub, whole
+    )
 
 
 def _region_of_buckets(model: Any, globs: list[str]) -> str:

@@ -1,8 +1,4 @@
-"""`rewrite_partition`: ARNs name the `aws-cn` partition in China.
-
-Why: an ARN with `arn:aws:` names a resource in the global partition, which China
-accounts cannot reach; IAM rejects such ARNs in policies and CloudFormation fails.
-"""
+"""The `rewrite_partition` action: ARNs name the target partition."""
 
 from __future__ import annotations
 
@@ -10,57 +6,93 @@ import re
 from typing import Any, ClassVar
 
 from ..edits import Edit, EditLog, JsonPath
-from ..walk import is_sub_template, partition_for, under_name_argument
-from ._base import BoundRule, RuleContext, Warning
+from ..findings import Finding
+from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
+from ..walk import is_region, is_sub_template, is_text_field, under_name_argument
 
 _SUB_ALLOWED_SECTIONS = frozenset({"Resources", "Outputs"})
 _NOT_FREE_TEXT = frozenset({"Type", "DependsOn", "Condition", "DeletionPolicy", "UpdateReplacePolicy"})
 
 
 class RewritePartition:
-    """Rewrite `arn:<from>:` to the target region's partition in every string.
-
-    Style `literal` writes the partition (`arn:aws-cn:`); style `pseudo` writes
-    `${AWS::Partition}` so that the template stays portable: inside an `Fn::Sub` string it
-    is inserted as is; a plain string in Resources or Outputs becomes an `Fn::Sub`, with
-    any `${` it already had escaped as `${!`.  Where an intrinsic is not allowed
-    (Parameters, Mappings, descriptions) pseudo style falls back to literal.
+    """Rewrites `arn:<from>:` to the target partition in every string. An ARN with a hard-coded
+    region outside the target partition names a resource that stays where it is: it is left
+    whole (and `warn_arns` reports it), never half-rewritten. Style `literal` writes the
+    partition (`arn:aws-cn:`); style `pseudo` writes `${AWS::Partition}` so that the template
+    stays portable: inside an `Fn::Sub` string it is inserted as is; a plain string in Resources
+    or Outputs becomes an `Fn::Sub`, with any `${` it already had escaped as `${!`. Where an
+    intrinsic is not allowed (Parameters, Mappings, descriptions) pseudo style falls back to
+    literal.
     """
 
-    name: ClassVar[str] = "rewrite_partition"
-    example: ClassVar[str] = (
-        'Resources:\n'
-        '  Topic:\n'
-        '    Type: AWS::SNS::Topic\n'
-        '    Properties:\n'
-        '      KmsMasterKeyId: arn:aws:kms:us-east-1:123456789012:key/k\n'
+    spec: ClassVar[ActionSpec] = ActionSpec(
+        name="rewrite_partition",
+        why=(
+            "An ARN with `arn:aws:` names a resource in the global partition, which accounts of another partition "
+            "cannot reach; IAM rejects such ARNs in policies and CloudFormation fails."
+        ),
+        safety="Changes ARNs only; already partition-aware values (`${AWS::Partition}`) are untouched.",
+        params=(
+            Param("style", "literal writes the partition (arn:aws-cn:), pseudo writes ${AWS::Partition}", {"enum": ["literal", "pseudo"]}, default="literal"),
+            Param("from", "Partition to rewrite (default: the rules' source partition)", {"type": "string"}),
+            Param("to", "Partition to write (default: the rules' target partition)", {"type": "string"}),
+        ),
+        example=(
+            "Resources:\n"
+            "  Role:\n"
+            "    Type: AWS::IAM::Role\n"
+            "    Properties:\n"
+            "      ManagedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]\n"
+            "      Policies:\n"
+            "        - PolicyName: read\n"
+            "          PolicyDocument:\n"
+            "            Statement:\n"
+            "              - {Effect: Allow, Action: 's3:GetObject', Resource: 'arn:aws:s3:::my-bucket/*'}\n"
+            "              - {Effect: Allow, Action: 'kms:Decrypt', Resource: 'arn:aws:kms:us-west-2:123456789012:key/k'}\n"
+        ),
     )
 
-    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
-        source = str(rule.params.get("from", "aws"))
-        target = str(rule.params.get("to") or partition_for(context.region))
-        style = rule.params.get("style", "literal")
+    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Finding]:
+        source = str(rule.params.get("from") or context.source_partition.name)
+        target = str(rule.params.get("to") or context.partition.name)
+        style = rule.params["style"]
         if source == target:
             return []
         before = f"arn:{source}:"
-        pattern = re.compile(re.escape(before))
+        after = f"arn:{target}:"
+        pattern = re.compile(re.escape(before) + r"(?P<rest>[a-z0-9-]*:(?P<region>[^:\s\"']*):)?")
         edits: list[Edit] = []
         for path, value in log.strings():
             if before not in value:
                 continue
-            if style == "pseudo" and self._pseudo_allowed(path):
+            matches = list(pattern.finditer(value))
+            # prose (descriptions, Metadata) is only made consistent; a value is never half-rewritten
+            prose = is_text_field(path)
+            moved = [m for m in matches if prose or not (is_region(m.group("region") or "") and not context.partition.has_region(m.group("region")))]
+            if not moved:
+                continue  # every ARN here names a resource in another partition's region: warn_arns reports it
+            if style == "pseudo" and len(moved) == len(matches) and self._pseudo_allowed(path):
                 edits.append(self._pseudo_edit(path, value, before, rule))
                 continue
-            after = f"arn:{target}:"
-            count = len(pattern.findall(value))
+            fragments: tuple[tuple[str, str], ...]
+            if len(moved) == len(matches):
+                new, fragments = value.replace(before, after), ((before, after),)
+            else:  # only the ARNs that stay in reach; each fragment names its service and region
+                pieces, position = [], 0
+                for match in moved:
+                    pieces += [value[position : match.start()], after + (match.group("rest") or "")]
+                    position = match.end()
+                new = "".join(pieces) + value[position:]
+                fragments = tuple(dict.fromkeys((m.group(0), after + (m.group("rest") or "")) for m in moved))
+            count = len(moved)
             edits.append(
                 Edit(
                     path,
                     "replace",
                     rule.id,
                     f"{count} ARN{'s' if count > 1 else ''} in the {source} partition rewritten to {target}",
-                    value=value.replace(before, after),
-                    fragments=((before, after),),
+                    value=new,
+                    fragments=fragments,
                 )
             )
         for edit in edits:

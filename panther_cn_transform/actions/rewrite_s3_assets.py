@@ -1,12 +1,4 @@
-"""`rewrite_s3_assets`: point release assets at the customer's China bucket.
-
-Why: nested templates, Lambda code and other assets are published in a global bucket,
-which China accounts cannot read, and China has no global S3 endpoint.  The release copy
-tool copies the objects under the same keys to the customer's bucket; this action points
-every reference at it, in every form CloudFormation accepts (DESIGN.md section 3):
-virtual-hosted and path-style URLs with or without a region, `s3://` URIs, IAM ARNs, and
-`{S3Bucket, S3Key}` / `{Bucket, Key}` objects, also inside `Fn::Sub` and `Fn::Join`.
-"""
+"""`rewrite_s3_assets`: point release assets at the customer's China bucket."""
 
 from __future__ import annotations
 
@@ -16,37 +8,63 @@ from typing import Any, ClassVar
 
 from ..asset_flow import FlowFindings, asset_values, follow_assets
 from ..edits import Edit, EditLog, JsonPath
-from ..s3urls import FORMS, find_references
-from ..walk import partition_for, semantic_path
-from ._base import BoundRule, RuleContext, Warning
+from ..errors import RegionError
+from ..findings import Finding
+from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
+from ..s3urls import find_references, forms
+from ..walk import semantic_path
 
 
 class RewriteS3Assets:
     """Rewrite references to `source_buckets` so they name `target_bucket` in China."""
 
-    name: ClassVar[str] = "rewrite_s3_assets"
-    example: ClassVar[str] = (
-        'Resources:\n'
-        '  Child:\n'
-        '    Type: AWS::CloudFormation::Stack\n'
-        '    Properties:\n'
-        '      TemplateURL: https://panther-enterprise-us-west-1.s3.us-west-1.amazonaws.com/0bd4387e\n'
-        '  Fn:\n'
-        '    Type: AWS::Serverless::Function\n'
-        '    Properties:\n'
-        '      CodeUri: s3://panther-enterprise-us-west-1/f75a7d5b\n'
-        '      Handler: main\n'
-        '      Runtime: provided.al2\n'
+    spec: ClassVar[ActionSpec] = ActionSpec(
+        name="rewrite_s3_assets",
+        why=(
+            'Nested templates, Lambda code and other assets are published in a global bucket, which China '
+            'accounts cannot read, and China has no global S3 endpoint. The release copy tool copies the objects '
+            "under the same keys to the customer's bucket; this action points every reference at it, in every "
+            'form CloudFormation accepts (DESIGN.md section 3): virtual-hosted and path-style URLs with or '
+            'without a region, `s3://` URIs, IAM ARNs, and `{S3Bucket, S3Key}` / `{Bucket, Key}` objects, also '
+            'inside `Fn::Sub` and `Fn::Join`.'
+        ),
+        safety='Changes buckets and hosts; keys are kept. Unmapped buckets in asset properties are reported.',
+        params=(
+            Param('source_buckets', 'Bucket names or globs whose objects are release assets (${AWS::Region} counts as *)', {'type': 'array', 'items': {'type': 'string', 'minLength': 1}}, required=True),
+            Param('target_bucket', 'Bucket the assets are copied to (usually ${bucket})', {'type': 'string', 'minLength': 1}, required=True),
+            Param('region', 'Region of the target bucket (default: the target region)', {'type': 'string'}),
+            Param('asset_properties', 'Resource properties that hold assets (Type.Property); an unmapped bucket there is a warning', {'type': 'array', 'items': {'type': 'string', 'pattern': '^[A-Za-z0-9:]+\\.[A-Za-z0-9]+$'}}),
+            Param('bucket_map', 'Other global buckets and their China copies (e.g. aws-quickstart: aws-cn-quickstart), rewritten where the bucket is set', {'type': 'object', 'additionalProperties': {'type': 'string', 'minLength': 1}}),
+            Param('region_defaults', "Rewrite a Parameter default that sets an asset bucket's region to the target region (else warn)", {'type': 'boolean'}),
+        ),
+        example=(
+            'Resources:\n'
+            '  Child:\n'
+            '    Type: AWS::CloudFormation::Stack\n'
+            '    Properties:\n'
+            '      TemplateURL: https://panther-enterprise-us-west-1.s3.us-west-1.amazonaws.com/0bd4387e\n'
+            '  Fn:\n'
+            '    Type: AWS::Serverless::Function\n'
+            '    Properties:\n'
+            '      CodeUri: s3://panther-enterprise-us-west-1/f75a7d5b\n'
+            '      Handler: main\n'
+            '      Runtime: provided.al2\n'
+        ),
+        example_params={'source_buckets': ['panther-enterprise-*'], 'target_bucket': 'my-cn-bucket'},
     )
 
-    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
+    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Finding]:
         sources = [str(s) for s in rule.params.get("source_buckets", [])]
         target = str(rule.params["target_bucket"])
         region = str(rule.params.get("region") or context.region)
-        partition = partition_for(region)
+        partition = context.partition
+        if not partition.has_region(region):
+            raise RegionError(f"rule {rule.id}: the target bucket's region {region} is not in {partition.name}")
+        host_templates = partition.facts.resource_hosts.get("s3-bucket")
+        s3_endpoint = partition.endpoints.regional("s3", region)
         asset_properties = {tuple(p.split(".", 1)) for p in rule.params.get("asset_properties", [])}
         edits: list[Edit] = []
-        warnings: list[Warning] = []
+        warnings: list[Finding] = []
 
         def ours(bucket: str) -> bool:
             concrete = re.sub(r"\$\{AWS::Region\}", "region", bucket)
@@ -54,36 +72,40 @@ class RewriteS3Assets:
 
         def rewrite(match: re.Match[str]) -> str:
             key = match.group("key")
-            if match.re is FORMS["s3-uri"]:
+            if match.re is forms()["s3-uri"]:
                 return f"s3://{target}{key}"
-            if match.re is FORMS["arn"]:
-                return f"arn:{partition}:s3:::{target}{key}"
-            return f"https://{target}.s3.{region}.{_suffix(region)}{key}"
+            if match.re is forms()["arn"]:
+                return f"arn:{partition.name}:s3:::{target}{key}"
+            if host_templates:
+                return f"https://{host_templates[0].format(resource=target, region=region, dns_suffix=partition.dns_suffix)}{key}"
+            if s3_endpoint is None:
+                raise RegionError(f"rule {rule.id}: {partition.name} has no S3 endpoint in {region}")
+            return f"https://{s3_endpoint.hostname}/{target}{key}"
 
         for path, value in log.strings():
             if "s3" not in value:
                 continue
             new = value
-            for form in FORMS.values():
+            for form in forms().values():
                 new = form.sub(lambda m: rewrite(m) if ours(m.group("bucket")) else m.group(0), new)
             if new != value:
-                edits.append(Edit(path, "replace", rule.id, f"S3 asset moved to the China bucket {target} ({region})", value=new))
-            elif self._in_asset_property(log.model, path, asset_properties) and any(f.search(value) for f in FORMS.values()):
-                bucket = next(m for m in (f.search(value) for f in FORMS.values()) if m).group("bucket")
-                warnings.append(Warning(path, f"asset in bucket {bucket!r}, which the rules do not map; copy it to China yourself", rule.id))
+                edits.append(Edit(path, "replace", rule.id, f"S3 asset moved to the bucket {target} ({region})", value=new))
+            elif self._in_asset_property(log.model, path, asset_properties) and any(f.search(value) for f in forms().values()):
+                bucket = next(m for m in (f.search(value) for f in forms().values()) if m).group("bucket")
+                warnings.append(Finding(path, f"asset in bucket {bucket!r}, which the rules do not map; copy it to the target partition yourself", rule.id))
 
         for reference in find_references(log.model):
             if reference.form != "object":
                 continue  # strings were rewritten above
             if ours(reference.bucket):
-                edits.append(Edit(reference.path, "replace", rule.id, f"S3 asset moved to the China bucket {target}", value=target))
+                edits.append(Edit(reference.path, "replace", rule.id, f"S3 asset moved to the bucket {target}", value=target))
             elif "${" not in reference.bucket and reference.bucket != target and self._in_asset_property(
                 log.model, reference.path, asset_properties
             ):
-                warnings.append(Warning(reference.path, f"asset in bucket {reference.bucket!r}, which the rules do not map; copy it to China yourself", rule.id))
+                warnings.append(Finding(reference.path, f"asset in bucket {reference.bucket!r}, which the rules do not map; copy it to the target partition yourself", rule.id))
         findings = self._follow(log, rule, region, sources, target, asset_properties)
         warnings = [w for w in warnings if not _followed(w, findings.followed)]
-        warnings += [Warning(place, message, rule.id) for place, message in findings.messages()]
+        warnings += [Finding(place, message, rule.id) for place, message in findings.messages()]
         for edit in edits:
             log.apply(edit)
         return warnings
@@ -119,10 +141,6 @@ class RewriteS3Assets:
         return "Location" in meaning and "Fn::Transform" in path
 
 
-def _followed(warning: Warning, followed: set[JsonPath]) -> bool:
+def _followed(warning: Finding, followed: set[JsonPath]) -> bool:
     """An asset whose bucket is a `${Variable}` is reported where that variable is set, when that was found."""
     return "asset in bucket '${" in warning.message and any(warning.path[: len(asset)] == asset for asset in followed)
-
-
-def _suffix(region: str) -> str:
-    return "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"

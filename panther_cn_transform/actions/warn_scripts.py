@@ -1,80 +1,91 @@
-"""`warn_scripts`: what a script inside the template needs in China, warned at its line.
-
-Why: UserData, cfn-init commands and files, lifecycle scripts and inline Lambda code run
-in China as written, and three habits of global scripts break there:
-
-* `aws s3 ...` without `--region`: China has no global S3 endpoint, so the CLI must be
-  told the region (the hand ports add `--region ${AWS::Region}`);
-* a hard-coded global region (`region_name='us-east-1'`, `--region us-west-2`): the call
-  goes to a region the China account cannot use (the Support API, say, is in cn-north-1);
-* a host built from shell variables that ends in `amazonaws.com` (`$FS.efs.$region.
-  amazonaws.com`): no rule can tell which service it is, and China's suffix is
-  `amazonaws.com.cn`.
-
-Each is a warning naming the line.  With `fix_s3_region: true` the first is also fixed
-where it is safe: inside an Fn::Sub template string, `--region ${AWS::Region}` is appended
-to the `aws s3` command.
-"""
+"""`warn_scripts`: what a script inside the template needs in China, warned at its line."""
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import ClassVar
 
 from ..edits import Edit, EditLog, JsonPath
+from ..findings import Finding
+from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
 from ..walk import REGION_PATTERN, is_sub_template
-from ._base import BoundRule, RuleContext, Warning
 
 #: keys whose string values are scripts or code
 _SCRIPT_KEYS = frozenset({"UserData", "ZipFile", "InlineCode", "command", "content", "Content"})
 _AWS_S3 = re.compile(r"\baws\s+s3(?:api)?\s+[a-z-]+\b[^\n;&|]*")
-_REGION_LITERAL = re.compile(rf"(?<![\w-])(?!cn-)({REGION_PATTERN})(?![\w-])")
-_SHELL_HOST = re.compile(r"[\w.${}-]*\$\{?[A-Za-z_][A-Za-z0-9_]*\}?[\w.${}-]*\.amazonaws\.com(?!\.cn)(?![\w-])")
+_REGION_LITERAL = re.compile(rf"(?<![\w-])({REGION_PATTERN})(?![\w-])")
+
+
+@functools.cache
+def _shell_host(dns_suffix: str) -> re.Pattern[str]:
+    """A host built from shell variables that ends in `dns_suffix` (and not in a longer suffix)."""
+    return re.compile(rf"[\w.${{}}-]*\$\{{?[A-Za-z_][A-Za-z0-9_]*\}}?[\w.${{}}-]*\.{re.escape(dns_suffix)}(?![\w-]|\.[A-Za-z0-9])")
 
 
 class WarnScripts:
     """Warn about scripts that need a region or a host suffix in China."""
 
-    name: ClassVar[str] = "warn_scripts"
-    example: ClassVar[str] = (
-        'Resources:\n'
-        '  Host:\n'
-        '    Type: AWS::EC2::Instance\n'
-        '    Properties:\n'
-        '      ImageId: ami-12345678\n'
-        '      UserData:\n'
-        '        Fn::Base64: !Sub |\n'
-        '          #!/bin/bash\n'
-        '          aws s3 cp s3://${AssetBucket}/setup.sh /tmp/setup.sh\n'
-        '          aws ssm get-parameter --name /app/key --region us-east-1\n'
+    spec: ClassVar[ActionSpec] = ActionSpec(
+        name="warn_scripts",
+        why=(
+            'UserData, cfn-init commands and files, lifecycle scripts and inline Lambda code run in China as '
+            'written, and three habits of global scripts break there:\n\n* `aws s3 ...` without `--region`: China '
+            'has no global S3 endpoint, so the CLI must be told the region (the hand ports add `--region '
+            "${AWS::Region}`);\n* a hard-coded global region (`region_name='us-east-1'`, `--region us-west-2`): "
+            'the call goes to a region the China account cannot use (the Support API, say, is in cn-north-1);\n* a '
+            'host built from shell variables that ends in `amazonaws.com` (`$FS.efs.$region.amazonaws.com`): no '
+            "rule can tell which service it is, and China's suffix is `amazonaws.com.cn`.\n\nEach is a warning "
+            'naming the line. With `fix_s3_region: true` the first is also fixed where it is safe: inside an '
+            'Fn::Sub template string, `--region ${AWS::Region}` is appended to the `aws s3` command.'
+        ),
+        safety='Reports only, unless `fix_s3_region` is set: then it only appends `--region ${AWS::Region}` to `aws s3` commands inside `Fn::Sub` strings.',
+        params=(
+            Param('fix_s3_region', 'Append --region ${AWS::Region} to aws s3 commands inside Fn::Sub strings instead of only warning', {'type': 'boolean'}),
+        ),
+        example=(
+            'Resources:\n'
+            '  Host:\n'
+            '    Type: AWS::EC2::Instance\n'
+            '    Properties:\n'
+            '      ImageId: ami-12345678\n'
+            '      UserData:\n'
+            '        Fn::Base64: !Sub |\n'
+            '          #!/bin/bash\n'
+            '          aws s3 cp s3://${AssetBucket}/setup.sh /tmp/setup.sh\n'
+            '          aws ssm get-parameter --name /app/key --region us-east-1\n'
+        ),
     )
 
-    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Warning]:
+    def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Finding]:
         fix = bool(rule.params.get("fix_s3_region"))
-        warnings: list[Warning] = []
+        partition, source = context.partition, context.source_partition
+        no_global_s3 = partition.endpoints.partition_endpoint("s3") is None
+        shell_host = _shell_host(source.dns_suffix) if source.dns_suffix != partition.dns_suffix else None
+        warnings: list[Finding] = []
         edits: list[Edit] = []
         for path, value in log.strings():
             if not _is_script(path):
                 continue
             fixed = value
             for number, line in enumerate(value.splitlines(), start=1):
-                for command in _AWS_S3.finditer(line):
+                for command in _AWS_S3.finditer(line) if no_global_s3 else ():
                     if "--region" in command.group(0):
                         continue
                     if fix and is_sub_template(path):
                         fixed = fixed.replace(command.group(0), command.group(0).rstrip() + " --region ${AWS::Region}", 1)
                     else:
-                        warnings.append(Warning(path, f"line {number}: `{command.group(0).strip()[:80]}` has no --region; "
-                                                      "China has no global S3 endpoint, add --region with the stack's region", rule.id))
+                        warnings.append(Finding(path, f"line {number}: `{command.group(0).strip()[:80]}` has no --region; "
+                                                      f"{partition.name} has no global S3 endpoint, add --region with the stack's region", rule.id))
                 for match in _REGION_LITERAL.finditer(line):
-                    if not line.lstrip().startswith("#"):
-                        warnings.append(Warning(path, f"line {number}: hard-coded region {match.group(1)} in a script; "
-                                                      f"in China use the stack's region ({context.region})", rule.id))
-                for match in _SHELL_HOST.finditer(line):
-                    warnings.append(Warning(path, f"line {number}: host {match.group(0)} is built from shell variables and "
-                                                  "ends in amazonaws.com; China's suffix is amazonaws.com.cn", rule.id))
+                    if not line.lstrip().startswith("#") and not partition.has_region(match.group(1)):
+                        warnings.append(Finding(path, f"line {number}: hard-coded region {match.group(1)} in a script; "
+                                                      f"in {partition.name} use the stack's region ({context.region})", rule.id))
+                for match in shell_host.finditer(line) if shell_host else ():
+                    warnings.append(Finding(path, f"line {number}: host {match.group(0)} is built from shell variables and "
+                                                  f"ends in {source.dns_suffix}; {partition.name}'s suffix is {partition.dns_suffix}", rule.id))
             if fixed != value:
-                edits.append(Edit(path, "replace", rule.id, "aws s3 commands told the stack's region (China has no global S3 endpoint)", value=fixed))
+                edits.append(Edit(path, "replace", rule.id, f"aws s3 commands told the stack's region ({partition.name} has no global S3 endpoint)", value=fixed))
         for edit in edits:
             log.apply(edit)
         return warnings
