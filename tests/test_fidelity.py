@@ -45,6 +45,11 @@ def test_the_corpus_holds_the_29_pairs_and_the_expectations_name_only_those() ->
     assert set(EXPECTATIONS) <= {p.name for p in PAIRS}
 
 
+def test_no_judgement_of_the_expectations_calls_a_change_wrong() -> None:
+    judgements = {rule["judgement"] for pair in EXPECTATIONS.values() for rule in pair.extras}
+    assert judgements <= {"needed"}
+
+
 @pytest.mark.parametrize("pair", PAIRS, ids=lambda p: p.name)
 def test_the_port_matches_the_reviewed_expectations(pair: Path) -> None:
     expected = EXPECTATIONS.get(pair.name, PairExpectations())
@@ -60,6 +65,8 @@ def test_the_port_matches_the_reviewed_expectations(pair: Path) -> None:
     for section in (expected.not_china, expected.china, expected.mixed):
         assert set(section) - flagged == set(), "expectations naming no author change"
     assert report.removed_but_kept == [], "resources removed that the authors kept, of types the region has"
+    wrong = [pointer for pointer, (judgement, _) in report.judged_extras.items() if judgement != "needed"]
+    assert wrong == [], "tool changes judged wrong: a wrong rewrite is worse than a miss (issue 10)"
 
 
 @pytest.mark.parametrize("pair", PAIRS, ids=lambda p: p.name)
