@@ -379,17 +379,23 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _how_to_set(name: str) -> str:
+    """The flag that gives variable `name` a value: `--bucket` has its own, the rest `--set`."""
+    if name == "bucket":
+        return 'give the China bucket that holds the assets with --bucket NAME; in Python, variables={"bucket": NAME}'
+    if name == "release":
+        return "the release command sets it from --release; elsewhere set it with --set release=VALUE"
+    return f"set it with --set {name}=VALUE"
+
+
 def _substitute(value: Any, values: Mapping[str, str], rule: Rule) -> Any:
     if isinstance(value, str):
 
         def lookup(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in values:
-                raise RuleFileError(
-                    f"rule {rule.id!r} uses undefined variable ${{{name}}} (set it with --set {name}=VALUE)",
-                    file=rule.file,
-                    line=rule.line,
-                )
+                raise RuleFileError(f"rule {rule.id!r} uses undefined variable ${{{name}}} ({_how_to_set(name)})",
+                                    file=rule.file, line=rule.line)
             return values[name]
 
         return _VARIABLE.sub(lookup, value)
