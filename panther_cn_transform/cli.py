@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -153,6 +154,29 @@ def _print_warnings(report: dict[str, Any]) -> None:
                 print(line, file=sys.stderr)
 
 
+def _report_on_screen(report: str | None) -> bool:
+    """Whether `--report` goes where the warnings would: standard output or error (`-`, `/dev/stdout`, ...).
+
+    The report holds every warning, so they are then not printed on stderr as well (once each).
+    """
+    if not report:
+        return False
+    if report == STDIO:
+        return True
+    try:
+        target = os.stat(report)
+    except OSError:
+        return False
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            shown = os.fstat(stream.fileno())
+        except (OSError, ValueError, AttributeError):
+            continue
+        if (target.st_dev, target.st_ino) == (shown.st_dev, shown.st_ino):
+            return True
+    return False
+
+
 def _report_text(args: argparse.Namespace, report: dict[str, Any]) -> str:
     return format_report(report, _report_format(args))
 
@@ -175,8 +199,7 @@ def cmd_transform(args: argparse.Namespace) -> int:
     rules = load_rules(*args.rules, limits=_limits(args))
     result = transform_file(args.input, rules, region=args.region, variables=_variables(args), limits=_limits(args))
     report = build_report([(result, args.output)], region=args.region, bucket=args.bucket)
-    report_on_stdout = args.report == "-" and bool(args.output)
-    if not report_on_stdout:
+    if not _report_on_screen(args.report):
         _print_warnings(report)
     if args.check:
         if result.changed:
@@ -205,7 +228,6 @@ def cmd_release(args: argparse.Namespace) -> int:
     limits = _limits(args)
     if args.report:
         check_writable(args.report)  # before the release is written, not after
-    report_on_stdout = args.report == "-"
     run = ReleaseRun(
         source=args.source_dir, release=args.release, region=args.region, bucket=args.bucket,
         rules=load_rules(*args.rules, limits=limits), variables=_variables(args), limits=limits, out_dir=args.out_dir,
@@ -225,7 +247,7 @@ def cmd_release(args: argparse.Namespace) -> int:
         print("error: interrupted; run the same command again to resume (what reached the cache or the bucket is "
               "skipped; the root template is uploaded last)", file=sys.stderr)
         return 130
-    if not report_on_stdout:
+    if not _report_on_screen(args.report):
         _print_warnings(outcome.report)
     _write_report(args, outcome.report)
     for line in outcome.plan_lines:
