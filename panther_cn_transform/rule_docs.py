@@ -89,4 +89,6 @@ _SAFETY = {
     "warn_arns": "Reports only.",
     "warn_managed_policies": "Reports only.",
     "warn_region_mappings": "Reports only.",
+    "warn_scripts": "Reports only; with `fix_s3_region: true` it also appends `--region ${AWS::Region}` to `aws s3` "
+                    "commands inside an `Fn::Sub` template string, and changes nothing else.",
 }

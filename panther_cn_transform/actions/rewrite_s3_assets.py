@@ -3,7 +3,7 @@
 Why: nested templates, Lambda code and other assets are published in a global bucket,
 which China accounts cannot read, and China has no global S3 endpoint.  The release copy
 tool copies the objects under the same keys to the customer's bucket; this action points
-every reference at it, in every form CloudFormation accepts (DESIGN.md section 3):
+every reference at it, in every form CloudFormation accepts (s3urls.py lists them):
 virtual-hosted and path-style URLs with or without a region, `s3://` URIs, IAM ARNs, and
 `{S3Bucket, S3Key}` / `{Bucket, Key}` objects, also inside `Fn::Sub` and `Fn::Join`.
 """
