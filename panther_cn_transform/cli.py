@@ -37,15 +37,19 @@ def _raise_terminated(signum: int, frame: object) -> None:
 
 
 class _ArgumentParser(argparse.ArgumentParser):
+    """argparse, with its errors in the one-line form of every other error (docs/limits.md)."""
+
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        command = self.prog.removeprefix("panther-cn-transform").strip()
+        print(f"error: <command line>: {command + ': ' if command else ''}{message} "
+              f"({self.prog} --help lists what it takes)", file=sys.stderr)
         raise SystemExit(EXIT_ERROR)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _ArgumentParser(prog="panther-cn-transform", description="Port CloudFormation templates to AWS China.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_ArgumentParser)
+    commands = parser.add_subparsers(dest="command", metavar="{transform,release,connect,rules}", required=True,
+                                     parser_class=_ArgumentParser)
 
     run = commands.add_parser("transform", help="transform one template")
     run.add_argument("input", help="template file (YAML or JSON, told apart by content; - for stdin)")
@@ -88,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     connect.add_argument("--test", action="store_true", help='first POST {"listIntegrations": {}} through the bridge and require an answer')
 
     rules = commands.add_parser("rules", help="check or show rule files")
-    rule_commands = rules.add_subparsers(dest="rules_command", required=True, parser_class=_ArgumentParser)
+    rule_commands = rules.add_subparsers(dest="rules_command", metavar="{check,show,docs}", required=True,
+                                         parser_class=_ArgumentParser)
     check = rule_commands.add_parser("check", help="validate rule files")
     check.add_argument("files", nargs="+")
     show = rule_commands.add_parser("show", help="print the effective rules after `extends` as YAML")
@@ -240,6 +245,9 @@ def cmd_release(args: argparse.Namespace) -> int:
     except VerificationError as exc:
         if isinstance(exc.result, ReleaseResult):
             _write_report(args, exc.result.report)
+        if not args.report:  # the errors are in a report nobody asked for: say how to see them
+            exc.message = exc.message.replace("(the report lists them)", "(--report report.md lists them)")
+            exc.args = (exc.message,)
         raise
     except KeyboardInterrupt:
         if not args.upload:

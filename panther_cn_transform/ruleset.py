@@ -258,10 +258,10 @@ class _Loader:
                 raise RuleFileError(f"{key}: a recursive alias (a value that contains itself)", file=name, line=line) from None
             total += size + 1
             if depth + 1 > self.limits.max_depth:
-                raise RuleFileError(f"{key}: nesting deeper than {self.limits.max_depth} levels (limit max_depth)", file=name, line=line)
+                raise RuleFileError(f"{key}: nesting deeper than {self.limits.max_depth} levels (raise the limit with --max-depth N)", file=name, line=line)
             if total > self.limits.max_nodes:
                 raise RuleFileError(
-                    f"{key}: expands to more than {self.limits.max_nodes:,} values (alias bomb? limit max_nodes)", file=name, line=line
+                    f"{key}: expands to more than {self.limits.max_nodes:,} values (an alias bomb? raise the limit with --max-nodes N)", file=name, line=line
                 )
 
     def check_patterns(self, name: str, data: dict[str, Any]) -> None:
@@ -294,7 +294,20 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
         return message.replace("Additional properties are not allowed", "unknown key")
     if error.validator == "enum" and error.path and error.path[-1] == "action":
         return f"unknown action {error.instance!r} (known: {', '.join(sorted(ACTIONS))})"
+    if error.validator == "format" and error.validator_value == "regex" and isinstance(error.instance, str):
+        return f"{error.instance!r} is not a valid regular expression: {_regex_problem(error.instance)}"
     return message
+
+
+def _regex_problem(pattern: str) -> str:
+    """What the `regex` module (which runs the rules' patterns) says is wrong with `pattern`."""
+    import regex
+
+    try:
+        regex.compile(pattern)
+    except regex.error as exc:
+        return str(exc)
+    return "Python's re module refuses it"
 
 
 def _line_of(container: Any, key: Any) -> int | None:
