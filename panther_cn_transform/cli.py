@@ -204,9 +204,10 @@ def cmd_transform(args: argparse.Namespace) -> int:
     rules = load_rules(*args.rules, limits=_limits(args))
     result = transform_file(args.input, rules, region=args.region, variables=_variables(args), limits=_limits(args))
     report = build_report([(result, args.output)], region=args.region, bucket=args.bucket)
-    if not _report_on_screen(args.report):
-        _print_warnings(report)
+    warn = not _report_on_screen(args.report)
     if args.check:
+        if warn:
+            _print_warnings(report)
         if result.changed:
             print(f"{args.input}: would change ({len(result.edits)} change(s))", file=sys.stderr)
         return EXIT_CHANGES if result.changed else EXIT_OK
@@ -216,7 +217,9 @@ def cmd_transform(args: argparse.Namespace) -> int:
     if args.report:
         outputs.add("--report", args.report, _report_text(args, report))
     outputs.add("-o", args.output or STDIO, result.text)
-    outputs.write()  # all or nothing: a failure leaves no output file at all
+    outputs.write()  # all or nothing: a failure leaves no output file at all, and its one line is all that is printed
+    if warn:
+        _print_warnings(report)
     return EXIT_OK
 
 

@@ -193,7 +193,7 @@ class _Loader:
         if not is_path:
             packs = builtin_packs()
             if spec_text not in packs:
-                where = chain[-1][1] if chain else None
+                where = chain[-1][1] if chain else spec_text  # the file that extends it, or what the caller gave
                 raise RuleFileError(
                     f"unknown rule pack {spec_text!r} (built-in packs: {', '.join(packs)}; or give a file path)", file=where
                 )
