@@ -14,7 +14,7 @@ from typing import Any
 from .actions import Warning
 from .graph import build_graph
 
-RULE = "nested-stack-outputs"
+RULE = "nested-outputs-unchecked"
 _NESTED_TYPES = ("AWS::CloudFormation::Stack", "AWS::Serverless::Application")
 
 

@@ -66,5 +66,5 @@ def test_the_cli_twice_on_the_example_root_warns_the_same_and_never_about_the_ch
     assert second == first and len(set(first)) == len(first)  # the same warnings, each once
     assert not any(BUCKET in line for line in second)
     # the root reads its nested stacks' outputs, which only release mode can check: said once, naming it
-    nested = [line for line in first if "[nested-stack-outputs]" in line]
+    nested = [line for line in first if "[nested-outputs-unchecked]" in line]
     assert len(nested) == 1 and "release command" in nested[0] and "Bootstrap.Outputs.UserPoolId" in nested[0]
