@@ -35,7 +35,8 @@ The placeholders of the pages stand for the bundled example, always the same way
 * `my-rules.yml` - examples/quickstart-buckets.yml; `examples/`, `bench/`, `tests/` - the
   repository's own;
 * benchmarks run once on small input (`--repeat 1`; bench_transform with `--resources 20`;
-  bench_copy on the bundled example, v1.0.0): the test proves the command line works,
+  bench_copy on the bundled example, v1.0.0; bench_aliases with `--aliases 0,400 --size
+  300000`): the test proves the command line works,
   the figures are measured by hand (docs/performance.md); `HYPOTHESIS_PROFILE=long` or
   `thorough` becomes the `docs` profile (3 examples) for the same reason.
 
@@ -170,6 +171,8 @@ def runnable(text: str) -> str | None:
             command += " --resources 20"
         if "bench_copy.py" in command:
             command += f" ./{SOURCE_BUCKET} --release v1.0.0"
+        if "bench_aliases.py" in command:
+            command += " --aliases 0,400 --size 300000"
     return command
 
 
