@@ -48,6 +48,9 @@ def test_a_second_run_changes_nothing_and_warns_only_what_remains(path: Path) ->
             assert not new, (where, new)
             about_target = [w.message for w in second.warnings if any(f"'{bucket}'" in w.message for bucket in targets)]
             assert not about_target, (where, about_target)
+            # what truly remains is warned again: a foreign-region ARN stays foreign
+            foreign = {(w.path, w.message) for w in first.warnings if w.rule == "foreign-arns"}
+            assert foreign <= {(w.path, w.message) for w in second.warnings if w.rule == "foreign-arns"}, where
 
 
 def test_the_cli_twice_on_the_example_root_warns_the_same_and_never_about_the_china_bucket(tmp_path: Path) -> None:
