@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -36,15 +37,19 @@ def _raise_terminated(signum: int, frame: object) -> None:
 
 
 class _ArgumentParser(argparse.ArgumentParser):
+    """argparse, with its errors in the one-line form of every other error (docs/limits.md)."""
+
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        command = self.prog.removeprefix("panther-cn-transform").strip()
+        print(f"error: <command line>: {command + ': ' if command else ''}{message} "
+              f"({self.prog} --help lists what it takes)", file=sys.stderr)
         raise SystemExit(EXIT_ERROR)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _ArgumentParser(prog="panther-cn-transform", description="Port CloudFormation templates to AWS China.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_ArgumentParser)
+    commands = parser.add_subparsers(dest="command", metavar="{transform,release,connect,rules}", required=True,
+                                     parser_class=_ArgumentParser)
 
     run = commands.add_parser("transform", help="transform one template")
     run.add_argument("input", help="template file (YAML or JSON, told apart by content; - for stdin)")
@@ -87,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     connect.add_argument("--test", action="store_true", help='first POST {"listIntegrations": {}} through the bridge and require an answer')
 
     rules = commands.add_parser("rules", help="check or show rule files")
-    rule_commands = rules.add_subparsers(dest="rules_command", required=True, parser_class=_ArgumentParser)
+    rule_commands = rules.add_subparsers(dest="rules_command", metavar="{check,show,docs}", required=True,
+                                         parser_class=_ArgumentParser)
     check = rule_commands.add_parser("check", help="validate rule files")
     check.add_argument("files", nargs="+")
     show = rule_commands.add_parser("show", help="print the effective rules after `extends` as YAML")
@@ -154,6 +160,29 @@ def _print_warnings(report: dict[str, Any]) -> None:
                 print(line, file=sys.stderr)
 
 
+def _report_on_screen(report: str | None) -> bool:
+    """Whether `--report` goes where the warnings would: standard output or error (`-`, `/dev/stdout`, ...).
+
+    The report holds every warning, so they are then not printed on stderr as well (once each).
+    """
+    if not report:
+        return False
+    if report == STDIO:
+        return True
+    try:
+        target = os.stat(report)
+    except OSError:
+        return False
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            shown = os.fstat(stream.fileno())
+        except (OSError, ValueError, AttributeError):
+            continue
+        if (target.st_dev, target.st_ino) == (shown.st_dev, shown.st_ino):
+            return True
+    return False
+
+
 def _report_text(args: argparse.Namespace, report: dict[str, Any]) -> str:
     return format_report(report, _report_format(args))
 
@@ -176,10 +205,10 @@ def cmd_transform(args: argparse.Namespace) -> int:
     rules = load_rules(*args.rules, limits=_limits(args))
     result = transform_file(args.input, rules, region=args.region, variables=_variables(args), limits=_limits(args))
     report = build_report([(result, args.output)], region=args.region, bucket=args.bucket)
-    report_on_stdout = args.report == "-" and bool(args.output)
-    if not report_on_stdout:
-        _print_warnings(report)
+    warn = not _report_on_screen(args.report)
     if args.check:
+        if warn:
+            _print_warnings(report)
         if result.changed:
             print(f"{args.input}: would change ({len(result.edits)} change(s))", file=sys.stderr)
         return EXIT_CHANGES if result.changed else EXIT_OK
@@ -189,7 +218,9 @@ def cmd_transform(args: argparse.Namespace) -> int:
     if args.report:
         outputs.add("--report", args.report, _report_text(args, report))
     outputs.add("-o", args.output or STDIO, result.text)
-    outputs.write()  # all or nothing: a failure leaves no output file at all
+    outputs.write()  # all or nothing: a failure leaves no output file at all, and its one line is all that is printed
+    if warn:
+        _print_warnings(report)
     return EXIT_OK
 
 
@@ -206,7 +237,6 @@ def cmd_release(args: argparse.Namespace) -> int:
     limits = _limits(args)
     if args.report:
         check_writable(args.report)  # before the release is written, not after
-    report_on_stdout = args.report == "-"
     run = ReleaseRun(
         source=args.source_dir, release=args.release, region=args.region, bucket=args.bucket,
         rules=load_rules(*args.rules, limits=limits), variables=_variables(args), limits=limits, out_dir=args.out_dir,
@@ -219,6 +249,9 @@ def cmd_release(args: argparse.Namespace) -> int:
     except VerificationError as exc:
         if isinstance(exc.result, ReleaseResult):
             _write_report(args, exc.result.report)
+        if not args.report:  # the errors are in a report nobody asked for: say how to see them
+            exc.message = exc.message.replace("(the report lists them)", "(--report report.md lists them)")
+            exc.args = (exc.message,)
         raise
     except KeyboardInterrupt:
         if not args.upload:
@@ -226,7 +259,7 @@ def cmd_release(args: argparse.Namespace) -> int:
         print("error: interrupted; run the same command again to resume (what reached the cache or the bucket is "
               "skipped; the root template is uploaded last)", file=sys.stderr)
         return 130
-    if not report_on_stdout:
+    if not _report_on_screen(args.report):
         _print_warnings(outcome.report)
     _write_report(args, outcome.report)
     for line in outcome.plan_lines:

@@ -173,7 +173,7 @@ def _decode_json(text: str, source: str, limits: Limits) -> Template | None:
             raise TemplateError(f"invalid JSON: {exc.msg}", file=source, line=exc.lineno, column=exc.colno) from None
         return None
     except RecursionError:
-        raise TemplateError(f"nesting deeper than {limits.max_depth} levels (limit max_depth)", file=source) from None
+        raise TemplateError(f"nesting deeper than {limits.max_depth} levels (raise the limit with --max-depth N)", file=source) from None
     except ValueError as exc:  # not a syntax error: a number Python refuses (over 4,300 digits)
         digits = _LONG_NUMBER.search(text)
         line, column = (_line_column(text, digits.start()) if digits else (None, None))
@@ -224,11 +224,11 @@ def guard_nesting(text: str, source: str, limits: Limits) -> None:
             deepest = depth
             if deepest > guard:
                 line = text.count("\n", 0, match.start()) + 1
-                raise TemplateError(f"nesting deeper than {guard:,} levels (limit max_depth)", file=source, line=line)
+                raise TemplateError(f"nesting deeper than {guard:,} levels (raise the limit with --max-depth N)", file=source, line=line)
     for match in _INDENT.finditer(text):
         if len(match.group(0)) > 4 * guard:
             line = text.count("\n", 0, match.start()) + 1
-            raise TemplateError(f"indentation deeper than {4 * guard:,} columns (limit max_depth)", file=source, line=line)
+            raise TemplateError(f"indentation deeper than {4 * guard:,} columns (raise the limit with --max-depth N)", file=source, line=line)
 
 
 def _compose(text: str, source: str) -> yaml.Node:
@@ -259,7 +259,7 @@ def _check_depth(value: Any, source: str, max_depth: int) -> None:
     while stack:
         item, depth = stack.pop()
         if depth > max_depth:
-            raise TemplateError(f"nesting deeper than {max_depth} levels (limit max_depth)", file=source)
+            raise TemplateError(f"nesting deeper than {max_depth} levels (raise the limit with --max-depth N)", file=source)
         if isinstance(item, dict):
             stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, list):
@@ -347,10 +347,10 @@ class _ModelBuilder:
 
     def value(self, node: yaml.Node, depth: int) -> Any:
         if depth > self.limits.max_depth:
-            raise self.error(node, f"nesting deeper than {self.limits.max_depth} levels (limit max_depth)")
+            raise self.error(node, f"nesting deeper than {self.limits.max_depth} levels (raise the limit with --max-depth N)")
         self.count += 1
         if self.count > self.limits.max_nodes:
-            raise self.error(node, f"document expands to more than {self.limits.max_nodes:,} values (alias bomb? limit max_nodes)")
+            raise self.error(node, f"document expands to more than {self.limits.max_nodes:,} values (an alias bomb? raise the limit with --max-nodes N)")
         tag = node.tag
         if tag.startswith("!"):
             return self.intrinsic(node, tag, depth)
@@ -362,7 +362,7 @@ class _ModelBuilder:
             value, size = cached
             self.count += size
             if self.count > self.limits.max_nodes:
-                raise self.error(node, f"document expands to more than {self.limits.max_nodes:,} values (alias bomb? limit max_nodes)")
+                raise self.error(node, f"document expands to more than {self.limits.max_nodes:,} values (an alias bomb? raise the limit with --max-nodes N)")
             return value
         before = self.count
         if isinstance(node, yaml.MappingNode):

@@ -319,7 +319,8 @@ def _stage(target: str, data: bytes) -> _Staged:
         raise OutputError(f"cannot write: {describe_os_error(exc)}", file=target) from None
     folder = final.parent
     if not folder.is_dir():
-        raise OutputError(f"cannot write: folder {str(folder)!r} does not exist", file=target)
+        shown = str(folder) if os.path.islink(target) else (os.path.dirname(target) or ".")  # as typed, unless a link
+        raise OutputError(f"cannot write: folder {shown!r} does not exist", file=target)
     temp = folder / f".{final.name}.{secrets.token_hex(4)}.tmp"
     try:
         write_new(temp, data)

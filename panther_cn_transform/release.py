@@ -247,9 +247,19 @@ def _as_source(source: str | Path | ReleaseSource) -> ReleaseSource:
     if not isinstance(source, (str, Path)):
         return source
     folder = Path(source)
+    expected = "SOURCE is s3://BUCKET or a local mirror of it: a folder named after the bucket"
+    if not folder.exists():
+        raise ReleaseError(f"no such folder ({expected})", file=str(source))
     if not folder.is_dir():
-        raise ReleaseError("source mirror is not a folder", file=str(source))
-    return LocalMirror(folder.resolve())
+        raise ReleaseError(f"not a folder ({expected})", file=str(source))
+    return LocalMirror(folder.resolve(), str(source))
+
+
+def _shown(origin: ReleaseSource) -> str:
+    """The source as the caller named it: `s3://BUCKET`, or the mirror's folder as typed."""
+    if isinstance(origin, LocalMirror):
+        return origin.given or str(origin.path)
+    return f"s3://{origin.bucket}"
 
 
 @dataclass
@@ -277,14 +287,17 @@ def _discover(origin: ReleaseSource, source_region: str, root: str, limits: Limi
         if key in tree.templates:
             continue
         origin.fetch(key, _where(referrer), wait=True)
-        path = _existing(source, key, referrer)
+        path = _existing(source, key, referrer, _shown(origin))
         where = _where(referrer)
         data = read_limited(path, limits.max_input_bytes, error=ReleaseError, name=key if key == root else where,
                             what=f"template (object {key!r})")
         template = decode_bytes(data, source=key, limits=limits)
         node = _Node(key, data)
         tree.templates[key] = node
-        for reference, is_template in _asset_references(template.model, bucket, source_region):
+        references = _asset_references(template.model, bucket, source_region)
+        if key == root and not references and isinstance(origin, LocalMirror):
+            _check_named_after_bucket(origin, template.model, root)
+        for reference, is_template in references:
             child = reference.key
             pointer = to_pointer(reference.path)
             tree.referrers.setdefault(child, set()).add((key, pointer))
@@ -301,8 +314,28 @@ def _discover(origin: ReleaseSource, source_region: str, root: str, limits: Limi
     origin.finish()
     for child, referrer in sorted(assets.items()):
         if tree.kinds[child] == "asset":
-            _existing(source, child, referrer)
+            _existing(source, child, referrer, _shown(origin))
     return tree
+
+
+def _check_named_after_bucket(mirror: LocalMirror, model: Any, root: str) -> None:
+    """A root that reads its objects from another bucket, which this folder holds: the folder is misnamed.
+
+    Release mode knows a mirror's bucket (and the source region) only from the folder's
+    name, so a mirror copied to `./mirror` finds none of its objects; say so, not later
+    that a template "was not part of the release tree".
+    """
+    for reference in find_references(model):
+        if "${" in reference.bucket or not reference.key or reference.form == "arn":
+            continue
+        if reference.bucket != mirror.bucket and (mirror.path / reference.key).is_file():
+            raise ReleaseError(
+                f"the source mirror is named {mirror.bucket!r}, but {root} reads its objects from bucket "
+                f"{reference.bucket!r} ({to_pointer(reference.path)}: {reference.key}), which this folder holds: "
+                f"name the folder after the bucket it mirrors ({reference.bucket}); its name is the bucket's name "
+                "and tells the source region",
+                file=_shown(mirror),
+            )
 
 
 def _asset_references(model: Any, bucket: str, source_region: str) -> list[tuple[Any, bool]]:
@@ -343,7 +376,7 @@ def _safe_path(base: Path, key: str, referrer: tuple[str, str]) -> Path:
     return path
 
 
-def _existing(base: Path, key: str, referrer: tuple[str, str]) -> Path:
+def _existing(base: Path, key: str, referrer: tuple[str, str], shown: str) -> Path:
     """The path of object `key` in the mirror; an error naming the referrer when it is missing or not a file."""
     path = _safe_path(base, key, referrer)
     where = _where(referrer)
@@ -351,13 +384,25 @@ def _existing(base: Path, key: str, referrer: tuple[str, str]) -> Path:
         info = path.stat()
     except FileNotFoundError:
         if referrer == (key, ""):
-            raise ReleaseError(f"release not found: no root template {key} in the source mirror {base}", file=key) from None
-        raise ReleaseError(f"object {key!r} needed by {where} is missing from the source mirror {base}", file=where) from None
+            raise ReleaseError(f"release not found: no root template {key} in the source mirror {shown}; "
+                               f"{releases_held(base)}", file=key) from None
+        raise ReleaseError(f"object {key!r} needed by {where} is missing from the source mirror {shown}", file=where) from None
     except OSError as exc:
         raise ReleaseError(f"object {key!r} needed by {where} cannot be read: {exc.strerror or exc}", file=where) from None
     if not stat.S_ISREG(info.st_mode):
         raise ReleaseError(f"object {key!r} needed by {where} is {kind_of(info.st_mode)} in the source mirror, not a file", file=where)
     return path
+
+
+def releases_held(folder: Path) -> str:
+    """What a mirror holds instead, for the error about a release it lacks: `it holds v1.0.0, v1.1.0 (...)`."""
+    try:
+        found = sorted(p.parent.name for p in folder.glob("*/panther.yml") if p.is_file())
+    except OSError:
+        found = []
+    if not found:
+        return "it holds no release (no <release>/panther.yml); is it a mirror of the release bucket?"
+    return f"it holds {', '.join(found)} (choose one with --release)"
 
 
 # -- transforming ---------------------------------------------------------------------------

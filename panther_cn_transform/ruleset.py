@@ -267,7 +267,7 @@ class _Loader:
         if not is_path:
             packs = builtin_packs()
             if spec_text not in packs:
-                where = chain[-1][1] if chain else None
+                where = chain[-1][1] if chain else spec_text  # the file that extends it, or what the caller gave
                 raise RuleFileError(
                     f"unknown rule pack {spec_text!r} (built-in packs: {', '.join(packs)}; or give a file path)", file=where
                 )
@@ -332,10 +332,10 @@ class _Loader:
                 raise RuleFileError(f"{key}: a recursive alias (a value that contains itself)", file=name, line=line) from None
             total += size + 1
             if depth + 1 > self.limits.max_depth:
-                raise RuleFileError(f"{key}: nesting deeper than {self.limits.max_depth} levels (limit max_depth)", file=name, line=line)
+                raise RuleFileError(f"{key}: nesting deeper than {self.limits.max_depth} levels (raise the limit with --max-depth N)", file=name, line=line)
             if total > self.limits.max_nodes:
                 raise RuleFileError(
-                    f"{key}: expands to more than {self.limits.max_nodes:,} values (alias bomb? limit max_nodes)", file=name, line=line
+                    f"{key}: expands to more than {self.limits.max_nodes:,} values (an alias bomb? raise the limit with --max-nodes N)", file=name, line=line
                 )
 
     def check_patterns(self, name: str, data: dict[str, Any]) -> None:
@@ -368,7 +368,20 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
         return message.replace("Additional properties are not allowed", "unknown key")
     if error.validator == "enum" and error.path and error.path[-1] == "action":
         return f"unknown action {error.instance!r} (known: {', '.join(sorted(ACTIONS))})"
+    if error.validator == "format" and error.validator_value == "regex" and isinstance(error.instance, str):
+        return f"{error.instance!r} is not a valid regular expression: {_regex_problem(error.instance)}"
     return message
+
+
+def _regex_problem(pattern: str) -> str:
+    """What the `regex` module (which runs the rules' patterns) says is wrong with `pattern`."""
+    import regex
+
+    try:
+        regex.compile(pattern)
+    except regex.error as exc:
+        return str(exc)
+    return "Python's re module refuses it"
 
 
 def _line_of(container: Any, key: Any) -> int | None:
@@ -460,17 +473,23 @@ def _with_defaults(rule: Rule, params: Mapping[str, Any]) -> dict[str, Any]:
     return {**defaults, **params}
 
 
+def _how_to_set(name: str) -> str:
+    """The flag that gives variable `name` a value: `--bucket` has its own, the rest `--set`."""
+    if name == "bucket":
+        return 'give the China bucket that holds the assets with --bucket NAME; in Python, variables={"bucket": NAME}'
+    if name == "release":
+        return "the release command sets it from --release; elsewhere set it with --set release=VALUE"
+    return f"set it with --set {name}=VALUE"
+
+
 def _substitute(value: Any, values: Mapping[str, str], rule: Rule) -> Any:
     if isinstance(value, str):
 
         def lookup(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in values:
-                raise RuleFileError(
-                    f"rule {rule.id!r} uses undefined variable ${{{name}}} (set it with --set {name}=VALUE)",
-                    file=rule.file,
-                    line=rule.line,
-                )
+                raise RuleFileError(f"rule {rule.id!r} uses undefined variable ${{{name}}} ({_how_to_set(name)})",
+                                    file=rule.file, line=rule.line)
             return values[name]
 
         return _VARIABLE.sub(lookup, value)

@@ -71,7 +71,9 @@ def s3_error(exc: BaseException, *, side: str, bucket: str, key: str | None = No
         if code in _DENIED:
             return ReleaseError(f"access denied to the {side} bucket ({code}): its credentials may not use it{hint}", file=where)
         if code in _MISSING_BUCKET or (code in _MISSING_KEY and key is None):
-            return ReleaseError(f"the {side} bucket {bucket} does not exist (or is in another partition)", file=where)
+            fix = ("create it in the target region, or give another --bucket" if side == "target"
+                   else "check the name in SOURCE (s3://BUCKET)")
+            return ReleaseError(f"the {side} bucket {bucket} does not exist (or is in another partition): {fix}", file=where)
         if code in _MISSING_KEY:
             return ReleaseError(f"object {key} is missing from the {side} bucket", file=where)
         if code in _OTHER_REGION:

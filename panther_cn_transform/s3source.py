@@ -162,7 +162,26 @@ class S3Source:
                 return s3_error(exc, side="source", bucket=self._bucket, option=OPTION)
         except BotoCoreError:
             pass
-        return ReleaseError(f"release not found: no root template {key} in the source bucket", file=f"s3://{self._bucket}/{key}")
+        return ReleaseError(f"release not found: no root template {key} in the source bucket; {self._releases_held()}",
+                            file=f"s3://{self._bucket}/{key}")
+
+    def _releases_held(self, pages: int = 10) -> str:
+        """The bucket's top-level folders (its releases), for the error about a release it lacks.
+
+        Listing needs `s3:ListBucket`; without it, say how to look instead of failing twice.
+        """
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        folders: list[str] = []
+        try:
+            paginator = self._client.get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=self._bucket, Delimiter="/", PaginationConfig={"MaxItems": pages * 1000}):
+                folders += [str(p["Prefix"]).rstrip("/") for p in page.get("CommonPrefixes", [])]
+        except (BotoCoreError, ClientError):
+            return f"list its releases with: aws s3 ls s3://{self._bucket}/ (choose one with --release)"
+        if not folders:
+            return "the bucket holds no release folder"
+        return f"the bucket holds {', '.join(sorted(set(folders)))} (choose one with --release)"
 
     def _download(self, key: str, needed_by: str) -> None:
         try:

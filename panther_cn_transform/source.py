@@ -9,7 +9,7 @@ this seam small keeps release mode free of S3 (and of credentials) entirely.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -42,9 +42,13 @@ class ReleaseSource(Protocol):
 
 @dataclass(frozen=True)
 class LocalMirror:
-    """A local copy of the bucket: nothing to fetch, and no credentials needed."""
+    """A local copy of the bucket: nothing to fetch, and no credentials needed.
+
+    `path` is the folder (absolute); `given` is how the caller named it, for messages.
+    """
 
     path: Path
+    given: str = field(default="", compare=False)
 
     @property
     def bucket(self) -> str:

@@ -16,6 +16,7 @@ from .edits import Edit, EditLog, list_alignment
 from .errors import RuleFileError
 from .findings import Finding
 from .limits import Limits
+from .nested import unchecked_nested_outputs
 from .patterns import PatternTimeout
 from .removal import plan_removal
 from .render import render
@@ -67,6 +68,9 @@ def transform(
     * **removed_outputs** - nested stack logical id -> its Outputs that the transform of
       the child removed (name -> reason); references to them are repaired or removed
       like references to a removed resource, under the rule id `nested-stack-outputs`.
+      Release mode always passes it (empty when nothing was removed); without it, the
+      template is transformed alone, and references to its nested stacks' outputs, which
+      cannot be checked then, are one warning that names release mode.
     """
     with collector_paused():
         return _transform(template, rules, region, variables, is_root, removed_outputs)
@@ -103,6 +107,8 @@ def _transform(
         }
         for edit in plan_removal(log.model, {}, rule="nested-stack-outputs", removed_attributes=gone, warnings=warnings):
             log.apply(edit)
+    if removed_outputs is None:
+        warnings.extend(unchecked_nested_outputs(log.model))
     # with no edits the working model is the input's own object, and render returns the text as is
     text = render(template, log.model, log.substitutions(), list_alignment(template.model, log.edits))
     return TransformResult(template, text, log.model, tuple(log.edits), tuple(warnings), region)

@@ -20,5 +20,7 @@ from .s3server import _moto_server, s3  # noqa: F401 - fixtures: a moto S3 serve
 settings.register_profile("default", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("thorough", max_examples=1200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # one-off long budgets, e.g. for the fuzz test: HYPOTHESIS_PROFILE=long pytest -n 0 -k fuzz
+# the documented long and thorough commands, run as examples by tests/test_docs.py: the command line, not the budget
+settings.register_profile("docs", max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("long", max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

@@ -134,7 +134,7 @@ def test_bom_and_crlf_are_transformed_not_refused(tmp_path: Path) -> None:
     [
         ("rules:\n  - {id: a, description: d, action: nope}\n", ":2: rules/0/action: unknown action 'nope'"),
         ("rules:\n  - id: a\n    description: d\n    action: warn_arns\n    ignore_accounts: 3\n", ":5: rules/0/ignore_accounts: 3 is not of type 'array'"),
-        ("rules:\n  - id: a\n    description: d\n    action: replace_text\n    replacements: [{pattern: '(', replace: x}]\n", "is not a 'regex'"),
+        ("rules:\n  - id: a\n    description: d\n    action: replace_text\n    replacements: [{pattern: '(', replace: x}]\n", "is not a valid regular expression: missing )"),
         ("extends: self.yml\nrules: []\n", "extends cycle"),
         ("extends: missing.yml\nrules: []\n", "missing.yml: rule file not found (extended by"),
         ("rules:\n  - {id: a, description: d, action: rewrite_s3_assets, source_buckets: [x], target_bucket: '${nope}'}\n", "undefined variable ${nope}"),
@@ -149,7 +149,7 @@ def test_bom_and_crlf_are_transformed_not_refused(tmp_path: Path) -> None:
         ("rules:\n  - id: a\n    description: d\n    action: replace_text\n    replacements: [{pattern: 'a', replace: '\\q'}]\n",
          "bad escape \\q"),
         (alias_bomb().split("Resources:")[0].replace("\n", "\n  ").replace("a: &a", "bomb:\n  a: &a", 1) + "\nrules: []\n",
-         "expands to more than 5,000,000 values (alias bomb? limit max_nodes)"),
+         "expands to more than 5,000,000 values (an alias bomb? raise the limit with --max-nodes N)"),
         ("rules:\n  - id: a\n    description: d\n    action: warn_arns\n    services: " + "[" * 400 + "]" * 400 + "\n",
          "self.yml: nesting too deep to parse"),
     ],
@@ -212,7 +212,7 @@ def test_fuzzed_corpus_templates_give_a_clean_error_or_a_valid_template(text: st
 def test_rule_files_get_the_input_limits(tmp_path: Path) -> None:
     deep = tmp_path / "deep.yml"
     deep.write_text("rules:\n  - id: a\n    description: d\n    action: warn_arns\n    services: " + "[" * 60 + "]" * 60 + "\n")
-    with pytest.raises(RuleFileError, match=r"deep.yml:1: rules: nesting deeper than 50 levels \(limit max_depth\)"):
+    with pytest.raises(RuleFileError, match=r"deep.yml:1: rules: nesting deeper than 50 levels \(raise the limit with --max-depth N\)"):
         load_rules(deep, limits=Limits(max_depth=50))
     with pytest.raises(RuleFileError, match=r"deep.yml: file is \d+ bytes, over the 100-byte input limit"):
         load_rules(deep, limits=Limits(max_input_bytes=100))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from panther_cn_transform import ReleaseError, decode_text, load_rules
+from panther_cn_transform import ReleaseError, decode_text, load_rules, read_template, transform
 from panther_cn_transform.release import check_manifest, transform_release
 from panther_cn_transform.walk import iter_strings
 
@@ -221,3 +221,15 @@ def test_release_applies_the_decoding_limits(tmp_path: Path) -> None:
     done = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", "my-cn-bucket",
                "--out-dir", tmp_path / "out", "--max-input-bytes", "200")
     assert done.returncode == 2 and "over the 200-byte input limit" in done.stderr and not (tmp_path / "out").exists()
+
+
+def test_release_mode_checks_nested_outputs_so_it_does_not_warn_that_it_cannot(tmp_path: Path) -> None:
+    result = transform_release(EXAMPLE, release="v1.0.0", region="cn-north-1", bucket="my-cn-bucket", rules=PANTHER,
+                               out_dir=tmp_path / "cn", jobs=1)
+    rules = {w["rule"] for entry in result.report["templates"] for w in entry["warnings"]}
+    assert "nested-outputs-unchecked" not in rules  # the root's Bootstrap.Outputs.UserPoolId was repaired instead
+    root = read_template(EXAMPLE / "v1.0.0" / "panther.yml")
+    alone = transform(root, PANTHER, region="cn-north-1", variables={"bucket": "my-cn-bucket"})
+    nested = [w for w in alone.warnings if w.rule == "nested-outputs-unchecked"]
+    assert len(nested) == 1 and "release command" in nested[0].message
+    assert nested[0].pointer == "/Outputs/AlarmTopicArn/Value"  # the first place that reads one, in path order

@@ -159,3 +159,17 @@ def test_transform_report_on_stdout_with_an_output_file(tmp_path: Path) -> None:
     done = run("transform", template, "-o", tmp_path / "out.yaml", "--region", "cn-north-1", "--rules", "china",
                "--report", "-", "--report-format", "json")
     assert done.returncode == 0 and json.loads(done.stdout)["summary"]["changes"] == 1 and done.stderr == ""
+
+
+def test_a_report_to_the_screen_by_any_name_is_where_the_warnings_are_printed_once(tmp_path: Path) -> None:
+    template = tmp_path / "t.yaml"
+    template.write_text("Resources:\n  T:\n    Type: AWS::SNS::Topic\n    Properties: {KmsMasterKeyId: 'arn:aws:kms:us-west-2:1:key/k'}\n")
+    common = ["transform", template, "-o", tmp_path / "out.yaml", "--region", "cn-north-1", "--rules", "china"]
+    to_file = run(*common, "--report", tmp_path / "r.txt")
+    assert to_file.returncode == 0 and to_file.stderr.count("points outside China") == 1  # on stderr, once
+    for screen in ("/dev/stdout", "/dev/stderr"):
+        done = run(*common, "--report", screen)
+        assert done.returncode == 0, done.stderr
+        both = done.stdout + done.stderr
+        assert both.count("points outside China") == 1, both  # in the report only, not repeated as a warning line
+        assert "warning:" not in done.stderr

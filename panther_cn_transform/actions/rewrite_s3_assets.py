@@ -92,6 +92,8 @@ class RewriteS3Assets:
                 edits.append(Edit(path, "replace", rule.id, f"S3 asset moved to the bucket {target} ({region})", value=new))
             elif self._in_asset_property(log.model, path, asset_properties) and any(f.search(value) for f in forms().values()):
                 bucket = next(m for m in (f.search(value) for f in forms().values()) if m).group("bucket")
+                if bucket == target:
+                    continue  # already in the target bucket (a second run on an output): nothing to port
                 warnings.append(Finding(path, f"asset in bucket {bucket!r}, which the rules do not map; copy it to the target partition yourself", rule.id))
 
         for reference in find_references(log.model):
@@ -117,6 +119,8 @@ class RewriteS3Assets:
         bucket_map = {str(k): str(v) for k, v in (rule.params.get("bucket_map") or {}).items()}
 
         def mapped(bucket: str) -> str | None:
+            if bucket == target:
+                return target  # the China bucket itself: nothing to move, nothing to report
             if bucket in bucket_map:
                 return bucket_map[bucket]
             concrete = re.sub(r"\$\{AWS::Region\}", "region", bucket)
