@@ -166,10 +166,10 @@ def test_a_report_to_the_screen_by_any_name_is_where_the_warnings_are_printed_on
     template.write_text("Resources:\n  T:\n    Type: AWS::SNS::Topic\n    Properties: {KmsMasterKeyId: 'arn:aws:kms:us-west-2:1:key/k'}\n")
     common = ["transform", template, "-o", tmp_path / "out.yaml", "--region", "cn-north-1", "--rules", "china"]
     to_file = run(*common, "--report", tmp_path / "r.txt")
-    assert to_file.returncode == 0 and to_file.stderr.count("points outside China") == 1  # on stderr, once
+    assert to_file.returncode == 0 and to_file.stderr.count("points outside aws-cn") == 1  # on stderr, once
     for screen in ("/dev/stdout", "/dev/stderr"):
         done = run(*common, "--report", screen)
         assert done.returncode == 0, done.stderr
         both = done.stdout + done.stderr
-        assert both.count("points outside China") == 1, both  # in the report only, not repeated as a warning line
+        assert both.count("points outside aws-cn") == 1, both  # in the report only, not repeated as a warning line
         assert "warning:" not in done.stderr
