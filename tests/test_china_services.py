@@ -23,7 +23,6 @@ from .test_actions import renderings
 
 CHINA = load_rules("china")
 PAIRS = CORPUS / "pairs"
-needs_corpus = pytest.mark.skipif(not PAIRS.is_dir(), reason=f"shared corpus not found at {CORPUS}")
 SERVICE_RULES = {r.id for r in CHINA.rules if r.action in ("edit_property", "rewrite_alias_zones")}
 REGIONS = ["cn-north-1", "cn-northwest-1"]
 
@@ -293,7 +292,6 @@ def test_s3_website_endpoints_with_the_region_pseudo_parameter() -> None:
 # -- against the authors of the corpus pairs --------------------------------------------------
 
 
-@needs_corpus
 @pytest.mark.parametrize("region", REGIONS)
 def test_serverless_image_handler_matches_its_authors_china_port(region: str) -> None:
     pair = PAIRS / "serverless-image-handler"
@@ -346,7 +344,6 @@ Resources:
 """
 
 
-@needs_corpus
 def test_iam_certificate_override_takes_the_parameter_moodle_authors_chose() -> None:
     """aws-refarch-moodle's 04-cloudfront.yaml, ported with examples/cloudfront-iam-certificate.yml."""
     override = load_rules(Path(__file__).resolve().parents[1] / "examples" / "cloudfront-iam-certificate.yml")
@@ -360,7 +357,6 @@ def test_iam_certificate_override_takes_the_parameter_moodle_authors_chose() -> 
     assert theirs["Resources"]["cloudfront"]["Properties"]["Parameters"][parameter] == {"Ref": parameter}
 
 
-@needs_corpus
 @pytest.mark.parametrize("region", REGIONS)
 def test_moodle_cloudfront_alias_zone_is_chinas(region: str) -> None:
     # the authors dropped the Route 53 stack in China; the zone the tool writes is CHINA-FACTS's (docs.amazonaws.cn route53.html)
@@ -387,7 +383,6 @@ def _edge_or_unset(types: Any) -> bool:
     return types is None or (isinstance(types, list) and "EDGE" in types) or types == "EDGE" or types == {"Type": "EDGE"}
 
 
-@needs_corpus
 @pytest.mark.parametrize("region", REGIONS)
 @pytest.mark.parametrize("path", SERVICE_TEMPLATES, ids=lambda p: str(p.relative_to(CORPUS)))
 def test_no_edge_api_and_every_cloudfront_gap_is_reported(path: Path, region: str) -> None:
@@ -433,7 +428,6 @@ def test_no_edge_api_and_every_cloudfront_gap_is_reported(path: Path, region: st
     assert apis or "CloudFront" in path.read_text("utf-8") or "AWS::Serverless::" in path.read_text("utf-8")
 
 
-@needs_corpus
 def test_the_corpus_has_the_cases_the_issue_names() -> None:
     """Guards the corpus test above against a silently empty or shrunken selection."""
     names = {str(p.relative_to(CORPUS)) for p in SERVICE_TEMPLATES}

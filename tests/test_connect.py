@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from .aws_servers import FAKE_CREDENTIALS, FakeBridge, fake_bridge, moto_server
 
-boto3 = pytest.importorskip("boto3")
 CHINA, WEB = "cn-north-1", "ap-southeast-1"
 
 

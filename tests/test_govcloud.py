@@ -36,7 +36,10 @@ def test_the_pack_is_shipped_actions_and_partition_data_only() -> None:
     assert GOV.files == ("<builtin>/aws-us-gov.yml",)
 
 
-@pytest.mark.skipif(not SIEM, reason=f"siem pairs not found in {CORPUS}")
+def test_the_siem_pairs_it_ports_are_in_the_corpus() -> None:
+    assert len(SIEM) >= 2, f"siem pairs not found in {CORPUS}"
+
+
 @pytest.mark.parametrize("region", REGIONS)
 @pytest.mark.parametrize("path", SIEM, ids=lambda p: p.parent.name)
 def test_siem_templates_port_to_govcloud(path: Path, region: str) -> None:

@@ -74,7 +74,6 @@ def test_principals_in_inline_zipfile_code_are_never_endpoints() -> None:
     assert "https://sqs.cn-north-1.amazonaws.com.cn/123456789012/q" in new  # the endpoint in the same code is moved
 
 
-@pytest.mark.skipif(not (CORPUS / "public").is_dir(), reason=f"corpus not found at {CORPUS}")
 @pytest.mark.parametrize("name", ["amzn2-greengrass-cfn-pkg.yaml", "amzn2-greengrass-cfn-pkg.json"])
 @pytest.mark.parametrize("region", REGIONS)
 def test_the_greengrass_principal_in_inline_code_of_the_corpus_is_kept(name: str, region: str) -> None:
@@ -217,7 +216,6 @@ def test_an_endpoint_type_decided_at_deploy_time_is_reported() -> None:
 # -- the corpus cases the issue names ---------------------------------------------------------------
 
 
-@pytest.mark.skipif(not (CORPUS / "public").is_dir(), reason=f"corpus not found at {CORPUS}")
 @pytest.mark.parametrize("region", REGIONS)
 def test_corpus_cases_of_the_issue(region: str) -> None:
     def model_of(name: str) -> Any:

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 
 from panther_cn_transform.assets import web_proxy
@@ -14,7 +15,6 @@ from panther_cn_transform.assets.web_proxy import BridgeError, Forwarder
 
 from .aws_servers import FAKE_CREDENTIALS, FakeBridge, fake_bridge, moto_server
 
-boto3 = pytest.importorskip("boto3")
 REGION = "ap-southeast-1"
 
 

@@ -139,7 +139,6 @@ def wrong_rewrites(path: Path, region: str) -> tuple[int, list[str]]:
 TEMPLATES = corpus_templates()
 
 
-@pytest.mark.skipif(not TEMPLATES, reason=f"shared corpus not found at {CORPUS}")
 @pytest.mark.parametrize("region", REGIONS)
 def test_no_wrong_rewrite_in_the_whole_corpus(region: str) -> None:
     checked, wrong = 0, []
