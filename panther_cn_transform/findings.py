@@ -21,6 +21,9 @@ class Finding:
     path: JsonPath
     message: str
     rule: str
+    about: str | None = None
+    """What the finding is about (`bucket NAME`), when another rule may see the same thing at the
+    same place: the transform keeps the first of such findings, so a place warns once per problem."""
 
     @property
     def pointer(self) -> str:

@@ -60,6 +60,7 @@ class Decision:
     kind: str  # "keep" | "rewrite" | "warn"
     new: str = ""
     reason: str = ""
+    about: str | None = None  # the thing a warning is about (`bucket NAME`), see Finding.about
 
 
 KEEP = Decision("keep")
@@ -139,7 +140,7 @@ def decide(host: HostMatch, context: HostContext, after: str = "") -> Decision:
             bucket = _S3_PATH_BUCKET.match(after)
             in_target = region_value is not None and target.has_region(region_value)
             if bucket and "${" not in bucket.group("bucket") and not in_target:
-                return _foreign_resource(f"bucket {bucket.group('bucket')}", context)
+                return _foreign_resource(f"bucket {bucket.group('bucket')}", context, about=f"bucket {bucket.group('bucket')}")
         return _move_endpoint(host, endpoint, region_value, context)
     resource = _resource_host(host, source)
     if resource is not None:
@@ -147,7 +148,8 @@ def decide(host: HostMatch, context: HostContext, after: str = "") -> Decision:
         if owner is not None and "${" not in owner:
             if region is not None and target.has_region(region):
                 return KEEP if same_suffix else _move_resource(host, name, owner, region, context)
-            return _foreign_resource(f"{name} host of {owner}", context)
+            return _foreign_resource(f"{name} host of {owner}", context,
+                                     about=f"bucket {owner}" if name.startswith("s3") else None)
         return _move_resource(host, name, owner or "", region, context)
     if same_suffix:
         return KEEP
@@ -254,9 +256,9 @@ def _move_resource(host: HostMatch, name: str, owner: str, region_value: str | N
     return _rewrite(host, new, f"{name} host in {context.target.name}")
 
 
-def _foreign_resource(what: str, context: HostContext) -> Decision:
+def _foreign_resource(what: str, context: HostContext, *, about: str | None = None) -> Decision:
     return Decision(
-        "warn",
+        "warn", about=about,
         reason=f"{what} belongs to the {context.source.name} partition and does not exist in {context.target.name}; "
         "copy it there (or map the bucket in rewrite_s3_assets)",
     )

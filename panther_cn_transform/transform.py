@@ -111,7 +111,26 @@ def _transform(
         warnings.extend(unchecked_nested_outputs(log.model))
     # with no edits the working model is the input's own object, and render returns the text as is
     text = render(template, log.model, log.substitutions(), list_alignment(template.model, log.edits))
-    return TransformResult(template, text, log.model, tuple(log.edits), tuple(warnings), region)
+    return TransformResult(template, text, log.model, tuple(log.edits), once_per_problem(warnings), region)
+
+
+def once_per_problem(findings: list[Finding]) -> tuple[Finding, ...]:
+    """The findings, without a later one at the same place about the same thing (`Finding.about`).
+
+    Why: two rules may see one problem from two sides (an unmapped asset bucket is both an
+    asset the asset rule cannot move and a host the endpoint rule cannot move); the reader
+    needs one warning per place and problem, the first rule's.
+    """
+    seen: set[tuple[object, str]] = set()
+    kept = []
+    for finding in findings:
+        if finding.about is not None:
+            key = (finding.path, finding.about)
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(finding)
+    return tuple(kept)
 
 
 def transform_text(

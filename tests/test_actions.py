@@ -276,3 +276,16 @@ def test_scripts_can_be_told_the_region_inside_a_sub(tmp_path: Path) -> None:
     result = transform_text(text, load_rules(str(rules_path)), region="cn-north-1")
     assert "          aws s3 cp s3://b/k /tmp/k --region ${AWS::Region}\n" in result.text
     assert not [w for w in result.warnings if w.rule == "scripts"]
+
+
+@pytest.mark.parametrize("url", [
+    "https://other-bucket.s3.us-east-1.amazonaws.com/x.yaml",
+    "https://other-bucket.s3.amazonaws.com/x.yaml",
+    "https://s3.us-east-1.amazonaws.com/other-bucket/x.yaml",
+])
+def test_an_unmapped_asset_bucket_is_one_warning_though_two_rules_see_it(url: str) -> None:
+    text = f"Resources:\n  S:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n      TemplateURL: {url}\n"
+    result = transform_text(text, load_rules("china"), region="cn-north-1", variables={"bucket": "my-cn-bucket"})
+    assert result.text == text
+    assert [(w.pointer, w.rule) for w in result.warnings] == [("/Resources/S/Properties/TemplateURL", "s3-assets")]
+    assert "other-bucket" in result.warnings[0].message

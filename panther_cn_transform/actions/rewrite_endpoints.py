@@ -96,7 +96,7 @@ class RewriteEndpoints:
                 decision = decide(host, _with_whole(host_context, whole), text[host.end :])
                 if decision.kind == "warn":
                     if not quiet:
-                        findings.append(Finding(path, f"{host.text}: {decision.reason}; left as is", rule.id))
+                        findings.append(Finding(path, f"{host.text}: {decision.reason}; left as is", rule.id, about=decision.about))
                     continue
                 if decision.kind != "rewrite":
                     continue

@@ -94,7 +94,8 @@ class RewriteS3Assets:
                 bucket = next(m for m in (f.search(value) for f in forms().values()) if m).group("bucket")
                 if bucket == target:
                     continue  # already in the target bucket (a second run on an output): nothing to port
-                warnings.append(Finding(path, f"asset in bucket {bucket!r}, which the rules do not map; copy it to the target partition yourself", rule.id))
+                warnings.append(Finding(path, f"asset in bucket {bucket!r}, which the rules do not map; copy it to the target partition yourself", rule.id,
+                                            about=f"bucket {bucket}"))
 
         for reference in find_references(log.model):
             if reference.form != "object":
@@ -104,7 +105,8 @@ class RewriteS3Assets:
             elif "${" not in reference.bucket and reference.bucket != target and self._in_asset_property(
                 log.model, reference.path, asset_properties
             ):
-                warnings.append(Finding(reference.path, f"asset in bucket {reference.bucket!r}, which the rules do not map; copy it to the target partition yourself", rule.id))
+                warnings.append(Finding(reference.path, f"asset in bucket {reference.bucket!r}, which the rules do not map; copy it to the target partition yourself",
+                                        rule.id, about=f"bucket {reference.bucket}"))
         findings = self._follow(log, rule, region, sources, target, asset_properties)
         warnings = [w for w in warnings if not _followed(w, findings.followed)]
         warnings += [Finding(place, message, rule.id) for place, message in findings.messages()]
