@@ -168,14 +168,13 @@ FUZZ_SOURCES = [p.read_text("utf-8") for p in corpus_templates()[::9]][:25]
 CHINA = load_rules("panther")
 
 
-@st.composite
-def mutated(draw: st.DrawFn) -> str:
-    text = draw(st.sampled_from(FUZZ_SOURCES))
+def mutate(draw: st.DrawFn, text: str, inserts: list[str], kinds: list[str]) -> str:
+    """`text` with one to four random damages: an insert from `inserts`, a cut, or a line duplicated, dropped or swapped."""
     for _ in range(draw(st.integers(1, 4))):
-        kind = draw(st.sampled_from(["insert", "delete", "duplicate-line", "drop-line", "swap"]))
+        kind = draw(st.sampled_from(kinds))
         at = draw(st.integers(0, max(0, len(text) - 1)))
         if kind == "insert":
-            text = text[:at] + draw(st.sampled_from(["[", "]", "{", "}", ":", ": ", "!", "!Ref ", "&a ", "*a", "\t", "'", '"', "\n", "- ", "#", "\x00", "\ufffd", "|", ">"])) + text[at:]
+            text = text[:at] + draw(st.sampled_from(inserts)) + text[at:]
         elif kind == "delete":
             text = text[:at] + text[at + draw(st.integers(1, 20)):]
         else:
@@ -189,6 +188,12 @@ def mutated(draw: st.DrawFn) -> str:
                 lines[index], lines[index + 1] = lines[index + 1], lines[index]
             text = "\n".join(lines)
     return text
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> str:
+    inserts = ["[", "]", "{", "}", ":", ": ", "!", "!Ref ", "&a ", "*a", "\t", "'", '"', "\n", "- ", "#", "\x00", "\ufffd", "|", ">"]
+    return mutate(draw, draw(st.sampled_from(FUZZ_SOURCES)), inserts, ["insert", "delete", "duplicate-line", "drop-line", "swap"])
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large], deadline=None)
@@ -398,24 +403,8 @@ def generated_rule_file(draw: st.DrawFn) -> str:
 
 @st.composite
 def mutated_pack(draw: st.DrawFn) -> str:
-    text = draw(st.sampled_from(PACK_SOURCES))
-    for _ in range(draw(st.integers(1, 4))):
-        at = draw(st.integers(0, max(0, len(text) - 1)))
-        kind = draw(st.sampled_from(["insert", "delete", "duplicate-line", "drop-line"]))
-        if kind == "insert":
-            text = text[:at] + draw(st.sampled_from(["[", "]", "{", "}", ":", ": ", "&a ", "*a", "\t", "'", '"', "\n", "- ", "#",
-                                                     "\\", "(", ")", "(?i)", "\\2", "${x}", "!!int ", "~"])) + text[at:]
-        elif kind == "delete":
-            text = text[:at] + text[at + draw(st.integers(1, 20)):]
-        else:
-            lines = text.split("\n")
-            index = draw(st.integers(0, max(0, len(lines) - 1)))
-            if kind == "duplicate-line":
-                lines.insert(index, lines[index])
-            elif len(lines) > 1:
-                del lines[index]
-            text = "\n".join(lines)
-    return text
+    inserts = ["[", "]", "{", "}", ":", ": ", "&a ", "*a", "\t", "'", '"', "\n", "- ", "#", "\\", "(", ")", "(?i)", "\\2", "${x}", "!!int ", "~"]
+    return mutate(draw, draw(st.sampled_from(PACK_SOURCES)), inserts, ["insert", "delete", "duplicate-line", "drop-line"])
 
 
 plain_yaml = st.recursive(
