@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-import socket
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,7 +19,8 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
+
+from .aws_servers import moto_server
 
 _REQUEST = re.compile(r'"(?P<method>[A-Z]+) (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d+)')
 _COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # werkzeug colours some status codes (206, 304, 4xx)
@@ -74,13 +74,6 @@ class S3Server:
         return [path[len(prefix):].split("?")[0] for m, path, _ in self.log.lines if m == method and path.startswith(prefix)]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="session")
 def _moto_server() -> Iterator[tuple[str, _RequestLog]]:
     log = _RequestLog()
@@ -88,13 +81,10 @@ def _moto_server() -> Iterator[tuple[str, _RequestLog]]:
     werkzeug.setLevel(logging.INFO)
     werkzeug.addHandler(log)  # also keeps werkzeug from printing every request to stderr
     werkzeug.propagate = False
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
     try:
-        yield f"http://127.0.0.1:{port}", log
+        with moto_server() as url:
+            yield url, log
     finally:
-        server.stop()
         werkzeug.removeHandler(log)
 
 
