@@ -14,15 +14,19 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from .bucket_names import bucket_name_problem
 from .errors import InputError, TransformError, VerificationError
 from .files import STDIO, Outputs, check_targets, check_writable
 from .limits import Limits
-from .report import ReportFormat, build_report, format_report
-from .ruleset import load_rules
-from .transform import transform_file
+
+if TYPE_CHECKING:
+    from .report import ReportFormat
+    from .ruleset import RuleSet
+
+# The library is imported by the command that uses it, not here: `--help` and argument errors should not pay
+# for YAML, JSON Schema, botocore or the process pool (docs/performance.md, "Start-up"; tests/test_startup.py).
 
 EXIT_OK, EXIT_CHANGES, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED = 128 + signal.SIGINT, 128 + signal.SIGTERM
@@ -144,9 +148,9 @@ def _variables(args: argparse.Namespace) -> dict[str, str]:
 
 def _report_format(args: argparse.Namespace) -> ReportFormat:
     if args.report_format:
-        return cast(ReportFormat, args.report_format)
+        return cast("ReportFormat", args.report_format)
     suffix = Path(args.report or "").suffix
-    return cast(ReportFormat, {".json": "json", ".md": "markdown"}.get(suffix, "text"))
+    return cast("ReportFormat", {".json": "json", ".md": "markdown"}.get(suffix, "text"))
 
 
 def _print_warnings(report: dict[str, Any]) -> None:
@@ -183,7 +187,15 @@ def _report_on_screen(report: str | None) -> bool:
     return False
 
 
+def _load_rules(names: Sequence[str], limits: Limits | None = None) -> RuleSet:
+    from .ruleset import load_rules
+
+    return load_rules(*names, limits=limits)
+
+
 def _report_text(args: argparse.Namespace, report: dict[str, Any]) -> str:
+    from .report import format_report
+
     return format_report(report, _report_format(args))
 
 
@@ -196,13 +208,16 @@ def _write_report(args: argparse.Namespace, report: dict[str, Any]) -> None:
 
 
 def cmd_transform(args: argparse.Namespace) -> int:
+    from .report import build_report
+    from .transform import transform_file
+
     targets = [("--patch", args.patch), ("--report", args.report), ("-o", args.output or STDIO)]
     if not args.check:
         check_targets([(option, target) for option, target in targets if target])
         for option, target in targets:
             if target:
                 check_writable(target)
-    rules = load_rules(*args.rules, limits=_limits(args))
+    rules = _load_rules(args.rules, _limits(args))
     result = transform_file(args.input, rules, region=args.region, variables=_variables(args), limits=_limits(args))
     report = build_report([(result, args.output)], region=args.region, bucket=args.bucket)
     warn = not _report_on_screen(args.report)
@@ -239,7 +254,7 @@ def cmd_release(args: argparse.Namespace) -> int:
         check_writable(args.report)  # before the release is written, not after
     run = ReleaseRun(
         source=args.source_dir, release=args.release, region=args.region, bucket=args.bucket,
-        rules=load_rules(*args.rules, limits=limits), variables=_variables(args), limits=limits, out_dir=args.out_dir,
+        rules=_load_rules(args.rules, limits), variables=_variables(args), limits=limits, out_dir=args.out_dir,
         jobs=args.jobs, force=args.force, check=args.check, upload=args.upload,
         verify=args.upload if args.verify is None else args.verify, cache_dir=args.cache_dir,
         source_profile=args.source_profile, target_profile=args.target_profile, notice=_notice,
@@ -284,7 +299,7 @@ def _notice(message: str) -> None:
 def cmd_rules(args: argparse.Namespace) -> int:
     if args.rules_command == "check":
         for name in args.files:
-            load_rules(name, limits=Limits())
+            _load_rules([name], Limits())
             print(f"{name}: ok")
         return EXIT_OK
     if args.rules_command == "docs":
@@ -301,7 +316,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
     yaml = YAML()
     yaml.default_flow_style = False
-    yaml.dump(load_rules(*args.rules).to_data(), sys.stdout)
+    yaml.dump(_load_rules(args.rules).to_data(), sys.stdout)
     return EXIT_OK
 
 
