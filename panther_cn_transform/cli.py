@@ -75,7 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_rule_options(release)
     release.add_argument("--report", help="write the operator's report, with every object left behind, here (- for stdout)")
     release.add_argument("--report-format", choices=["text", "markdown", "json"], help="default: by --report's extension, else text")
-    release.add_argument("--jobs", type=int, help="worker processes and transfers (default: the CPU count; 8 transfers)")
+    release.add_argument("--jobs", type=int, metavar="N",
+                         help="worker processes and transfers (default: transforms in this process, unless one nesting "
+                              "depth has several templates of 512 KB or more and CPUs are idle (workers cost more than "
+                              "they save on smaller ones, docs/performance.md); cfn-lint verification on every CPU; "
+                              "8 transfers)")
     release.add_argument("--force", action="store_true", help="replace a non-empty --out-dir")
     release.add_argument("--check", action="store_true",
                          help="do everything but write (and upload); with --upload, list what would be uploaded")

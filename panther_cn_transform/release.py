@@ -26,7 +26,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -150,7 +150,10 @@ def transform_release(
     * **out_dir** - where the new bucket layout is written; refused when it exists and is
       not empty, unless `force` (then it is replaced whole, never merged), and always
       refused when it is, contains or is inside the source (outdir.py).
-    * **jobs** - worker processes (default: CPU count; 1 runs in this process).
+    * **jobs** - worker processes for the transforms (1 runs them in this process) and for the
+      verification.  Default: the transforms run in this process unless one depth holds several
+      templates of 512 KB or more and CPUs are idle (`default_workers`); the verification (cfn-lint,
+      seconds per template) uses every CPU.
     * **check** - do everything but write.
     * **limits** - bounds for reading and decoding each template (docs/limits.md).
     * **verify** - lint every output template with cfn-lint for `region`; an error the
@@ -448,6 +451,35 @@ def _transform_one(job: _Job) -> _Outcome:
     )
 
 
+#: A template at least this large takes about 0.4 s to transform (bench/bench_transform.py: ~0.35 s for 1.1 MB
+#: in a quiet process, more in the command); below it a worker's fixed cost (about 0.12 s of CPU per run:
+#: fork, pickling the rules and the results; bench/bench_release.py) eats what running in parallel saves.
+LARGE_TEMPLATE_BYTES = 512 * 1024
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity, not the machine's count: containers and `taskset`)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def default_workers(sizes_by_depth: Iterable[Sequence[int]], *, cpus: int, load: float) -> int:
+    """Worker processes for the transforms when the caller does not say (`--jobs`); 1 means in this process.
+
+    Workers only help when one depth holds several large templates (templates of one depth run in
+    parallel; a parent waits for its children) and there are idle CPUs to run them: on the Panther
+    v1.16.0 release (13 templates, none over 64 KB) two workers were 6-16% slower than one process,
+    and on a busy machine even two 1.1 MB templates gained nothing (docs/performance.md).  So: as many
+    workers as the largest count of templates of at least `LARGE_TEMPLATE_BYTES` at one depth, at most
+    the idle CPUs (`cpus` less the load average, rounded), and none unless that is two or more.
+    """
+    large = max((sum(1 for size in sizes if size >= LARGE_TEMPLATE_BYTES) for sizes in sizes_by_depth), default=0)
+    workers = min(large, cpus, round(cpus - load))
+    return workers if workers >= 2 else 1
+
+
 def _transform_tree(
     tree: _Tree, root: str, rules: RuleSet, region: str, variables: Mapping[str, str], bucket: str,
     jobs: int | None, progress: Progress | None, limits: Limits,
@@ -455,7 +487,13 @@ def _transform_tree(
     heights = _heights(tree, root)
     outcomes: dict[str, _Outcome] = {}
     total, done = len(heights), 0
-    workers = jobs or os.cpu_count() or 1
+    if jobs is None:
+        depths: dict[int, list[int]] = {}
+        for key, height in heights.items():
+            depths.setdefault(height, []).append(len(tree.templates[key].data))
+        workers = default_workers(depths.values(), cpus=available_cpus(), load=os.getloadavg()[0])
+    else:
+        workers = jobs
     if workers > 1 and total > 1:
         _warm_caches(rules, region)
     pool = start_pool(workers) if workers > 1 and total > 1 else None
@@ -502,7 +540,7 @@ def _verify(tree: _Tree, outcomes: Mapping[str, _Outcome], reachable: Mapping[st
     changed = [key for key in keys if outcomes[key].text.encode("utf-8") != tree.templates[key].data]
     texts = [tree.templates[key].data.decode("utf-8-sig", errors="replace") for key in changed]
     outputs = [outcomes[key].text for key in changed]
-    workers = min(jobs or os.cpu_count() or 1, len(changed))
+    workers = min(jobs or available_cpus(), len(changed))
     if workers > 1:
         pool = start_pool(workers)  # workers that die with this process (workers.py)
         try:
