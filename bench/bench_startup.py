@@ -13,6 +13,11 @@ the other and in a rotating order so that the machine's load hits all alike:
 
 and prints each command's median wall-clock time, its spread (min - max) and the ratio
 of medians to the baseline.  Only the ratios mean anything across machines.
+
+    python bench/bench_startup.py --against ../main
+
+also runs the three commands with the package of another checkout (e.g. before a change),
+interleaved in the same rounds.
 """
 
 from __future__ import annotations
@@ -37,6 +42,11 @@ CASES: dict[str, list[str]] = {
 }
 
 
+def environment(root: Path) -> dict[str, str]:
+    """The environment that imports the package from checkout `root`."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+
+
 def run_once(command: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
     subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=True)
@@ -46,23 +56,27 @@ def run_once(command: list[str], env: dict[str, str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--repeat", type=int, default=21, help="rounds (each runs every command once)")
+    parser.add_argument("--against", type=Path, help="another checkout whose package to time in the same rounds")
     args = parser.parse_args()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    names = list(CASES)
+    cases = {name: (command, environment(ROOT)) for name, command in CASES.items()}
+    if args.against:
+        for name, command in list(CASES.items())[1:]:
+            cases[f"{name} [{args.against.resolve().name}]"] = (command, environment(args.against.resolve()))
+    names = list(cases)
     times: dict[str, list[float]] = {name: [] for name in names}
     for name in names:  # warm the file cache and the bytecode once, untimed
-        run_once(CASES[name], env)
+        run_once(*cases[name])
     for round_number in range(args.repeat):
         shift = round_number % len(names)
         for name in names[shift:] + names[:shift]:
-            times[name].append(run_once(CASES[name], env))
+            times[name].append(run_once(*cases[name]))
     baseline = statistics.median(times[names[0]])
     print(f"start-up, {args.repeat} interleaved rounds, {sys.executable} (Python {sys.version.split()[0]})")
-    print(f"{'command':40} {'median':>9} {'spread (min - max)':>21} {'/ baseline':>10}")
+    print(f"{'command':47} {'median':>9} {'spread (min - max)':>21} {'/ baseline':>10}")
     for name in names:
         values = times[name]
         median = statistics.median(values)
-        print(f"{name:40} {median * 1000:7.1f} ms {min(values) * 1000:8.1f} - {max(values) * 1000:6.1f} ms"
+        print(f"{name:47} {median * 1000:7.1f} ms {min(values) * 1000:8.1f} - {max(values) * 1000:6.1f} ms"
               f" {median / baseline:10.2f}")
 
 
