@@ -465,6 +465,14 @@ def available_cpus() -> int:
         return os.cpu_count() or 1
 
 
+def _load_average(cpus: int) -> float:
+    """The 1-minute load average; unknown counts as busy (then the transforms run in this process)."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):  # pragma: no cover - no load average on this platform
+        return float(cpus)
+
+
 def default_workers(sizes_by_depth: Iterable[Sequence[int]], *, cpus: int, load: float) -> int:
     """Worker processes for the transforms when the caller does not say (`--jobs`); 1 means in this process.
 
@@ -491,7 +499,8 @@ def _transform_tree(
         depths: dict[int, list[int]] = {}
         for key, height in heights.items():
             depths.setdefault(height, []).append(len(tree.templates[key].data))
-        workers = default_workers(depths.values(), cpus=available_cpus(), load=os.getloadavg()[0])
+        cpus = available_cpus()
+        workers = default_workers(depths.values(), cpus=cpus, load=_load_average(cpus))
     else:
         workers = jobs
     if workers > 1 and total > 1:
