@@ -42,14 +42,16 @@ CASES: dict[str, list[str]] = {
 }
 
 
-def environment(root: Path) -> dict[str, str]:
-    """The environment that imports the package from checkout `root`."""
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+def environment(root: Path) -> tuple[dict[str, str], Path]:
+    """The environment and working folder that import the package from checkout `root` (`-m` puts the
+    working folder first on the path)."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}, root
 
 
-def run_once(command: list[str], env: dict[str, str]) -> float:
+def run_once(command: list[str], where: tuple[dict[str, str], Path]) -> float:
+    env, cwd = where
     start = time.perf_counter()
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=True)
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd, check=True)
     return time.perf_counter() - start
 
 
