@@ -451,9 +451,9 @@ def _transform_one(job: _Job) -> _Outcome:
     )
 
 
-#: A template at least this large takes about 0.4 s to transform (bench/bench_transform.py: ~0.35 s for 1.1 MB
-#: in a quiet process, more in the command); below it a worker's fixed cost (about 0.12 s of CPU per run:
-#: fork, pickling the rules and the results; bench/bench_release.py) eats what running in parallel saves.
+#: A template at least this large takes about 0.4 s to transform (about 0.8 s for 1.1 MB in the command on
+#: the shared machine); below it a worker's fixed cost (about 0.1 s of CPU per run: fork, pickling the rules
+#: and the results; bench/bench_release.py) eats much of what running in parallel saves.
 LARGE_TEMPLATE_BYTES = 512 * 1024
 
 
@@ -478,8 +478,9 @@ def default_workers(sizes_by_depth: Iterable[Sequence[int]], *, cpus: int, load:
 
     Workers only help when one depth holds several large templates (templates of one depth run in
     parallel; a parent waits for its children) and there are idle CPUs to run them: on the Panther
-    v1.16.0 release (13 templates, none over 64 KB) two workers were 6-16% slower than one process,
-    and on a busy machine even two 1.1 MB templates gained nothing (docs/performance.md).  So: as many
+    v1.16.0 release (13 templates, none over 64 KB) two workers were 3-15% slower than one process in
+    four of five runs, and on a busy machine even two 1.1 MB templates gained nothing
+    (docs/performance.md, "A whole release").  So: as many
     workers as the largest count of templates of at least `LARGE_TEMPLATE_BYTES` at one depth, at most
     the idle CPUs (`cpus` less the load average, rounded), and none unless that is two or more.
     """
