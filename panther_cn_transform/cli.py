@@ -8,21 +8,27 @@ Exit codes: 0 success, 1 `--check` found changes, 2 any error (one line on stder
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from .bucket_names import bucket_name_problem
 from .errors import InputError, TransformError, VerificationError
 from .files import STDIO, Outputs, check_targets, check_writable
 from .limits import Limits
-from .report import ReportFormat, build_report, format_report
-from .ruleset import load_rules
-from .transform import transform_file
+
+if TYPE_CHECKING:
+    from .report import ReportFormat
+    from .ruleset import RuleSet
+
+# The library is imported by the command that uses it, not here: `--help` and argument errors should not pay
+# for YAML, JSON Schema, botocore or the process pool (docs/performance.md, "Start-up"; tests/test_startup.py).
 
 EXIT_OK, EXIT_CHANGES, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED = 128 + signal.SIGINT, 128 + signal.SIGTERM
@@ -69,7 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_rule_options(release)
     release.add_argument("--report", help="write the operator's report, with every object left behind, here (- for stdout)")
     release.add_argument("--report-format", choices=["text", "markdown", "json"], help="default: by --report's extension, else text")
-    release.add_argument("--jobs", type=int, help="worker processes and transfers (default: the CPU count; 8 transfers)")
+    release.add_argument("--jobs", type=int, metavar="N",
+                         help="worker processes and transfers (default: transforms in this process, unless one nesting "
+                              "depth has several templates of 512 KB or more and CPUs are idle (workers cost more than "
+                              "they save on smaller ones, docs/performance.md); cfn-lint verification on every CPU; "
+                              "8 transfers)")
     release.add_argument("--force", action="store_true", help="replace a non-empty --out-dir")
     release.add_argument("--check", action="store_true",
                          help="do everything but write (and upload); with --upload, list what would be uploaded")
@@ -144,9 +154,9 @@ def _variables(args: argparse.Namespace) -> dict[str, str]:
 
 def _report_format(args: argparse.Namespace) -> ReportFormat:
     if args.report_format:
-        return cast(ReportFormat, args.report_format)
+        return cast("ReportFormat", args.report_format)
     suffix = Path(args.report or "").suffix
-    return cast(ReportFormat, {".json": "json", ".md": "markdown"}.get(suffix, "text"))
+    return cast("ReportFormat", {".json": "json", ".md": "markdown"}.get(suffix, "text"))
 
 
 def _print_warnings(report: dict[str, Any]) -> None:
@@ -183,7 +193,15 @@ def _report_on_screen(report: str | None) -> bool:
     return False
 
 
+def _load_rules(names: Sequence[str], limits: Limits | None = None) -> RuleSet:
+    from .ruleset import load_rules
+
+    return load_rules(*names, limits=limits)
+
+
 def _report_text(args: argparse.Namespace, report: dict[str, Any]) -> str:
+    from .report import format_report
+
     return format_report(report, _report_format(args))
 
 
@@ -196,13 +214,16 @@ def _write_report(args: argparse.Namespace, report: dict[str, Any]) -> None:
 
 
 def cmd_transform(args: argparse.Namespace) -> int:
+    from .report import build_report
+    from .transform import transform_file
+
     targets = [("--patch", args.patch), ("--report", args.report), ("-o", args.output or STDIO)]
     if not args.check:
         check_targets([(option, target) for option, target in targets if target])
         for option, target in targets:
             if target:
                 check_writable(target)
-    rules = load_rules(*args.rules, limits=_limits(args))
+    rules = _load_rules(args.rules, _limits(args))
     result = transform_file(args.input, rules, region=args.region, variables=_variables(args), limits=_limits(args))
     report = build_report([(result, args.output)], region=args.region, bucket=args.bucket)
     warn = not _report_on_screen(args.report)
@@ -239,7 +260,7 @@ def cmd_release(args: argparse.Namespace) -> int:
         check_writable(args.report)  # before the release is written, not after
     run = ReleaseRun(
         source=args.source_dir, release=args.release, region=args.region, bucket=args.bucket,
-        rules=load_rules(*args.rules, limits=limits), variables=_variables(args), limits=limits, out_dir=args.out_dir,
+        rules=_load_rules(args.rules, limits), variables=_variables(args), limits=limits, out_dir=args.out_dir,
         jobs=args.jobs, force=args.force, check=args.check, upload=args.upload,
         verify=args.upload if args.verify is None else args.verify, cache_dir=args.cache_dir,
         source_profile=args.source_profile, target_profile=args.target_profile, notice=_notice,
@@ -284,7 +305,7 @@ def _notice(message: str) -> None:
 def cmd_rules(args: argparse.Namespace) -> int:
     if args.rules_command == "check":
         for name in args.files:
-            load_rules(name, limits=Limits())
+            _load_rules([name], Limits())
             print(f"{name}: ok")
         return EXIT_OK
     if args.rules_command == "docs":
@@ -301,8 +322,29 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
     yaml = YAML()
     yaml.default_flow_style = False
-    yaml.dump(load_rules(*args.rules).to_data(), sys.stdout)
+    yaml.dump(_load_rules(args.rules).to_data(), sys.stdout)
     return EXIT_OK
+
+
+@contextmanager
+def collector_held() -> Iterator[None]:
+    """Keep Python's cyclic garbage collector off for one command, then restore what it was.
+
+    Why: the library pauses the collector while it builds a template's model and restores it
+    when the transform returns (`_gc.py`); the command then builds the report and the patch
+    while that result is alive, and every full collection re-scanned the whole result (4.4 s
+    of a 10 MB transform).  A command is short-lived and makes little cyclic garbage (about 800
+    objects for a whole release, measured with `gc.collect()` after it), so reference counting
+    alone frees enough; the library itself stays pure and restores the state it found.
+    bench/bench_cli_gc.py measures it.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -311,7 +353,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = {"transform": cmd_transform, "release": cmd_release, "connect": cmd_connect, "rules": cmd_rules}
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
-        return handlers[args.command](args)
+        with collector_held():
+            return handlers[args.command](args)
     except TransformError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR

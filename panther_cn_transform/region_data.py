@@ -8,9 +8,10 @@ cfn-lint itself costs about a second.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
-from importlib import metadata, util
+from importlib import util
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +61,16 @@ def cfn_lint_schemas() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "data" / "schemas"
 
 
+@functools.cache
 def load_region_data(region: str) -> RegionData:
-    """Resource types available in `region` (plus the SAM types, available everywhere)."""
+    """Resource types available in `region` (plus the SAM types, available everywhere).
+
+    Cached: every template of a release asks again, and each answer read two JSON files and the
+    installed cfn-lint's metadata (about 13 ms); in release mode the workers inherit the answer
+    (release.py computes it before they start).
+    """
+    from importlib import metadata  # 10 ms to import: only when the data is read
+
     schemas = cfn_lint_schemas()
     provider = schemas / "providers" / f"{region}.json"
     if not provider.exists():

@@ -26,7 +26,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -41,6 +41,7 @@ from .limits import Limits
 from .outdir import Notice, OutDir, check_replaceable, resolve_out_dir
 from .packaged import asset_zip
 from .paths import to_pointer
+from .region_data import load_region_data
 from .report import assemble_report, template_entry
 from .ruleset import RuleSet
 from .s3urls import find_references
@@ -149,7 +150,10 @@ def transform_release(
     * **out_dir** - where the new bucket layout is written; refused when it exists and is
       not empty, unless `force` (then it is replaced whole, never merged), and always
       refused when it is, contains or is inside the source (outdir.py).
-    * **jobs** - worker processes (default: CPU count; 1 runs in this process).
+    * **jobs** - worker processes for the transforms (1 runs them in this process) and for the
+      verification.  Default: the transforms run in this process unless one depth holds several
+      templates of 512 KB or more and CPUs are idle (`default_workers`); the verification (cfn-lint,
+      seconds per template) uses every CPU.
     * **check** - do everything but write.
     * **limits** - bounds for reading and decoding each template (docs/limits.md).
     * **verify** - lint every output template with cfn-lint for `region`; an error the
@@ -447,6 +451,44 @@ def _transform_one(job: _Job) -> _Outcome:
     )
 
 
+#: A template at least this large takes about 0.4 s to transform (about 0.8 s for 1.1 MB in the command on
+#: the shared machine); below it a worker's fixed cost (about 0.1 s of CPU per run: fork, pickling the rules
+#: and the results; bench/bench_release.py) eats much of what running in parallel saves.
+LARGE_TEMPLATE_BYTES = 512 * 1024
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity, not the machine's count: containers and `taskset`)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _load_average(cpus: int) -> float:
+    """The 1-minute load average; unknown counts as busy (then the transforms run in this process)."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):  # pragma: no cover - no load average on this platform
+        return float(cpus)
+
+
+def default_workers(sizes_by_depth: Iterable[Sequence[int]], *, cpus: int, load: float) -> int:
+    """Worker processes for the transforms when the caller does not say (`--jobs`); 1 means in this process.
+
+    Workers only help when one depth holds several large templates (templates of one depth run in
+    parallel; a parent waits for its children) and there are idle CPUs to run them: on the Panther
+    v1.16.0 release (13 templates, none over 64 KB) two workers were 3-15% slower than one process in
+    four of five runs, and on a busy machine even two 1.1 MB templates gained nothing
+    (docs/performance.md, "A whole release").  So: as many
+    workers as the largest count of templates of at least `LARGE_TEMPLATE_BYTES` at one depth, at most
+    the idle CPUs (`cpus` less the load average, rounded), and none unless that is two or more.
+    """
+    large = max((sum(1 for size in sizes if size >= LARGE_TEMPLATE_BYTES) for sizes in sizes_by_depth), default=0)
+    workers = min(large, cpus, round(cpus - load))
+    return workers if workers >= 2 else 1
+
+
 def _transform_tree(
     tree: _Tree, root: str, rules: RuleSet, region: str, variables: Mapping[str, str], bucket: str,
     jobs: int | None, progress: Progress | None, limits: Limits,
@@ -454,7 +496,16 @@ def _transform_tree(
     heights = _heights(tree, root)
     outcomes: dict[str, _Outcome] = {}
     total, done = len(heights), 0
-    workers = jobs or os.cpu_count() or 1
+    if jobs is None:
+        depths: dict[int, list[int]] = {}
+        for key, height in heights.items():
+            depths.setdefault(height, []).append(len(tree.templates[key].data))
+        cpus = available_cpus()
+        workers = default_workers(depths.values(), cpus=cpus, load=_load_average(cpus))
+    else:
+        workers = jobs
+    if workers > 1 and total > 1:
+        _warm_caches(rules, region)
     pool = start_pool(workers) if workers > 1 and total > 1 else None
     finished = False
     try:
@@ -481,6 +532,15 @@ def _transform_tree(
     return outcomes
 
 
+def _warm_caches(rules: RuleSet, region: str) -> None:
+    """Build, before the workers fork, the data every transform reads (partitions, region types).
+
+    The workers inherit it instead of each building it again (about 60 ms a worker).
+    """
+    rules.partitions(region)
+    load_region_data(region)
+
+
 def _verify(tree: _Tree, outcomes: Mapping[str, _Outcome], reachable: Mapping[str, object], region: str,
             jobs: int | None) -> dict[str, list[dict[str, Any]]]:
     """New cfn-lint errors of every template the release keeps; an unchanged template has none by definition."""
@@ -490,7 +550,7 @@ def _verify(tree: _Tree, outcomes: Mapping[str, _Outcome], reachable: Mapping[st
     changed = [key for key in keys if outcomes[key].text.encode("utf-8") != tree.templates[key].data]
     texts = [tree.templates[key].data.decode("utf-8-sig", errors="replace") for key in changed]
     outputs = [outcomes[key].text for key in changed]
-    workers = min(jobs or os.cpu_count() or 1, len(changed))
+    workers = min(jobs or available_cpus(), len(changed))
     if workers > 1:
         pool = start_pool(workers)  # workers that die with this process (workers.py)
         try:

@@ -28,9 +28,8 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
@@ -44,6 +43,9 @@ from .packaged import asset_key, asset_names
 from .partition import DEFAULT_SOURCE_PARTITION, Partition, PartitionFacts, build_partition, check_region
 from .patterns import PatternError, compile_replacement
 from .rule_schema import build_schema
+
+if TYPE_CHECKING:
+    import jsonschema
 
 _VARIABLE = re.compile(r"\$\{([a-z_][a-z0-9_]*)\}")
 _BUILTIN_PACKAGE = "panther_cn_transform.packs"
@@ -173,6 +175,24 @@ def schema() -> dict[str, Any]:
     return build_schema()
 
 
+@functools.cache
+def rule_file_schema() -> jsonschema.Draft202012Validator:
+    """The validator of rule files (built once: jsonschema is imported only when a file of the user's is read)."""
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+
+@functools.cache
+def partition_schema() -> jsonschema.Draft202012Validator:
+    """The validator of partition files (the `partition` definition of the rule-file schema)."""
+    import jsonschema
+
+    definitions = schema()["$defs"]
+    return jsonschema.Draft202012Validator({**definitions["partition"], "$defs": definitions},
+                                           format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+
 class _Loader:
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
@@ -183,7 +203,6 @@ class _Loader:
         self.loaded: set[str] = set()  # identities of files already merged: each file of an extends graph once
         self.partition: PartitionFacts | None = None
         self.source_partition: PartitionFacts | None = None
-        self.validator = jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 
     def load(self, spec: str | Path, chain: tuple[tuple[str, str], ...], relative_to: Path | None = None) -> None:
         """Merge `spec` (and what it extends, first); `chain` is the (identity, name) path of extends to it."""
@@ -196,7 +215,8 @@ class _Loader:
         text = self.read(name, path, chain)
         data = self.parse(name, text)
         self.check_size(name, data)
-        self.validate(name, data)
+        if path is not None:  # a shipped pack is validated by the tests (tests/test_rules.py), not at every start
+            self.validate(name, data)
         self.check_patterns(name, data)
         base = Path(name).parent if path is not None else None
         extends = data.get("extends") or []
@@ -251,9 +271,8 @@ class _Loader:
     def partition_file(self, name: str, text: str) -> PartitionFacts:
         """A partition file, parsed and validated against the `partition` schema."""
         data = self.parse(name, text, what="a partition file must be a mapping with a `name`")
-        partition_schema = {**schema()["$defs"]["partition"], "$defs": schema()["$defs"]}
-        validator = jsonschema.Draft202012Validator(partition_schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
-        self.validate(name, data, validator)
+        if not name.startswith("<builtin>/"):  # a shipped one is validated by the tests (tests/test_rules.py)
+            self.validate(name, data, partition_schema())
         return PartitionFacts.from_data(_plain(data), name)
 
     def locate(self, spec: str | Path, relative_to: Path | None, chain: tuple[tuple[str, str], ...]) -> tuple[str, str, Path | None]:
@@ -347,7 +366,8 @@ class _Loader:
             _check_params(str(entry["action"]), params, name, line_of, f"rules/{index}/")
 
     def validate(self, name: str, data: Any, validator: jsonschema.Draft202012Validator | None = None) -> None:
-        errors = sorted((validator or self.validator).iter_errors(_plain(data)), key=lambda e: (len(e.path), list(map(str, e.path))))
+        """The rule file (or, with `validator`, partition file) checked against its JSON Schema."""
+        errors = sorted((validator or rule_file_schema()).iter_errors(_plain(data)), key=lambda e: (len(e.path), list(map(str, e.path))))
         if not errors:
             return
         error = min(errors, key=lambda e: -len(e.path))

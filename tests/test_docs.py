@@ -36,7 +36,8 @@ The placeholders of the pages stand for the bundled example, always the same way
   repository's own;
 * benchmarks run once on small input (`--repeat 1`; bench_transform with `--resources 20`;
   bench_copy on the bundled example, v1.0.0; bench_aliases with `--aliases 0,400 --size
-  300000`): the test proves the command line works,
+  300000`; bench_cli_gc with `--sizes 20`; bench_release's `--generated` as `2x20`): the
+  test proves the command line works,
   the figures are measured by hand (docs/performance.md); `HYPOTHESIS_PROFILE=long` or
   `thorough` becomes the `docs` profile (3 examples) for the same reason.
 
@@ -173,6 +174,9 @@ def runnable(text: str) -> str | None:
             command += f" ./{SOURCE_BUCKET} --release v1.0.0"
         if "bench_aliases.py" in command:
             command += " --aliases 0,400 --size 300000"
+        if "bench_cli_gc.py" in command:
+            command += " --sizes 20"
+        command = re.sub(r"--generated \d+x\d+", "--generated 2x20", command)
     return command
 
 

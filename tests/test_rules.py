@@ -103,3 +103,29 @@ def test_a_pack_name_is_not_shadowed_by_a_folder_or_file_of_that_name(tmp_path: 
     assert load_rules("mine").rules == ()  # a name that is no pack is still a file
     with pytest.raises(RuleFileError, match="malformed YAML"):
         load_rules("./china")
+
+
+SHIPPED = Path(__file__).resolve().parents[1] / "rules"
+
+
+@pytest.mark.parametrize("path", [*sorted(SHIPPED.glob("*.yml")), *sorted((SHIPPED / "partitions").glob("*.yml"))],
+                         ids=lambda p: p.relative_to(SHIPPED).as_posix())
+def test_every_shipped_pack_and_partition_file_passes_the_schema(path: Path) -> None:
+    # Loading skips the JSON Schema for the files the package ships (jsonschema costs ~70 ms of every start);
+    # this is where they are validated instead, as a user's file would be.
+    from panther_cn_transform.limits import Limits
+    from panther_cn_transform.ruleset import _Loader, partition_schema
+
+    loader = _Loader(Limits())
+    data = loader.parse(str(path), path.read_text("utf-8"))
+    loader.validate(str(path), data, partition_schema() if path.parent.name == "partitions" else None)
+
+
+def test_a_shipped_file_that_breaks_the_schema_fails_that_check(tmp_path: Path) -> None:
+    from panther_cn_transform.limits import Limits
+    from panther_cn_transform.ruleset import _Loader
+
+    broken = (SHIPPED / "china.yml").read_text("utf-8").replace("action: ", "action: no_such_", 1)
+    loader = _Loader(Limits())
+    with pytest.raises(RuleFileError, match="unknown action"):
+        loader.validate("china.yml", loader.parse("china.yml", broken))
