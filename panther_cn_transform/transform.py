@@ -105,7 +105,8 @@ def _transform(
             for stack, outputs in removed_outputs.items()
             for name, reason in outputs.items()
         }
-        for edit in plan_removal(log.model, {}, rule="nested-stack-outputs", removed_attributes=gone, warnings=warnings):
+        for edit in plan_removal(log.model, {}, rule="nested-stack-outputs", removed_attributes=gone, warnings=warnings,
+                                 graph=log.graph()):
             log.apply(edit)
     if removed_outputs is None:
         warnings.extend(unchecked_nested_outputs(log.model))
