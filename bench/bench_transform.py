@@ -1,16 +1,27 @@
-"""Benchmark: transform time against PyYAML's C loader and cfn-flip, measured in one run.
+"""Benchmark: transform time against PyYAML's C loader (and `json`), on equal terms, in one run.
 
-    python bench/bench_transform.py [--resources 500] [--repeat 7]
+    python bench/bench_transform.py [--resources 500] [--repeat 15] [--format yaml,json] [--flip]
 
 Generates a ~1 MB YAML template with ~500 resources (short tags, Sub strings, IAM
-policies with ARNs, inline code), then times, on the same text:
+policies with ARNs, inline code) and its JSON form (the same model, `json.dumps(indent=2)`),
+then times, on the same text, interleaved round by round with the order alternating
+(baseline first in even rounds, transform first in odd ones):
 
-* baseline  - `yaml.load(text, Loader=_TagLoader)`
-* cfn-flip  - `cfn_flip.load(text)` followed by `cfn_flip.dump_yaml(...)`
-* transform - decode + the `china` rules + render + verify (`transform_text`)
+* baseline  - YAML: `yaml.load(text, Loader=_TagLoader)` (CSafeLoader plus a constructor
+  for the short tags); JSON: `json.loads(text)`.  Run with the cyclic collector paused
+  exactly as the transform pauses it (`_gc.collector_paused`), and the loaded value is
+  dropped before the next run, so neither side carries the other's garbage.
+* transform - decode + the `china` rules + render + verify (`transform_text`).
 
-and prints medians and the ratios transform/baseline and cfn-flip/transform.  Only the
-ratios mean anything across machines.
+Before every timed call the collector runs once (untimed), so each call starts from the
+same heap.  Times are CPU time of this process (`time.process_time`: the machine is
+shared, and CPU time is far less disturbed by other processes than wall-clock time);
+wall-clock medians are printed beside them.  Prints medians, spreads (min-max), the ratio
+of the medians and the median of the per-round ratios.
+
+    python bench/bench_transform.py --flip
+
+also times cfn-flip (load + dump), three runs, for the cfn-flip / transform ratio.
 
     python bench/bench_transform.py --without edit_property,rewrite_alias_zones
 
@@ -22,9 +33,12 @@ rules cost.
 from __future__ import annotations
 
 import argparse
+import gc
+import json
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -180,60 +194,114 @@ def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> obj
 _TagLoader.add_multi_constructor("!", _construct_tag)
 
 
-def median_seconds(run: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+@dataclass
+class Timing:
+    """CPU and wall-clock seconds of repeated runs of one thing."""
+
+    cpu: list[float] = field(default_factory=list)
+    wall: list[float] = field(default_factory=list)
+
+    def run(self, call: Callable[[], object]) -> None:
+        gc.collect()  # untimed: every run starts from the same heap
+        wall, cpu = time.perf_counter(), time.process_time()
+        call()  # the result is dropped at once: nothing large outlives the run
+        self.cpu.append(time.process_time() - cpu)
+        self.wall.append(time.perf_counter() - wall)
+
+    def line(self, name: str) -> str:
+        cpu, wall = self.cpu, self.wall
+        return (f"  {name:<28} CPU median {statistics.median(cpu) * 1000:8.1f} ms  ({min(cpu) * 1000:.1f}-{max(cpu) * 1000:.1f})"
+                f"   wall median {statistics.median(wall) * 1000:8.1f} ms  ({min(wall) * 1000:.1f}-{max(wall) * 1000:.1f})")
+
+
+def compare(name: str, baseline: Callable[[], object], transform: Callable[[], object], repeat: int) -> tuple[Timing, Timing]:
+    """Both, interleaved round by round, the order alternating; prints medians, spreads and ratios."""
+    base, ours = Timing(), Timing()
+    for round_ in range(repeat):
+        pair = ((base, baseline), (ours, transform)) if round_ % 2 == 0 else ((ours, transform), (base, baseline))
+        for timing, call in pair:
+            timing.run(call)
+    ratios = [o / b for o, b in zip(ours.cpu, base.cpu)]
+    print(f"{name}: {repeat} rounds, interleaved, order alternating")
+    print(base.line("baseline"))
+    print(ours.line("transform (china pack)"))
+    print(f"  ratio of CPU medians transform / baseline = {statistics.median(ours.cpu) / statistics.median(base.cpu):5.2f}"
+          f"   per-round ratios: median {statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})"
+          f"   wall: {statistics.median(ours.wall) / statistics.median(base.wall):5.2f}")
+    return base, ours
+
+
+def paused(call: Callable[[], object]) -> Callable[[], None]:
+    """`call` with the cyclic collector paused the way the transform pauses it; its result dropped."""
+    from panther_cn_transform._gc import collector_paused
+
+    def run() -> None:
+        with collector_paused():
+            call()
+
+    return run
+
+
+def _transform_of(text: str, rules: Any) -> Callable[[], object]:
+    from panther_cn_transform import transform_text
+
+    return lambda: transform_text(text, rules, region="cn-north-1")
 
 
 def main() -> None:
-    import cfn_flip
-
-    from panther_cn_transform import load_rules, transform_text
+    from panther_cn_transform import decode_text, load_rules, transform_text
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--resources", type=int, default=500)
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--format", default="yaml,json", help="comma-separated: yaml, json")
+    parser.add_argument("--flip", action="store_true", help="also time cfn-flip load + dump (slow)")
     parser.add_argument("--without", default="", help="comma-separated actions whose rules to leave out in a second timing")
     args = parser.parse_args()
 
     text = generate(args.resources)
     rules = load_rules("china")
-    result = transform_text(text, rules, region="cn-north-1")
-    print(f"template: {len(text):,} bytes, {args.resources // GROUP * GROUP} resources, {len(result.edits)} edits per transform")
+    texts = {"yaml": text, "json": json.dumps(decode_text(text).model, indent=2) + "\n"}
+    baselines: dict[str, Callable[[], object]] = {
+        "yaml": lambda: yaml.load(texts["yaml"], Loader=_TagLoader),
+        "json": lambda: json.loads(texts["json"]),
+    }
+    results: dict[str, tuple[Timing, Timing]] = {}
+    for form in args.format.split(","):
+        source = texts[form]
+        result = transform_text(source, rules, region="cn-north-1")
+        baseline_name = "CSafeLoader load" if form == "yaml" else "json.loads"
+        print(f"\n{form.upper()}: {len(source):,} characters, {args.resources // GROUP * GROUP} resources, "
+              f"{len(result.edits)} edits per transform; baseline: {baseline_name}, collector paused")
+        del result
+        results[form] = compare(form.upper(), paused(baselines[form]), _transform_of(source, rules), args.repeat)
+    if args.flip:
+        import cfn_flip
 
-    baseline = median_seconds(lambda: yaml.load(text, Loader=_TagLoader), args.repeat)
-    flip = median_seconds(lambda: cfn_flip.dump_yaml(cfn_flip.load(text)[0]), max(3, args.repeat // 2))
-    ours = median_seconds(lambda: transform_text(text, rules, region="cn-north-1"), args.repeat)
-
-    print(f"median of {args.repeat} runs (cfn-flip: {max(3, args.repeat // 2)})")
-    print(f"  CSafeLoader load        {baseline * 1000:9.1f} ms")
-    print(f"  cfn-flip load+dump      {flip * 1000:9.1f} ms")
-    print(f"  transform (china pack)  {ours * 1000:9.1f} ms")
-    print(f"ratio transform / CSafeLoader load   = {ours / baseline:5.2f}  (target <= 3)")
-    print(f"ratio cfn-flip / transform           = {flip / ours:5.2f}  (target >= 2)")
+        flip = Timing()
+        for _ in range(3):
+            flip.run(lambda: cfn_flip.dump_yaml(cfn_flip.load(text)[0]))
+        print(flip.line("cfn-flip load+dump"))
+        if "yaml" in results:
+            print(f"  ratio cfn-flip / transform = {statistics.median(flip.cpu) / statistics.median(results['yaml'][1].cpu):5.2f}")
     if args.without:
         _compare_without(text, rules, set(args.without.split(",")), args.repeat)
 
 
 def _compare_without(text: str, rules: Any, actions: set[str], repeat: int) -> None:
-    from panther_cn_transform import RuleSet, transform_text
+    from panther_cn_transform import RuleSet
 
     fewer = RuleSet(tuple(r for r in rules.rules if r.action not in actions), rules.defaults)
-    times: dict[str, list[float]] = {"whole pack": [], "without": []}
-    for _ in range(repeat):  # interleaved, so both see the same machine load
-        for name, pack in (("whole pack", rules), ("without", fewer)):
-            start = time.perf_counter()
-            transform_text(text, pack, region="cn-north-1")
-            times[name].append(time.perf_counter() - start)
+    whole, without = Timing(), Timing()
+    for round_ in range(repeat):  # interleaved, so both see the same machine load
+        pair = ((whole, rules), (without, fewer)) if round_ % 2 == 0 else ((without, fewer), (whole, rules))
+        for timing, pack in pair:
+            timing.run(_transform_of(text, pack))
     left_out = len(rules.rules) - len(fewer.rules)
     print(f"interleaved, {repeat} runs each; {left_out} rules of {', '.join(sorted(actions))} left out in the second")
-    for name, values in times.items():
-        print(f"  {name:<12} median {statistics.median(values) * 1000:7.1f} ms  (min {min(values) * 1000:.1f}, max {max(values) * 1000:.1f})")
-    print(f"ratio whole / without = {statistics.median(times['whole pack']) / statistics.median(times['without']):5.2f}")
+    print(whole.line("whole pack"))
+    print(without.line("without"))
+    print(f"ratio whole / without = {statistics.median(whole.cpu) / statistics.median(without.cpu):5.2f}")
 
 
 if __name__ == "__main__":
