@@ -17,12 +17,12 @@ import jsonpatch
 
 from .errors import EditConflict
 from .paths import JsonPath, to_pointer
-from .walk import iter_strings
 
 __all__ = ["Edit", "EditLog", "JsonPath", "Op", "list_alignment", "original_paths", "to_pointer"]
 
 if TYPE_CHECKING:
     from .graph import ReferenceGraph
+    from .string_index import StringIndex
 
 Op = Literal["add", "remove", "replace"]
 
@@ -75,20 +75,32 @@ class EditLog:
     _owned: dict[int, Any] = field(default_factory=dict, repr=False)
     # string produced by an edit -> (the string the source had, substitutions from it)
     _origins: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = field(default_factory=dict, repr=False)
-    _strings: list[tuple[JsonPath, str]] | None = field(default=None, repr=False)
+    _strings: StringIndex | None = field(default=None, repr=False)
     _graph: ReferenceGraph | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.model = self.original
 
     def strings(self) -> list[tuple[JsonPath, str]]:
-        """Every string of the working model with its path (cached until the next edit).
+        """Every string of the working model with its path, in document order (do not change the list).
 
-        Most rules scan all strings; sharing one scan between rules that do not edit
-        saves a walk of the whole template each.
+        Most rules scan strings; they share one walk of the template, which follows
+        string-for-string edits instead of walking again (string_index.py).
         """
+        return self._string_index().strings()
+
+    def strings_containing(self, *needles: str) -> list[tuple[JsonPath, str]]:
+        """The strings (with paths, in document order) that contain at least one of `needles`.
+
+        The same as filtering `strings()` with `needle in value`, found with searches in C.
+        """
+        return self._string_index().containing(needles)
+
+    def _string_index(self) -> StringIndex:
         if self._strings is None:
-            self._strings = list(iter_strings(self.model))
+            from .string_index import StringIndex
+
+            self._strings = StringIndex(self.model)
         return self._strings
 
     def graph(self) -> ReferenceGraph:
@@ -126,7 +138,7 @@ class EditLog:
         """Apply `edit` to the working model, record it (with `old`) and return it."""
         if not edit.path:
             raise EditConflict(f"rule {edit.rule} tried to {edit.op} the whole template")
-        self._strings = self._graph = None
+        self._graph = None
         parent = self._owned_parent(edit)
         key = edit.path[-1]
         old = None
@@ -149,9 +161,16 @@ class EditLog:
                 if old == edit.value:
                     raise EditConflict(f"rule {edit.rule}: replacing {edit.pointer} with an equal value")
                 parent[key] = edit.value
-                if isinstance(old, str) and isinstance(edit.value, str) and edit.fragments:
-                    source, steps = self._origins.get(old, (old, ()))
-                    self._origins[edit.value] = (source, steps + edit.fragments)
+                if isinstance(old, str) and isinstance(edit.value, str):
+                    if edit.fragments:
+                        source, steps = self._origins.get(old, (old, ()))
+                        self._origins[edit.value] = (source, steps + edit.fragments)
+                    if self._strings is not None and not self._strings.replace(edit.path, edit.value):
+                        self._strings = None
+                else:
+                    self._strings = None
+        if edit.op != "replace":
+            self._strings = None
         recorded = replace(edit, old=old)
         self.edits.append(recorded)
         return recorded

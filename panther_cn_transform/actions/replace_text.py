@@ -51,7 +51,8 @@ class ReplaceText:
             return []
         deadline = Deadline()  # one budget for this rule over this template: a slow pattern cannot hang the run
         edits: list[Edit] = []
-        for path, value in log.strings():
+        needles = [r.needle for r in replacements]  # text every match contains: other strings cannot match
+        for path, value in log.strings_containing(*needles) if all(needles) else log.strings():  # type: ignore[arg-type]
             if paths and not any(fnmatch.fnmatchcase(to_pointer(path), glob) for glob in paths):
                 continue
             try:

@@ -82,11 +82,9 @@ class RewriteS3Assets:
                 raise RegionError(f"rule {rule.id}: {partition.name} has no S3 endpoint in {region}")
             return f"https://{s3_endpoint.hostname}/{target}{key}"
 
-        for path, value in log.strings():
-            if "s3" not in value:
-                continue
+        for path, value in log.strings_containing("s3"):
             new = value
-            for form in forms().values():
+            for form in forms().values() if sources else ():  # no source bucket: nothing is ours
                 new = form.sub(lambda m: rewrite(m) if ours(m.group("bucket")) else m.group(0), new)
             if new != value:
                 edits.append(Edit(path, "replace", rule.id, f"S3 asset moved to the bucket {target} ({region})", value=new))

@@ -93,4 +93,4 @@ class WarnScripts:
 
 def _is_script(path: JsonPath) -> bool:
     """A string is a script when a script key (UserData, ZipFile, cfn-init command/content) holds it."""
-    return any(isinstance(part, str) and part in _SCRIPT_KEYS for part in path)
+    return not _SCRIPT_KEYS.isdisjoint(path)  # only strings are keys of the set
