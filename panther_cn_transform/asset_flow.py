@@ -18,8 +18,9 @@ to the target region when the rule says `region_defaults: true`, else warned abo
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -198,19 +199,23 @@ def _value_at(model: Mapping[str, Any], path: JsonPath) -> Any:
     return node
 
 
-def asset_values(model: Mapping[str, Any], properties: set[tuple[str, ...]]) -> list[tuple[JsonPath, Any, bool]]:
+def asset_values(
+    model: Mapping[str, Any], properties: set[tuple[str, ...]], *, resources: Collection[str] | None = None
+) -> list[tuple[JsonPath, Any, bool]]:
     """The values to follow: every computed value of a resource that spells an S3 location.
 
     That is the rule's asset properties, `{S3Bucket, S3Key}`-style objects, and any other
     intrinsic (UserData, cfn-init sources and commands, lifecycle scripts) whose strings
     mention S3 (`s3://`, an S3 host); plain strings are the asset rule's own business.
+    `resources`: the logical ids that can have such values, when the caller knows (the
+    others are not walked; see `candidate_resources`).
     """
     found: list[tuple[JsonPath, Any, bool]] = []
-    resources = model.get("Resources")
-    if not isinstance(resources, dict):
+    entries = model.get("Resources")
+    if not isinstance(entries, dict):
         return found
-    for logical_id, resource in resources.items():
-        if not isinstance(resource, dict):
+    for logical_id, resource in entries.items():
+        if not isinstance(resource, dict) or (resources is not None and logical_id not in resources):
             continue
         kind = resource.get("Type") if isinstance(resource.get("Type"), str) else None
         for section in ("Properties", "Metadata"):
@@ -228,6 +233,26 @@ def asset_values(model: Mapping[str, Any], properties: set[tuple[str, ...]]) -> 
                     stack.extend((path + (key,), child) for key, child in node.items() if key not in _BUCKET_KEYS)
                 elif isinstance(node, list):
                     stack.extend((path + (index,), child) for index, child in enumerate(node))
+    return found
+
+
+def candidate_resources(
+    s3_strings: Iterable[tuple[JsonPath, str]], bucket_mappings: Iterable[tuple[JsonPath, Any]], asset_types: Iterable[str],
+    model: Mapping[str, Any],
+) -> set[str]:
+    """The resources `asset_values` can find anything in, from a model index.
+
+    Every value it finds is an asset property (by type), holds a string mentioning `s3`,
+    or is a bucket of a mapping with an `S3Bucket` or `Bucket` key: given those strings
+    and mappings (with paths) and the asset types, no other resource needs a walk.
+    """
+    found = {str(path[1]) for path, _ in itertools.chain(s3_strings, bucket_mappings)
+             if len(path) > 2 and path[0] == "Resources" and path[2] in ("Properties", "Metadata")}
+    types = set(asset_types)
+    resources = model.get("Resources")
+    if isinstance(resources, dict):
+        found.update(str(logical_id) for logical_id, resource in resources.items()
+                     if isinstance(resource, dict) and resource.get("Type") in types)
     return found
 
 

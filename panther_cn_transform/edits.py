@@ -10,7 +10,7 @@ the report and the rendered text are derived from the same records.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import jsonpatch
@@ -22,7 +22,7 @@ __all__ = ["Edit", "EditLog", "JsonPath", "Op", "list_alignment", "original_path
 
 if TYPE_CHECKING:
     from .graph import ReferenceGraph
-    from .string_index import StringIndex
+    from .model_index import ModelIndex
 
 Op = Literal["add", "remove", "replace"]
 
@@ -75,7 +75,7 @@ class EditLog:
     _owned: dict[int, Any] = field(default_factory=dict, repr=False)
     # string produced by an edit -> (the string the source had, substitutions from it)
     _origins: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = field(default_factory=dict, repr=False)
-    _strings: StringIndex | None = field(default=None, repr=False)
+    _index: ModelIndex | None = field(default=None, repr=False)
     _graph: ReferenceGraph | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -84,24 +84,28 @@ class EditLog:
     def strings(self) -> list[tuple[JsonPath, str]]:
         """Every string of the working model with its path, in document order (do not change the list).
 
-        Most rules scan strings; they share one walk of the template, which follows
-        string-for-string edits instead of walking again (string_index.py).
+        Rules share one walk of the template, which follows string-for-string edits
+        instead of walking again (model_index.py).
         """
-        return self._string_index().strings()
+        return self._model_index().strings()
 
     def strings_containing(self, *needles: str) -> list[tuple[JsonPath, str]]:
         """The strings (with paths, in document order) that contain at least one of `needles`.
 
         The same as filtering `strings()` with `needle in value`, found with searches in C.
         """
-        return self._string_index().containing(needles)
+        return self._model_index().containing(needles)
 
-    def _string_index(self) -> StringIndex:
-        if self._strings is None:
-            from .string_index import StringIndex
+    def mappings_with(self, *keys: str) -> list[tuple[JsonPath, dict[str, Any]]]:
+        """Every mapping of the working model that has at least one of `keys`, with its path, in document order."""
+        return [(path, self.get(path)) for path in self._model_index().paths_of_mappings_with(keys)]
 
-            self._strings = StringIndex(self.model)
-        return self._strings
+    def _model_index(self) -> ModelIndex:
+        if self._index is None:
+            from .model_index import ModelIndex
+
+            self._index = ModelIndex(self.model)
+        return self._index
 
     def graph(self) -> ReferenceGraph:
         """The reference graph of the working model (cached until the next edit).
@@ -165,13 +169,13 @@ class EditLog:
                     if edit.fragments:
                         source, steps = self._origins.get(old, (old, ()))
                         self._origins[edit.value] = (source, steps + edit.fragments)
-                    if self._strings is not None and not self._strings.replace(edit.path, edit.value):
-                        self._strings = None
+                    if self._index is not None and not self._index.replace(edit.path, edit.value):
+                        self._index = None
                 else:
-                    self._strings = None
+                    self._index = None
         if edit.op != "replace":
-            self._strings = None
-        recorded = replace(edit, old=old)
+            self._index = None
+        recorded = edit if old is None and edit.old is None else _with_old(edit, old)
         self.edits.append(recorded)
         return recorded
 
@@ -185,25 +189,33 @@ class EditLog:
 
     def _owned_parent(self, edit: Edit) -> Any:
         """The container holding `edit.path[-1]`, copied (once) along the whole path."""
-        if id(self.model) not in self._owned:
+        owned = self._owned
+        if id(self.model) not in owned:
             self.model = _shallow_copy(self.model)
-            self._owned[id(self.model)] = self.model
+            owned[id(self.model)] = self.model
         node: Any = self.model
         for part in edit.path[:-1]:
             try:
                 child = node[part]
             except (KeyError, IndexError, TypeError):
                 raise EditConflict(f"rule {edit.rule}: {edit.pointer} has no parent in the template") from None
-            if not isinstance(child, (dict, list)):
-                raise EditConflict(f"rule {edit.rule}: {edit.pointer} goes through a scalar")
-            if id(child) not in self._owned:
+            if id(child) not in owned:
+                if not isinstance(child, (dict, list)):
+                    raise EditConflict(f"rule {edit.rule}: {edit.pointer} goes through a scalar")
                 child = _shallow_copy(child)
                 node[part] = child
-                self._owned[id(child)] = child
+                owned[id(child)] = child
             node = child
         if not isinstance(node, (dict, list)):
             raise EditConflict(f"rule {edit.rule}: {edit.pointer} goes through a scalar")
         return node
+
+
+def _with_old(edit: Edit, old: Any) -> Edit:
+    """`dataclasses.replace(edit, old=old)` without its per-field detour (one per edit of a transform)."""
+    recorded: Edit = object.__new__(Edit)
+    recorded.__dict__.update(edit.__dict__, old=old)
+    return recorded
 
 
 def _shallow_copy(value: Any) -> Any:

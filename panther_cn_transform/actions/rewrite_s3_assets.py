@@ -6,12 +6,12 @@ import fnmatch
 import re
 from typing import Any, ClassVar
 
-from ..asset_flow import FlowFindings, asset_values, follow_assets
+from ..asset_flow import FlowFindings, asset_values, candidate_resources, follow_assets
 from ..edits import Edit, EditLog, JsonPath
 from ..errors import RegionError
 from ..findings import Finding
 from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
-from ..s3urls import find_references, forms
+from ..s3urls import OBJECT_KEYS, forms, object_references
 from ..walk import semantic_path
 
 
@@ -95,9 +95,7 @@ class RewriteS3Assets:
                 warnings.append(Finding(path, f"asset in bucket {bucket!r}, which the rules do not map; copy it to the target partition yourself", rule.id,
                                             about=f"bucket {bucket}"))
 
-        for reference in find_references(log.model):
-            if reference.form != "object":
-                continue  # strings were rewritten above
+        for reference in object_references(log.mappings_with(*OBJECT_KEYS)):  # strings were rewritten above
             if ours(reference.bucket):
                 edits.append(Edit(reference.path, "replace", rule.id, f"S3 asset moved to the bucket {target}", value=target))
             elif "${" not in reference.bucket and reference.bucket != target and self._in_asset_property(
@@ -127,8 +125,10 @@ class RewriteS3Assets:
             hit = any(fnmatch.fnmatchcase(concrete, glob) or fnmatch.fnmatchcase(bucket, glob) for glob in sources)
             return target if hit else None
 
+        walk = candidate_resources(log.strings_containing("s3"), log.mappings_with(*OBJECT_KEYS),
+                                   (kind for kind, _ in asset_properties), log.model)
         findings = follow_assets(
-            log.model, asset_values(log.model, asset_properties), rule=rule.id, mapped=mapped, region=region,
+            log.model, asset_values(log.model, asset_properties, resources=walk), rule=rule.id, mapped=mapped, region=region,
             region_defaults=bool(rule.params.get("region_defaults")),
         )
         for edit in findings.edits.values():

@@ -64,9 +64,7 @@ class WarnScripts:
         shell_host = _shell_host(source.dns_suffix) if source.dns_suffix != partition.dns_suffix else None
         warnings: list[Finding] = []
         edits: list[Edit] = []
-        for path, value in log.strings():
-            if not _is_script(path):
-                continue
+        for path, value in [entry for entry in log.strings() if _is_script(entry[0])]:
             fixed = value
             for number, line in enumerate(value.splitlines(), start=1):
                 for command in _AWS_S3.finditer(line) if no_global_s3 else ():
