@@ -252,7 +252,7 @@ def candidate_resources(
     resources = model.get("Resources")
     if isinstance(resources, dict):
         found.update(str(logical_id) for logical_id, resource in resources.items()
-                     if isinstance(resource, dict) and resource.get("Type") in types)
+                     if isinstance(resource, dict) and isinstance(resource.get("Type"), str) and resource["Type"] in types)
     return found
 
 

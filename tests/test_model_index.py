@@ -8,10 +8,15 @@ import regex
 from hypothesis import given
 from hypothesis import strategies as st
 
+from panther_cn_transform import TransformError, load_rules, read_template
+from panther_cn_transform.asset_flow import asset_values, candidate_resources
 from panther_cn_transform.edits import Edit, EditLog
 from panther_cn_transform.graph import build_graph
 from panther_cn_transform.patterns import required_text
+from panther_cn_transform.s3urls import OBJECT_KEYS, find_references, object_references
 from panther_cn_transform.walk import iter_strings
+
+from .corpus import corpus_templates
 
 ALPHABET = "ab:/s3\x00-"
 texts = st.text(alphabet=ALPHABET, max_size=8)
@@ -73,3 +78,56 @@ def test_every_match_of_a_pattern_contains_its_needle(pieces: list[str], subject
         return
     for match in compiled.finditer(subject, overlapped=True):
         assert needle in match.group(0), (pattern, subject, needle)
+
+
+ASSET_PROPERTIES = {tuple(str(p).split(".", 1)) for p in next(
+    r for r in load_rules("china").rules if r.action == "rewrite_s3_assets").params["asset_properties"]}
+
+
+def indexed_assets(model: dict[str, Any]) -> list[tuple[Any, Any, bool]]:
+    """What rewrite_s3_assets follows: `asset_values` over the resources the index names."""
+    log = EditLog(model)
+    walk = candidate_resources(log.strings_containing("s3"), log.mappings_with(*OBJECT_KEYS),
+                               (kind for kind, _ in ASSET_PROPERTIES), model)
+    return asset_values(model, ASSET_PROPERTIES, resources=walk)
+
+
+def test_the_index_finds_the_assets_and_object_references_a_walk_finds_on_the_corpus() -> None:
+    compared = 0
+    for path in corpus_templates():
+        try:
+            model = read_template(path).model
+        except TransformError:
+            continue
+        assert indexed_assets(model) == asset_values(model, ASSET_PROPERTIES), path
+        objects = [r for r in find_references(model) if r.form == "object"]
+        indexed = list(object_references(EditLog(model).mappings_with(*OBJECT_KEYS)))
+        assert sorted(indexed, key=repr) == sorted(objects, key=repr), path
+        compared += 1
+    assert compared > 100
+
+
+bucket_values = st.sampled_from([{"Ref": "B"}, {"Fn::Sub": "s3-${AWS::Region}"}, 5, ["x"], "plain-bucket", {"Fn::If": ["C", "a", "b"]}])
+asset_trees = st.recursive(
+    st.sampled_from(["s3://b/k", "x", "https://b.s3.amazonaws.com/k", 7]) | st.builds(lambda v: {"Ref": v}, st.sampled_from(["P", "s3p"])),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.sampled_from(["Fn::Sub", "Fn::Join", "Key", "S3Key", "Code", "x", "Ref"]), inner, min_size=1, max_size=3)
+    | st.fixed_dictionaries({"S3Bucket": bucket_values, "S3Key": inner})
+    | st.fixed_dictionaries({"Bucket": bucket_values, "Key": inner, "Version": inner}),
+    max_leaves=12,
+)
+resource_types = st.sampled_from(["AWS::Lambda::Function", "AWS::EC2::Instance", "AWS::CloudFormation::Stack"]) | st.builds(
+    lambda v: {"Ref": v}, st.just("TypeParameter"))
+
+
+@given(st.lists(st.tuples(resource_types,
+                          st.dictionaries(st.sampled_from(["Code", "TemplateURL", "UserData", "Bucket", "Other"]), asset_trees, max_size=3),
+                          asset_trees | st.none()), max_size=4))
+def test_assets_found_through_the_index_are_those_a_walk_finds(resources: list[tuple[Any, Any, Any]]) -> None:
+    model: dict[str, Any] = {"Resources": {}}
+    for index, (kind, properties, metadata) in enumerate(resources):
+        resource: dict[str, Any] = {"Type": kind, "Properties": properties}
+        if metadata is not None:
+            resource["Metadata"] = metadata
+        model["Resources"][f"R{index}"] = resource
+    assert indexed_assets(model) == asset_values(model, ASSET_PROPERTIES)
