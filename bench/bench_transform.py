@@ -23,6 +23,14 @@ of the medians and the median of the per-round ratios.
 
 also times cfn-flip (load + dump), three runs, for the cfn-flip / transform ratio.
 
+    python bench/bench_transform.py --removals 3700 --megabytes 10
+
+times instead the transform of a ~10 MB template in which 3,700 resources are of a type
+the target region lacks (`AWS::Cognito::UserPool`: removed, with every reference repaired:
+a function's environment variable becomes a new parameter, a policy's resource entry is
+dropped), against the same text with a type the region has (`AWS::SNS::Topic`: nothing
+removed), interleaved: what removal planning and rendering the removals cost.
+
     python bench/bench_transform.py --without edit_property,rewrite_alias_zones
 
 also times the pack without the rules of those actions, interleaved with the whole pack
@@ -168,6 +176,35 @@ STATE = """\
 """
 GROUP = 6  # resources per group in RESOURCE
 
+REMOVABLE = """\
+  Pool{j}:
+    Type: {pool_type}
+    Properties:
+      UserPoolName: !Sub "pool-{j}-${{AWS::StackName}}"
+  PoolUser{j}:
+    Type: AWS::Lambda::Function
+    Properties:
+      Handler: index.handler
+      Runtime: python3.12
+      Role: !GetAtt Role{i}.Arn
+      Code: {{ZipFile: 'def handler(event, context): return event'}}
+      Environment:
+        Variables:
+          POOL_ID: !Ref Pool{j}
+          QUEUE_URL: !Ref Queue{i}
+  PoolPolicy{j}:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      PolicyDocument:
+        Statement:
+          - Effect: Allow
+            Action: [cognito-idp:AdminGetUser, cognito-idp:ListUsers]
+            Resource:
+              - !GetAtt Pool{j}.Arn
+              - !Sub arn:aws:cognito-idp:${{AWS::Region}}:${{AWS::AccountId}}:userpool/shared-{j}
+"""
+REMOVED_TYPE, KEPT_TYPE = "AWS::Cognito::UserPool", "AWS::SNS::Topic"
+
 
 def generate(resources: int) -> str:
     """A template of `resources` resources (groups of six) in the style of real stacks."""
@@ -177,6 +214,20 @@ def generate(resources: int) -> str:
         states = "".join(STATE.format(i=i, n=n, next=f"Step{n + 1}" if n < 27 else "Done") for n in range(28))
         groups.append(RESOURCE.format(i=i, states=states.rstrip("\n")))
     return head + "".join(groups)
+
+
+def generate_with_removable(megabytes: float, removable: int, *, removed: bool) -> str:
+    """About `megabytes` of groups plus `removable` pools (each with a user and a policy).
+
+    With `removed` the pools are of a type the China regions lack (the transform removes
+    them and repairs their references); without, of one they have: otherwise the same text.
+    """
+    pool_type = REMOVED_TYPE if removed else KEPT_TYPE
+    pools_size = len(REMOVABLE.format(j=0, i=0, pool_type=KEPT_TYPE)) * removable
+    group_size = len(generate(GROUP)) - len(generate(0))
+    groups = max(1, int((megabytes * 1_000_000 - pools_size) // group_size))
+    text = generate(groups * GROUP)
+    return text + "".join(REMOVABLE.format(j=j, i=j % groups, pool_type=pool_type) for j in range(removable))
 
 
 class _TagLoader(yaml.CSafeLoader):
@@ -214,7 +265,8 @@ class Timing:
                 f"   wall median {statistics.median(wall) * 1000:8.1f} ms  ({min(wall) * 1000:.1f}-{max(wall) * 1000:.1f})")
 
 
-def compare(name: str, baseline: Callable[[], object], transform: Callable[[], object], repeat: int) -> tuple[Timing, Timing]:
+def compare(name: str, baseline: Callable[[], object], transform: Callable[[], object], repeat: int,
+            labels: tuple[str, str] = ("baseline", "transform (china pack)")) -> tuple[Timing, Timing]:
     """Both, interleaved round by round, the order alternating; prints medians, spreads and ratios."""
     base, ours = Timing(), Timing()
     for round_ in range(repeat):
@@ -223,9 +275,9 @@ def compare(name: str, baseline: Callable[[], object], transform: Callable[[], o
             timing.run(call)
     ratios = [o / b for o, b in zip(ours.cpu, base.cpu)]
     print(f"{name}: {repeat} rounds, interleaved, order alternating")
-    print(base.line("baseline"))
-    print(ours.line("transform (china pack)"))
-    print(f"  ratio of CPU medians transform / baseline = {statistics.median(ours.cpu) / statistics.median(base.cpu):5.2f}"
+    print(base.line(labels[0]))
+    print(ours.line(labels[1]))
+    print(f"  ratio of CPU medians {labels[1].split()[0]} / {labels[0].split()[0]} = {statistics.median(ours.cpu) / statistics.median(base.cpu):5.2f}"
           f"   per-round ratios: median {statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})"
           f"   wall: {statistics.median(ours.wall) / statistics.median(base.wall):5.2f}")
     return base, ours
@@ -257,7 +309,12 @@ def main() -> None:
     parser.add_argument("--format", default="yaml,json", help="comma-separated: yaml, json")
     parser.add_argument("--flip", action="store_true", help="also time cfn-flip load + dump (slow)")
     parser.add_argument("--without", default="", help="comma-separated actions whose rules to leave out in a second timing")
+    parser.add_argument("--removals", type=int, default=0, help="time a template with this many removed resources instead")
+    parser.add_argument("--megabytes", type=float, default=10.0, help="size of the template of --removals")
     args = parser.parse_args()
+    if args.removals:
+        _compare_removals(args.megabytes, args.removals, args.repeat)
+        return
 
     text = generate(args.resources)
     rules = load_rules("china")
@@ -302,6 +359,22 @@ def _compare_without(text: str, rules: Any, actions: set[str], repeat: int) -> N
     print(whole.line("whole pack"))
     print(without.line("without"))
     print(f"ratio whole / without = {statistics.median(whole.cpu) / statistics.median(without.cpu):5.2f}")
+
+
+def _compare_removals(megabytes: float, removals: int, repeat: int) -> None:
+    from panther_cn_transform import load_rules, transform_text
+
+    rules = load_rules("china")
+    with_removals = generate_with_removable(megabytes, removals, removed=True)
+    without = generate_with_removable(megabytes, removals, removed=False)
+    removed = transform_text(with_removals, rules, region="cn-north-1")
+    gone = sum(1 for e in removed.edits if e.op == "remove" and len(e.path) == 2 and e.path[0] == "Resources")
+    kept = transform_text(without, rules, region="cn-north-1")
+    print(f"{len(with_removals):,} / {len(without):,} characters; {gone:,} resources removed with "
+          f"{len(removed.edits):,} edits, against {len(kept.edits):,} edits and none removed")
+    del removed, kept
+    compare(f"{megabytes:g} MB, {removals:,} removals", _transform_of(without, rules), _transform_of(with_removals, rules), repeat,
+            labels=("without removals", "with removals"))
 
 
 if __name__ == "__main__":

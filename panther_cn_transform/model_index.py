@@ -11,7 +11,9 @@ needle, in document order.
 
 The index follows edits instead of being rebuilt: a string replaced by a string (most
 edits of a transform) is updated in place; any other edit drops the index and the next
-query walks the model again (`EditLog`).  A string-for-string edit changes no mapping's
+query walks the model again (`EditLog`).  The joined text is not rebuilt for each
+replaced string: until an eighth of the strings changed, a query searches the old text
+and checks the replaced strings one by one.  A string-for-string edit changes no mapping's
 keys, but it may replace a mapping on its path with a copy: mappings are therefore
 matched by their keys here and read from the working model by the caller
 (`EditLog.mappings_with`).
@@ -38,6 +40,7 @@ class ModelIndex:
         self._position: dict[JsonPath, int] | None = None
         self._joined: str | None = None
         self._starts: list[int] = []
+        self._stale: set[int] = set()  # strings replaced since the joined text was built: checked one by one
         self._shared = False  # the entries list was handed out: copy before changing it
 
     def strings(self) -> list[tuple[JsonPath, str]]:
@@ -56,7 +59,10 @@ class ModelIndex:
             self.entries = list(self.entries)
             self._shared = False
         self.entries[index] = (path, value)
-        self._joined = None
+        if self._joined is not None:
+            self._stale.add(index)
+            if len(self._stale) * 8 > len(self.entries):  # a query would check too many strings one by one
+                self._joined = None
         return True
 
     def containing(self, needles: Iterable[str]) -> list[tuple[JsonPath, str]]:
@@ -65,6 +71,7 @@ class ModelIndex:
         if not wanted or any(not needle or _SEPARATOR in needle for needle in wanted):
             return [entry for entry in self.entries if any(needle in entry[1] for needle in wanted)]
         joined, starts = self._text()
+        stale = self._stale
         hits: set[int] = set()
         for needle in wanted:
             position = joined.find(needle)
@@ -72,6 +79,9 @@ class ModelIndex:
                 index = bisect.bisect_right(starts, position) - 1
                 hits.add(index)
                 position = joined.find(needle, starts[index + 1] if index + 1 < len(starts) else len(joined))
+        if stale:  # the joined text still holds their old values
+            hits -= stale
+            hits.update(index for index in stale if any(needle in self.entries[index][1] for needle in wanted))
         return [self.entries[index] for index in sorted(hits)]
 
     def paths_of_mappings_with(self, keys: Iterable[str]) -> list[JsonPath]:
@@ -81,6 +91,7 @@ class ModelIndex:
 
     def _text(self) -> tuple[str, list[int]]:
         if self._joined is None:
+            self._stale = set()
             values = [value for _, value in self.entries]
             self._joined = _SEPARATOR.join(values)
             self._starts = list(itertools.accumulate((len(value) + 1 for value in values[:-1]), initial=0)) if values else []

@@ -110,6 +110,7 @@ class _Planner:
         # repaired path -> (new parameter, the place that uses it, why) for each value lifted there
         self.lift_uses: dict[JsonPath, list[tuple[str, str, str]]] = {}
         self.lift_warnings: list[Finding] = []
+        self.taken: set[str] | None = None  # parameter and resource names, and the parameters planned
 
     def run(self, initial: dict[str, str], removed_attributes: Mapping[tuple[str, str], str]) -> None:
         queue: deque[str] = deque()
@@ -199,8 +200,20 @@ class _Planner:
         return True
 
     def parameter_name(self, hint: str, target: str, attribute: str | None) -> str:
-        """A free parameter name after what the value stood for (`COGNITO_POOL_ID` -> `CognitoPoolId`)."""
-        taken = set(self.model.get("Parameters") or {}) | set(self.model.get("Resources") or {}) | set(self.plan.added)
+        """A free parameter name after what the value stood for (`COGNITO_POOL_ID` -> `CognitoPoolId`).
+
+        The names taken are gathered once and grow with each new parameter (a set built
+        per call made thousands of lifted values quadratic).
+        """
+        if self.taken is None:
+            self.taken = set(self.model.get("Parameters") or {}) | set(self.model.get("Resources") or {})
+        taken = self.taken
+        name = self._free_name(hint, target, attribute, taken)
+        taken.add(name)
+        return name
+
+    @staticmethod
+    def _free_name(hint: str, target: str, attribute: str | None, taken: set[str]) -> str:
         base = _pascal(hint) or f"{target}{_pascal(attribute or '') or 'Ref'}"
         for candidate in (base, f"{target}{base}" if not base.startswith(target) else base):
             if candidate not in taken:
@@ -310,10 +323,10 @@ class _Planner:
         uses = [use for e in replaces for use in self.lift_uses.get(e.path, ())]
         used = {parameter for parameter, _, _ in uses}
         added = {name: spec for name, spec in plan.added.items() if name in used}
-        self.lift_warnings = [
-            Finding(("Parameters", name), _lift_message(name, [(site, why) for p, site, why in uses if p == name]), self.rule)
-            for name in added
-        ]
+        uses_of: dict[str, list[tuple[str, str]]] = {}
+        for parameter, site, why in uses:
+            uses_of.setdefault(parameter, []).append((site, why))
+        self.lift_warnings = [Finding(("Parameters", name), _lift_message(name, uses_of[name]), self.rule) for name in added]
         if added and "Parameters" not in self.model:
             result = [Edit(("Parameters",), "add", self.rule, "parameters for values removed stacks no longer provide", value=added)]
         else:

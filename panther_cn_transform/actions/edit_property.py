@@ -235,9 +235,12 @@ class _Run:
                     self.handle(place, parts, None, where)
 
     def resources(self) -> None:
-        for logical_id, resource in list((self.log.model.get("Resources") or {}).items()):
-            if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
-                continue
+        resources = self.log.model.get("Resources") or {}
+        by_type = self.log.resources_by_type()  # only the resources of the rule's types, in document order
+        chosen = {logical_id for kind, ids in by_type.items() if _type_matches(self.spec.types, kind) for logical_id in ids}
+        if not chosen:
+            return
+        for logical_id, resource in [(logical_id, resources[logical_id]) for logical_id in resources if logical_id in chosen]:
             resource_type = resource["Type"]
             if not self.spec.selects(resource_type, str(logical_id)):
                 continue
