@@ -40,6 +40,7 @@ class ModelIndex:
         self._position: dict[JsonPath, int] | None = None
         self._joined: str | None = None
         self._starts: list[int] = []
+        self._mapping_queries: dict[frozenset[str], list[JsonPath]] = {}
         self._stale: set[int] = set()  # strings replaced since the joined text was built: checked one by one
         self._shared = False  # the entries list was handed out: copy before changing it
 
@@ -87,7 +88,10 @@ class ModelIndex:
     def paths_of_mappings_with(self, keys: Iterable[str]) -> list[JsonPath]:
         """Paths of the mappings that have at least one of `keys`, in document order."""
         wanted = frozenset(keys)
-        return [path for path, mapping in self.mappings if not wanted.isdisjoint(mapping)]
+        found = self._mapping_queries.get(wanted)
+        if found is None:  # kept across string replacements, which change no mapping's keys
+            found = self._mapping_queries[wanted] = [path for path, mapping in self.mappings if not wanted.isdisjoint(mapping)]
+        return found
 
     def _text(self) -> tuple[str, list[int]]:
         if self._joined is None:

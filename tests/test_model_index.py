@@ -9,12 +9,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from panther_cn_transform import TransformError, load_rules, read_template
-from panther_cn_transform.asset_flow import asset_values, candidate_resources
+from panther_cn_transform.asset_flow import asset_values, indexed_asset_values
 from panther_cn_transform.edits import Edit, EditLog
 from panther_cn_transform.graph import build_graph
 from panther_cn_transform.patterns import required_text
 from panther_cn_transform.s3urls import OBJECT_KEYS, find_references, object_references
-from panther_cn_transform.walk import iter_strings
+from panther_cn_transform.walk import iter_strings, strings_and_mappings
 
 from .corpus import corpus_templates
 
@@ -49,6 +49,7 @@ def test_the_string_index_follows_edits_as_a_fresh_walk_would(model: dict[str, A
         assert held == strings, "a list handed out never changes under its holder"
         assert log.strings() == list(iter_strings(log.model))
         assert log.strings_containing("a", "x") == [(p, v) for p, v in iter_strings(log.model) if "a" in v or "x" in v]
+        assert log.mappings_with("k", "Ref") == [(p, m) for p, m in strings_and_mappings(log.model)[1] if "k" in m or "Ref" in m]
 
 
 @given(model=models, data=st.data())
@@ -85,11 +86,10 @@ ASSET_PROPERTIES = {tuple(str(p).split(".", 1)) for p in next(
 
 
 def indexed_assets(model: dict[str, Any]) -> list[tuple[Any, Any, bool]]:
-    """What rewrite_s3_assets follows: `asset_values` over the resources the index names."""
+    """What rewrite_s3_assets follows: the assets found from the index, without a walk."""
     log = EditLog(model)
-    walk = candidate_resources(log.strings_containing("s3"), log.mappings_with(*OBJECT_KEYS),
-                               (kind for kind, _ in ASSET_PROPERTIES), model)
-    return asset_values(model, ASSET_PROPERTIES, resources=walk)
+    return indexed_asset_values(model, ASSET_PROPERTIES, [path for path, _ in log.strings_containing("s3")],
+                                [path for path, _ in log.mappings_with(*OBJECT_KEYS)])
 
 
 def test_the_index_finds_the_assets_and_object_references_a_walk_finds_on_the_corpus() -> None:
@@ -123,7 +123,7 @@ resource_types = st.sampled_from(["AWS::Lambda::Function", "AWS::EC2::Instance",
 @given(st.lists(st.tuples(resource_types,
                           st.dictionaries(st.sampled_from(["Code", "TemplateURL", "UserData", "Bucket", "Other"]), asset_trees, max_size=3),
                           asset_trees | st.none()), max_size=4))
-def test_assets_found_through_the_index_are_those_a_walk_finds(resources: list[tuple[Any, Any, Any]]) -> None:
+def test_assets_found_through_the_index_are_those_a_walk_finds_in_its_order(resources: list[tuple[Any, Any, Any]]) -> None:
     model: dict[str, Any] = {"Resources": {}}
     for index, (kind, properties, metadata) in enumerate(resources):
         resource: dict[str, Any] = {"Type": kind, "Properties": properties}

@@ -6,7 +6,7 @@ import fnmatch
 import re
 from typing import Any, ClassVar
 
-from ..asset_flow import FlowFindings, asset_values, candidate_resources, follow_assets
+from ..asset_flow import FlowFindings, follow_assets, indexed_asset_values
 from ..edits import Edit, EditLog, JsonPath
 from ..errors import RegionError
 from ..findings import Finding
@@ -125,10 +125,10 @@ class RewriteS3Assets:
             hit = any(fnmatch.fnmatchcase(concrete, glob) or fnmatch.fnmatchcase(bucket, glob) for glob in sources)
             return target if hit else None
 
-        walk = candidate_resources(log.strings_containing("s3"), log.mappings_with(*OBJECT_KEYS),
-                                   (kind for kind, _ in asset_properties), log.model)
+        assets = indexed_asset_values(log.model, asset_properties, [path for path, _ in log.strings_containing("s3")],
+                                      [path for path, _ in log.mappings_with(*OBJECT_KEYS)])
         findings = follow_assets(
-            log.model, asset_values(log.model, asset_properties, resources=walk), rule=rule.id, mapped=mapped, region=region,
+            log.model, assets, rule=rule.id, mapped=mapped, region=region,
             region_defaults=bool(rule.params.get("region_defaults")),
         )
         for edit in findings.edits.values():
