@@ -324,15 +324,19 @@ def _compose(text: str, source: str) -> yaml.Node:
 
 
 def _check_depth(value: Any, source: str, max_depth: int) -> None:
-    stack = [(value, 1)]
+    """No value of a loaded JSON model deeper than `max_depth` (the root is at depth 1).
+
+    Only containers go on the stack: a container at the limit with any child is too deep,
+    whatever the child (most values are strings, and this walk runs on every JSON decode
+    and every render check).
+    """
+    stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        if depth > max_depth:
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        if depth >= max_depth and (depth > max_depth or children):
             raise TemplateError(f"nesting deeper than {max_depth} levels (raise the limit with --max-depth N)", file=source)
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
+        stack.extend([(child, depth + 1) for child in children if isinstance(child, (dict, list))])
 
 
 _MAPPING_SECTIONS = ("Parameters", "Mappings", "Conditions", "Outputs", "Metadata", "Rules")

@@ -121,3 +121,25 @@ def test_every_yaml11_number_spelling_decodes_as_pyyaml_reads_it(spellings: list
         return
     assert decode_text(text).model["Values"] == expected
     assert [type(v) for v in decode_text(text).model["Values"]] == [type(v) for v in expected]
+
+
+def _depth(value: object) -> int:
+    """The depth of the deepest value (the root is at depth 1), recursively."""
+    children = list(value.values()) if isinstance(value, dict) else value if isinstance(value, list) else []
+    return 1 + max((_depth(child) for child in children), default=0)
+
+
+json_values = st.recursive(st.none() | st.integers() | st.text(max_size=2),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=2), inner, max_size=3),
+                           max_leaves=20)
+
+
+@given(value=json_values, max_depth=st.integers(0, 8))
+def test_the_json_depth_check_refuses_exactly_what_is_deeper_than_the_limit(value: object, max_depth: int) -> None:
+    from panther_cn_transform.decode import _check_depth
+
+    if _depth(value) > max_depth:
+        with pytest.raises(TemplateError, match="nesting deeper than"):
+            _check_depth(value, "t.json", max_depth)
+    else:
+        _check_depth(value, "t.json", max_depth)
