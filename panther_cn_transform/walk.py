@@ -148,7 +148,28 @@ def is_text_field(path: JsonPath) -> bool:
     """
     if path and path[0] == "Metadata":
         return True
-    return any(isinstance(part, str) and part in _TEXT_KEYS for part in semantic_path(path)[-1:])
+    return last_meaning(path) in _TEXT_KEYS
+
+
+def last_meaning(path: JsonPath) -> str | int | None:
+    """`semantic_path(path)[-1]` (None when it is empty), read from the end of `path`.
+
+    Why: rules ask it of most strings they look at; the whole semantic path is not needed.
+    An int is an intrinsic's argument index (dropped) when the nearest key before it
+    names an intrinsic, else a list index (kept).
+    """
+    for index in range(len(path) - 1, -1, -1):
+        part = path[index]
+        if isinstance(part, str):
+            if not part.startswith("Fn::"):
+                return part
+            continue
+        before = index - 1
+        while before >= 0 and isinstance(path[before], int):
+            before -= 1
+        if before < 0 or not str(path[before]).startswith("Fn::"):
+            return part
+    return None
 
 
 def in_mapping_for_elsewhere(path: JsonPath, regions: Iterable[str], partition: str, partitions: Iterable[str]) -> bool:

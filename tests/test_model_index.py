@@ -131,3 +131,14 @@ def test_assets_found_through_the_index_are_those_a_walk_finds_in_its_order(reso
             resource["Metadata"] = metadata
         model["Resources"][f"R{index}"] = resource
     assert indexed_assets(model) == asset_values(model, ASSET_PROPERTIES)
+
+
+path_parts = st.sampled_from(["Fn::Sub", "Fn::Join", "Fn::If", "Description", "Metadata", "Value", "Resources"]) | st.integers(0, 2)
+
+
+@given(st.lists(path_parts, max_size=8))
+def test_the_last_meaning_of_a_path_is_the_last_step_of_its_semantic_path(path: list[Any]) -> None:
+    from panther_cn_transform.walk import last_meaning, semantic_path
+
+    meaning = semantic_path(tuple(path))
+    assert last_meaning(tuple(path)) == (meaning[-1] if meaning else None)
