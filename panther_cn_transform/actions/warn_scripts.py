@@ -64,7 +64,10 @@ class WarnScripts:
         shell_host = _shell_host(source.dns_suffix) if source.dns_suffix != partition.dns_suffix else None
         warnings: list[Finding] = []
         edits: list[Edit] = []
+        searched = [pattern for pattern in (_AWS_S3 if no_global_s3 else None, _REGION_LITERAL, shell_host) if pattern is not None]
         for path, value in [entry for entry in log.strings() if _is_script(entry[0])]:
+            if not any(pattern.search(value) for pattern in searched):
+                continue  # no line can match (none of the patterns crosses a line break): one search each, in C
             fixed = value
             for number, line in enumerate(value.splitlines(), start=1):
                 for command in _AWS_S3.finditer(line) if no_global_s3 else ():
