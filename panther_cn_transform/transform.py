@@ -109,7 +109,7 @@ def _transform(
                                  graph=log.graph()):
             log.apply(edit)
     if removed_outputs is None:
-        warnings.extend(unchecked_nested_outputs(log.model))
+        warnings.extend(unchecked_nested_outputs(log.model, log.graph))
     # with no edits the working model is the input's own object, and render returns the text as is
     text = render(template, log.model, log.substitutions(), list_alignment(template.model, log.edits))
     return TransformResult(template, text, log.model, tuple(log.edits), once_per_problem(warnings), region)
