@@ -72,13 +72,26 @@ def find_references(model: Any) -> Iterator[S3Reference]:
             stack.extend((path + (i,), v) for i, v in enumerate(value))
 
 
-def object_references(mappings: Iterable[tuple[JsonPath, dict[str, Any]]]) -> Iterator[S3Reference]:
-    """The object-form references (`{S3Bucket, S3Key}`, `{Bucket, Key}`) among `mappings`, in their order.
+def object_references(model: Any, mappings: Iterable[tuple[JsonPath, dict[str, Any]]]) -> list[S3Reference]:
+    """The object-form references (`{S3Bucket, S3Key}`, `{Bucket, Key}`) among the mappings of `model`.
 
     For a caller that has the mappings already (`EditLog.mappings_with(*OBJECT_KEYS)`).
+    In the order `find_references` gives them (its walk visits the last child first), so
+    that findings come in the same order either way.
     """
-    for path, mapping in mappings:
-        yield from _object_references(path, mapping)
+    found = [(path, list(_object_references(path, mapping))) for path, mapping in mappings]
+    found.sort(key=lambda item: _walk_rank(model, item[0]))
+    return [reference for _, references in found for reference in references]
+
+
+def _walk_rank(model: Any, path: JsonPath) -> tuple[int, ...]:
+    """Where `find_references` visits the node at `path`: last child first at every level."""
+    rank = []
+    node = model
+    for part in path:
+        rank.append(-(list(node).index(part) if isinstance(node, dict) else int(part)))
+        node = node[part]
+    return tuple(rank)
 
 
 #: the keys that make a mapping an object-form reference

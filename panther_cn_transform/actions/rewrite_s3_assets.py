@@ -95,7 +95,7 @@ class RewriteS3Assets:
                 warnings.append(Finding(path, f"asset in bucket {bucket!r}, which the rules do not map; copy it to the target partition yourself", rule.id,
                                             about=f"bucket {bucket}"))
 
-        for reference in object_references(log.mappings_with(*OBJECT_KEYS)):  # strings were rewritten above
+        for reference in object_references(log.model, log.mappings_with(*OBJECT_KEYS)):  # strings were rewritten above
             if ours(reference.bucket):
                 edits.append(Edit(reference.path, "replace", rule.id, f"S3 asset moved to the bucket {target}", value=target))
             elif "${" not in reference.bucket and reference.bucket != target and self._in_asset_property(
