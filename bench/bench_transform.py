@@ -1,16 +1,35 @@
-"""Benchmark: transform time against PyYAML's C loader and cfn-flip, measured in one run.
+"""Benchmark: transform time against PyYAML's C loader (and `json`), on equal terms, in one run.
 
-    python bench/bench_transform.py [--resources 500] [--repeat 7]
+    python bench/bench_transform.py [--resources 500] [--repeat 15] [--format yaml,json] [--flip]
 
 Generates a ~1 MB YAML template with ~500 resources (short tags, Sub strings, IAM
-policies with ARNs, inline code), then times, on the same text:
+policies with ARNs, inline code) and its JSON form (the same model, `json.dumps(indent=2)`),
+then times, on the same text, interleaved round by round with the order alternating
+(baseline first in even rounds, transform first in odd ones):
 
-* baseline  - `yaml.load(text, Loader=_TagLoader)`
-* cfn-flip  - `cfn_flip.load(text)` followed by `cfn_flip.dump_yaml(...)`
-* transform - decode + the `china` rules + render + verify (`transform_text`)
+* baseline  - YAML: `yaml.load(text, Loader=_TagLoader)` (CSafeLoader plus a constructor
+  for the short tags); JSON: `json.loads(text)`.  Run with the cyclic collector paused
+  exactly as the transform pauses it (`_gc.collector_paused`), and the loaded value is
+  dropped before the next run, so neither side carries the other's garbage.
+* transform - decode + the `china` rules + render + verify (`transform_text`).
 
-and prints medians and the ratios transform/baseline and cfn-flip/transform.  Only the
-ratios mean anything across machines.
+Before every timed call the collector runs once (untimed), so each call starts from the
+same heap.  Times are CPU time of this process (`time.process_time`: the machine is
+shared, and CPU time is far less disturbed by other processes than wall-clock time);
+wall-clock medians are printed beside them.  Prints medians, spreads (min-max), the ratio
+of the medians and the median of the per-round ratios.
+
+    python bench/bench_transform.py --flip
+
+also times cfn-flip (load + dump), three runs, for the cfn-flip / transform ratio.
+
+    python bench/bench_transform.py --removals 3700 --megabytes 10
+
+times instead the transform of a ~10 MB template in which 3,700 resources are of a type
+the target region lacks (`AWS::Cognito::UserPool`: removed, with every reference repaired:
+a function's environment variable becomes a new parameter, a policy's resource entry is
+dropped), against the same text with a type the region has (`AWS::SNS::Topic`: nothing
+removed), interleaved: what removal planning and rendering the removals cost.
 
     python bench/bench_transform.py --without edit_property,rewrite_alias_zones
 
@@ -22,9 +41,12 @@ rules cost.
 from __future__ import annotations
 
 import argparse
+import gc
+import json
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -154,6 +176,35 @@ STATE = """\
 """
 GROUP = 6  # resources per group in RESOURCE
 
+REMOVABLE = """\
+  Pool{j}:
+    Type: {pool_type}
+    Properties:
+      UserPoolName: !Sub "pool-{j}-${{AWS::StackName}}"
+  PoolUser{j}:
+    Type: AWS::Lambda::Function
+    Properties:
+      Handler: index.handler
+      Runtime: python3.12
+      Role: !GetAtt Role{i}.Arn
+      Code: {{ZipFile: 'def handler(event, context): return event'}}
+      Environment:
+        Variables:
+          POOL_ID: !Ref Pool{j}
+          QUEUE_URL: !Ref Queue{i}
+  PoolPolicy{j}:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      PolicyDocument:
+        Statement:
+          - Effect: Allow
+            Action: [cognito-idp:AdminGetUser, cognito-idp:ListUsers]
+            Resource:
+              - !GetAtt Pool{j}.Arn
+              - !Sub arn:aws:cognito-idp:${{AWS::Region}}:${{AWS::AccountId}}:userpool/shared-{j}
+"""
+REMOVED_TYPE, KEPT_TYPE = "AWS::Cognito::UserPool", "AWS::SNS::Topic"
+
 
 def generate(resources: int) -> str:
     """A template of `resources` resources (groups of six) in the style of real stacks."""
@@ -163,6 +214,20 @@ def generate(resources: int) -> str:
         states = "".join(STATE.format(i=i, n=n, next=f"Step{n + 1}" if n < 27 else "Done") for n in range(28))
         groups.append(RESOURCE.format(i=i, states=states.rstrip("\n")))
     return head + "".join(groups)
+
+
+def generate_with_removable(megabytes: float, removable: int, *, removed: bool) -> str:
+    """About `megabytes` of groups plus `removable` pools (each with a user and a policy).
+
+    With `removed` the pools are of a type the China regions lack (the transform removes
+    them and repairs their references); without, of one they have: otherwise the same text.
+    """
+    pool_type = REMOVED_TYPE if removed else KEPT_TYPE
+    pools_size = len(REMOVABLE.format(j=0, i=0, pool_type=KEPT_TYPE)) * removable
+    group_size = len(generate(GROUP)) - len(generate(0))
+    groups = max(1, int((megabytes * 1_000_000 - pools_size) // group_size))
+    text = generate(groups * GROUP)
+    return text + "".join(REMOVABLE.format(j=j, i=j % groups, pool_type=pool_type) for j in range(removable))
 
 
 class _TagLoader(yaml.CSafeLoader):
@@ -180,60 +245,136 @@ def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> obj
 _TagLoader.add_multi_constructor("!", _construct_tag)
 
 
-def median_seconds(run: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+@dataclass
+class Timing:
+    """CPU and wall-clock seconds of repeated runs of one thing."""
+
+    cpu: list[float] = field(default_factory=list)
+    wall: list[float] = field(default_factory=list)
+
+    def run(self, call: Callable[[], object]) -> None:
+        gc.collect()  # untimed: every run starts from the same heap
+        wall, cpu = time.perf_counter(), time.process_time()
+        call()  # the result is dropped at once: nothing large outlives the run
+        self.cpu.append(time.process_time() - cpu)
+        self.wall.append(time.perf_counter() - wall)
+
+    def line(self, name: str) -> str:
+        cpu, wall = self.cpu, self.wall
+        return (f"  {name:<28} CPU median {statistics.median(cpu) * 1000:8.1f} ms  ({min(cpu) * 1000:.1f}-{max(cpu) * 1000:.1f})"
+                f"   wall median {statistics.median(wall) * 1000:8.1f} ms  ({min(wall) * 1000:.1f}-{max(wall) * 1000:.1f})")
+
+
+def compare(name: str, baseline: Callable[[], object], transform: Callable[[], object], repeat: int,
+            labels: tuple[str, str] = ("baseline", "transform (china pack)")) -> tuple[Timing, Timing]:
+    """Both, interleaved round by round, the order alternating; prints medians, spreads and ratios."""
+    base, ours = Timing(), Timing()
+    for round_ in range(repeat):
+        pair = ((base, baseline), (ours, transform)) if round_ % 2 == 0 else ((ours, transform), (base, baseline))
+        for timing, call in pair:
+            timing.run(call)
+    ratios = [o / b for o, b in zip(ours.cpu, base.cpu)]
+    print(f"{name}: {repeat} rounds, interleaved, order alternating")
+    print(base.line(labels[0]))
+    print(ours.line(labels[1]))
+    print(f"  ratio of CPU medians {labels[1].split()[0]} / {labels[0].split()[0]} = {statistics.median(ours.cpu) / statistics.median(base.cpu):5.2f}"
+          f"   per-round ratios: median {statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})"
+          f"   wall: {statistics.median(ours.wall) / statistics.median(base.wall):5.2f}")
+    return base, ours
+
+
+def paused(call: Callable[[], object]) -> Callable[[], None]:
+    """`call` with the cyclic collector paused the way the transform pauses it; its result dropped."""
+    from panther_cn_transform._gc import collector_paused
+
+    def run() -> None:
+        with collector_paused():
+            call()
+
+    return run
+
+
+def _transform_of(text: str, rules: Any) -> Callable[[], object]:
+    from panther_cn_transform import transform_text
+
+    return lambda: transform_text(text, rules, region="cn-north-1")
 
 
 def main() -> None:
-    import cfn_flip
-
-    from panther_cn_transform import load_rules, transform_text
+    from panther_cn_transform import decode_text, load_rules, transform_text
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--resources", type=int, default=500)
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--format", default="yaml,json", help="comma-separated: yaml, json")
+    parser.add_argument("--flip", action="store_true", help="also time cfn-flip load + dump (slow)")
     parser.add_argument("--without", default="", help="comma-separated actions whose rules to leave out in a second timing")
+    parser.add_argument("--removals", type=int, default=0, help="time a template with this many removed resources instead")
+    parser.add_argument("--megabytes", type=float, default=10.0, help="size of the template of --removals")
     args = parser.parse_args()
+    if args.removals:
+        _compare_removals(args.megabytes, args.removals, args.repeat)
+        return
 
     text = generate(args.resources)
     rules = load_rules("china")
-    result = transform_text(text, rules, region="cn-north-1")
-    print(f"template: {len(text):,} bytes, {args.resources // GROUP * GROUP} resources, {len(result.edits)} edits per transform")
+    texts = {"yaml": text, "json": json.dumps(decode_text(text).model, indent=2) + "\n"}
+    baselines: dict[str, Callable[[], object]] = {
+        "yaml": lambda: yaml.load(texts["yaml"], Loader=_TagLoader),
+        "json": lambda: json.loads(texts["json"]),
+    }
+    results: dict[str, tuple[Timing, Timing]] = {}
+    for form in args.format.split(","):
+        source = texts[form]
+        result = transform_text(source, rules, region="cn-north-1")
+        baseline_name = "CSafeLoader load" if form == "yaml" else "json.loads"
+        print(f"\n{form.upper()}: {len(source):,} characters, {args.resources // GROUP * GROUP} resources, "
+              f"{len(result.edits)} edits per transform; baseline: {baseline_name}, collector paused")
+        del result
+        results[form] = compare(form.upper(), paused(baselines[form]), _transform_of(source, rules), args.repeat)
+    if args.flip:
+        import cfn_flip
 
-    baseline = median_seconds(lambda: yaml.load(text, Loader=_TagLoader), args.repeat)
-    flip = median_seconds(lambda: cfn_flip.dump_yaml(cfn_flip.load(text)[0]), max(3, args.repeat // 2))
-    ours = median_seconds(lambda: transform_text(text, rules, region="cn-north-1"), args.repeat)
-
-    print(f"median of {args.repeat} runs (cfn-flip: {max(3, args.repeat // 2)})")
-    print(f"  CSafeLoader load        {baseline * 1000:9.1f} ms")
-    print(f"  cfn-flip load+dump      {flip * 1000:9.1f} ms")
-    print(f"  transform (china pack)  {ours * 1000:9.1f} ms")
-    print(f"ratio transform / CSafeLoader load   = {ours / baseline:5.2f}  (target <= 3)")
-    print(f"ratio cfn-flip / transform           = {flip / ours:5.2f}  (target >= 2)")
+        flip = Timing()
+        for _ in range(3):
+            flip.run(lambda: cfn_flip.dump_yaml(cfn_flip.load(text)[0]))
+        print(flip.line("cfn-flip load+dump"))
+        if "yaml" in results:
+            print(f"  ratio cfn-flip / transform = {statistics.median(flip.cpu) / statistics.median(results['yaml'][1].cpu):5.2f}")
     if args.without:
         _compare_without(text, rules, set(args.without.split(",")), args.repeat)
 
 
 def _compare_without(text: str, rules: Any, actions: set[str], repeat: int) -> None:
-    from panther_cn_transform import RuleSet, transform_text
+    from panther_cn_transform import RuleSet
 
     fewer = RuleSet(tuple(r for r in rules.rules if r.action not in actions), rules.defaults)
-    times: dict[str, list[float]] = {"whole pack": [], "without": []}
-    for _ in range(repeat):  # interleaved, so both see the same machine load
-        for name, pack in (("whole pack", rules), ("without", fewer)):
-            start = time.perf_counter()
-            transform_text(text, pack, region="cn-north-1")
-            times[name].append(time.perf_counter() - start)
+    whole, without = Timing(), Timing()
+    for round_ in range(repeat):  # interleaved, so both see the same machine load
+        pair = ((whole, rules), (without, fewer)) if round_ % 2 == 0 else ((without, fewer), (whole, rules))
+        for timing, pack in pair:
+            timing.run(_transform_of(text, pack))
     left_out = len(rules.rules) - len(fewer.rules)
     print(f"interleaved, {repeat} runs each; {left_out} rules of {', '.join(sorted(actions))} left out in the second")
-    for name, values in times.items():
-        print(f"  {name:<12} median {statistics.median(values) * 1000:7.1f} ms  (min {min(values) * 1000:.1f}, max {max(values) * 1000:.1f})")
-    print(f"ratio whole / without = {statistics.median(times['whole pack']) / statistics.median(times['without']):5.2f}")
+    print(whole.line("whole pack"))
+    print(without.line("without"))
+    print(f"ratio whole / without = {statistics.median(whole.cpu) / statistics.median(without.cpu):5.2f}")
+
+
+def _compare_removals(megabytes: float, removals: int, repeat: int) -> None:
+    from panther_cn_transform import load_rules, transform_text
+
+    rules = load_rules("china")
+    with_removals = generate_with_removable(megabytes, removals, removed=True)
+    without = generate_with_removable(megabytes, removals, removed=False)
+    removed = transform_text(with_removals, rules, region="cn-north-1")
+    gone = sum(1 for e in removed.edits if e.op == "remove" and len(e.path) == 2 and e.path[0] == "Resources")
+    kept = transform_text(without, rules, region="cn-north-1")
+    print(f"{len(with_removals):,} / {len(without):,} characters; {gone:,} resources removed with "
+          f"{len(removed.edits):,} edits, against {len(kept.edits):,} edits and none removed")
+    del removed, kept
+    compare(f"{megabytes:g} MB, {removals:,} removals", _transform_of(without, rules), _transform_of(with_removals, rules), repeat,
+            labels=("without removals", "with removals"))
 
 
 if __name__ == "__main__":

@@ -206,10 +206,10 @@ def asset_values(model: Mapping[str, Any], properties: set[tuple[str, ...]]) -> 
     mention S3 (`s3://`, an S3 host); plain strings are the asset rule's own business.
     """
     found: list[tuple[JsonPath, Any, bool]] = []
-    resources = model.get("Resources")
-    if not isinstance(resources, dict):
+    entries = model.get("Resources")
+    if not isinstance(entries, dict):
         return found
-    for logical_id, resource in resources.items():
+    for logical_id, resource in entries.items():
         if not isinstance(resource, dict):
             continue
         kind = resource.get("Type") if isinstance(resource.get("Type"), str) else None
@@ -229,6 +229,90 @@ def asset_values(model: Mapping[str, Any], properties: set[tuple[str, ...]]) -> 
                 elif isinstance(node, list):
                     stack.extend((path + (index,), child) for index, child in enumerate(node))
     return found
+
+
+def indexed_asset_values(
+    model: Mapping[str, Any], properties: set[tuple[str, ...]],
+    s3_paths: Iterable[JsonPath], bucket_paths: Iterable[JsonPath],
+) -> list[tuple[JsonPath, Any, bool]]:
+    """`asset_values(model, properties)`, in the same order, from a model index instead of a walk.
+
+    Every value `asset_values` finds is an asset property (by its resource's type), the
+    outermost intrinsic above a string that mentions `s3`, or the bucket of a mapping
+    with an `S3Bucket` or `Bucket` key.  Given the paths of those strings and mappings
+    (`EditLog.strings_containing("s3")`, `EditLog.mappings_with(...)`), each candidate is
+    checked along its own path, and the findings are put in the walk's order (resources
+    in order, Properties before Metadata, then last child first, as its stack visits them).
+    tests/test_model_index.py compares both on the corpus and on generated templates.
+    """
+    resources = model.get("Resources")
+    if not isinstance(resources, dict):
+        return []
+    found: dict[tuple[JsonPath, bool], Any] = {}
+    for path in s3_paths:
+        reached = _reach(resources, path)
+        if reached is not None and reached[2]:
+            found[(reached[0], False)] = reached[1]
+    for logical_id, resource in resources.items():
+        kind = resource.get("Type") if isinstance(resource, dict) else None
+        if not isinstance(kind, str) or not isinstance(resource.get("Properties"), dict):
+            continue
+        for name in resource["Properties"]:
+            if (kind, name) not in properties:
+                continue
+            reached = _reach(resources, ("Resources", logical_id, "Properties", name))
+            if reached is not None and reached[2] and (len(reached[0]) == 4 or _mentions_s3(reached[1])):
+                found[(reached[0], False)] = reached[1]
+    for path in bucket_paths:
+        reached = _reach(resources, path)
+        if reached is None or reached[2] or not isinstance(reached[1], dict):
+            continue
+        node = reached[1]
+        for key in _BUCKET_KEYS:
+            if key in node and not isinstance(node[key], str) and len(node) > 1:
+                found[(path + (key,), True)] = node[key]
+    order: dict[Any, int] = {logical_id: index for index, logical_id in enumerate(resources)}
+    ranked = sorted(found, key=lambda item: _walk_rank(resources, order, *item))
+    return [(path, found[(path, is_bucket)], is_bucket) for path, is_bucket in ranked]
+
+
+def _reach(resources: Mapping[str, Any], path: JsonPath) -> tuple[JsonPath, Any, bool] | None:
+    """Follow `path` the way `asset_values` walks: (where it stops, the value there, stopped at an intrinsic).
+
+    None when the walk never gets there: not under a resource's Properties or Metadata,
+    missing, or through a bucket key (whose value is followed as a bucket, not walked).
+    """
+    if len(path) < 3 or path[0] != "Resources" or path[2] not in ("Properties", "Metadata"):
+        return None
+    resource = resources.get(str(path[1]))
+    if not isinstance(resource, dict):
+        return None
+    node: Any = resource.get(path[2])
+    for depth in range(3, len(path) + 1):
+        if isinstance(node, dict) and len(node) == 1 and (next(iter(node)).startswith("Fn::") or "Ref" in node):
+            return path[:depth], node, True
+        if depth == len(path):
+            return path, node, False
+        part = path[depth]
+        walked = (part not in _BUCKET_KEYS and part in node) if isinstance(node, dict) else (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node))
+        if not walked:
+            return None
+        node = node[part]
+    return None  # pragma: no cover - the loop returns at the last depth
+
+
+def _walk_rank(resources: Mapping[str, Any], order: Mapping[Any, int], path: JsonPath, is_bucket: bool) -> tuple[float, ...]:
+    """Where `asset_values` finds a value: resource, section, then last child first at every level."""
+    node = resources[str(path[1])][path[2]]
+    steps = path[3:-1] if is_bucket else path[3:]
+    rank: list[float] = [order[path[1]], 0 if path[2] == "Properties" else 1]
+    for part in steps:
+        rank.append(-(list(node).index(part) if isinstance(node, dict) else int(part)))
+        node = node[part]
+    if is_bucket:  # found when its mapping is visited, before anything inside it; in _BUCKET_KEYS order
+        rank += [float("-inf"), _BUCKET_KEYS.index(str(path[-1]))]
+    return tuple(rank)
 
 
 def _mentions_s3(node: Any) -> bool:

@@ -32,6 +32,7 @@ JsonPath = tuple[str | int, ...]
 _STR = "tag:yaml.org,2002:str"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
+_INT = "tag:yaml.org,2002:int"
 _NATIVE_SCALARS = {
     "tag:yaml.org,2002:int": "construct_yaml_int",
     "tag:yaml.org,2002:float": "construct_yaml_float",
@@ -183,6 +184,11 @@ def _decode_json(text: str, source: str, limits: Limits) -> Template | None:
     return Template(source, text, "json", model, limits=limits)
 
 
+def _is_plain_decimal(text: str) -> bool:
+    """Digits only, no leading zero (YAML 1.1 reads `0777` as octal), short enough for any int conversion."""
+    return text.isascii() and text.isdigit() and (text[0] != "0" or text == "0") and len(text) < 4000
+
+
 class _DuplicateKey(Exception):
     pass
 
@@ -205,6 +211,7 @@ def _number_problem(exc: ValueError) -> str:
 
 _BRACKETS = re.compile(r"[\[\]{}]")
 _INDENT = re.compile(r"^[ ]{1000,}", re.MULTILINE)
+_CHUNK = 1 << 16  # characters per step of the cheap depth bound
 
 
 def guard_nesting(text: str, source: str, limits: Limits) -> None:
@@ -213,27 +220,89 @@ def guard_nesting(text: str, source: str, limits: Limits) -> None:
     libyaml's composer recurses in C: tens of thousands of nested brackets overflow the
     C stack and kill the process (no exception to catch).  Bracket depth (quotes
     ignored, so an over-estimate) and indentation bound the real depth cheaply.
+
+    Cheap first: the depth inside a stretch of text is at most the depth where it starts
+    plus the opening brackets in it, and both are counts in C.  Only when that bound
+    exceeds the limit are the brackets walked one by one (for the exact depth and its line).
     """
     guard = max(5000, limits.max_depth)
-    if text.count("[") + text.count("{") <= guard and not _INDENT.search(text):
-        return  # cannot nest deeper than the number of opening brackets
-    depth = deepest = 0
+    if _bracket_bound(text) > guard and _deepest_bracket(text, source, guard):
+        return  # pragma: no cover - _deepest_bracket raises
+    if " " * (4 * guard + 1) in text:  # only then can a line be indented that deep
+        for match in _INDENT.finditer(text):
+            if len(match.group(0)) > 4 * guard:
+                line = text.count("\n", 0, match.start()) + 1
+                raise TemplateError(f"indentation deeper than {4 * guard:,} columns (raise the limit with --max-depth N)", file=source, line=line)
+
+
+def _bracket_bound(text: str) -> int:
+    """An upper bound of the bracket depth anywhere in `text` (no closing bracket below zero)."""
+    depth = bound = 0
+    for start in range(0, len(text), _CHUNK):
+        end = start + _CHUNK
+        opening = text.count("[", start, end) + text.count("{", start, end)
+        bound = max(bound, depth + opening)
+        depth = max(0, depth + opening - text.count("]", start, end) - text.count("}", start, end))
+    return bound
+
+
+def _deepest_bracket(text: str, source: str, guard: int) -> bool:
+    """Walk the brackets; raise at the first one deeper than `guard`."""
+    depth = 0
     for match in _BRACKETS.finditer(text):
         depth += 1 if match.group(0) in "[{" else -1
-        if depth > deepest:
-            deepest = depth
-            if deepest > guard:
-                line = text.count("\n", 0, match.start()) + 1
-                raise TemplateError(f"nesting deeper than {guard:,} levels (raise the limit with --max-depth N)", file=source, line=line)
-    for match in _INDENT.finditer(text):
-        if len(match.group(0)) > 4 * guard:
+        if depth > guard:
             line = text.count("\n", 0, match.start()) + 1
-            raise TemplateError(f"indentation deeper than {4 * guard:,} columns (raise the limit with --max-depth N)", file=source, line=line)
+            raise TemplateError(f"nesting deeper than {guard:,} levels (raise the limit with --max-depth N)", file=source, line=line)
+    return False
+
+
+_RESOLVED_BY_FIRST_CHARACTER = frozenset(key for key in yaml.resolver.Resolver.yaml_implicit_resolvers if key)
+
+
+class _Loader(yaml.CSafeLoader):
+    """libyaml's loader with a faster implicit-tag resolver; the same tags as `CSafeLoader`.
+
+    Why: libyaml composes in C but asks Python for the tag of every plain scalar, and
+    PyYAML's resolver builds a list and tries regular expressions each time: about a
+    sixth of a compose.  A plain scalar whose first character starts no implicit type
+    (most keys and strings) is a string; the others are resolved as PyYAML does, once
+    per distinct text (tests/test_decode.py compares the trees on the corpus).
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._resolved: dict[str, str] = {}
+
+    def resolve(self, kind: type[yaml.Node], value: str | None, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode and value is not None:
+            if not implicit[0] or (value and value[0] not in _RESOLVED_BY_FIRST_CHARACTER):
+                return _STR
+            tag = self._resolved.get(value)
+            if tag is None:
+                tag = self._resolved[value] = super().resolve(kind, value, (True, False))  # type: ignore[no-untyped-call]
+            return tag
+        return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call,no-any-return]
+
+    def descend_resolver(self, current_node: object, current_index: object) -> None:
+        """No path resolvers are registered: nothing to track."""
+
+    def ascend_resolver(self) -> None:
+        """No path resolvers are registered: nothing to track."""
+
+
+def compose_yaml(text: str) -> yaml.Node | None:
+    """libyaml's node tree of `text` (None for an empty stream), as `yaml.compose` with `CSafeLoader` gives it."""
+    loader = _Loader(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
 
 
 def _compose(text: str, source: str) -> yaml.Node:
     try:
-        root = yaml.compose(text, Loader=yaml.CSafeLoader)
+        root = compose_yaml(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "malformed YAML"
@@ -255,15 +324,19 @@ def _compose(text: str, source: str) -> yaml.Node:
 
 
 def _check_depth(value: Any, source: str, max_depth: int) -> None:
-    stack = [(value, 1)]
+    """No value of a loaded JSON model deeper than `max_depth` (the root is at depth 1).
+
+    Only containers go on the stack: a container at the limit with any child is too deep,
+    whatever the child (most values are strings, and this walk runs on every JSON decode
+    and every render check).
+    """
+    stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        if depth > max_depth:
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        if depth >= max_depth and (depth > max_depth or children):
             raise TemplateError(f"nesting deeper than {max_depth} levels (raise the limit with --max-depth N)", file=source)
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
+        stack.extend([(child, depth + 1) for child in children if isinstance(child, (dict, list))])
 
 
 _MAPPING_SECTIONS = ("Parameters", "Mappings", "Conditions", "Outputs", "Metadata", "Rules")
@@ -350,7 +423,7 @@ class _ModelBuilder:
             raise self.error(node, f"nesting deeper than {self.limits.max_depth} levels (raise the limit with --max-depth N)")
         self.count += 1
         if self.count > self.limits.max_nodes:
-            raise self.error(node, f"document expands to more than {self.limits.max_nodes:,} values (an alias bomb? raise the limit with --max-nodes N)")
+            raise self.too_many(node)
         tag = node.tag
         if tag.startswith("!"):
             return self.intrinsic(node, tag, depth)
@@ -362,19 +435,24 @@ class _ModelBuilder:
             value, size = cached
             self.count += size
             if self.count > self.limits.max_nodes:
-                raise self.error(node, f"document expands to more than {self.limits.max_nodes:,} values (an alias bomb? raise the limit with --max-nodes N)")
+                raise self.too_many(node)
             return value
         before = self.count
         if isinstance(node, yaml.MappingNode):
             value = self.mapping(node, depth)
         else:
-            value = [self.value(item, depth + 1) for item in node.value]
+            value = self.items(node, depth)
         self.memo[key] = (value, self.count - before)
         return value
+
+    def too_many(self, node: yaml.Node) -> TemplateError:
+        return self.error(node, f"document expands to more than {self.limits.max_nodes:,} values (an alias bomb? raise the limit with --max-nodes N)")
 
     def scalar(self, node: yaml.ScalarNode, tag: str) -> Any:
         if tag == _STR or tag in _KEEP_AS_TEXT:
             return node.value
+        if tag == _INT and _is_plain_decimal(node.value):
+            return int(node.value)  # what construct_yaml_int gives, without its detours
         method = _NATIVE_SCALARS.get(tag)
         if method is None:
             raise self.error(node, f"unsupported YAML tag {tag!r}")
@@ -387,17 +465,47 @@ class _ModelBuilder:
             raise self.error(node, f"{_shorten(node.value)!r} is not a valid {kind} (tag !!{kind})") from None
 
     def mapping(self, node: yaml.MappingNode, depth: int) -> dict[str, Any]:
+        """The entries of a mapping; a plain string value (most of a template) is taken inline.
+
+        The inline path does exactly what `value` does for such a node (count it, check
+        the limits) without the call: it is most of the decode's Python time.
+        """
         result: dict[str, Any] = {}
-        lines: dict[str, int] = {}
+        inline = depth + 1 <= self.limits.max_depth
+        limit = self.limits.max_nodes
         for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
+            if key_node.__class__ is not yaml.ScalarNode:
                 raise self.error(key_node, "a mapping key must be a plain value, not a list or mapping")
             key = key_node.value
             if key in result:
-                raise self.error(key_node, f"duplicate key {key!r} (first at line {lines[key]})")
-            lines[key] = key_node.start_mark.line + 1
-            result[key] = self.value(value_node, depth + 1)
+                raise self.duplicate(node, key_node)
+            if inline and value_node.__class__ is yaml.ScalarNode and value_node.tag == _STR:
+                self.count += 1
+                if self.count > limit:
+                    raise self.too_many(value_node)
+                result[key] = value_node.value
+            else:
+                result[key] = self.value(value_node, depth + 1)
         return result
+
+    def items(self, node: yaml.Node, depth: int) -> list[Any]:
+        """The items of a sequence (plain strings inline, as in `mapping`)."""
+        result: list[Any] = []
+        inline = depth + 1 <= self.limits.max_depth
+        limit = self.limits.max_nodes
+        for item in node.value:
+            if inline and item.__class__ is yaml.ScalarNode and item.tag == _STR:
+                self.count += 1
+                if self.count > limit:
+                    raise self.too_many(item)
+                result.append(item.value)
+            else:
+                result.append(self.value(item, depth + 1))
+        return result
+
+    def duplicate(self, node: yaml.MappingNode, key_node: yaml.Node) -> TemplateError:
+        first = next(k for k, _ in node.value if k.__class__ is yaml.ScalarNode and k.value == key_node.value)
+        return self.error(key_node, f"duplicate key {key_node.value!r} (first at line {first.start_mark.line + 1})")
 
     def intrinsic(self, node: yaml.Node, tag: str, depth: int) -> dict[str, Any]:
         long_name = long_name_of_tag(tag)
@@ -412,7 +520,7 @@ class _ModelBuilder:
             return {long_name: node.value}
         if isinstance(node, yaml.MappingNode):
             return {long_name: self.mapping(node, depth + 1)}
-        return {long_name: [self.value(item, depth + 1) for item in node.value]}
+        return {long_name: self.items(node, depth)}
 
 
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")

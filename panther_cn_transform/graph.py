@@ -80,6 +80,45 @@ def build_graph(model: dict[str, Any]) -> ReferenceGraph:
     return graph
 
 
+def names_in_values(written: list[tuple[JsonPath, Any]]) -> set[str] | None:
+    """The names referred to by values written at paths, or None when a path alone cannot tell.
+
+    A whole value (`{"Ref": X}`, a mapping) is walked like the template; the template
+    string of an `Fn::Sub` is read for `${X}`.  A value written inside another
+    intrinsic's arguments (a `Ref`'s name, a `GetAtt` list item) needs its surroundings:
+    None, and the caller walks the template instead.
+    """
+    graph = ReferenceGraph()
+    for path, value in written:
+        if path[:1] == ("Parameters",):
+            continue  # parameters refer to nothing
+        if len(path) > 2 and _is_sub_text(path):
+            if not isinstance(value, str):
+                return None
+            _sub(value, path[:-1] if path[-1] == "Fn::Sub" else path[:-2], ("", ""), graph)
+            continue
+        if len(path) <= 2 or _names_a_target(path):
+            return None  # a whole entry (its DependsOn and Condition are references), or a name argument
+        _walk(value, path, (str(path[0]), str(path[1])), graph, {})
+    return graph.names_used()
+
+
+def _is_sub_text(path: JsonPath) -> bool:
+    return path[-1] == "Fn::Sub" or (len(path) > 1 and path[-2] == "Fn::Sub" and path[-1] == 0)
+
+
+_NAME_KEYS = frozenset({"Ref", "Fn::GetAtt", "Fn::If", "Fn::Sub", "Condition", "DependsOn", "Fn::ImportValue"})
+
+
+def _names_a_target(path: JsonPath) -> bool:
+    """A value at `path` is (part of) a name argument: what it refers to depends on the key above it."""
+    if path[-1] in _NAME_KEYS:
+        return True
+    if len(path) > 1 and path[-2] in ("Fn::GetAtt", "DependsOn"):
+        return True
+    return len(path) > 1 and path[-2] == "Fn::If" and path[-1] == 0
+
+
 def _exports(model: dict[str, Any]) -> dict[str, str]:
     found = {}
     for name, output in (model.get("Outputs") or {}).items():

@@ -75,10 +75,16 @@ class Deadline:
 
 @dataclass(frozen=True)
 class Replacement:
-    """A compiled `{pattern, replace}` pair whose searches stop at a deadline."""
+    """A compiled `{pattern, replace}` pair whose searches stop at a deadline.
+
+    `needle`: text that every match contains (the longest run of plain characters the
+    pattern requires), or None when the pattern requires none that can be told; a string
+    without it cannot match, so callers may skip it unsearched (`EditLog.strings_containing`).
+    """
 
     pattern: regex.Pattern[str]
     replace: str
+    needle: str | None = None
 
     def search(self, text: str, deadline: Deadline) -> bool:
         """Whether the pattern occurs in `text`."""
@@ -110,7 +116,42 @@ def compile_replacement(pattern: str, replace: str) -> Replacement:
         raise PatternError(f"invalid regular expression {pattern!r}: {exc}") from None
     _check_replacement(pattern, compiled, replace)
     _check_backtracking(compiled)
-    return Replacement(compiled, replace)
+    return Replacement(compiled, replace, None if compiled.flags & regex.IGNORECASE else required_text(pattern))
+
+
+_ESCAPES_AND_COUNTS = regex.compile(r"\\.|\{[0-9]*(?:,[0-9]*)?\}", regex.DOTALL)
+
+
+def required_text(pattern: str) -> str | None:
+    """The longest text that every match of `pattern` contains, read from its top-level sequence.
+
+    Only plain characters in a row at the top level count (`https://` and
+    `console.aws.amazon.com` in `https://(?:[a-z0-9-]+\\.)?console\\.aws\\.amazon\\.com`; the
+    last character of a run a quantifier applies to is not one).  None when the pattern
+    is an alternation, ignores case, or uses syntax that `re`'s parser does not read the
+    way `regex` does (it then fails to parse): no guess is ever made.  A `{` that is not
+    a repeat count also gives None: `regex` reads `{e<=1}` as fuzzy matching, `re` as text.
+    """
+    if "{" in _ESCAPES_AND_COUNTS.sub("", pattern):
+        return None
+    try:
+        from re import _parser  # type: ignore[attr-defined]  # the stdlib's own regular-expression parser
+
+        parsed = _parser.parse(pattern)
+    except Exception:  # noqa: BLE001 - any pattern `re` cannot read: no needle
+        return None
+    if parsed.state.flags & (_parser.SRE_FLAG_IGNORECASE | _parser.SRE_FLAG_LOCALE):
+        return None
+    runs, current = [], []
+    for op, argument in parsed.data:
+        if op is _parser.LITERAL:
+            current.append(chr(argument))
+            continue
+        runs.append("".join(current))
+        current = []
+    runs.append("".join(current))
+    longest = max(runs, key=len)
+    return longest or None
 
 
 def _check_replacement(pattern: str, compiled: regex.Pattern[str], replace: str) -> None:

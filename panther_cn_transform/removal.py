@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from .edits import Edit, EditLog, JsonPath
 from .findings import Finding
-from .graph import Reference, ReferenceGraph, build_graph
+from .graph import Reference, ReferenceGraph, build_graph, names_in_values
 from .rule_api import Param
 from .walk import semantic_path
 
@@ -65,6 +65,7 @@ def plan_removal(
     required: Callable[[str], frozenset[str]] = lambda _type: frozenset(),
     removed_attributes: Mapping[tuple[str, str], str] | None = None,
     warnings: list[Finding] | None = None,
+    graph: ReferenceGraph | None = None,
 ) -> list[Edit]:
     """Edits that remove `initial` (id -> reason) and everything that would dangle.
 
@@ -81,8 +82,12 @@ def plan_removal(
       (`Fn::GetAtt [Child, Outputs.Name]`).  References to them are handled like
       references to a removed resource.
     * **warnings** - a list that receives what the caller must act on (new parameters).
+    * **graph** - the reference graph of `model`, when the caller has it (`EditLog.graph`).
+
+    Every edit's path is in the coordinates of `model` itself (list entries are removed
+    from the last to the first), which `names_used_after` relies on.
     """
-    planner = _Planner(model, build_graph(model), rule, on_reference, required)
+    planner = _Planner(model, graph or build_graph(model), rule, on_reference, required)
     planner.run(initial, removed_attributes or {})
     edits = planner.edits()
     if warnings is not None:
@@ -105,6 +110,7 @@ class _Planner:
         # repaired path -> (new parameter, the place that uses it, why) for each value lifted there
         self.lift_uses: dict[JsonPath, list[tuple[str, str, str]]] = {}
         self.lift_warnings: list[Finding] = []
+        self.taken: set[str] | None = None  # parameter and resource names, and the parameters planned
 
     def run(self, initial: dict[str, str], removed_attributes: Mapping[tuple[str, str], str]) -> None:
         queue: deque[str] = deque()
@@ -194,8 +200,20 @@ class _Planner:
         return True
 
     def parameter_name(self, hint: str, target: str, attribute: str | None) -> str:
-        """A free parameter name after what the value stood for (`COGNITO_POOL_ID` -> `CognitoPoolId`)."""
-        taken = set(self.model.get("Parameters") or {}) | set(self.model.get("Resources") or {}) | set(self.plan.added)
+        """A free parameter name after what the value stood for (`COGNITO_POOL_ID` -> `CognitoPoolId`).
+
+        The names taken are gathered once and grow with each new parameter (a set built
+        per call made thousands of lifted values quadratic).
+        """
+        if self.taken is None:
+            self.taken = set(self.model.get("Parameters") or {}) | set(self.model.get("Resources") or {})
+        taken = self.taken
+        name = self._free_name(hint, target, attribute, taken)
+        taken.add(name)
+        return name
+
+    @staticmethod
+    def _free_name(hint: str, target: str, attribute: str | None, taken: set[str]) -> str:
         base = _pascal(hint) or f"{target}{_pascal(attribute or '') or 'Ref'}"
         for candidate in (base, f"{target}{base}" if not base.startswith(target) else base):
             if candidate not in taken:
@@ -305,10 +323,10 @@ class _Planner:
         uses = [use for e in replaces for use in self.lift_uses.get(e.path, ())]
         used = {parameter for parameter, _, _ in uses}
         added = {name: spec for name, spec in plan.added.items() if name in used}
-        self.lift_warnings = [
-            Finding(("Parameters", name), _lift_message(name, [(site, why) for p, site, why in uses if p == name]), self.rule)
-            for name in added
-        ]
+        uses_of: dict[str, list[tuple[str, str]]] = {}
+        for parameter, site, why in uses:
+            uses_of.setdefault(parameter, []).append((site, why))
+        self.lift_warnings = [Finding(("Parameters", name), _lift_message(name, uses_of[name]), self.rule) for name in added]
         if added and "Parameters" not in self.model:
             result = [Edit(("Parameters",), "add", self.rule, "parameters for values removed stacks no longer provide", value=added)]
         else:
@@ -377,23 +395,55 @@ def apply_removal(
     on_reference: OnReference,
     required: Callable[[str], frozenset[str]],
 ) -> list[Finding]:
-    """Remove `initial` (id -> reason) through `log`, with every repair; the findings on the way."""
+    """Remove `initial` (id -> reason) through `log`, with every repair; the findings on the way.
+
+    One reference graph serves the whole removal: the log's (shared with the rules
+    before, when they did not edit), for the names used before, the plan, and (with the
+    plan's edits) the names used after; no second walk of the template.
+    """
     if not initial:
         return []
     before = log.model
-    used_before = used_names(before)  # now: the edits below may change this working model in place
+    graph = log.graph()
     findings: list[Finding] = []
-    for edit in plan_removal(before, initial, rule=rule, on_reference=on_reference, required=required, warnings=findings):
+    edits = plan_removal(before, initial, rule=rule, on_reference=on_reference, required=required, warnings=findings, graph=graph)
+    used_after = names_used_after(graph, edits)
+    for edit in edits:
         log.apply(edit)
-    findings += unused_after(used_before, log.model, rule)
+    findings += unused_after(graph.names_used(), log.model, rule, used_after=used_after)
     if not log.model.get("Resources"):
         findings.append(Finding(("Resources",), "every resource was removed; CloudFormation needs at least one", rule))
     return findings
 
 
-def unused_after(used_before: set[str], after: dict[str, Any], rule: str) -> list[Finding]:
-    """Parameters and Conditions that had users before (`used_before`, from `used_names`) and have none after."""
-    used_after = build_graph(after).names_used()
+def names_used_after(graph: ReferenceGraph, edits: list[Edit]) -> set[str] | None:
+    """The names still used once `edits` (from `plan_removal` on the graph's model) are applied.
+
+    Equal to `build_graph(after).names_used()` for the Parameters and Conditions that
+    `unused_after` asks about, without walking the template again: a reference survives
+    unless an edit removed or replaced a value on its path (every path of a plan is in the
+    graph's coordinates), and the values the edits write bring their own references.
+    None when a written value needs its surroundings to tell (`graph.names_in_values`).
+    """
+    written = names_in_values([(edit.path, edit.value) for edit in edits if edit.op != "remove"])
+    if written is None:
+        return None
+    cut = {edit.path for edit in edits if edit.op != "add"}
+    used = {
+        reference.target for reference in graph.references
+        if not any(reference.path[:length] in cut for length in range(1, len(reference.path) + 1))
+    }
+    return used | written
+
+
+def unused_after(used_before: set[str], after: dict[str, Any], rule: str, *, used_after: set[str] | None = None) -> list[Finding]:
+    """Parameters and Conditions that had users before (`used_before`, from `used_names`) and have none after.
+
+    `used_after`: the names `after` uses, when the caller knows them (`names_used_after`,
+    `EditLog.names_used`); otherwise `after` is walked.
+    """
+    if used_after is None:
+        used_after = build_graph(after).names_used()
     warnings = []
     for section in ("Parameters", "Conditions"):
         for name in after.get(section) or {}:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,13 +66,43 @@ def find_references(model: Any) -> Iterator[S3Reference]:
                     for match in pattern.finditer(value):
                         yield S3Reference(path, match.group("bucket"), match.group("key").lstrip("/"), form)
         elif isinstance(value, dict):
-            for bucket_key, key_key in BUCKET_KEYS:
-                bucket, key = value.get(bucket_key), value.get(key_key)
-                if bucket_key in value and key_key in value:
-                    if isinstance(bucket, dict) and list(bucket) == ["Fn::Sub"] and isinstance(bucket["Fn::Sub"], str):
-                        bucket = bucket["Fn::Sub"]
-                    if isinstance(bucket, str):  # a key built with intrinsics is reported as ""
-                        yield S3Reference(path + (bucket_key,), bucket, key if isinstance(key, str) else "", "object")
+            yield from _object_references(path, value)
             stack.extend((path + (k,), v) for k, v in value.items())
         elif isinstance(value, list):
             stack.extend((path + (i,), v) for i, v in enumerate(value))
+
+
+def object_references(model: Any, mappings: Iterable[tuple[JsonPath, dict[str, Any]]]) -> list[S3Reference]:
+    """The object-form references (`{S3Bucket, S3Key}`, `{Bucket, Key}`) among the mappings of `model`.
+
+    For a caller that has the mappings already (`EditLog.mappings_with(*OBJECT_KEYS)`).
+    In the order `find_references` gives them (its walk visits the last child first), so
+    that findings come in the same order either way.
+    """
+    found = [(path, list(_object_references(path, mapping))) for path, mapping in mappings]
+    found.sort(key=lambda item: _walk_rank(model, item[0]))
+    return [reference for _, references in found for reference in references]
+
+
+def _walk_rank(model: Any, path: JsonPath) -> tuple[int, ...]:
+    """Where `find_references` visits the node at `path`: last child first at every level."""
+    rank = []
+    node = model
+    for part in path:
+        rank.append(-(list(node).index(part) if isinstance(node, dict) else int(part)))
+        node = node[part]
+    return tuple(rank)
+
+
+#: the keys that make a mapping an object-form reference
+OBJECT_KEYS = tuple(bucket_key for bucket_key, _ in BUCKET_KEYS)
+
+
+def _object_references(path: JsonPath, value: dict[str, Any]) -> Iterator[S3Reference]:
+    for bucket_key, key_key in BUCKET_KEYS:
+        bucket, key = value.get(bucket_key), value.get(key_key)
+        if bucket_key in value and key_key in value:
+            if isinstance(bucket, dict) and list(bucket) == ["Fn::Sub"] and isinstance(bucket["Fn::Sub"], str):
+                bucket = bucket["Fn::Sub"]
+            if isinstance(bucket, str):  # a key built with intrinsics is reported as ""
+                yield S3Reference(path + (bucket_key,), bucket, key if isinstance(key, str) else "", "object")

@@ -105,10 +105,11 @@ def _transform(
             for stack, outputs in removed_outputs.items()
             for name, reason in outputs.items()
         }
-        for edit in plan_removal(log.model, {}, rule="nested-stack-outputs", removed_attributes=gone, warnings=warnings):
+        for edit in plan_removal(log.model, {}, rule="nested-stack-outputs", removed_attributes=gone, warnings=warnings,
+                                 graph=log.graph()):
             log.apply(edit)
     if removed_outputs is None:
-        warnings.extend(unchecked_nested_outputs(log.model))
+        warnings.extend(unchecked_nested_outputs(log.model, log.graph))
     # with no edits the working model is the input's own object, and render returns the text as is
     text = render(template, log.model, log.substitutions(), list_alignment(template.model, log.edits))
     return TransformResult(template, text, log.model, tuple(log.edits), once_per_problem(warnings), region)
@@ -142,8 +143,13 @@ def transform_text(
     source: str = "<input>",
     limits: Limits | None = None,
 ) -> TransformResult:
-    """Decode `text` (YAML or JSON) and transform it; see `transform`."""
-    return transform(decode_text(text, source=source, limits=limits), rules, region=region, variables=variables)
+    """Decode `text` (YAML or JSON) and transform it; see `transform`.
+
+    The collector stays paused from the decode to the end of the transform: enabled in
+    between, it would scan the whole decoded template once before the rules run.
+    """
+    with collector_paused():
+        return transform(decode_text(text, source=source, limits=limits), rules, region=region, variables=variables)
 
 
 def transform_file(
@@ -154,5 +160,6 @@ def transform_file(
     variables: Mapping[str, str] | None = None,
     limits: Limits | None = None,
 ) -> TransformResult:
-    """Read the template at `path` and transform it; see `transform`."""
-    return transform(read_template(path, limits=limits), rules, region=region, variables=variables)
+    """Read the template at `path` and transform it; see `transform` (the collector paused throughout, as `transform_text`)."""
+    with collector_paused():
+        return transform(read_template(path, limits=limits), rules, region=region, variables=variables)

@@ -23,6 +23,52 @@ def iter_strings(value: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, st
             stack.extend(reversed([(here + (index,), child) for index, child in enumerate(item)]))
 
 
+def strings_and_mappings(value: Any) -> tuple[list[tuple[JsonPath, str]], list[tuple[JsonPath, dict[str, Any]]]]:
+    """Every string value (as `iter_strings`) and every mapping with its path, both in document order.
+
+    One walk for both, and a recursive one (half the time of the stack walk); a model
+    nested deeper than Python's recursion allows is walked with the stack instead.
+    """
+    strings: list[tuple[JsonPath, str]] = []
+    mappings: list[tuple[JsonPath, dict[str, Any]]] = []
+    add_string, add_mapping = strings.append, mappings.append
+
+    def visit(node: Any, path: JsonPath) -> None:
+        if isinstance(node, dict):
+            add_mapping((path, node))
+            pairs: Any = node.items()
+        else:
+            pairs = enumerate(node)
+        for key, child in pairs:
+            if isinstance(child, str):
+                add_string((path + (key,), child))
+            elif isinstance(child, (dict, list)):
+                visit(child, path + (key,))
+
+    if isinstance(value, str):
+        strings.append(((), value))
+    elif isinstance(value, (dict, list)):
+        try:
+            visit(value, ())
+        except RecursionError:
+            strings = list(iter_strings(value))
+            mappings = [(path, node) for path, node in _iter_nodes(value) if isinstance(node, dict)]
+    return strings, mappings
+
+
+def _iter_nodes(value: Any) -> list[tuple[JsonPath, Any]]:
+    found: list[tuple[JsonPath, Any]] = []
+    stack: list[tuple[JsonPath, Any]] = [((), value)]
+    while stack:
+        here, item = stack.pop()
+        found.append((here, item))
+        if isinstance(item, dict):
+            stack.extend(reversed([(here + (key,), child) for key, child in item.items()]))
+        elif isinstance(item, list):
+            stack.extend(reversed([(here + (index,), child) for index, child in enumerate(item)]))
+    return found
+
+
 def is_sub_template(path: JsonPath) -> bool:
     """True when the string at `path` is the template string of an `Fn::Sub`."""
     return bool(path) and (path[-1] == "Fn::Sub" or (len(path) > 1 and path[-2] == "Fn::Sub" and path[-1] == 0))
@@ -102,7 +148,28 @@ def is_text_field(path: JsonPath) -> bool:
     """
     if path and path[0] == "Metadata":
         return True
-    return any(isinstance(part, str) and part in _TEXT_KEYS for part in semantic_path(path)[-1:])
+    return last_meaning(path) in _TEXT_KEYS
+
+
+def last_meaning(path: JsonPath) -> str | int | None:
+    """`semantic_path(path)[-1]` (None when it is empty), read from the end of `path`.
+
+    Why: rules ask it of most strings they look at; the whole semantic path is not needed.
+    An int is an intrinsic's argument index (dropped) when the nearest key before it
+    names an intrinsic, else a list index (kept).
+    """
+    for index in range(len(path) - 1, -1, -1):
+        part = path[index]
+        if isinstance(part, str):
+            if not part.startswith("Fn::"):
+                return part
+            continue
+        before = index - 1
+        while before >= 0 and isinstance(path[before], int):
+            before -= 1
+        if before < 0 or not str(path[before]).startswith("Fn::"):
+            return part
+    return None
 
 
 def in_mapping_for_elsewhere(path: JsonPath, regions: Iterable[str], partition: str, partitions: Iterable[str]) -> bool:

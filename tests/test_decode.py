@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from panther_cn_transform import TemplateError, decode_bytes, decode_text
 from panther_cn_transform.intrinsics import SHORT_TAGS
@@ -106,3 +109,37 @@ def test_non_utf8_and_binary_bytes_are_refused() -> None:
         decode_bytes(b"Resources:\n  R: \xff\xfe\n", source="t")
     with pytest.raises(TemplateError, match="binary"):
         decode_bytes(b"PK\x03\x04\x00\x00", source="t")
+
+
+@given(st.lists(st.integers(-10**30, 10**30).map(str) | st.from_regex(r"\A[-+]?[0-9_]{1,8}\Z") | st.sampled_from(
+    ["0", "-0", "+0", "00", "0777", "0x1f", "0b11", "1:30", "1_000", "٣", "12abc"]), min_size=1, max_size=10))
+def test_every_yaml11_number_spelling_decodes_as_pyyaml_reads_it(spellings: list[str]) -> None:
+    text = "Resources: {}\nValues:\n" + "".join(f"  - {s}\n" for s in spellings)
+    try:
+        expected = yaml.load(text, Loader=yaml.CSafeLoader)["Values"]
+    except (yaml.YAMLError, ValueError):
+        return
+    assert decode_text(text).model["Values"] == expected
+    assert [type(v) for v in decode_text(text).model["Values"]] == [type(v) for v in expected]
+
+
+def _depth(value: object) -> int:
+    """The depth of the deepest value (the root is at depth 1), recursively."""
+    children = list(value.values()) if isinstance(value, dict) else value if isinstance(value, list) else []
+    return 1 + max((_depth(child) for child in children), default=0)
+
+
+json_values = st.recursive(st.none() | st.integers() | st.text(max_size=2),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=2), inner, max_size=3),
+                           max_leaves=20)
+
+
+@given(value=json_values, max_depth=st.integers(0, 8))
+def test_the_json_depth_check_refuses_exactly_what_is_deeper_than_the_limit(value: object, max_depth: int) -> None:
+    from panther_cn_transform.decode import _check_depth
+
+    if _depth(value) > max_depth:
+        with pytest.raises(TemplateError, match="nesting deeper than"):
+            _check_depth(value, "t.json", max_depth)
+    else:
+        _check_depth(value, "t.json", max_depth)

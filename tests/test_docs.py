@@ -34,7 +34,8 @@ The placeholders of the pages stand for the bundled example, always the same way
   `listIntegrations`;
 * `my-rules.yml` - examples/quickstart-buckets.yml; `examples/`, `bench/`, `tests/` - the
   repository's own;
-* benchmarks run once on small input (`--repeat 1`; bench_transform with `--resources 20`;
+* benchmarks run once on small input (`--repeat 1`; bench_transform with `--resources 20`,
+  and with `--removals 30 --megabytes 0.1` where it times removals;
   bench_copy on the bundled example, v1.0.0; bench_aliases with `--aliases 0,400 --size
   300000`; bench_cli_gc with `--sizes 20`; bench_release's `--generated` as `2x20`): the
   test proves the command line works,
@@ -170,6 +171,9 @@ def runnable(text: str) -> str | None:
         command = " ".join(re.sub(r"--repeat \d+", "", command).split()) + " --repeat 1"
         if "bench_transform.py" in command:
             command += " --resources 20"
+            if "--removals" in command:
+                command = " ".join(re.sub(r"--removals \d+", "--removals 30", re.sub(r"--megabytes [\d.]+", "", command)).split())
+                command += " --megabytes 0.1"
         if "bench_copy.py" in command:
             command += f" ./{SOURCE_BUCKET} --release v1.0.0"
         if "bench_aliases.py" in command:
@@ -332,3 +336,5 @@ def test_commands_and_shown_output_are_parsed_as_the_docstring_says() -> None:
     assert _shown(["a.yml: would change (... change(s))"], ["note", "a.yml: would change (14 change(s))"])
     assert not _shown(["a.yml: would change (... change(s))"], ["a.yml: would change"])
     assert runnable("python bench/bench_transform.py --repeat 9     # generated") == "python bench/bench_transform.py --repeat 1 --resources 20"
+    assert runnable("python bench/bench_transform.py --removals 3700 --megabytes 10 --repeat 5") == (
+        "python bench/bench_transform.py --removals 30 --repeat 1 --resources 20 --megabytes 0.1")

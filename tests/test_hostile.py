@@ -25,7 +25,7 @@ from panther_cn_transform import (
     ruleset,
     transform_text,
 )
-from panther_cn_transform.decode import compose_json
+from panther_cn_transform.decode import compose_json, compose_yaml
 from panther_cn_transform.ruleset import packs_dir
 
 from .corpus import corpus_templates
@@ -344,6 +344,44 @@ def test_the_json_composer_builds_the_nodes_libyaml_builds() -> None:
     assert len(JSON_TEMPLATES) > 20
     for text in JSON_TEMPLATES:
         assert node_summary(compose_json(text, "t.json")) == node_summary(yaml.compose(text, Loader=yaml.CSafeLoader))
+
+
+ALL_TEMPLATES = [p.read_text("utf-8", errors="replace") for p in corpus_templates()]
+
+
+def test_the_fast_loader_composes_what_libyaml_composes_on_the_corpus() -> None:
+    """decode.compose_yaml (its own tag resolver) gives CSafeLoader's tree: tags, values, styles, marks."""
+    compared = 0
+    for text in ALL_TEMPLATES:
+        try:
+            expected = yaml.compose(text, Loader=yaml.CSafeLoader)
+        except yaml.YAMLError:
+            continue
+        assert node_summary(compose_yaml(text)) == node_summary(expected)  # type: ignore[arg-type]
+        compared += 1
+    assert compared > 100
+
+
+yaml11_words = st.sampled_from(["", "~", "null", "Null", "NULL", "on", "off", "yes", "No", "y", "n", "true", "False", "0777",
+                                "0x1ff", "0b101", "8:31", "1_000", "1.10", ".5", "-.inf", ".NaN", "1e3", "+12", "-", "=", "<<",
+                                "2010-09-09", "2001-12-14t21:59:43.10-05:00", "!x", "&y", "*z", "0o17", "1:2:3.5"])
+
+
+@given(words=st.lists(yaml11_words | st.text(min_size=0, max_size=6), min_size=1, max_size=12),
+       style=st.sampled_from(["plain", "single", "double"]))
+def test_the_fast_loader_resolves_every_scalar_as_pyyaml_does(words: list[str], style: str) -> None:
+    def spelled(word: str) -> str:
+        return {"plain": word, "single": "'" + word.replace("'", "''") + "'", "double": json.dumps(word)}[style]
+
+    text = "".join(f"k{i}: {spelled(word)}\n" for i, word in enumerate(words))
+    text += "seq: [" + ", ".join(spelled(word) for word in words) + "]\n"
+    try:
+        expected = yaml.compose(text, Loader=yaml.CSafeLoader)
+    except yaml.YAMLError:
+        with pytest.raises(yaml.YAMLError):
+            compose_yaml(text)
+        return
+    assert node_summary(compose_yaml(text)) == node_summary(expected)  # type: ignore[arg-type]
 
 
 # libyaml folds the line breaks NEL, LS and PS inside quoted strings (YAML, not JSON, semantics), so values with

@@ -6,6 +6,8 @@ import difflib
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from panther_cn_transform import Edit, decode_text
 from panther_cn_transform.edits import EditLog, list_alignment
@@ -461,3 +463,15 @@ def test_a_key_renamed_at_the_end_of_a_flow_mapping_keeps_its_separator(text: st
     log.apply(remove(("P", "Y")))
     log.apply(add(("P", "Z"), 3))
     assert render(template, log.model, log.substitutions(), list_alignment(template.model, log.edits)) == expected
+
+
+_SCAN_ALPHABET = st.sampled_from(["&", "a", " ", "\n", "[", ",", "!", "Ref", "Sub", "'", '"', "x", "\u2028", "{", "*", "_", "\t"])
+
+
+@given(st.lists(_SCAN_ALPHABET, max_size=10).map("".join))
+def test_the_fast_scans_for_anchors_and_short_tags_find_what_the_patterns_find(text: str) -> None:
+    from panther_cn_transform.render import _ANCHOR, _has_anchor
+    from panther_cn_transform.render.values import _SHORT_TAG_RE, _uses_short_tags
+
+    assert _has_anchor(text) == bool(_ANCHOR.search(text))
+    assert _uses_short_tags(text) == bool(_SHORT_TAG_RE.search(text))

@@ -12,11 +12,10 @@ from typing import Any, ClassVar
 
 from ..edits import Edit, EditLog, JsonPath
 from ..findings import Finding
-from ..graph import build_graph
 from ..intrinsics import intrinsic_name
 from ..property_paths import Place, is_literal, nested, parse, resolve
 from ..region_data import load_region_data
-from ..removal import plan_removal, unused_after, used_names
+from ..removal import plan_removal, unused_after
 from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
 from ..sam import globals_section, implicit_events
 from ..walk import is_sub_template
@@ -209,9 +208,7 @@ class _Run:
     changed: set[str] = field(default_factory=set)  # logical ids whose properties changed
     any_change: bool = False
     removed_something: bool = False
-
-    def __post_init__(self) -> None:
-        self.used_before = used_names(self.log.model)  # before any edit: the working model may change in place
+    used_before: set[str] | None = None  # names used before this rule's first edit (the log's graph: shared)
 
     # -- targets ----------------------------------------------------------------------------
 
@@ -238,9 +235,12 @@ class _Run:
                     self.handle(place, parts, None, where)
 
     def resources(self) -> None:
-        for logical_id, resource in list((self.log.model.get("Resources") or {}).items()):
-            if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
-                continue
+        resources = self.log.model.get("Resources") or {}
+        by_type = self.log.resources_by_type()  # only the resources of the rule's types, in document order
+        chosen = {logical_id for kind, ids in by_type.items() if _type_matches(self.spec.types, kind) for logical_id in ids}
+        if not chosen:
+            return
+        for logical_id, resource in [(logical_id, resources[logical_id]) for logical_id in resources if logical_id in chosen]:
             resource_type = resource["Type"]
             if not self.spec.selects(resource_type, str(logical_id)):
                 continue
@@ -390,6 +390,8 @@ class _Run:
             self.apply(Edit(holder, "replace", self.rule.id, reason, value=nested(path[place.existing :], value)))
 
     def apply(self, edit: Edit) -> None:
+        if self.used_before is None:  # before the first edit: the working model may change in place
+            self.used_before = self.log.names_used()
         self.log.apply(edit)
 
     def warn(self, path: JsonPath, message: str) -> None:
@@ -408,7 +410,8 @@ class _Run:
         if self.doomed:
             self.remove_resources()
         if self.removed_something:
-            self.warnings += unused_after(self.used_before, self.log.model, self.rule.id)
+            used_after = self.log.names_used()
+            self.warnings += unused_after(self.used_before if self.used_before is not None else used_after, self.log.model, self.rule.id, used_after=used_after)
         return self.warnings
 
     def remove_resources(self) -> None:
@@ -416,7 +419,7 @@ class _Run:
         required = load_region_data(self.region).required_properties
         on_reference = self.spec.params.get("on_reference", "repair")
         for edit in plan_removal(self.log.model, self.doomed, rule=self.rule.id, on_reference=on_reference,
-                                 required=required, warnings=self.warnings):
+                                 required=required, warnings=self.warnings, graph=self.log.graph()):
             self.apply(edit)
         self.removed_something = True
 
@@ -440,7 +443,7 @@ class _Run:
         table: Mapping[str, str] = self.spec.params.get("rename_references") or {}
         if not table or not self.changed:
             return
-        graph = build_graph(self.log.model)
+        graph = self.log.graph()
         for target in sorted(self.changed):
             for reference in graph.to(target):
                 attribute = reference.attribute

@@ -71,9 +71,7 @@ class MapPrincipals:
         pattern = _principal_pattern((source.dns_suffix, target.dns_suffix))
         edits: list[Edit] = []
         findings: list[Finding] = []
-        for path, value in log.strings():
-            if source.dns_suffix not in value and target.dns_suffix not in value and "URLSuffix" not in value:
-                continue
+        for path, value in log.strings_containing(source.dns_suffix, target.dns_suffix, "URLSuffix"):
             structural = is_service_principal(path)
             if not structural and is_text_field(path) or target.elsewhere(path):
                 continue

@@ -51,7 +51,24 @@ class ReplaceText:
             return []
         deadline = Deadline()  # one budget for this rule over this template: a slow pattern cannot hang the run
         edits: list[Edit] = []
-        for path, value in log.strings():
+        # Text every match contains: a string without any of them cannot match and is not
+        # searched.  The candidates are the index's own entries, so identity tells them apart;
+        # the budget is still checked at every string, as if each were searched.
+        needles = [r.needle for r in replacements]
+        strings = log.strings()
+        candidates = log.strings_containing(*needles) if all(needles) else strings  # type: ignore[arg-type]
+        following = iter(candidates)
+        candidate = next(following, None)
+        first = replacements[0].pattern.pattern
+        for entry in strings:
+            path, value = entry
+            if entry is not candidate:
+                try:
+                    deadline.remaining(first)
+                except PatternTimeout as exc:
+                    raise exc.at(to_pointer(path)) from None
+                continue
+            candidate = next(following, None)
             if paths and not any(fnmatch.fnmatchcase(to_pointer(path), glob) for glob in paths):
                 continue
             try:

@@ -113,6 +113,8 @@ class RewriteAliasZones:
         alias_paths = {path for path, _ in aliases}
         for path, value in log.strings():
             zone = zones.get(value)
+            if zone is None and path[-1] != "HostedZoneId":
+                continue  # neither a known zone nor an alias's zone
             in_alias = path[:-1] in alias_paths and path[-1] == "HostedZoneId"
             if zone is None:
                 if in_alias:

@@ -71,8 +71,8 @@ class RewriteEndpoints:
         suffixes = {context.source_partition.dns_suffix, context.partition.dns_suffix}
         edits: list[Edit] = []
         findings: list[Finding] = []
-        for path, value in log.strings():
-            if not any(suffix in value for suffix in suffixes) or is_service_principal(path) or context.partition.elsewhere(path):
+        for path, value in log.strings_containing(*suffixes):
+            if is_service_principal(path) or context.partition.elsewhere(path):
                 continue
             view = join_view(log.model, path)
             text, part_start, part_end = (view.text, view.start, view.end) if view else (value, 0, len(value))
@@ -135,6 +135,8 @@ def _region_of_buckets(model: Any, globs: list[str]) -> str:
     Read from the template as it was (an earlier rule may already have rewritten the
     buckets); empty when none or more than one region is found.
     """
+    if not globs:
+        return ""  # nothing to match: no walk of the template
     regions = set()
     for reference in find_references(model):
         if any(fnmatch.fnmatchcase(reference.bucket, glob) for glob in globs):

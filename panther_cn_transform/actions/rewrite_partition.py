@@ -62,9 +62,7 @@ class RewritePartition:
         after = f"arn:{target}:"
         pattern = re.compile(re.escape(before) + r"(?P<rest>[a-z0-9-]*:(?P<region>[^:\s\"']*):)?")
         edits: list[Edit] = []
-        for path, value in log.strings():
-            if before not in value:
-                continue
+        for path, value in log.strings_containing(before):
             matches = list(pattern.finditer(value))
             # prose (descriptions, Metadata) is only made consistent; a value is never half-rewritten
             prose = is_text_field(path)

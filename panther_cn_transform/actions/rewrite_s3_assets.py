@@ -6,12 +6,12 @@ import fnmatch
 import re
 from typing import Any, ClassVar
 
-from ..asset_flow import FlowFindings, asset_values, follow_assets
+from ..asset_flow import FlowFindings, follow_assets, indexed_asset_values
 from ..edits import Edit, EditLog, JsonPath
 from ..errors import RegionError
 from ..findings import Finding
 from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
-from ..s3urls import find_references, forms
+from ..s3urls import OBJECT_KEYS, forms, object_references
 from ..walk import semantic_path
 
 
@@ -82,11 +82,9 @@ class RewriteS3Assets:
                 raise RegionError(f"rule {rule.id}: {partition.name} has no S3 endpoint in {region}")
             return f"https://{s3_endpoint.hostname}/{target}{key}"
 
-        for path, value in log.strings():
-            if "s3" not in value:
-                continue
+        for path, value in log.strings_containing("s3"):
             new = value
-            for form in forms().values():
+            for form in forms().values() if sources else ():  # no source bucket: nothing is ours
                 new = form.sub(lambda m: rewrite(m) if ours(m.group("bucket")) else m.group(0), new)
             if new != value:
                 edits.append(Edit(path, "replace", rule.id, f"S3 asset moved to the bucket {target} ({region})", value=new))
@@ -97,9 +95,7 @@ class RewriteS3Assets:
                 warnings.append(Finding(path, f"asset in bucket {bucket!r}, which the rules do not map; copy it to the target partition yourself", rule.id,
                                             about=f"bucket {bucket}"))
 
-        for reference in find_references(log.model):
-            if reference.form != "object":
-                continue  # strings were rewritten above
+        for reference in object_references(log.model, log.mappings_with(*OBJECT_KEYS)):  # strings were rewritten above
             if ours(reference.bucket):
                 edits.append(Edit(reference.path, "replace", rule.id, f"S3 asset moved to the bucket {target}", value=target))
             elif "${" not in reference.bucket and reference.bucket != target and self._in_asset_property(
@@ -129,8 +125,10 @@ class RewriteS3Assets:
             hit = any(fnmatch.fnmatchcase(concrete, glob) or fnmatch.fnmatchcase(bucket, glob) for glob in sources)
             return target if hit else None
 
+        assets = indexed_asset_values(log.model, asset_properties, [path for path, _ in log.strings_containing("s3")],
+                                      [path for path, _ in log.mappings_with(*OBJECT_KEYS)])
         findings = follow_assets(
-            log.model, asset_values(log.model, asset_properties), rule=rule.id, mapped=mapped, region=region,
+            log.model, assets, rule=rule.id, mapped=mapped, region=region,
             region_defaults=bool(rule.params.get("region_defaults")),
         )
         for edit in findings.edits.values():

@@ -41,8 +41,8 @@ class WarnArns:
         ignored = set(rule.params["ignore_accounts"])
         findings = []
         partition = context.partition
-        for path, value in log.strings():
-            if "arn:" not in value or is_text_field(path) or partition.elsewhere(path):
+        for path, value in log.strings_containing("arn:"):  # every match of _ARN starts with it
+            if is_text_field(path) or partition.elsewhere(path):
                 continue
             for match in _ARN.finditer(value):
                 region, account = match.group("region"), match.group("account")

@@ -40,9 +40,7 @@ class WarnManagedPolicies:
     def apply(self, log: EditLog, rule: BoundRule, context: RuleContext) -> list[Finding]:
         missing = set(rule.params["missing"])
         findings = []
-        for path, value in log.strings():
-            if ":policy/" not in value:
-                continue
+        for path, value in log.strings_containing(":policy/"):
             name = value.rsplit("/", 1)[-1]
             if name in missing and re.search(r":iam::aws:policy/", value):
                 findings.append(Finding(path, f"AWS managed policy {name} does not exist in {context.partition.name}", rule.id))

@@ -64,9 +64,10 @@ class WarnScripts:
         shell_host = _shell_host(source.dns_suffix) if source.dns_suffix != partition.dns_suffix else None
         warnings: list[Finding] = []
         edits: list[Edit] = []
-        for path, value in log.strings():
-            if not _is_script(path):
-                continue
+        searched = [pattern for pattern in (_AWS_S3 if no_global_s3 else None, _REGION_LITERAL, shell_host) if pattern is not None]
+        for path, value in [entry for entry in log.strings() if _is_script(entry[0])]:
+            if not any(pattern.search(value) for pattern in searched):
+                continue  # no line can match (none of the patterns crosses a line break): one search each, in C
             fixed = value
             for number, line in enumerate(value.splitlines(), start=1):
                 for command in _AWS_S3.finditer(line) if no_global_s3 else ():
@@ -93,4 +94,4 @@ class WarnScripts:
 
 def _is_script(path: JsonPath) -> bool:
     """A string is a script when a script key (UserData, ZipFile, cfn-init command/content) holds it."""
-    return any(isinstance(part, str) and part in _SCRIPT_KEYS for part in path)
+    return not _SCRIPT_KEYS.isdisjoint(path)  # only strings are keys of the set

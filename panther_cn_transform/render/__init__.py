@@ -78,7 +78,7 @@ def render(
 def _render(template: Template, new_model: dict[str, Any], substitutions: Substitutions | None, alignment: Alignment, limits: Limits) -> str:
     text, is_json = template.text, template.format == "json"
     index = None
-    if not is_json and "*" in text and _ANCHOR.search(text):
+    if not is_json and "*" in text and _has_anchor(text):
         index = AliasIndex.build(template.root, Source(text, template.newline, template.source))
     layout = Layout(text, template.newline, template.source, index.spans if index else {})
     writer = ValueWriter(text, is_json=is_json, newline=template.newline, substitutions=substitutions)
@@ -88,6 +88,16 @@ def _render(template: Template, new_model: dict[str, Any], substitutions: Substi
     if index is not None and index.by_slot:
         AliasRepair(index, layout, writer, alignment, limits).run(document, differ)
     return document.stitch()
+
+
+def _has_anchor(text: str) -> bool:
+    """`_ANCHOR.search(text)`, found from the `&`s (few in most templates) instead of trying every position."""
+    position = text.find("&")
+    while position >= 0:
+        if _ANCHOR.match(text, position - 1 if position else 0):
+            return True
+        position = text.find("&", position + 1)
+    return False
 
 
 def _with_bom(template: Template, text: str) -> str:

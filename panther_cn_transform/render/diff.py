@@ -108,8 +108,7 @@ class Differ:
                 self.replace(node, new, place, keep_tag=True)
             return
         flow = place.flow or bool(node.flow_style)
-        spans = self.layout.entry_spans(node)
-        entry_indent = place.indent if flow else self.layout.column(spans[0][0])
+        entry_indent = place.indent if flow else self.layout.column(self.layout.first_entry_start(node))
         inside = Place(flow, entry_indent)
         for index, (key_node, value_node) in enumerate(pairs):
             key = key_node.value
@@ -117,6 +116,7 @@ class Differ:
                 self.child(node, value_slot(index), value_node, old[key], new[key], inside, path + (key,))
         if all(kept) and not added:
             return
+        spans = self.layout.entry_spans(node)
         starts = [start for start, _ in spans]
         ends = [end for _, end in spans]
         if not all(kept):
@@ -135,8 +135,7 @@ class Differ:
                 self.replace(node, new, place, keep_tag=True)  # no alignment known: rewrite the list
                 return
             order = list(range(len(old)))
-        spans = self.layout.entry_spans(node) if items else []
-        item_indent = place.indent if flow or not items else self.layout.column(self.layout.dash_before(spans[0][0]))
+        item_indent = place.indent if flow or not items else self.layout.column(self.layout.dash_before(self.layout.first_entry_start(node)))
         kept = [False] * len(old)
         appended: list[Any] = []
         last_kept = -1
@@ -161,14 +160,15 @@ class Differ:
                 self.replace(node, new, place, keep_tag=True)
             return
         resized = not all(kept) or bool(appended)
-        starts = [start for start, _ in spans]
-        if not node.flow_style:
-            starts = [self.layout.dash_before(start) for start in starts]
         inside = Place(flow, item_indent)
         for position, source in changes:
             self.child(node, source, items[source], old[source], new[position], inside, path + (source,))
         if not resized:
             return
+        spans = self.layout.entry_spans(node) if items else []
+        starts = [start for start, _ in spans]
+        if not node.flow_style:
+            starts = [self.layout.dash_before(start) for start in starts]
         ends = [end for _, end in spans]
         if not all(kept):
             self.delete_runs(node, kept, starts, ends)

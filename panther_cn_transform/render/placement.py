@@ -150,6 +150,17 @@ class Layout(Source):
             cached = self._spans[id(node)] = self._entry_spans(node)
         return cached
 
+    def first_entry_start(self, node: yaml.Node) -> int:
+        """`entry_spans(node)[0][0]` without the ends of every entry (which need their whole subtrees)."""
+        cached = self._spans.get(id(node))
+        if cached is not None:
+            return cached[0][0]
+        mapping = isinstance(node, yaml.MappingNode)
+        alias = self.alias_at(node, 0)
+        if mapping:
+            return alias[0] if alias else int(node.value[0][0].start_mark.index)
+        return alias[0] if alias else int(node.value[0].start_mark.index)
+
     def _entry_spans(self, node: yaml.Node) -> list[tuple[int, int]]:
         spans: list[tuple[int, int]] = []
         mapping = isinstance(node, yaml.MappingNode)

@@ -21,6 +21,7 @@ from .emit import json_text, literal_header, literal_ok, yaml_block_lines, yaml_
 
 Substitutions = dict[tuple[str, str], tuple[tuple[str, str], ...]]
 _SHORT_TAG_RE = re.compile(r"(?<![\w'\"])!(" + "|".join(t[1:] for t in SHORT_TAGS) + r")\b")
+_SHORT_TAG_SCAN = re.compile(r"!(?:" + "|".join(t[1:] for t in SHORT_TAGS) + r")\b")  # starts with a literal: a fast scan
 _SAFE_FRAGMENT = re.compile(r"[A-Za-z0-9._:/*@+=${}-]*")
 _JSON_INDENT = re.compile(r"\n([ \t]+)\S")
 
@@ -32,7 +33,7 @@ class ValueWriter:
         self.json = is_json
         self.newline = newline
         self.substitutions = substitutions or {}
-        self.short_tags = not is_json and bool(_SHORT_TAG_RE.search(text))
+        self.short_tags = not is_json and _uses_short_tags(text)
         self.ensure_ascii = is_json and "\\u" in text and text.isascii()
         self.json_indent = _json_indent(text) if is_json else None
 
@@ -77,6 +78,11 @@ class ValueWriter:
         if block:
             text += self.newline  # a block scalar owned its line break; the line keeps one
         return text
+
+
+def _uses_short_tags(text: str) -> bool:
+    """`_SHORT_TAG_RE.search(text)`: each candidate of the fast scan is checked with the whole pattern."""
+    return any(_SHORT_TAG_RE.match(text, match.start()) for match in _SHORT_TAG_SCAN.finditer(text))
 
 
 def _substitute(source: str, value: str, new: str, steps: tuple[tuple[str, str], ...], style: str | None) -> str | None:

@@ -1,0 +1,145 @@
+"""Shared indexes of the model that rules query: they answer exactly what a fresh walk would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import regex
+from hypothesis import given
+from hypothesis import strategies as st
+
+from panther_cn_transform import TransformError, load_rules, read_template
+from panther_cn_transform.asset_flow import asset_values, indexed_asset_values
+from panther_cn_transform.edits import Edit, EditLog
+from panther_cn_transform.graph import build_graph
+from panther_cn_transform.patterns import required_text
+from panther_cn_transform.s3urls import OBJECT_KEYS, find_references, object_references
+from panther_cn_transform.walk import iter_strings, strings_and_mappings
+
+from .corpus import corpus_templates
+
+ALPHABET = "ab:/s3\x00-"
+texts = st.text(alphabet=ALPHABET, max_size=8)
+models = st.recursive(
+    texts | st.integers(0, 3),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(["Ref", "k", "Fn::Sub", "x"]), inner, max_size=3),
+    max_leaves=25,
+).map(lambda body: {"Resources": {"R": {"Type": "AWS::SNS::Topic", "Properties": {"P": body}}}})
+
+
+@given(model=models, needles=st.lists(st.text(alphabet=ALPHABET, max_size=3), min_size=1, max_size=3))
+def test_strings_containing_is_the_filter_of_all_strings(model: dict[str, Any], needles: list[str]) -> None:
+    log = EditLog(model)
+    expected = [(path, value) for path, value in iter_strings(model) if any(needle in value for needle in needles)]
+    assert log.strings_containing(*needles) == expected
+
+
+@given(model=models, data=st.data())
+def test_the_string_index_follows_edits_as_a_fresh_walk_would(model: dict[str, Any], data: st.DataObject) -> None:
+    log = EditLog(model)
+    for _ in range(data.draw(st.integers(1, 6))):
+        strings = log.strings()
+        held = list(strings)
+        if not strings:
+            break
+        path, value = data.draw(st.sampled_from(strings))
+        kind = data.draw(st.sampled_from(["string", "string", "mapping", "remove"]))
+        new: Any = value + data.draw(st.text(alphabet="xy", min_size=1, max_size=2)) if kind == "string" else {"Ref": "X"}
+        log.apply(Edit(path, "remove" if kind == "remove" else "replace", "t", "test", value=new))
+        assert held == strings, "a list handed out never changes under its holder"
+        assert log.strings() == list(iter_strings(log.model))
+        assert log.strings_containing("a", "x") == [(p, v) for p, v in iter_strings(log.model) if "a" in v or "x" in v]
+        assert log.mappings_with("k", "Ref") == [(p, m) for p, m in strings_and_mappings(log.model)[1] if "k" in m or "Ref" in m]
+
+
+@given(model=models, data=st.data())
+def test_the_shared_graph_is_the_graph_of_the_current_model(model: dict[str, Any], data: st.DataObject) -> None:
+    log = EditLog(model)
+    assert log.graph() is log.graph()
+    strings = log.strings()
+    if strings:
+        path, value = data.draw(st.sampled_from(strings))
+        log.apply(Edit(path, "replace", "t", "test", value=value + "x"))
+    assert log.names_used() == build_graph(log.model).names_used()
+
+
+PIECES = ["a", "b", "ab", r"\.", ".", "[ab]", "(?:a|b)", "(a)", "b?", "a*", "a+", "x{2}", "(?i)", "(?i:ab)", "|", "^", "$",
+          r"\b", "{e<=1}", r"\{", "(?:ab){e<=1}", r"\d", "[^a]", "(?=a)", "(?<!b)"]
+
+
+@given(pieces=st.lists(st.sampled_from(PIECES), min_size=1, max_size=6), subject=st.text(alphabet="abxAB.{}1 ", max_size=12))
+def test_every_match_of_a_pattern_contains_its_needle(pieces: list[str], subject: str) -> None:
+    pattern = "".join(pieces)
+    try:
+        compiled = regex.compile(pattern)
+    except (regex.error, ValueError):
+        return
+    needle = required_text(pattern)
+    if needle is None:
+        return
+    for match in compiled.finditer(subject, overlapped=True):
+        assert needle in match.group(0), (pattern, subject, needle)
+
+
+ASSET_PROPERTIES = {tuple(str(p).split(".", 1)) for p in next(
+    r for r in load_rules("china").rules if r.action == "rewrite_s3_assets").params["asset_properties"]}
+
+
+def indexed_assets(model: dict[str, Any]) -> list[tuple[Any, Any, bool]]:
+    """What rewrite_s3_assets follows: the assets found from the index, without a walk."""
+    log = EditLog(model)
+    return indexed_asset_values(model, ASSET_PROPERTIES, [path for path, _ in log.strings_containing("s3")],
+                                [path for path, _ in log.mappings_with(*OBJECT_KEYS)])
+
+
+def test_the_index_finds_the_assets_and_object_references_a_walk_finds_on_the_corpus() -> None:
+    compared = 0
+    for path in corpus_templates():
+        try:
+            model = read_template(path).model
+        except TransformError:
+            continue
+        assert indexed_assets(model) == asset_values(model, ASSET_PROPERTIES), path
+        objects = [r for r in find_references(model) if r.form == "object"]
+        assert object_references(model, EditLog(model).mappings_with(*OBJECT_KEYS)) == objects, path  # the same order
+        compared += 1
+    assert compared > 100
+
+
+bucket_values = st.sampled_from([{"Ref": "B"}, {"Fn::Sub": "s3-${AWS::Region}"}, 5, ["x"], "plain-bucket", {"Fn::If": ["C", "a", "b"]}])
+asset_trees = st.recursive(
+    st.sampled_from(["s3://b/k", "x", "https://b.s3.amazonaws.com/k", 7]) | st.builds(lambda v: {"Ref": v}, st.sampled_from(["P", "s3p"])),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.sampled_from(["Fn::Sub", "Fn::Join", "Key", "S3Key", "Code", "x", "Ref"]), inner, min_size=1, max_size=3)
+    | st.fixed_dictionaries({"S3Bucket": bucket_values, "S3Key": inner})
+    | st.fixed_dictionaries({"Bucket": bucket_values, "Key": inner, "Version": inner}),
+    max_leaves=12,
+)
+resource_types = st.sampled_from(["AWS::Lambda::Function", "AWS::EC2::Instance", "AWS::CloudFormation::Stack"]) | st.builds(
+    lambda v: {"Ref": v}, st.just("TypeParameter"))
+
+
+@given(st.lists(st.tuples(resource_types,
+                          st.dictionaries(st.sampled_from(["Code", "TemplateURL", "UserData", "Bucket", "Other"]), asset_trees, max_size=3),
+                          asset_trees | st.none()), max_size=4))
+def test_assets_found_through_the_index_are_those_a_walk_finds_in_its_order(resources: list[tuple[Any, Any, Any]]) -> None:
+    model: dict[str, Any] = {"Resources": {}}
+    for index, (kind, properties, metadata) in enumerate(resources):
+        resource: dict[str, Any] = {"Type": kind, "Properties": properties}
+        if metadata is not None:
+            resource["Metadata"] = metadata
+        model["Resources"][f"R{index}"] = resource
+    assert indexed_assets(model) == asset_values(model, ASSET_PROPERTIES)
+    objects = [r for r in find_references(model) if r.form == "object"]
+    assert object_references(model, EditLog(model).mappings_with(*OBJECT_KEYS)) == objects
+
+
+path_parts = st.sampled_from(["Fn::Sub", "Fn::Join", "Fn::If", "Description", "Metadata", "Value", "Resources"]) | st.integers(0, 2)
+
+
+@given(st.lists(path_parts, max_size=8))
+def test_the_last_meaning_of_a_path_is_the_last_step_of_its_semantic_path(path: list[Any]) -> None:
+    from panther_cn_transform.walk import last_meaning, semantic_path
+
+    meaning = semantic_path(tuple(path))
+    assert last_meaning(tuple(path)) == (meaning[-1] if meaning else None)
