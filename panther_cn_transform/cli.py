@@ -8,16 +8,16 @@ Exit codes: 0 success, 1 `--check` found changes, 2 any error (one line on stder
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import signal
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from ._gc import collector_paused
 from .bucket_names import bucket_name_problem
 from .errors import InputError, TransformError, VerificationError
 from .files import STDIO, Outputs, check_targets, check_writable
@@ -326,8 +326,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@contextmanager
-def collector_held() -> Iterator[None]:
+def collector_held() -> AbstractContextManager[None]:
     """Keep Python's cyclic garbage collector off for one command, then restore what it was.
 
     Why: the library pauses the collector while it builds a template's model and restores it
@@ -338,13 +337,7 @@ def collector_held() -> Iterator[None]:
     alone frees enough; the library itself stays pure and restores the state it found.
     bench/bench_cli_gc.py measures it.
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+    return collector_paused()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
