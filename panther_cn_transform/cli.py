@@ -342,12 +342,16 @@ def collector_held() -> AbstractContextManager[None]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    with collector_held():
+        return _run(argv)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"transform": cmd_transform, "release": cmd_release, "connect": cmd_connect, "rules": cmd_rules}
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
-        with collector_held():
-            return handlers[args.command](args)
+        return handlers[args.command](args)
     except TransformError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR

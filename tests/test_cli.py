@@ -92,3 +92,29 @@ def test_console_script_and_module_are_the_same_command() -> None:
 def test_rules_show_prints_effective_rules() -> None:
     done = run("rules", "show", "--rules", "panther")
     assert done.returncode == 0 and "id: partition" in done.stdout
+
+
+def test_the_command_runs_no_cyclic_collection_and_restores_the_collector(tmp_path: Path) -> None:
+    import gc
+    import traceback
+
+    from panther_cn_transform.cli import main
+
+    template = tmp_path / "t.yaml"
+    template.write_text("Resources:\n  T:\n    Type: AWS::SNS::Topic\n    Properties: {KmsMasterKeyId: 'arn:aws:kms:cn-north-1:1:key/k'}\n")
+    collections: list[int] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and any(frame.name == "_run" for frame in traceback.extract_stack()):
+            collections.append(info["generation"])  # a collection while the command runs
+
+    assert gc.isenabled()
+    gc.callbacks.append(count)
+    try:
+        code = main(["transform", str(template), "-o", str(tmp_path / "o.yaml"), "--region", "cn-north-1", "--rules", "china",
+                     "--report", str(tmp_path / "r.json"), "--patch", str(tmp_path / "p.json")])
+    finally:
+        gc.callbacks.remove(count)
+    assert code == 0 and (tmp_path / "o.yaml").read_text().count("arn:aws-cn:") == 1
+    assert collections == []  # the whole command, report and patch included, without a scan of the heap
+    assert gc.isenabled()
