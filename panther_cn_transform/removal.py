@@ -180,13 +180,13 @@ class _Planner:
         if position is None:
             return False
         hint, site = position
-        key = (target, reference.attribute or "")
+        key = (reference.target, reference.attribute or "")
         parameter = self.lifted.get(key)
-        stood_for = f"{target}.{reference.attribute}" if reference.attribute else f"{target} (its Ref)"
+        stood_for = f"{reference.target}.{reference.attribute}" if reference.attribute else f"{reference.target} (its Ref)"
         if parameter is None:
-            parameter = self.parameter_name(hint, target, reference.attribute)
+            parameter = self.parameter_name(hint, reference.target, reference.attribute)
             self.lifted[key] = parameter
-            description = f"Supply the value of {stood_for}: it is not deployed by this template in China"
+            description = f"Supply the value of {stood_for}: this template no longer deploys it"
             self.plan.added[parameter] = {"Type": "String", "Description": description}
         self.lift_uses.setdefault(site or path, []).append((parameter, f"{path[1]}.{_describe(reference)}", because))
         if site is not None:  # the whole value (a nested stack's parameter)

@@ -67,7 +67,8 @@ def test_bundled_example_release(tmp_path: Path) -> None:
     manifest = check_release(out, EXAMPLE, "v1.0.0", "cn-north-1")
     assert result.summary["templates"] == 3 and result.summary["objects_copied"] == 2
     root = decode_text((out / "v1.0.0/panther.yml").read_text()).model
-    assert root["Parameters"]["UserPoolId"]["Type"] == "String"  # the global pool id is asked for
+    assert root["Parameters"]["UserPoolId"] == {  # the global pool id is asked for, saying what it stands for
+        "Type": "String", "Description": "Supply the value of Bootstrap.Outputs.UserPoolId: this template no longer deploys it"}
     assert root["Resources"]["Core"]["Properties"]["Parameters"]["UserPoolId"] == {"Ref": "UserPoolId"}
     assert root["Resources"]["BridgeApi"]["Properties"]["Name"] == "panther-cn-bridge"
     assert len(manifest["objects"]) == 5

@@ -67,7 +67,7 @@ def test_an_environment_variable_that_named_a_removed_resource_reads_a_new_param
     assert parameter == ("Other" if "Other" in json.dumps(reference) else "V")  # named after what it stood for
     assert json.dumps(value).count(parameter) >= 1 and "Pool" not in json.dumps(value).replace(parameter, "")
     assert model["Parameters"][parameter]["Type"] == "String"
-    assert "not deployed by this template in China" in model["Parameters"][parameter]["Description"]
+    assert "this template no longer deploys it" in model["Parameters"][parameter]["Description"]
     (warning,) = [w for w in result.warnings if w.pointer == f"/Parameters/{parameter}"]
     assert "used by Fn.Properties.Environment.Variables.V" in warning.message and "supply it when deploying" in warning.message
 
