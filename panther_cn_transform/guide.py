@@ -15,6 +15,7 @@ Commands use shell variables set in the first step, so they can be pasted as the
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Iterable
 from typing import Any
 
@@ -93,9 +94,14 @@ def value_command(parameter: dict[str, Any]) -> str:
 
 def next_steps(
     *, region: str, bucket: str, release: str, source_bucket: str, root: str, uploaded: bool,
-    parameters: list[dict[str, Any]], outputs: Iterable[str],
+    parameters: list[dict[str, Any]], outputs: Iterable[str], source: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The steps after this run, each a title, a sentence and the exact commands."""
+    """The steps after this run, each a title, a sentence and the exact commands.
+
+    `source` is the release source as the user gave it (a mirror folder or `s3://bucket`):
+    the upload step repeats it, so a user with a local mirror is not sent to the global
+    bucket (which needs global credentials); without it, the global bucket.
+    """
     steps: list[dict[str, Any]] = []
     steps.append({
         "title": "Set the names the commands below use",
@@ -112,7 +118,7 @@ def next_steps(
             "title": "Upload the release",
             "text": "This run did not upload; this copies it to the China bucket (assets, then templates, the root last).",
             "commands": [
-                (f"python -m panther_cn_transform release s3://{source_bucket} --release {release} \\\n"
+                (f"python -m panther_cn_transform release {shlex.quote(source or f's3://{source_bucket}')} --release {release} \\\n"
                 f"    --region {region} --bucket {bucket} --upload --target-profile <china profile>")
             ],
         })
@@ -178,5 +184,5 @@ def attach_next_steps(report: dict[str, Any]) -> None:
     report["next_steps"] = next_steps(
         region=report["region"], bucket=report["bucket"], release=report["release"],
         source_bucket=report["source_bucket"], root=report["root"], uploaded=report.get("uploaded", False),
-        parameters=report.get("parameters", []), outputs=report.get("outputs", []),
+        parameters=report.get("parameters", []), outputs=report.get("outputs", []), source=report.get("source"),
     )

@@ -125,6 +125,8 @@ class ReleaseRun:
                 verify=self.verify, notice=self.notice,
             )
             resources.close()
+            result.report["source"] = self.source  # as typed: the next steps repeat it
+            attach_next_steps(result.report)
             where = "checked, nothing written" if self.check else f"written to {out_dir}"
             outcome = RunOutcome(result, where, 0.0, s3_source.stats if s3_source else None, check=self.check)
             if client is not None:

@@ -61,6 +61,16 @@ def test_next_steps_are_commands_for_this_release(tmp_path: Path) -> None:
     assert "s3://panther-enterprise-us-west-1 --release v1.0.0" in steps["Upload the release"]
 
 
+def test_the_upload_step_repeats_the_source_the_user_gave(tmp_path: Path) -> None:
+    done = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", "my-cn-bucket",
+               "--out-dir", tmp_path / "out", "--report", "-", "--report-format", "json", "--jobs", "1")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    (upload,) = [step for step in report["next_steps"] if step["title"] == "Upload the release"]
+    assert report["source"] == str(EXAMPLE)
+    assert upload["commands"][0].startswith(f"python -m panther_cn_transform release {EXAMPLE} --release v1.0.0")  # the mirror, not s3://
+
+
 def test_report_on_stdout_is_the_report_alone(tmp_path: Path) -> None:
     done = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", "my-cn-bucket",
                "--out-dir", tmp_path / "out", "--report", "-", "--report-format", "json", "--jobs", "1")
