@@ -270,21 +270,6 @@ def _rewrite(host: HostMatch, new_host: str, reason: str) -> Decision:
     return Decision("rewrite", new=new_host, reason=reason)
 
 
-def changed_span(old: str, new: str) -> tuple[int, int, str]:
-    """The smallest `(start, end, replacement)` of `old` that turns it into `new`.
-
-    >>> changed_span("sqs.${AWS::Region}.amazonaws.com", "sqs.${AWS::Region}.amazonaws.com.cn")
-    (32, 32, '.cn')
-    """
-    prefix = 0
-    while prefix < min(len(old), len(new)) and old[prefix] == new[prefix]:
-        prefix += 1
-    suffix = 0
-    while suffix < min(len(old), len(new)) - prefix and old[-1 - suffix] == new[-1 - suffix]:
-        suffix += 1
-    return prefix, len(old) - suffix, new[prefix : len(new) - suffix]
-
-
 def _with_region(hostname: str, region: str, as_pseudo: bool) -> str:
     """`hostname` with its region label written as `${AWS::Region}` when `as_pseudo`."""
     if not as_pseudo:
@@ -302,4 +287,4 @@ def _template_regex(template: str, dns_suffix: str) -> re.Pattern[str]:
     return re.compile(f"^{pattern}$")
 
 
-__all__ = ["Decision", "HostContext", "HostMatch", "changed_span", "decide", "find_hosts", "in_principal_text", "principal_shaped"]
+__all__ = ["Decision", "HostContext", "HostMatch", "decide", "find_hosts", "in_principal_text", "principal_shaped"]

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .guide import value_source
+from .text_span import changed_span
 
 _SHORT = 120
 _CONTEXT = 24
@@ -159,15 +160,10 @@ def changed_lines(old: str, new: str) -> list[str]:
     little context, whatever comes before it.
     """
     if "\n" not in old and "\n" not in new:
-        start = 0
-        while start < min(len(old), len(new)) and old[start] == new[start]:
-            start += 1
-        end = 0
-        while end < min(len(old), len(new)) - start and old[-1 - end] == new[-1 - end]:
-            end += 1
-        left, right = _token_bounds(old, start, len(old) - end)
-        grow_right = right - (len(old) - end)
-        return [f"- {_window(old, left, right)}", f"+ {_window(new, left, len(new) - end + grow_right)}"]
+        start, old_end, replacement = changed_span(old, new)
+        left, right = _token_bounds(old, start, old_end)
+        new_end = start + len(replacement) + (right - old_end)
+        return [f"- {_window(old, left, right)}", f"+ {_window(new, left, new_end)}"]
     diff = difflib.unified_diff(old.splitlines(), new.splitlines(), n=1, lineterm="")
     return [line[0] + " " + line[1:] if line[:1] in "+- " else line for line in list(diff)[2:]]
 

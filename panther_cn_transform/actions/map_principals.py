@@ -8,9 +8,10 @@ from typing import ClassVar
 
 from ..edits import Edit, EditLog
 from ..findings import Finding
-from ..hosts import REGION_PSEUDO, URL_SUFFIX_PSEUDO, changed_span, in_principal_text
+from ..hosts import REGION_PSEUDO, URL_SUFFIX_PSEUDO, in_principal_text
 from ..partition import Partition
 from ..rule_api import ActionSpec, BoundRule, RuleContext
+from ..text_span import changed_span
 from ..walk import REGION_PATTERN, is_region, is_service_principal, is_sub_template, is_text_field, join_view
 
 

@@ -8,9 +8,10 @@ from typing import Any, ClassVar
 
 from ..edits import Edit, EditLog
 from ..findings import Finding
-from ..hosts import HostContext, changed_span, decide, find_hosts, in_principal_text
+from ..hosts import HostContext, decide, find_hosts, in_principal_text
 from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
 from ..s3urls import find_references
+from ..text_span import changed_span
 from ..walk import REGION_PATTERN, in_arn, is_service_principal, is_sub_template, is_text_field, join_view
 
 _REGION_SUFFIX = re.compile(f"-({REGION_PATTERN})$")

@@ -7,8 +7,9 @@ from typing import ClassVar
 
 from ..edits import Edit, EditLog
 from ..findings import Finding
-from ..hosts import REGION_PSEUDO, changed_span
+from ..hosts import REGION_PSEUDO
 from ..rule_api import ActionSpec, BoundRule, RuleContext
+from ..text_span import changed_span
 from ..walk import is_region, iter_strings, join_view
 
 _GATEWAY = "Gateway"  # CloudFormation's default VpcEndpointType
