@@ -33,8 +33,8 @@ import yaml
 from ..errors import TemplateError
 from ..intrinsics import long_name_of_tag
 from ..limits import Limits
-from .diff import Alignment, Differ, Place
-from .emit import yaml_scalar
+from .diff import Alignment, Differ, Place, list_order
+from .emit import flow_item, yaml_scalar
 from .placement import Layer, Layout, Slot, Source, value_slot
 from .values import ValueWriter
 
@@ -394,11 +394,9 @@ class AliasRepair:
                     parts.append(f"{writer.flow_key(key)}: {writer.flow(value)}")
             return "{" + ", ".join(parts) + "}"
         if isinstance(node, yaml.SequenceNode) and isinstance(old, list) and isinstance(new, list):
-            order = self.alignment.get(path)
-            if order is None or len(order) != len(new):
-                if len(old) != len(new):
-                    return writer.flow(new)
-                order = list(range(len(new)))
+            order = list_order(self.alignment, path, old, new)
+            if order is None:
+                return writer.flow(new)
             items = []
             for position, source in enumerate(order):
                 if source is None:
@@ -464,14 +462,9 @@ class AliasRepair:
         tag = layout.text[tag_token[0] : tag_token[1]] + " " if tag_token and with_tag else ""
         text = layout.text[value_start : node.end_mark.index]
         if "\n" not in text and text.strip():
-            try:
-                parsed = yaml.compose("[" + text + "]", Loader=yaml.CSafeLoader)
-            except yaml.YAMLError:
-                parsed = None
-            if isinstance(parsed, yaml.SequenceNode) and len(parsed.value) == 1:
-                (item,) = parsed.value
-                if isinstance(item, yaml.ScalarNode) and item.value == node.value and (item.tag == node.tag or tag):
-                    return tag + text
+            item = flow_item(text)
+            if item is not None and item.value == node.value and (item.tag == node.tag or tag):
+                return tag + text
         if node.tag == "tag:yaml.org,2002:null":
             return tag + "null"
         return tag + yaml_scalar(node.value, flow=True)

@@ -24,6 +24,18 @@ from .values import ValueWriter
 Alignment = dict[tuple[Any, ...], list[int | None]]
 
 
+def list_order(alignment: Alignment, path: tuple[Any, ...], old: list[Any], new: list[Any]) -> list[int | None] | None:
+    """For each item of `new`, the index of the `old` item it keeps (None: an item added).
+
+    From the edit log's alignment when it knows the list; else item for item when the
+    length is the same; None when neither says how the items correspond (rewrite the list).
+    """
+    order = alignment.get(path)
+    if order is not None and len(order) == len(new):
+        return order
+    return list(range(len(old))) if len(old) == len(new) else None
+
+
 @dataclass(frozen=True)
 class Place:
     """Where a value sits.
@@ -129,12 +141,10 @@ class Differ:
     def diff_sequence(self, node: yaml.SequenceNode, old: list[Any], new: list[Any], place: Place, path: tuple[Any, ...]) -> None:
         items = node.value
         flow = place.flow or bool(node.flow_style)
-        order = self.alignment.get(path)
-        if order is None or len(order) != len(new):
-            if len(old) != len(new):
-                self.replace(node, new, place, keep_tag=True)  # no alignment known: rewrite the list
-                return
-            order = list(range(len(old)))
+        order = list_order(self.alignment, path, old, new)
+        if order is None:
+            self.replace(node, new, place, keep_tag=True)  # no alignment known: rewrite the list
+            return
         item_indent = place.indent if flow or not items else self.layout.column(self.layout.dash_before(self.layout.first_entry_start(node)))
         kept = [False] * len(old)
         appended: list[Any] = []

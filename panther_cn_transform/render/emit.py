@@ -52,19 +52,25 @@ def plain_ok(value: str, *, flow: bool = False) -> bool:
     return not flow or analysis.allow_flow_plain or _reads_back_in_flow(value)
 
 
-@lru_cache(maxsize=4096)
 def _reads_back_in_flow(value: str) -> bool:
+    item = flow_item(value)
+    return item is not None and item.tag == _STR_TAG and item.value == value
+
+
+@lru_cache(maxsize=4096)
+def flow_item(text: str) -> yaml.ScalarNode | None:
+    """The scalar libyaml reads from `text` as the single item of a flow sequence `[text]`, or None.
+
+    Whether a scalar's characters may stand inside `[...]` or `{...}` as they are is
+    libyaml's question to answer, not a hand list of indicators.
+    """
     try:
-        node = yaml.compose("[" + value + "]", Loader=yaml.CSafeLoader)
+        node = yaml.compose("[" + text + "]", Loader=yaml.CSafeLoader)
     except yaml.YAMLError:
-        return False
-    return (
-        isinstance(node, yaml.SequenceNode)
-        and len(node.value) == 1
-        and isinstance(node.value[0], yaml.ScalarNode)
-        and node.value[0].tag == _STR_TAG
-        and node.value[0].value == value
-    )
+        return None
+    if isinstance(node, yaml.SequenceNode) and len(node.value) == 1 and isinstance(node.value[0], yaml.ScalarNode):
+        return node.value[0]
+    return None
 
 
 def single_quoted(value: str) -> str | None:
