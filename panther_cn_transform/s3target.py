@@ -65,25 +65,44 @@ def check_target(client: S3Client, bucket: str, region: str) -> None:
 def upload_order(objects: Sequence[ReleaseObject], root: str) -> list[list[ReleaseObject]]:
     """Steps of objects that may go up together: assets, then templates deepest first, then the root."""
     templates = {o.key: o for o in objects if o.kind == "template"}
-    depth: dict[str, int] = {}
-
-    def depth_of(key: str, seen: frozenset[str]) -> int:
-        if key == root or key not in templates:
-            return 0
-        if key not in depth:
-            parents = [t for t, _ in templates[key].referenced_by if t in templates and t not in seen]
-            depth[key] = 1 + max((depth_of(p, seen | {key}) for p in parents), default=0)
-        return depth[key]
-
+    depth = _depths(templates, root)
     steps = [[o for o in objects if o.kind != "template"]]
     levels: dict[int, list[ReleaseObject]] = {}
     for key, obj in templates.items():
         if key != root:
-            levels.setdefault(depth_of(key, frozenset()), []).append(obj)
+            levels.setdefault(depth[key], []).append(obj)
     steps += [sorted(levels[d], key=lambda o: o.key) for d in sorted(levels, reverse=True)]
     if root in templates:
         steps.append([templates[root]])
     return [step for step in steps if step]
+
+
+def _depths(templates: dict[str, ReleaseObject], root: str) -> dict[str, int]:
+    """Each template's longest chain of parents up to the root (root 0), without recursion.
+
+    Why a loop: a release may nest thousands of stacks in a chain (release.py's `_heights`
+    takes the same care); a parent already on the current chain (a cycle) is not followed.
+    """
+    def parents(key: str) -> list[str]:
+        return [t for t, _ in templates[key].referenced_by if t in templates]
+
+    depth: dict[str, int] = {root: 0}
+    for start in templates:
+        if start in depth:
+            continue
+        chain = {start}
+        stack = [(start, iter(parents(start)))]
+        while stack:
+            key, pending = stack[-1]
+            parent = next((p for p in pending if p not in depth and p not in chain), None)
+            if parent is not None:
+                chain.add(parent)
+                stack.append((parent, iter(parents(parent))))
+                continue
+            stack.pop()
+            chain.discard(key)
+            depth[key] = 1 + max((depth[p] for p in parents(key) if p in depth), default=0)
+    return depth
 
 
 def upload_release(

@@ -17,7 +17,7 @@ from moto.core.authorization import enable_iam_authentication
 from panther_cn_transform import load_rules
 from panther_cn_transform.release import ReleaseObject, transform_release
 from panther_cn_transform.s3source import S3Source
-from panther_cn_transform.s3target import target_client, upload_release
+from panther_cn_transform.s3target import target_client, upload_order, upload_release
 
 from .corpus import CORPUS
 from .s3server import S3Server
@@ -336,3 +336,20 @@ def test_an_unusable_cache_folder_is_a_one_line_error(s3: S3Server, tmp_path: Pa
     done = cli(s3, "release", *copy_args("v1.0.0", "--out-dir", tmp_path / "out", "--cache-dir", not_a_folder))
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert "cannot write the download cache" in done.stderr and "internal error" not in done.stderr
+
+
+def test_upload_order_of_a_chain_of_1200_nested_stacks_is_deepest_first_without_recursion() -> None:
+    keys = [f"t{i:04d}" for i in range(1200)]  # t0000 is the root; each template nests the next
+    objects = [ReleaseObject(key, "template", "", 0, ((keys[i - 1], "/Resources/Child/Properties/TemplateURL"),) if i else ())
+               for i, key in enumerate(keys)]
+    objects.append(ReleaseObject("asset", "asset", "", 0, ((keys[5], "/Resources/F/Properties/CodeUri"),)))
+    steps = upload_order(objects[::-1], root=keys[0])  # the deepest first in the input too
+    assert [o.key for o in steps[0]] == ["asset"]
+    assert [[o.key for o in step] for step in steps[1:]] == [[key] for key in reversed(keys)]  # one level a step, the root last
+
+
+def test_upload_order_puts_a_shared_child_below_its_deepest_parent() -> None:
+    def template(key: str, *parents: str) -> ReleaseObject:
+        return ReleaseObject(key, "template", "", 0, tuple((p, "/Resources/S/Properties/TemplateURL") for p in parents))
+    objects = [template("root"), template("a", "root"), template("b", "a"), template("shared", "root", "b")]
+    assert [[o.key for o in step] for step in upload_order(objects, root="root")] == [["shared"], ["b"], ["a"], ["root"]]
