@@ -289,3 +289,18 @@ def test_an_unmapped_asset_bucket_is_one_warning_though_two_rules_see_it(url: st
     assert result.text == text
     assert [(w.pointer, w.rule) for w in result.warnings] == [("/Resources/S/Properties/TemplateURL", "s3-assets")]
     assert "other-bucket" in result.warnings[0].message
+
+
+@pytest.mark.parametrize("service_name", [
+    "!Join ['', ['com.amazonaws.', 'cn-northwest-1.polly']]",
+    "!Join ['', ['com.amazonaws.cn-northwest-1', '.polly']]",
+    "!Join ['.', ['com.amazonaws', 'cn-northwest-1', 'polly']]",
+])
+def test_a_vpc_endpoint_name_built_with_join_gets_the_name_of_its_own_region_like_the_plain_string(service_name: str) -> None:
+    def ported(name: str) -> Any:
+        text = f"Resources:\n  E:\n    Type: AWS::EC2::VPCEndpoint\n    Properties:\n      VpcEndpointType: Interface\n      VpcId: v\n      ServiceName: {name}\n"
+        result = transform_text(text, load_rules("china"), region="cn-north-1", variables={"bucket": "my-cn-bucket"})
+        assert result.warnings == ()
+        return result.model["Resources"]["E"]["Properties"]["ServiceName"]
+    joined = ported(service_name)["Fn::Join"]
+    assert joined[0].join(joined[1]) == ported("com.amazonaws.cn-northwest-1.polly") == "cn.com.amazonaws.cn-northwest-1.polly"

@@ -73,17 +73,16 @@ class RewriteVpceNames:
                     continue
                 region_text, service = match.group("region"), match.group("service")
                 foreign = is_region(region_text) and not context.partition.has_region(region_text)
-                if view is not None and not part_start <= (0 if foreign else changed_span(text, names.interface_name(
-                        context.region, region_text, service))[0]) <= part_end:
+                region = region_text if is_region(region_text) else context.region
+                wanted = names.interface_name(region, region_text, service)
+                if view is not None and not part_start <= (0 if foreign else changed_span(text, wanted)[0]) <= part_end:
                     continue  # another part of the Join holds the change
                 if foreign:
                     findings.append(Finding(path, f"VPC endpoint service {text} is in {region_text}, outside {context.partition.name}; "
                                             "left as is, name an endpoint of the target region", rule.id))
                     continue
-                region = region_text if is_region(region_text) else context.region
                 if region_text.startswith("${") and region_text != REGION_PSEUDO:
                     continue  # a region from a parameter: the interface list cannot be chosen
-                wanted = names.interface_name(region, region_text, service)
                 if wanted == text:
                     continue
                 if kind == _GATEWAY:
