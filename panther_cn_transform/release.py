@@ -133,6 +133,7 @@ def transform_release(
     limits: Limits | None = None,
     verify: bool = False,
     notice: Notice | None = None,
+    source_label: str | None = None,
 ) -> ReleaseResult:
     """Transform the release `release` of the bucket mirror `source_dir` for `region`.
 
@@ -161,6 +162,8 @@ def transform_release(
       before anything is published.
     * **notice** - called with one line when stale staging folders of interrupted runs
       are removed.
+    * **source_label** - the source as the user named it (a folder, `s3://bucket`): the
+      report's next steps repeat it; by default they name the source bucket itself.
 
     Every object the source release reaches is copied unless a rule removed its last
     reference; those are listed in the report's `left_behind` with the reason.  An object
@@ -199,7 +202,8 @@ def transform_release(
             key = Path(exc.file or "").relative_to(staging).as_posix() if staging and exc.file else "?"
             raise OutputError(f"cannot write object {key!r}: {exc.message.removeprefix('cannot write: ')}", file=str(out_dir)) from None
         result = _result(tree, root, outcomes, reachable, objects, left_behind, None if check else target,
-                         region=region, release=release, bucket=bucket, source_bucket=source_bucket, verify=verify, jobs=jobs)
+                         region=region, release=release, bucket=bucket, source_bucket=source_bucket, verify=verify, jobs=jobs,
+                         source_label=source_label)
         new_errors = sum(len(entry.get("lint", [])) for entry in result.report["templates"])
         if new_errors:  # raised inside the out-dir: the staging folder is removed, nothing is published
             raise VerificationError(
@@ -215,7 +219,7 @@ def transform_release(
 def _result(
     tree: _Tree, root: str, outcomes: Mapping[str, _Outcome], reachable: Mapping[str, set[tuple[str, str]]],
     objects: list[ReleaseObject], left_behind: list[LeftBehind], target: Path | None, *,
-    region: str, release: str, bucket: str, source_bucket: str, verify: bool, jobs: int | None,
+    region: str, release: str, bucket: str, source_bucket: str, verify: bool, jobs: int | None, source_label: str | None,
 ) -> ReleaseResult:
     """The report of a release: templates by place, lint findings, objects left behind, parameters, next steps."""
     places = _places(tree, root)
@@ -240,6 +244,8 @@ def _result(
     report["parameters"] = root_entry.pop("root_parameters", [])
     report["outputs"] = root_entry.pop("root_outputs", [])
     report["uploaded"] = False
+    if source_label is not None:
+        report["source"] = source_label  # the next steps repeat it (guide.next_steps)
     attach_next_steps(report)
     return ReleaseResult(target, objects, report, summary, left_behind)
 

@@ -122,11 +122,9 @@ class ReleaseRun:
                 source, release=self.release, region=self.region, bucket=self.bucket, rules=self.rules,
                 out_dir=out_dir, variables=self.variables, jobs=self.jobs, force=self.force or not self.out_dir,
                 check=self.check, progress=display.transformed if display.active else None, limits=self.limits,
-                verify=self.verify, notice=self.notice,
+                verify=self.verify, notice=self.notice, source_label=self.source,
             )
             resources.close()
-            result.report["source"] = self.source  # as typed: the next steps repeat it
-            attach_next_steps(result.report)
             where = "checked, nothing written" if self.check else f"written to {out_dir}"
             outcome = RunOutcome(result, where, 0.0, s3_source.stats if s3_source else None, check=self.check)
             if client is not None:

@@ -71,6 +71,19 @@ def test_the_upload_step_repeats_the_source_the_user_gave(tmp_path: Path) -> Non
     assert upload["commands"][0].startswith(f"python -m panther_cn_transform release {EXAMPLE} --release v1.0.0")  # the mirror, not s3://
 
 
+def test_a_report_of_a_failed_verification_also_repeats_the_source_the_user_gave(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yml"
+    broken.write_text("extends: panther\nrules:\n  - id: broken\n    description: a property SNS does not have\n"
+                      "    action: add_fragment\n    root_only: true\n"
+                      "    fragment: {Resources: {BrokenTopic: {Type: AWS::SNS::Topic, Properties: {NoSuchProperty: 1}}}}\n")
+    done = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", "my-cn-bucket", "--rules", broken,
+               "--verify", "--out-dir", tmp_path / "out", "--report", tmp_path / "r.json", "--report-format", "json", "--jobs", "1")
+    assert done.returncode == 2 and "cfn-lint error(s) the input did not have" in done.stderr, done.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    (upload,) = [step for step in report["next_steps"] if step["title"] == "Upload the release"]
+    assert upload["commands"][0].startswith(f"python -m panther_cn_transform release {EXAMPLE} --release v1.0.0")
+
+
 def test_report_on_stdout_is_the_report_alone(tmp_path: Path) -> None:
     done = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", "my-cn-bucket",
                "--out-dir", tmp_path / "out", "--report", "-", "--report-format", "json", "--jobs", "1")
