@@ -67,8 +67,7 @@ class RewriteS3Assets:
         warnings: list[Finding] = []
 
         def ours(bucket: str) -> bool:
-            concrete = re.sub(r"\$\{AWS::Region\}", "region", bucket)
-            return any(fnmatch.fnmatchcase(concrete, glob) or fnmatch.fnmatchcase(bucket, glob) for glob in sources)
+            return _is_source(bucket, sources)
 
         def rewrite(match: re.Match[str]) -> str:
             key = match.group("key")
@@ -82,20 +81,24 @@ class RewriteS3Assets:
                 raise RegionError(f"rule {rule.id}: {partition.name} has no S3 endpoint in {region}")
             return f"https://{s3_endpoint.hostname}/{target}{key}"
 
-        for path, value in log.strings_containing("s3"):
+        s3_strings = log.strings_containing("s3")
+        bucket_objects = log.mappings_with(*OBJECT_KEYS)
+        for path, value in s3_strings:
             new = value
             for form in forms().values() if sources else ():  # no source bucket: nothing is ours
                 new = form.sub(lambda m: rewrite(m) if ours(m.group("bucket")) else m.group(0), new)
             if new != value:
                 edits.append(Edit(path, "replace", rule.id, f"S3 asset moved to the bucket {target} ({region})", value=new))
-            elif self._in_asset_property(log.model, path, asset_properties) and any(f.search(value) for f in forms().values()):
-                bucket = next(m for m in (f.search(value) for f in forms().values()) if m).group("bucket")
+            elif self._in_asset_property(log.model, path, asset_properties) and (
+                found := next((m for form in forms().values() if (m := form.search(value))), None)
+            ):
+                bucket = found.group("bucket")
                 if bucket == target:
                     continue  # already in the target bucket (a second run on an output): nothing to port
                 warnings.append(Finding(path, f"asset in bucket {bucket!r}, which the rules do not map; copy it to the target partition yourself", rule.id,
                                             about=f"bucket {bucket}"))
 
-        for reference in object_references(log.model, log.mappings_with(*OBJECT_KEYS)):  # strings were rewritten above
+        for reference in object_references(log.model, bucket_objects):  # strings were rewritten above
             if ours(reference.bucket):
                 edits.append(Edit(reference.path, "replace", rule.id, f"S3 asset moved to the bucket {target}", value=target))
             elif "${" not in reference.bucket and reference.bucket != target and self._in_asset_property(
@@ -103,7 +106,8 @@ class RewriteS3Assets:
             ):
                 warnings.append(Finding(reference.path, f"asset in bucket {reference.bucket!r}, which the rules do not map; copy it to the target partition yourself",
                                         rule.id, about=f"bucket {reference.bucket}"))
-        findings = self._follow(log, rule, region, sources, target, asset_properties)
+        findings = self._follow(log, rule, region, sources, target, asset_properties,
+                                [path for path, _ in s3_strings], [path for path, _ in bucket_objects])
         warnings = [w for w in warnings if not _followed(w, findings.followed)]
         warnings += [Finding(place, message, rule.id) for place, message in findings.messages()]
         for edit in edits:
@@ -112,7 +116,7 @@ class RewriteS3Assets:
 
     @staticmethod
     def _follow(log: EditLog, rule: BoundRule, region: str, sources: list[str], target: str,
-                asset_properties: set[tuple[str, ...]]) -> FlowFindings:
+                asset_properties: set[tuple[str, ...]], s3_paths: list[JsonPath], bucket_paths: list[JsonPath]) -> FlowFindings:
         """Buckets and regions set away from the asset: rewritten or warned where they are set (asset_flow)."""
         bucket_map = {str(k): str(v) for k, v in (rule.params.get("bucket_map") or {}).items()}
 
@@ -121,12 +125,9 @@ class RewriteS3Assets:
                 return target  # the China bucket itself: nothing to move, nothing to report
             if bucket in bucket_map:
                 return bucket_map[bucket]
-            concrete = re.sub(r"\$\{AWS::Region\}", "region", bucket)
-            hit = any(fnmatch.fnmatchcase(concrete, glob) or fnmatch.fnmatchcase(bucket, glob) for glob in sources)
-            return target if hit else None
+            return target if _is_source(bucket, sources) else None
 
-        assets = indexed_asset_values(log.model, asset_properties, [path for path, _ in log.strings_containing("s3")],
-                                      [path for path, _ in log.mappings_with(*OBJECT_KEYS)])
+        assets = indexed_asset_values(log.model, asset_properties, s3_paths, bucket_paths)
         findings = follow_assets(
             log.model, assets, rule=rule.id, mapped=mapped, region=region,
             region_defaults=bool(rule.params.get("region_defaults")),
@@ -148,3 +149,9 @@ class RewriteS3Assets:
 def _followed(warning: Finding, followed: set[JsonPath]) -> bool:
     """An asset whose bucket is a `${Variable}` is reported where that variable is set, when that was found."""
     return "asset in bucket '${" in warning.message and any(warning.path[: len(asset)] == asset for asset in followed)
+
+
+def _is_source(bucket: str, sources: list[str]) -> bool:
+    """Whether `bucket` matches one of the rule's `source_buckets` globs (`${AWS::Region}` counts as any region)."""
+    concrete = bucket.replace("${AWS::Region}", "region")
+    return any(fnmatch.fnmatchcase(concrete, glob) or fnmatch.fnmatchcase(bucket, glob) for glob in sources)
