@@ -223,8 +223,9 @@ def cmd_transform(args: argparse.Namespace) -> int:
         for option, target in targets:
             if target:
                 check_writable(target)
-    rules = _load_rules(args.rules, _limits(args))
-    result = transform_file(args.input, rules, region=args.region, variables=_variables(args), limits=_limits(args))
+    limits = _limits(args)
+    rules = _load_rules(args.rules, limits)
+    result = transform_file(args.input, rules, region=args.region, variables=_variables(args), limits=limits)
     report = build_report([(result, args.output)], region=args.region, bucket=args.bucket)
     warn = not _report_on_screen(args.report)
     if args.check:
@@ -279,7 +280,7 @@ def cmd_release(args: argparse.Namespace) -> int:
             raise
         print("error: interrupted; run the same command again to resume (what reached the cache or the bucket is "
               "skipped; the root template is uploaded last)", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     if not _report_on_screen(args.report):
         _print_warnings(outcome.report)
     _write_report(args, outcome.report)

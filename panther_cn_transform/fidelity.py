@@ -40,6 +40,7 @@ import yaml
 
 from .decode import read_template
 from .edits import Edit
+from .paths import to_pointer
 from .region_data import load_region_data
 from .ruleset import RuleSet
 from .transform import transform
@@ -106,11 +107,6 @@ class PairReport:
         return len(self.outcomes)
 
 
-def pointer_of(path: Sequence[Any]) -> str:
-    """JSON Pointer (RFC 6901) of a model path."""
-    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
-
-
 def author_changes(before: Any, after: Any) -> list[Change]:
     """Every change between the global model `before` and the hand-ported model `after`."""
     found: list[Change] = []
@@ -120,22 +116,22 @@ def author_changes(before: Any, after: Any) -> list[Change]:
 
 def _diff(before: Any, after: Any, path: tuple[Any, ...], found: list[Change]) -> None:
     if _is_intrinsic(before) and _is_intrinsic(after) and before.keys() != after.keys():
-        found.append(Change(pointer_of(path), "value", before, after))  # one function replaced by another
+        found.append(Change(to_pointer(path), "value", before, after))  # one function replaced by another
     elif isinstance(before, dict) and isinstance(after, dict):
         for key, value in before.items():
             if key not in after:
-                found.append(Change(pointer_of(path + (key,)), "removed", value, None))
+                found.append(Change(to_pointer(path + (key,)), "removed", value, None))
             else:
                 _diff(value, after[key], path + (key,), found)
         for key, value in after.items():
             if key not in before:
-                found.append(Change(pointer_of(path + (key,)), "added", None, value))
+                found.append(Change(to_pointer(path + (key,)), "added", None, value))
     elif isinstance(before, list) and isinstance(after, list):
         _diff_list(before, after, path, found)
     elif isinstance(before, str) and isinstance(after, str) and before != after and "\n" in before.strip():
         _diff_lines(before, after, path, found)
     elif before != after or type(before) is not type(after):
-        found.append(Change(pointer_of(path), "value", before, after))
+        found.append(Change(to_pointer(path), "value", before, after))
 
 
 def _is_intrinsic(value: Any) -> bool:
@@ -157,10 +153,10 @@ def _diff_list(before: list[Any], after: list[Any], path: tuple[Any, ...], found
             for offset in range(a2 - a1):
                 _diff(before[a1 + offset], after[b1 + offset], path + (a1 + offset,), found)
         elif a2 > a1:
-            found.append(Change(pointer_of(path + (a1,)), "removed" if b2 == b1 else "value",
+            found.append(Change(to_pointer(path + (a1,)), "removed" if b2 == b1 else "value",
                                 before[a1:a2], after[b1:b2]))
         else:
-            found.append(Change(pointer_of(path + (a1,)) + "#insert", "added", None, after[b1:b2]))
+            found.append(Change(to_pointer(path + (a1,)) + "#insert", "added", None, after[b1:b2]))
 
 
 def _diff_lines(before: str, after: str, path: tuple[Any, ...], found: list[Change]) -> None:
@@ -168,7 +164,7 @@ def _diff_lines(before: str, after: str, path: tuple[Any, ...], found: list[Chan
     matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
     for op, a1, a2, b1, b2 in matcher.get_opcodes():
         if op != "equal":
-            found.append(Change(f"{pointer_of(path)}#L{a1 + 1}", "value", "\n".join(old[a1:a2]),
+            found.append(Change(f"{to_pointer(path)}#L{a1 + 1}", "value", "\n".join(old[a1:a2]),
                                 "\n".join(new[b1:b2])))
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .paths import JsonPath
+from .walk import is_sub_template
 
 Kind = Literal["Ref", "GetAtt", "Sub", "DependsOn", "Condition", "If", "ImportValue"]
 _SUB_VARIABLE = re.compile(r"\$\{([^!}][^}]*)\}")
@@ -92,7 +93,7 @@ def names_in_values(written: list[tuple[JsonPath, Any]]) -> set[str] | None:
     for path, value in written:
         if path[:1] == ("Parameters",):
             continue  # parameters refer to nothing
-        if len(path) > 2 and _is_sub_text(path):
+        if len(path) > 2 and is_sub_template(path):
             if not isinstance(value, str):
                 return None
             _sub(value, path[:-1] if path[-1] == "Fn::Sub" else path[:-2], ("", ""), graph)
@@ -101,10 +102,6 @@ def names_in_values(written: list[tuple[JsonPath, Any]]) -> set[str] | None:
             return None  # a whole entry (its DependsOn and Condition are references), or a name argument
         _walk(value, path, (str(path[0]), str(path[1])), graph, {})
     return graph.names_used()
-
-
-def _is_sub_text(path: JsonPath) -> bool:
-    return path[-1] == "Fn::Sub" or (len(path) > 1 and path[-2] == "Fn::Sub" and path[-1] == 0)
 
 
 _NAME_KEYS = frozenset({"Ref", "Fn::GetAtt", "Fn::If", "Fn::Sub", "Condition", "DependsOn", "Fn::ImportValue"})

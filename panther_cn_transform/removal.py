@@ -437,7 +437,7 @@ def names_used_after(graph: ReferenceGraph, edits: list[Edit]) -> set[str] | Non
 
 
 def unused_after(used_before: set[str], after: dict[str, Any], rule: str, *, used_after: set[str] | None = None) -> list[Finding]:
-    """Parameters and Conditions that had users before (`used_before`, from `used_names`) and have none after.
+    """Parameters and Conditions that had users before (`used_before`, from the graph before the removal) and have none after.
 
     `used_after`: the names `after` uses, when the caller knows them (`names_used_after`,
     `EditLog.names_used`); otherwise `after` is walked.
@@ -451,11 +451,6 @@ def unused_after(used_before: set[str], after: dict[str, Any], rule: str, *, use
                 kind = section[:-1].lower()
                 warnings.append(Finding((section, name), f"{kind} {name} is no longer used after removals; kept, since callers may still pass or expect it", rule))
     return warnings
-
-
-def used_names(model: dict[str, Any]) -> set[str]:
-    """Logical ids, parameters and conditions the model uses (taken before edits: the working model may change in place)."""
-    return build_graph(model).names_used()
 
 
 def _describe(reference: Reference) -> str:

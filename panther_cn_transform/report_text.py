@@ -94,7 +94,7 @@ def _parameters(out: _Writer, parameters: list[dict[str, Any]]) -> None:
 def _changes(out: _Writer, templates: list[dict[str, Any]]) -> None:
     out.heading(2, "Changes")
     for template in templates:
-        out.heading(3, _template_name(template, out))
+        out.heading(3, _template_name(template))
         # removals first: they are what a reviewer must see
         changes = sorted(template["changes"], key=lambda c: c["op"] != "remove")
         if not changes and not template["warnings"]:
@@ -220,7 +220,7 @@ def _place(blocker: dict[str, Any]) -> str:
     return f"{place} -> {blocker['template']}" if place else str(blocker.get("template", ""))
 
 
-def _template_name(template: dict[str, Any], out: _Writer) -> str:
+def _template_name(template: dict[str, Any]) -> str:
     place = template.get("place")
     name = f"{place} -> {template['source']}" if place else template["source"]
     if template.get("output") and template["output"] != template["source"]:
