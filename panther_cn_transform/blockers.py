@@ -21,6 +21,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
+from .bucket_names import region_of_bucket_name
 from .edits import JsonPath, to_pointer
 from .region_data import cfn_lint_schemas
 from .s3urls import find_references
@@ -107,8 +108,8 @@ def _global_buckets(model: Any, bucket: str | None) -> list[Blocker]:
         if reference.form == "arn" or not reference.key or reference.bucket == bucket:
             continue
         value = _string_at(model, reference.path)
-        bucket_region = re.search(f"-({REGION_PATTERN})$", reference.bucket)
-        global_name = bool(bucket_region) and partition_for(bucket_region.group(1) if bucket_region else "") == "aws"
+        bucket_region = region_of_bucket_name(reference.bucket)
+        global_name = bucket_region is not None and partition_for(bucket_region) == "aws"
         global_host = reference.form in ("virtual-hosted", "path-style") and bool(_GLOBAL_HOST.search(value or ""))
         if global_name or global_host:
             found.append(Blocker(

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from .walk import REGION_PATTERN
+
 _ALLOWED = re.compile(r"[a-z0-9.-]*")
 _IP_ADDRESS = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
@@ -46,3 +48,16 @@ def bucket_name_problem(name: str) -> str | None:
         if name.endswith(suffix):
             return f"must not end with the reserved suffix {suffix!r}"
     return None
+
+
+_REGION_SUFFIX = re.compile(f"-(?P<region>{REGION_PATTERN})$")
+
+
+def region_of_bucket_name(bucket: str) -> str | None:
+    """The region a bucket's name ends with (`panther-enterprise-us-west-1` -> `us-west-1`), or None.
+
+    Release buckets are named after their region (one bucket per region); release mode
+    reads the source region from it and S3 clients start in it.
+    """
+    match = _REGION_SUFFIX.search(bucket)
+    return match.group("region") if match else None

@@ -24,7 +24,6 @@ import contextlib
 import hashlib
 import json
 import os
-import re
 import stat
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, cast
 
-from .bucket_names import bucket_name_problem
+from .bucket_names import bucket_name_problem, region_of_bucket_name
 from .decode import decode_bytes
 from .errors import OutputError, ReleaseError, VerificationError
 from .files import Digest, copy_file, hash_file, kind_of, read_limited, write_new
@@ -47,10 +46,9 @@ from .ruleset import RuleSet
 from .s3urls import find_references
 from .source import LocalMirror, ReleaseSource
 from .transform import transform
-from .walk import REGION_PATTERN, semantic_path
+from .walk import semantic_path
 from .workers import start_pool, stop
 
-_REGION_SUFFIX = re.compile(f"-(?P<region>{REGION_PATTERN})$")
 _TEMPLATE_PROPERTIES = {
     ("AWS::CloudFormation::Stack", "TemplateURL"),
     ("AWS::Serverless::Application", "Location"),
@@ -178,10 +176,10 @@ def transform_release(
     if check:
         check_replaceable(target, force, str(out_dir))
     source_bucket = origin.bucket
-    match = _REGION_SUFFIX.search(source_bucket)
+    source_region = region_of_bucket_name(source_bucket)
     values = {
         "bucket": bucket, "release": release.strip("/"),
-        **({"source_region": match.group("region")} if match else {}), **(variables or {}),
+        **({"source_region": source_region} if source_region else {}), **(variables or {}),
     }
     root = f"{release.strip('/')}/panther.yml"
     limits = limits or Limits()

@@ -9,29 +9,21 @@ them itself), and botocore's `standard` retry mode.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from .errors import ReleaseError
-from .walk import REGION_PATTERN, partition_for
+from .walk import partition_for
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 #: attempts per request in botocore's standard retry mode (its default is 3)
 MAX_ATTEMPTS = 5
-_REGION_SUFFIX = re.compile(f"-(?P<region>{REGION_PATTERN})$")
 _DENIED = {"AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AllAccessDisabled",
            "InvalidToken", "ExpiredToken", "AccountProblem"}
 _MISSING_BUCKET = {"NoSuchBucket"}
 _MISSING_KEY = {"NoSuchKey", "404", "NotFound"}
 _OTHER_REGION = {"PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException", "301"}
-
-
-def region_of_bucket_name(bucket: str) -> str | None:
-    """The region a bucket's name ends with (`panther-enterprise-us-west-1` -> `us-west-1`)."""
-    match = _REGION_SUFFIX.search(bucket)
-    return match.group("region") if match else None
 
 
 def make_client(profile: str | None, region: str | None, *, connections: int = 10) -> S3Client:

@@ -26,9 +26,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
+from .bucket_names import region_of_bucket_name
 from .errors import ReleaseError
 from .files import write_atomic
-from .s3common import make_client, region_of_bucket_name, s3_error
+from .s3common import make_client, s3_error
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

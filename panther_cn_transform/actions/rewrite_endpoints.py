@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import fnmatch
-import re
 from typing import Any, ClassVar
 
+from ..bucket_names import region_of_bucket_name
 from ..edits import Edit, EditLog
 from ..findings import Finding
 from ..hosts import HostContext, decide, find_hosts, in_principal_text
 from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
 from ..s3urls import find_references
 from ..text_span import changed_span
-from ..walk import REGION_PATTERN, in_arn, is_service_principal, is_sub_template, is_text_field, join_view
-
-_REGION_SUFFIX = re.compile(f"-({REGION_PATTERN})$")
+from ..walk import in_arn, is_service_principal, is_sub_template, is_text_field, join_view
 
 
 class RewriteEndpoints:
@@ -141,7 +139,7 @@ def _region_of_buckets(model: Any, globs: list[str]) -> str:
     regions = set()
     for reference in find_references(model):
         if any(fnmatch.fnmatchcase(reference.bucket, glob) for glob in globs):
-            match = _REGION_SUFFIX.search(reference.bucket)
-            if match:
-                regions.add(match.group(1))
+            region = region_of_bucket_name(reference.bucket)
+            if region:
+                regions.add(region)
     return regions.pop() if len(regions) == 1 else ""
