@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from importlib import util
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ class RegionData:
     types: frozenset[str]
     source: str
     schemas: Path
+    digests: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)  # type -> schema file
 
     def lacks(self, resource_type: str) -> bool:
         """True when `resource_type` is an AWS type this region does not have.
@@ -41,16 +43,17 @@ class RegionData:
 
     def required_properties(self, resource_type: str) -> frozenset[str]:
         """The properties the type's schema requires (empty when the schema is unknown)."""
-        schema = self._schema(resource_type)
-        return frozenset(schema.get("required", [])) if schema else frozenset()
+        digest = self.digests.get(resource_type)
+        return _required_properties(self.schemas / "resources" / f"{digest}.json") if digest else frozenset()
 
-    def _schema(self, resource_type: str) -> dict[str, Any] | None:
-        providers = json.loads((self.schemas / "providers" / f"{self.region}.json").read_text("utf-8"))
-        digest = providers.get(resource_type)
-        if not digest:
-            return None
-        path = self.schemas / "resources" / f"{digest}.json"
-        return json.loads(path.read_text("utf-8")) if path.exists() else None
+
+@functools.cache
+def _required_properties(path: Path) -> frozenset[str]:
+    """Read once per schema file: removal repairs ask for each holder of a removed reference."""
+    if not path.exists():
+        return frozenset()
+    schema: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    return frozenset(schema.get("required", []))
 
 
 def cfn_lint_schemas() -> Path:
@@ -76,11 +79,11 @@ def load_region_data(region: str) -> RegionData:
     if not provider.exists():
         known = sorted(p.stem for p in (schemas / "providers").glob("*-*-*.json"))
         raise InputError(f"unknown region {region!r} (cfn-lint knows {', '.join(known)})", file="<command line>")
-    types = set(json.loads(provider.read_text("utf-8")))
-    types |= set(json.loads((schemas / "providers" / "sam.json").read_text("utf-8")))
+    digests: dict[str, str] = json.loads(provider.read_text("utf-8"))
+    types = set(digests) | set(json.loads((schemas / "providers" / "sam.json").read_text("utf-8")))
     try:
         date = json.loads((schemas / "version.json").read_text("utf-8")).get("schema_date", "unknown")
     except (OSError, ValueError):
         date = "unknown"
     source = f"cfn-lint {metadata.version('cfn-lint')} region data, schemas of {date}"
-    return RegionData(region, frozenset(types), source, schemas)
+    return RegionData(region, frozenset(types), source, schemas, digests)
