@@ -31,6 +31,14 @@ a function's environment variable becomes a new parameter, a policy's resource e
 dropped), against the same text with a type the region has (`AWS::SNS::Topic`: nothing
 removed), interleaved: what removal planning and rendering the removals cost.
 
+    python bench/bench_transform.py --floor
+
+also times, against the same baseline, the parsing every transform that changes something
+must do whatever its rules cost: decode the input (with the node tree the renderer needs;
+for JSON, libyaml composes it), and decode the rendered output for the renderer's check
+(`render` re-parses every result and compares it with the planned model).  What is left
+between the floor and the transform is the rules, the edit bookkeeping and rendering.
+
     python bench/bench_transform.py --without edit_property,rewrite_alias_zones
 
 also times the pack without the rules of those actions, interleaved with the whole pack
@@ -300,6 +308,17 @@ def _transform_of(text: str, rules: Any) -> Callable[[], object]:
     return lambda: transform_text(text, rules, region="cn-north-1")
 
 
+def _floor_of(text: str, rendered: str) -> Callable[[], object]:
+    """The parsing of one transform: the input decoded with its node tree, the rendered text decoded as `render` checks it."""
+    from panther_cn_transform import decode_text
+
+    def run() -> object:
+        template = decode_text(text)
+        return template.root, decode_text(rendered, source=template.source, limits=template.limits, trusted=True).model
+
+    return run
+
+
 def main() -> None:
     from panther_cn_transform import decode_text, load_rules, transform_text
 
@@ -308,6 +327,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--format", default="yaml,json", help="comma-separated: yaml, json")
     parser.add_argument("--flip", action="store_true", help="also time cfn-flip load + dump (slow)")
+    parser.add_argument("--floor", action="store_true", help="also time the parsing a transform cannot skip (input + verification)")
     parser.add_argument("--without", default="", help="comma-separated actions whose rules to leave out in a second timing")
     parser.add_argument("--removals", type=int, default=0, help="time a template with this many removed resources instead")
     parser.add_argument("--megabytes", type=float, default=10.0, help="size of the template of --removals")
@@ -330,8 +350,12 @@ def main() -> None:
         baseline_name = "CSafeLoader load" if form == "yaml" else "json.loads"
         print(f"\n{form.upper()}: {len(source):,} characters, {args.resources // GROUP * GROUP} resources, "
               f"{len(result.edits)} edits per transform; baseline: {baseline_name}, collector paused")
+        rendered = result.text
         del result
         results[form] = compare(form.upper(), paused(baselines[form]), _transform_of(source, rules), args.repeat)
+        if args.floor:
+            compare(f"{form.upper()} floor", paused(baselines[form]), paused(_floor_of(source, rendered)), args.repeat,
+                    labels=("baseline", "floor (parse in and out)"))
     if args.flip:
         import cfn_flip
 

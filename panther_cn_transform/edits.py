@@ -9,6 +9,7 @@ the report and the rendered text are derived from the same records.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -96,6 +97,18 @@ class EditLog:
         The same as filtering `strings()` with `needle in value`, found with searches in C.
         """
         return self._model_index().containing(needles)
+
+    def strings_matching(self, pattern: re.Pattern[str]) -> list[tuple[JsonPath, str]]:
+        """The strings (with paths, in document order) in which `pattern.search` finds a match.
+
+        The same as filtering `strings()` with `pattern.search(value)`, with one search in C
+        per hit instead of one call per string (`ModelIndex.searching` says which patterns).
+        """
+        return self._model_index().searching(pattern)
+
+    def strings_under(self, *keys: str) -> list[tuple[JsonPath, str]]:
+        """The strings (with paths, in document order) held under at least one of the mapping keys `keys`."""
+        return self._model_index().strings_under(keys)
 
     def mappings_with(self, *keys: str) -> list[tuple[JsonPath, dict[str, Any]]]:
         """Every mapping of the working model that has at least one of `keys`, with its path, in document order."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -41,6 +42,7 @@ class ModelIndex:
         self._joined: str | None = None
         self._starts: list[int] = []
         self._mapping_queries: dict[frozenset[str], list[JsonPath]] = {}
+        self._key_queries: dict[frozenset[str], list[int]] = {}
         self._stale: set[int] = set()  # strings replaced since the joined text was built: checked one by one
         self._shared = False  # the entries list was handed out: copy before changing it
 
@@ -84,6 +86,41 @@ class ModelIndex:
             hits -= stale
             hits.update(index for index in stale if any(needle in self.entries[index][1] for needle in wanted))
         return [self.entries[index] for index in sorted(hits)]
+
+    def searching(self, pattern: re.Pattern[str]) -> list[tuple[JsonPath, str]]:
+        """The strings in which `pattern.search` finds a match, in document order.
+
+        One search of the joined text per string with a match, in C, instead of one call
+        per string.  A match found in the joined text may run on into the next string
+        (the separator is an ordinary character to the pattern), so each string it starts
+        in is searched again on its own, and the search goes on from the next string's
+        start: the answer is exactly the strings a per-string search would give, for a
+        pattern that behaves alike at a string's edges and before a separator (no `^`,
+        `$`, `\\A`, `\\Z`; lookarounds that treat the separator as they treat "nothing").
+        """
+        if not self.entries:
+            return []
+        joined, starts = self._text()
+        stale = self._stale
+        hits: set[int] = set()
+        match = pattern.search(joined)
+        while match is not None:
+            index = bisect.bisect_right(starts, match.start()) - 1
+            if index not in stale and pattern.search(self.entries[index][1]):
+                hits.add(index)
+            if index + 1 >= len(starts):
+                break
+            match = pattern.search(joined, starts[index + 1])
+        hits.update(index for index in stale if pattern.search(self.entries[index][1]))
+        return [self.entries[index] for index in sorted(hits)]
+
+    def strings_under(self, keys: Iterable[str]) -> list[tuple[JsonPath, str]]:
+        """The strings whose path goes through at least one of the mapping keys `keys`, in document order."""
+        wanted = frozenset(keys)
+        found = self._key_queries.get(wanted)
+        if found is None:  # kept across string replacements, which change no path
+            found = self._key_queries[wanted] = [index for index, (path, _) in enumerate(self.entries) if not wanted.isdisjoint(path)]
+        return [self.entries[index] for index in found]
 
     def paths_of_mappings_with(self, keys: Iterable[str]) -> list[JsonPath]:
         """Paths of the mappings that have at least one of `keys`, in document order."""

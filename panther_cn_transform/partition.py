@@ -117,6 +117,8 @@ class Partition:
 
     def elsewhere(self, path: JsonPath) -> bool:
         """True for a Mapping entry keyed by another partition or by a region outside this one."""
+        if path[:1] != ("Mappings",):  # most strings a rule asks about: no partition names to gather
+            return False
         return in_mapping_for_elsewhere(path, self.regions, self.name, partition_names())
 
     def principal(self, service: str, region_text: str) -> str | None:

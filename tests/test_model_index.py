@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import regex
@@ -50,6 +51,57 @@ def test_the_string_index_follows_edits_as_a_fresh_walk_would(model: dict[str, A
         assert log.strings() == list(iter_strings(log.model))
         assert log.strings_containing("a", "x") == [(p, v) for p, v in iter_strings(log.model) if "a" in v or "x" in v]
         assert log.mappings_with("k", "Ref") == [(p, m) for p, m in strings_and_mappings(log.model)[1] if "k" in m or "Ref" in m]
+
+
+# patterns that may run on over the separator (`[^:]*`, `.*`) and lookarounds at a string's edges
+SEARCHED = [r"a[^:]*b", r"s3.*:", r"(?<![a-z])ab(?![a-z])", r"b\x00?a", r":(?!a)[ab]+/", r"x"]
+
+
+@given(model=models, pattern=st.sampled_from(SEARCHED), data=st.data())
+def test_strings_matching_is_the_filter_of_all_strings_also_after_edits(model: dict[str, Any], pattern: str, data: st.DataObject) -> None:
+    compiled = re.compile(pattern)
+    log = EditLog(model)
+    for _ in range(data.draw(st.integers(0, 4))):  # string edits leave some joined-text entries stale
+        assert log.strings_matching(compiled) == [(p, v) for p, v in iter_strings(log.model) if compiled.search(v)]
+        strings = log.strings()
+        if not strings:
+            break
+        path, value = data.draw(st.sampled_from(strings))
+        log.apply(Edit(path, "replace", "t", "test", value=value + data.draw(st.text(alphabet="ab:x\x00", min_size=1, max_size=3))))
+    assert log.strings_matching(compiled) == [(p, v) for p, v in iter_strings(log.model) if compiled.search(v)]
+
+
+@given(model=models, keys=st.lists(st.sampled_from(["Ref", "k", "Fn::Sub", "x", "P"]), min_size=1, max_size=2), data=st.data())
+def test_strings_under_keys_are_those_whose_path_has_a_key_also_after_edits(model: dict[str, Any], keys: list[str], data: st.DataObject) -> None:
+    log = EditLog(model)
+    for _ in range(data.draw(st.integers(0, 3))):
+        assert log.strings_under(*keys) == [(p, v) for p, v in iter_strings(log.model) if set(keys) & set(p)]
+        strings = log.strings()
+        if not strings:
+            break
+        path, value = data.draw(st.sampled_from(strings))
+        log.apply(Edit(path, "replace", "t", "test", value=value + "x"))
+    assert log.strings_under(*keys) == [(p, v) for p, v in iter_strings(log.model) if set(keys) & set(p)]
+
+
+def test_the_foreign_arn_search_finds_every_string_warn_arns_reports_on_the_corpus() -> None:
+    """The prefilter of warn_arns misses no string with an ARN outside the partition's regions."""
+    from panther_cn_transform.actions.warn_arns import _ARN, _foreign_arn
+    from panther_cn_transform.walk import is_region
+
+    regions = ("cn-north-1", "cn-northwest-1")
+    checked = 0
+    for path in corpus_templates():
+        try:
+            model = read_template(path).model
+        except TransformError:
+            continue
+        wanted = [(p, v) for p, v in iter_strings(model)
+                  if any(is_region(m.group("region")) and m.group("region") not in regions for m in _ARN.finditer(v))]
+        found = EditLog(model).strings_matching(_foreign_arn(regions))
+        assert [entry for entry in found if entry in wanted] == wanted, path
+        checked += len(wanted)
+    assert checked > 20  # 35 such strings in the corpus
 
 
 @given(model=models, data=st.data())

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import ClassVar
 
 from ..edits import EditLog
 from ..findings import Finding
 from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
-from ..walk import is_region, is_text_field
+from ..walk import REGION_PATTERN, is_region, is_text_field
 
 _ARN = re.compile(r"arn:(?:[a-z][a-z0-9-]*|\$\{AWS::Partition\}):(?P<service>[a-z0-9-]+):(?P<region>[a-z0-9-]*):(?P<account>\d{12}|\$\{[^}]*\}|[^:]*):")
+
+
+@functools.cache
+def _foreign_arn(regions: tuple[str, ...]) -> re.Pattern[str]:
+    """The start of an `_ARN` whose region is a region name outside `regions`.
+
+    Why: most strings of a template that contain `arn:` name no region or a region of
+    the target; this finds the few that may be reported with one search of the model's
+    strings in C (`EditLog.strings_matching`), and `_ARN` then decides on those.
+    """
+    here = "|".join(re.escape(region) for region in regions)
+    return re.compile(rf"arn:(?:[a-z][a-z0-9-]*|\$\{{AWS::Partition\}}):[a-z0-9-]+:(?!(?:{here}):){REGION_PATTERN}:")
 
 
 class WarnArns:
@@ -41,7 +54,7 @@ class WarnArns:
         ignored = set(rule.params["ignore_accounts"])
         findings = []
         partition = context.partition
-        for path, value in log.strings_containing("arn:"):  # every match of _ARN starts with it
+        for path, value in log.strings_matching(_foreign_arn(partition.regions)):  # every ARN reported below is found by it
             if is_text_field(path) or partition.elsewhere(path):
                 continue
             for match in _ARN.finditer(value):

@@ -6,7 +6,7 @@ import functools
 import re
 from typing import ClassVar
 
-from ..edits import Edit, EditLog, JsonPath
+from ..edits import Edit, EditLog
 from ..findings import Finding
 from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
 from ..walk import REGION_PATTERN, is_sub_template
@@ -64,9 +64,10 @@ class WarnScripts:
         shell_host = _shell_host(source.dns_suffix) if source.dns_suffix != partition.dns_suffix else None
         warnings: list[Finding] = []
         edits: list[Edit] = []
-        searched = [pattern for pattern in (_AWS_S3 if no_global_s3 else None, _REGION_LITERAL, shell_host) if pattern is not None]
-        for path, value in [entry for entry in log.strings() if _is_script(entry[0])]:
-            if not any(pattern.search(value) for pattern in searched):
+        searched = [pattern for pattern in (_AWS_S3 if no_global_s3 else None, _REGION_LITERAL) if pattern is not None]
+        for path, value in log.strings_under(*_SCRIPT_KEYS):  # a script key holds the string
+            shell = shell_host if shell_host is not None and source.dns_suffix in value else None  # it ends in the suffix
+            if not any(pattern.search(value) for pattern in searched) and not (shell and shell.search(value)):
                 continue  # no line can match (none of the patterns crosses a line break): one search each, in C
             fixed = value
             for number, line in enumerate(value.splitlines(), start=1):
@@ -82,7 +83,7 @@ class WarnScripts:
                     if not line.lstrip().startswith("#") and not partition.has_region(match.group(1)):
                         warnings.append(Finding(path, f"line {number}: hard-coded region {match.group(1)} in a script; "
                                                       f"in {partition.name} use the stack's region ({context.region})", rule.id))
-                for match in shell_host.finditer(line) if shell_host else ():
+                for match in shell.finditer(line) if shell else ():
                     warnings.append(Finding(path, f"line {number}: host {match.group(0)} is built from shell variables and "
                                                   f"ends in {source.dns_suffix}; {partition.name}'s suffix is {partition.dns_suffix}", rule.id))
             if fixed != value:
@@ -90,8 +91,3 @@ class WarnScripts:
         for edit in edits:
             log.apply(edit)
         return warnings
-
-
-def _is_script(path: JsonPath) -> bool:
-    """A string is a script when a script key (UserData, ZipFile, cfn-init command/content) holds it."""
-    return not _SCRIPT_KEYS.isdisjoint(path)  # only strings are keys of the set
