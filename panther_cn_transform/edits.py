@@ -274,6 +274,8 @@ def list_alignment(model: Any, edits: Sequence[Edit]) -> dict[tuple[Any, ...], l
     Keyed by the list's path in the input.  The renderer uses it to line up list items
     without guessing.
     """
+    if not any(edit.op != "replace" and (isinstance(edit.path[-1], int) or edit.path[-1] == "-") for edit in edits):
+        return {}  # no list was resized: every list lines up item for item, as the renderer assumes without an entry
     present: dict[tuple[Any, ...], list[int | None]] = {}
     _replay(model, edits, present, [])
     return present

@@ -124,7 +124,7 @@ class Differ:
         inside = Place(flow, entry_indent)
         for index, (key_node, value_node) in enumerate(pairs):
             key = key_node.value
-            if key in new:
+            if key in new and old[key] is not new[key]:  # most entries of a changed mapping are shared, not changed
                 self.child(node, value_slot(index), value_node, old[key], new[key], inside, path + (key,))
         if all(kept) and not added:
             return
@@ -172,7 +172,8 @@ class Differ:
         resized = not all(kept) or bool(appended)
         inside = Place(flow, item_indent)
         for position, source in changes:
-            self.child(node, source, items[source], old[source], new[position], inside, path + (source,))
+            if old[source] is not new[position]:
+                self.child(node, source, items[source], old[source], new[position], inside, path + (source,))
         if not resized:
             return
         spans = self.layout.entry_spans(node) if items else []
