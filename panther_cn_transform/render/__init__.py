@@ -10,11 +10,15 @@ stays byte for byte.  The work is split by responsibility:
 * `placement.py` - positions in the source and the collected range replacements;
 * `aliases.py` - anchors and aliases: which alias still points at the right value, and
   copies of an anchored node's text for those that do not;
-* `values.py` and `emit.py` - the text of new values, in the style of what they replace.
+* `values.py` and `emit.py` - the text of new values, in the style of what they replace;
+* `json_strings.py` - JSON whose only changes are strings replaced by strings, written
+  without the node tree (which JSON would otherwise compose with libyaml only for this).
 
 After rendering, the result is parsed and compared with the planned model; a string
 edit that used substring substitutions and failed that check is rendered again with
-whole-scalar replacement before giving up with `RenderError`.
+whole-scalar replacement before giving up with `RenderError`.  JSON whose changes are
+all string replacements is first written without the node tree (`json_strings.py`);
+when that text fails the same check, the general renderer runs.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from ..limits import Limits
 from ..walk import first_difference
 from .aliases import AliasIndex, AliasRepair
 from .diff import Alignment, Differ, Place
+from .json_strings import changed_strings, render_strings
 from .placement import Layer, Layout, Source
 from .values import Substitutions, ValueWriter
 
@@ -59,20 +64,39 @@ def render(
     if new_model is template.model:
         return _with_bom(template, template.text)
     limits = limits or template.limits
-    problem = ""
+    if template.format == "json":
+        strings_only = _render_json_strings(template, new_model, substitutions)
+        if strings_only is not None and _reparsed_problem(template, strings_only, new_model, limits) is None:
+            return _with_bom(template, strings_only)
+    problem: str | None = ""
     for use_substitutions in (True, False):
         text = _render(template, new_model, substitutions if use_substitutions else None, alignment or {}, limits)
-        try:
-            reparsed = decode_text(text, source=template.source, limits=limits, trusted=True).model
-        except TemplateError as exc:
-            problem = f"rendered text does not parse ({exc.message}, line {exc.line})"
-        else:
-            if reparsed == new_model:
-                return _with_bom(template, text)
-            problem = f"rendered text differs from the planned model at {first_difference(reparsed, new_model)}"
+        problem = _reparsed_problem(template, text, new_model, limits)
+        if problem is None:
+            return _with_bom(template, text)
         if not substitutions:
             break
-    raise RenderError(problem, file=template.source)
+    raise RenderError(problem or "", file=template.source)
+
+
+def _reparsed_problem(template: Template, text: str, new_model: dict[str, Any], limits: Limits) -> str | None:
+    """None when `text` parses to exactly `new_model`; else what is wrong with it."""
+    try:
+        reparsed = decode_text(text, source=template.source, limits=limits, trusted=True).model
+    except TemplateError as exc:
+        return f"rendered text does not parse ({exc.message}, line {exc.line})"
+    if reparsed == new_model:
+        return None
+    return f"rendered text differs from the planned model at {first_difference(reparsed, new_model)}"
+
+
+def _render_json_strings(template: Template, new_model: dict[str, Any], substitutions: Substitutions | None) -> str | None:
+    """The JSON text with its changed strings replaced (json_strings.py), or None when other changes need the general renderer."""
+    changes = changed_strings(template.model, new_model)
+    if changes is None:
+        return None
+    writer = ValueWriter(template.text, is_json=True, newline=template.newline, substitutions=substitutions)
+    return render_strings(template.text, changes, writer)
 
 
 def _render(template: Template, new_model: dict[str, Any], substitutions: Substitutions | None, alignment: Alignment, limits: Limits) -> str:

@@ -56,6 +56,12 @@ class ValueWriter:
     def json_key(self, key: str) -> str:
         return json.dumps(key, ensure_ascii=self.ensure_ascii)
 
+    def json_string(self, source: str, old: str, new: str) -> str:
+        """A JSON string token for `new` where the token `source` of the string `old` was (what `scalar` writes there)."""
+        steps = self.substitutions.get((old, new))
+        substituted = _substitute(source, old, new, steps, '"') if steps else None
+        return substituted if substituted is not None else json.dumps(new, ensure_ascii=self.ensure_ascii)
+
     def scalar(self, node: yaml.ScalarNode, source: str, new: Any, *, flow: bool) -> str:
         """Text for `new` where `node` (whose value text is `source`) was."""
         if isinstance(new, str):

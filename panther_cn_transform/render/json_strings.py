@@ -1,0 +1,85 @@
+"""JSON whose only changes are strings replaced by strings: rendered without a node tree.
+
+Why: the general renderer walks a node tree with character positions, and `json` gives
+none, so a JSON template is composed a second time with libyaml for them: about six
+times the cost of `json.loads` (bench/bench_transform.py --floor), for a transform whose
+edits are nearly always string replacements (ARN partitions, hosts, principals).  When
+every difference between the input and the planned model is a string replaced by a
+string, the output is the input with those string tokens replaced: each is found by
+searching for its JSON encoding from where the previous one ended, in document order
+(the order of `json.loads`' dicts and lists, which is the text's).
+
+The search can land on another token with the same text (an unchanged equal string
+before the changed one); the replacement then differs from the plan, the renderer's
+check (the output parsed and compared with the planned model) sees it, and the general
+renderer runs instead.  A string written with escapes `json.dumps` would not write is
+not found, and the general renderer runs too.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .values import ValueWriter
+
+_SPACE = " \t\r\n"
+
+
+def changed_strings(old: Any, new: Any) -> list[tuple[str, str]] | None:
+    """`(old, new)` of every string that differs, in document order; None when anything else differs.
+
+    Anything else: a key added, removed or moved, a list resized, a value of another type.
+    Parts both models share (`old is new`, as copy-on-write leaves most of them) are not
+    looked into.
+    """
+    changes: list[tuple[str, str]] = []
+    stack: list[tuple[Any, Any]] = [(old, new)]
+    while stack:
+        before, after = stack.pop()
+        if before is after:
+            continue
+        if type(before) is not type(after):
+            return None
+        if isinstance(before, str):
+            if before != after:
+                changes.append((before, after))
+        elif isinstance(before, dict):
+            if before.keys() != after.keys():  # their order may differ: the text keeps its own, as the general renderer does
+                return None
+            stack.extend((before[key], after[key]) for key in reversed(before))
+        elif isinstance(before, list):
+            if len(before) != len(after):
+                return None
+            stack.extend(zip(reversed(before), reversed(after)))
+        elif before != after:
+            return None
+    return changes
+
+
+def render_strings(text: str, changes: list[tuple[str, str]], writer: ValueWriter) -> str | None:
+    """`text` with each changed string's token replaced, in order; None when a token is not found."""
+    pieces: list[str] = []
+    position = 0
+    for old, new in changes:
+        token = json.dumps(old, ensure_ascii=writer.ensure_ascii)
+        at = _value_token(text, token, position)
+        if at < 0:
+            return None
+        pieces += [text[position:at], writer.json_string(token, old, new)]
+        position = at + len(token)
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def _value_token(text: str, token: str, start: int) -> int:
+    """Where `token` next stands as a value (not a key: no `:` follows it) at or after `start`; -1 if nowhere."""
+    at = text.find(token, start)
+    while at >= 0:
+        after = at + len(token)
+        while after < len(text) and text[after] in _SPACE:
+            after += 1
+        if after >= len(text) or text[after] != ":":
+            return at
+        at = text.find(token, at + 1)
+    return -1

@@ -1,0 +1,137 @@
+"""JSON whose only changes are strings: written without a node tree, exactly as the general renderer writes it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from panther_cn_transform import Edit, TransformError, decode_text, load_rules, read_template, transform
+from panther_cn_transform.edits import EditLog, list_alignment
+from panther_cn_transform.render import _render, render
+from panther_cn_transform.render.json_strings import changed_strings, render_strings
+from panther_cn_transform.render.values import ValueWriter
+
+from .corpus import corpus_templates
+
+
+def general(text: str, edits: list[Edit]) -> tuple[str, str]:
+    """(what `render` writes, what the general renderer writes) for `edits` of the JSON `text`."""
+    template = decode_text(text)
+    log = EditLog(template.model)
+    for edit in edits:
+        log.apply(edit)
+    alignment = list_alignment(template.model, log.edits)
+    return (render(template, log.model, log.substitutions(), alignment),
+            _render(template, log.model, log.substitutions(), alignment, template.limits))
+
+
+def replace(path: tuple[Any, ...], value: Any, *fragments: tuple[str, str]) -> Edit:
+    return Edit(path, "replace", "test", "because", value=value, fragments=tuple(fragments))
+
+
+TEMPLATE = """{
+  "Resources": {
+    "Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "arn:aws:sns:::t"}},
+    "Queue": {
+      "Type": "AWS::SQS::Queue",
+      "Properties": {"QueueName": "arn:aws:sns:::t", "Tags": [{"Key": "arn:aws:sns:::t", "Value": "x\\u00e9"}]}
+    }
+  }
+}
+"""
+
+
+def test_only_string_changes_are_found_in_document_order_and_anything_else_is_not_taken() -> None:
+    model = json.loads(TEMPLATE)
+    changed = json.loads(TEMPLATE)
+    changed["Resources"]["Queue"]["Properties"]["QueueName"] = "b"
+    changed["Resources"]["Topic"]["Properties"]["TopicName"] = "a"
+    assert changed_strings(model, changed) == [("arn:aws:sns:::t", "a"), ("arn:aws:sns:::t", "b")]
+    resized = json.loads(TEMPLATE)
+    resized["Resources"]["Queue"]["Properties"]["Tags"].append("x")
+    assert changed_strings(model, resized) is None
+    retyped = json.loads(TEMPLATE)
+    retyped["Resources"]["Topic"]["Properties"]["TopicName"] = {"Fn::Sub": "x"}
+    assert changed_strings(model, retyped) is None
+    rekeyed = json.loads(TEMPLATE)
+    del rekeyed["Resources"]["Topic"]["Properties"]["TopicName"]
+    assert changed_strings(model, rekeyed) is None
+
+
+def test_an_equal_unchanged_string_before_the_changed_one_is_not_the_one_replaced() -> None:
+    # the second "arn:aws:sns:::t" changes; the first (unchanged) is found first by the search
+    out, expected = general(TEMPLATE, [replace(("Resources", "Queue", "Properties", "QueueName"), "arn:aws-cn:sns:::t", ("arn:aws:", "arn:aws-cn:"))])
+    assert out == expected
+    assert json.loads(out)["Resources"]["Topic"]["Properties"]["TopicName"] == "arn:aws:sns:::t"
+    assert json.loads(out)["Resources"]["Queue"]["Properties"]["QueueName"] == "arn:aws-cn:sns:::t"
+
+
+def test_a_key_with_the_text_of_the_changed_string_is_skipped() -> None:
+    text = '{"Resources": {"x": {"Type": "T", "Properties": {"x": "x"}}}}'
+    template = decode_text(text)
+    writer = ValueWriter(text, is_json=True, newline="\n", substitutions=None)
+    assert render_strings(text, [("T", "U"), ("x", "y")], writer) == '{"Resources": {"x": {"Type": "U", "Properties": {"x": "y"}}}}'
+    assert render(template, {"Resources": {"x": {"Type": "T", "Properties": {"x": "y"}}}}) == text.replace('"x"}', '"y"}')
+
+
+def test_a_string_written_with_other_escapes_is_left_to_the_general_renderer() -> None:
+    text = '{"Resources": {"R": {"Type": "T", "Properties": {"Url": "https:\\/\\/example.com\\/a"}}}}'
+    writer = ValueWriter(text, is_json=True, newline="\n", substitutions=None)
+    assert render_strings(text, [("https://example.com/a", "https://example.cn/a")], writer) is None
+    out, expected = general(text, [replace(("Resources", "R", "Properties", "Url"), "https://example.cn/a")])
+    assert out == expected
+    assert json.loads(out)["Resources"]["R"]["Properties"]["Url"] == "https://example.cn/a"
+
+
+def test_substitutions_keep_the_escapes_of_the_source_token() -> None:
+    out, expected = general(TEMPLATE, [replace(("Resources", "Queue", "Properties", "Tags", 0, "Value"), "y\u00e9", ("x", "y"))])
+    assert out == expected
+    assert '"y\\u00e9"' in out
+
+
+def test_json_corpus_transforms_write_what_the_general_renderer_writes() -> None:
+    """On every JSON template of the corpus whose edits are string replacements: the same bytes both ways."""
+    rules = load_rules("china")
+    compared = 0
+    for path in corpus_templates():
+        try:
+            template = read_template(path)
+        except TransformError:
+            continue
+        if template.format != "json":
+            continue
+        result = transform(template, rules, region="cn-north-1", variables={"bucket": "my-cn-bucket"})
+        if not result.edits or changed_strings(template.model, result.model) is None:
+            continue
+        log = EditLog(template.model)
+        for edit in result.edits:
+            log.apply(Edit(edit.path, edit.op, edit.rule, edit.reason, value=edit.value, fragments=edit.fragments))
+        expected = _render(template, log.model, log.substitutions(), list_alignment(template.model, log.edits), template.limits)
+        assert result.text == expected, path
+        compared += 1
+    assert compared > 20
+
+
+strings = st.sampled_from(["arn:aws:s3:::b", "x", "arn:aws:sns:::t", "é", "a\"b", "T"])
+json_models = st.recursive(
+    strings | st.integers(0, 3) | st.booleans(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(strings, inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@given(body=json_models, indent=st.sampled_from([None, 2]), data=st.data())
+def test_any_string_replacements_render_as_the_general_renderer_does(body: Any, indent: int | None, data: st.DataObject) -> None:
+    text = json.dumps({"Resources": {"R": {"Type": "T", "Properties": {"P": body}}}}, indent=indent)
+    template = decode_text(text)
+    log = EditLog(template.model)
+    for path, value in data.draw(st.lists(st.sampled_from(log.strings()), max_size=4, unique=True)) if log.strings() else []:
+        log.apply(Edit(path, "replace", "t", "test", value=value.replace("aws", "aws-cn") if "aws" in value else value + "!",
+                       fragments=(("aws", "aws-cn"),) if "aws" in value else ()))
+    alignment = list_alignment(template.model, log.edits)
+    out = render(template, log.model, log.substitutions(), alignment)
+    assert out == _render(template, log.model, log.substitutions(), alignment, template.limits)
+    assert json.loads(out) == log.model
