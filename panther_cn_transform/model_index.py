@@ -39,6 +39,7 @@ class ModelIndex:
     def __init__(self, model: Any) -> None:
         self.entries, self.mappings = strings_and_mappings(model)
         self._position: dict[JsonPath, int] | None = None
+        self._answered: dict[JsonPath, int] = {}  # the position of every string a query returned (most edits replace one)
         self._joined: str | None = None
         self._starts: list[int] = []
         self._mapping_queries: dict[frozenset[str], list[JsonPath]] = {}
@@ -53,11 +54,13 @@ class ModelIndex:
 
     def replace(self, path: JsonPath, value: str) -> bool:
         """Follow an edit that replaced the string at `path` with the string `value`; False when `path` holds none."""
-        if self._position is None:
-            self._position = {entry[0]: index for index, entry in enumerate(self.entries)}
-        index = self._position.get(path)
+        index = self._answered.get(path)
         if index is None:
-            return False
+            if self._position is None:  # hashing every path: only for a string no query returned
+                self._position = {entry[0]: index for index, entry in enumerate(self.entries)}
+            index = self._position.get(path)
+            if index is None:
+                return False
         if self._shared:
             self.entries = list(self.entries)
             self._shared = False
@@ -85,7 +88,7 @@ class ModelIndex:
         if stale:  # the joined text still holds their old values
             hits -= stale
             hits.update(index for index in stale if any(needle in self.entries[index][1] for needle in wanted))
-        return [self.entries[index] for index in sorted(hits)]
+        return self._answer(sorted(hits))
 
     def searching(self, pattern: re.Pattern[str]) -> list[tuple[JsonPath, str]]:
         """The strings in which `pattern.search` finds a match, in document order.
@@ -112,7 +115,7 @@ class ModelIndex:
                 break
             match = pattern.search(joined, starts[index + 1])
         hits.update(index for index in stale if pattern.search(self.entries[index][1]))
-        return [self.entries[index] for index in sorted(hits)]
+        return self._answer(sorted(hits))
 
     def strings_under(self, keys: Iterable[str]) -> list[tuple[JsonPath, str]]:
         """The strings whose path goes through at least one of the mapping keys `keys`, in document order."""
@@ -120,7 +123,13 @@ class ModelIndex:
         found = self._key_queries.get(wanted)
         if found is None:  # kept across string replacements, which change no path
             found = self._key_queries[wanted] = [index for index, (path, _) in enumerate(self.entries) if not wanted.isdisjoint(path)]
-        return [self.entries[index] for index in found]
+        return self._answer(found)
+
+    def _answer(self, indexes: list[int]) -> list[tuple[JsonPath, str]]:
+        """The entries at `indexes`, their positions remembered for `replace`."""
+        answer = [self.entries[index] for index in indexes]
+        self._answered.update(zip([path for path, _ in answer], indexes))
+        return answer
 
     def paths_of_mappings_with(self, keys: Iterable[str]) -> list[JsonPath]:
         """Paths of the mappings that have at least one of `keys`, in document order."""

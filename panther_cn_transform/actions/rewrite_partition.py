@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from ..edits import Edit, EditLog, JsonPath
 from ..findings import Finding
 from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
-from ..walk import is_region, is_sub_template, is_text_field, under_name_argument
+from ..walk import REGION_PATTERN, is_region, is_sub_template, is_text_field, under_name_argument
 
 _SUB_ALLOWED_SECTIONS = frozenset({"Resources", "Outputs"})
 _NOT_FREE_TEXT = frozenset({"Type", "DependsOn", "Condition", "DeletionPolicy", "UpdateReplacePolicy"})
@@ -61,28 +61,38 @@ class RewritePartition:
         before = f"arn:{source}:"
         after = f"arn:{target}:"
         pattern = re.compile(re.escape(before) + r"(?P<rest>[a-z0-9-]*:(?P<region>[^:\s\"']*):)?")
+        # the strings with an ARN whose region is outside the target: only there may an ARN stay (found in C, at once)
+        elsewhere = re.compile(re.escape(before) + rf"[a-z0-9-]*:(?!(?:{'|'.join(map(re.escape, context.partition.regions))}):){REGION_PATTERN}:")
+        careful = {path for path, _ in log.strings_matching(elsewhere)}
         edits: list[Edit] = []
         for path, value in log.strings_containing(before):
-            matches = list(pattern.finditer(value))
-            # prose (descriptions, Metadata) is only made consistent; a value is never half-rewritten
-            prose = is_text_field(path)
-            moved = [m for m in matches if prose or not (is_region(m.group("region") or "") and not context.partition.has_region(m.group("region")))]
-            if not moved:
-                continue  # every ARN here names a resource in another partition's region: warn_arns reports it
-            if style == "pseudo" and len(moved) == len(matches) and self._pseudo_allowed(path):
-                edits.append(self._pseudo_edit(path, value, before, rule))
-                continue
-            fragments: tuple[tuple[str, str], ...]
-            if len(moved) == len(matches):
-                new, fragments = value.replace(before, after), ((before, after),)
-            else:  # only the ARNs that stay in reach; each fragment names its service and region
-                pieces, position = [], 0
-                for match in moved:
-                    pieces += [value[position : match.start()], after + (match.group("rest") or "")]
-                    position = match.end()
-                new = "".join(pieces) + value[position:]
-                fragments = tuple(dict.fromkeys((m.group(0), after + (m.group("rest") or "")) for m in moved))
-            count = len(moved)
+            fragments: tuple[tuple[str, str], ...] = ((before, after),)
+            if path not in careful:  # every ARN here moves
+                count = len(pattern.findall(value))
+                if style == "pseudo" and self._pseudo_allowed(path):
+                    edits.append(self._pseudo_edit(path, value, before, rule))
+                    continue
+                new = value.replace(before, after)
+            else:
+                matches = list(pattern.finditer(value))
+                # prose (descriptions, Metadata) is only made consistent; a value is never half-rewritten
+                prose = is_text_field(path)
+                moved = [m for m in matches if prose or not (is_region(m.group("region") or "") and not context.partition.has_region(m.group("region")))]
+                if not moved:
+                    continue  # every ARN here names a resource in another partition's region: warn_arns reports it
+                count = len(moved)
+                if style == "pseudo" and len(moved) == len(matches) and self._pseudo_allowed(path):
+                    edits.append(self._pseudo_edit(path, value, before, rule))
+                    continue
+                if len(moved) == len(matches):
+                    new = value.replace(before, after)
+                else:  # only the ARNs that stay in reach; each fragment names its service and region
+                    pieces, position = [], 0
+                    for match in moved:
+                        pieces += [value[position : match.start()], after + (match.group("rest") or "")]
+                        position = match.end()
+                    new = "".join(pieces) + value[position:]
+                    fragments = tuple(dict.fromkeys((m.group(0), after + (m.group("rest") or "")) for m in moved))
             edits.append(
                 Edit(
                     path,

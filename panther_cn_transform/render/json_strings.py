@@ -18,7 +18,7 @@ not found, and the general renderer runs too.
 
 from __future__ import annotations
 
-import json
+from json.encoder import encode_basestring, encode_basestring_ascii  # what json.dumps calls for a str
 from typing import Any
 
 from .values import ValueWriter
@@ -47,7 +47,7 @@ def changed_strings(old: Any, new: Any) -> list[tuple[str, str]] | None:
         elif isinstance(before, dict):
             if before.keys() != after.keys():  # their order may differ: the text keeps its own, as the general renderer does
                 return None
-            stack.extend((before[key], after[key]) for key in reversed(before))
+            stack.extend(pair for key in reversed(before) if (pair := (before[key], after[key]))[0] is not pair[1])
         elif isinstance(before, list):
             if len(before) != len(after):
                 return None
@@ -62,7 +62,7 @@ def render_strings(text: str, changes: list[tuple[str, str]], writer: ValueWrite
     pieces: list[str] = []
     position = 0
     for old, new in changes:
-        token = json.dumps(old, ensure_ascii=writer.ensure_ascii)
+        token = encode_basestring_ascii(old) if writer.ensure_ascii else encode_basestring(old)  # json.dumps(old, ensure_ascii=...)
         at = _value_token(text, token, position)
         if at < 0:
             return None
