@@ -376,5 +376,21 @@ def _run(argv: Sequence[str] | None) -> int:
 
 
 def main_exit() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script (and `python -m`) entry point.
+
+    After Ctrl-C or SIGTERM the process ends at once (`os._exit`), once the command has
+    cleaned up in its `finally` blocks and printed its one line: a normal interpreter exit
+    joins the threads of a process pool whose workers were just killed, and a worker killed
+    while it was sending a result leaves one of them waiting for the rest of that message
+    forever (seen under load: the release printed its error and never ended).  A process
+    ended by the signal itself would skip the interpreter's exit handlers too.
+    """
+    code = main()
+    if code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):  # a closed pipe or stream: nothing more can be said there
+                pass
+        os._exit(code)
+    sys.exit(code)

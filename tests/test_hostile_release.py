@@ -256,8 +256,8 @@ def test_new_outputs_get_the_ordinary_mode_and_an_existing_file_keeps_its_mode(t
 # -- signals ----------------------------------------------------------------------------------
 
 
-def slow_mirror(folder: Path, templates: int = 16, resources: int = 2500) -> Path:
-    """A release whose transform keeps two workers busy for many seconds."""
+def slow_mirror(folder: Path, templates: int = 48, resources: int = 2500) -> Path:
+    """A release whose transform keeps two workers busy for many seconds (about 6 s of work on a quiet machine in 2026)."""
     mirror = folder / SOURCE_BUCKET
     (mirror / "v1.0.0").mkdir(parents=True)
     body = "".join(
@@ -293,8 +293,12 @@ def alive(pid: int) -> bool:
 
 def start_release_with_workers(tmp_path: Path) -> tuple[subprocess.Popen[str], set[int]]:
     mirror = slow_mirror(tmp_path / "src")
+    # The command as a terminal runs it: SIGINT at its default.  A test run started in the background (`.ci/run &`)
+    # passes SIGINT on ignored, and Python keeps an ignore it inherits, so Ctrl-C would never reach the command.
+    as_from_a_terminal = ("import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                          "from panther_cn_transform.cli import main_exit; main_exit()")
     process = subprocess.Popen(
-        [sys.executable, "-m", "panther_cn_transform", "release", str(mirror), *RELEASE, "--bucket", "my-cn-bucket",
+        [sys.executable, "-c", as_from_a_terminal, "release", str(mirror), *RELEASE, "--bucket", "my-cn-bucket",
          "--out-dir", str(tmp_path / "out" / "cn"), "--jobs", "2"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )
@@ -331,6 +335,23 @@ def test_ctrl_c_and_sigterm_end_the_run_in_one_line_with_no_worker_left(tmp_path
     assert stderr.strip() == message and "Traceback" not in stderr
     assert_workers_gone(workers)
     assert not (tmp_path / "out").exists()  # no out-dir, no staging, no lock file, not even the parent it created
+
+
+@pytest.mark.parametrize("code", [130, 143])
+def test_after_ctrl_c_or_sigterm_the_command_ends_though_a_thread_would_block_the_exit(code: int) -> None:
+    """A pool thread left waiting by a killed worker (it died sending a result) must not keep the process alive."""
+    script = ("import threading; import panther_cn_transform.cli as cli; "
+              "threading.Thread(target=threading.Event().wait).start(); "  # a thread the interpreter's exit would join forever
+              f"cli.main = lambda: print('error: interrupted', file=__import__('sys').stderr) or {code}; cli.main_exit()")
+    done = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=60)
+    assert done.returncode == code and done.stderr == "error: interrupted\n"
+
+
+def test_a_normal_end_still_runs_the_interpreter_exit() -> None:
+    script = ("import atexit, panther_cn_transform.cli as cli; atexit.register(print, 'exit handlers ran'); "
+              "cli.main = lambda: 0; cli.main_exit()")
+    done = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout == "exit handlers ran\n"
 
 
 def test_sigkill_of_the_parent_takes_the_workers_with_it(tmp_path: Path) -> None:
