@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from panther_cn_transform import RuleSet, load_rules, transform_text
 from panther_cn_transform.ruleset import Rule
@@ -304,3 +306,19 @@ def test_a_vpc_endpoint_name_built_with_join_gets_the_name_of_its_own_region_lik
         return result.model["Resources"]["E"]["Properties"]["ServiceName"]
     joined = ported(service_name)["Fn::Join"]
     assert joined[0].join(joined[1]) == ported("com.amazonaws.cn-northwest-1.polly") == "cn.com.amazonaws.cn-northwest-1.polly"
+
+
+SCRIPT_PIECES = ["aws s3 cp s3://b/k /tmp/k", "aws", " ", "s3", "\n", "\r\n", "\r", "\u2028", "\x0c", "us-west-2", "# ", "x",
+                 "${Host}.amazonaws.com", "$H.amazonaws.com.cn", "--region us-east-1", ";", "aws\ns3 ls"]
+
+
+@given(st.lists(st.sampled_from(SCRIPT_PIECES), max_size=12))
+def test_warn_scripts_looks_at_every_line_a_pattern_matches_in(pieces: list[str]) -> None:
+    from panther_cn_transform.actions.warn_scripts import _AWS_S3, _REGION_LITERAL, _lines_with_matches, _shell_host
+
+    value = "".join(pieces)
+    patterns = [_AWS_S3, _REGION_LITERAL, _shell_host("amazonaws.com")]
+    expected = [(number, line) for number, line in enumerate(value.splitlines(), start=1) if any(p.search(line) for p in patterns)]
+    found = _lines_with_matches(value, patterns)
+    assert [entry for entry in found if entry in expected] == expected
+    assert all(value.splitlines()[number - 1] == line for number, line in found)

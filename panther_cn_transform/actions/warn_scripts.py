@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import re
 from typing import ClassVar
 
@@ -67,10 +69,9 @@ class WarnScripts:
         searched = [pattern for pattern in (_AWS_S3 if no_global_s3 else None, _REGION_LITERAL) if pattern is not None]
         for path, value in log.strings_under(*_SCRIPT_KEYS):  # a script key holds the string
             shell = shell_host if shell_host is not None and source.dns_suffix in value else None  # it ends in the suffix
-            if not any(pattern.search(value) for pattern in searched) and not (shell and shell.search(value)):
-                continue  # no line can match (none of the patterns crosses a line break): one search each, in C
+            lines = _lines_with_matches(value, [*searched, shell] if shell else searched)
             fixed = value
-            for number, line in enumerate(value.splitlines(), start=1):
+            for number, line in lines:
                 for command in _AWS_S3.finditer(line) if no_global_s3 else ():
                     if "--region" in command.group(0):
                         continue
@@ -91,3 +92,22 @@ class WarnScripts:
         for edit in edits:
             log.apply(edit)
         return warnings
+
+
+def _lines_with_matches(value: str, patterns: list[re.Pattern[str]]) -> list[tuple[int, str]]:
+    """`(number, line)` of the lines of `value` (`str.splitlines`) that a match of a pattern touches.
+
+    Why: a script is searched line by line (findings name their line), but most lines of
+    most scripts match nothing; each pattern is searched once in the whole value instead,
+    in C, and only the lines its matches start, end or cross in are looked at.  A match
+    that a line holds is found in the whole value too, or a match found there crosses its
+    line (none of the patterns is anchored), so no line with a match is left out.
+    """
+    spans = [match.span() for pattern in patterns for match in pattern.finditer(value)]
+    if not spans:
+        return []
+    lines = value.splitlines()
+    starts = list(itertools.accumulate(map(len, value.splitlines(keepends=True)), initial=0))
+    touched = {index for start, end in spans
+               for index in range(bisect.bisect_right(starts, start) - 1, bisect.bisect_right(starts, max(start, end - 1)))}
+    return [(index + 1, lines[index]) for index in sorted(touched) if index < len(lines)]

@@ -23,6 +23,7 @@ when that text fails the same check, the general renderer runs.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -66,7 +67,7 @@ def render(
     limits = limits or template.limits
     if template.format == "json":
         strings_only = _render_json_strings(template, new_model, substitutions)
-        if strings_only is not None and _reparsed_problem(template, strings_only, new_model, limits) is None:
+        if strings_only is not None and _loads_as(strings_only, new_model):
             return _with_bom(template, strings_only)
     problem: str | None = ""
     for use_substitutions in (True, False):
@@ -88,6 +89,19 @@ def _reparsed_problem(template: Template, text: str, new_model: dict[str, Any], 
     if reparsed == new_model:
         return None
     return f"rendered text differs from the planned model at {first_difference(reparsed, new_model)}"
+
+
+def _loads_as(text: str, new_model: dict[str, Any]) -> bool:
+    """The check of a strings-only JSON render: `json.loads(text) == new_model`.
+
+    That is the whole re-parse here: the planned model has the input's keys and nesting
+    (only strings differ), so a text that loads equal to it has no duplicate key (the
+    input had none, and a duplicate would load as one key fewer) and no deeper nesting.
+    """
+    try:
+        return bool(json.loads(text) == new_model)
+    except (ValueError, RecursionError):
+        return False
 
 
 def _render_json_strings(template: Template, new_model: dict[str, Any], substitutions: Substitutions | None) -> str | None:
