@@ -47,7 +47,7 @@ from .s3urls import find_references
 from .source import LocalMirror, ReleaseSource
 from .transform import transform
 from .walk import semantic_path
-from .workers import start_pool, stop
+from .workers import worker_pool
 
 _TEMPLATE_PROPERTIES = {
     ("AWS::CloudFormation::Stack", "TemplateURL"),
@@ -510,9 +510,7 @@ def _transform_tree(
         workers = jobs
     if workers > 1 and total > 1:
         _warm_caches(rules, region)
-    pool = start_pool(workers) if workers > 1 and total > 1 else None
-    finished = False
-    try:
+    with worker_pool(workers if total > 1 else 1) as pool:  # killed at once on an error, Ctrl-C or SIGTERM
         for height in sorted(set(heights.values())):
             level = sorted(key for key, h in heights.items() if h == height)
             batch = []
@@ -527,12 +525,6 @@ def _transform_tree(
                 done += 1
                 if progress:
                     progress(done, total, outcome.key)
-        finished = True
-    finally:
-        if pool and finished:
-            pool.shutdown()
-        elif pool:
-            stop(pool)  # an error, Ctrl-C or SIGTERM: kill the workers now, never leave them behind
     return outcomes
 
 
@@ -554,17 +546,8 @@ def _verify(tree: _Tree, outcomes: Mapping[str, _Outcome], reachable: Mapping[st
     changed = [key for key in keys if outcomes[key].text.encode("utf-8") != tree.templates[key].data]
     texts = [tree.templates[key].data.decode("utf-8-sig", errors="replace") for key in changed]
     outputs = [outcomes[key].text for key in changed]
-    workers = min(jobs or available_cpus(), len(changed))
-    if workers > 1:
-        pool = start_pool(workers)  # workers that die with this process (workers.py)
-        try:
-            found = list(pool.map(verify_template, texts, outputs, [region] * len(changed)))
-        except BaseException:
-            stop(pool)
-            raise
-        pool.shutdown()
-    else:
-        found = [verify_template(text, output, region) for text, output in zip(texts, outputs)]
+    with worker_pool(min(jobs or available_cpus(), len(changed))) as pool:  # workers that die with this process
+        found = list((pool.map if pool else map)(verify_template, texts, outputs, [region] * len(changed)))
     new = {key: [error.to_json() for error in errors] for key, errors in zip(changed, found)}
     return {key: new.get(key, []) for key in keys}
 

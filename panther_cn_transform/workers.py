@@ -9,7 +9,8 @@ leaves the workers running, holding the caller's pipes open.  Here
   dies (Linux `prctl(PR_SET_PDEATHSIG, SIGKILL)`), so not even SIGKILL of the parent
   leaves an orphan;
 * `stop()` kills the workers at once when the parent stops early (an error, Ctrl-C,
-  SIGTERM) instead of waiting for queued work.
+  SIGTERM) instead of waiting for queued work; `worker_pool()` is the block that starts a
+  pool and ends it one way or the other.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import ctypes
 import os
 import signal
 import sys
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 
 _PR_SET_PDEATHSIG = 1
 
@@ -26,6 +29,25 @@ _PR_SET_PDEATHSIG = 1
 def start_pool(workers: int) -> ProcessPoolExecutor:
     """A process pool whose workers die with this process and ignore Ctrl-C."""
     return ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(os.getpid(),))
+
+
+@contextmanager
+def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor | None]:
+    """A pool of `workers` processes for the block (None when `workers` is 1 or less: work in this process).
+
+    Shut down when the block ends, after its queued work; killed at once (`stop`) when the
+    block ends by an exception, Ctrl-C or SIGTERM.
+    """
+    if workers <= 1:
+        yield None
+        return
+    pool = start_pool(workers)
+    try:
+        yield pool
+    except BaseException:
+        stop(pool)
+        raise
+    pool.shutdown()
 
 
 def stop(pool: ProcessPoolExecutor) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 import panther_cn_transform.release as release_module
+import panther_cn_transform.workers as workers_module
 from panther_cn_transform import load_rules, transform_release
 from panther_cn_transform.release import LARGE_TEMPLATE_BYTES, default_workers
 
@@ -35,8 +36,24 @@ def test_the_panther_release_runs_in_this_process_by_default(tmp_path: Path, mon
     def no_pool(workers: int) -> object:
         raise AssertionError(f"a pool of {workers} workers was started")
 
-    monkeypatch.setattr(release_module, "start_pool", no_pool)
+    monkeypatch.setattr(workers_module, "start_pool", no_pool)
     monkeypatch.setattr(release_module.os, "getloadavg", lambda: (0.0, 0.0, 0.0))  # even on an idle machine
     result = transform_release(MIRROR, release="v1.16.0", region="cn-north-1", bucket="my-cn-bucket",
                                rules=load_rules("panther"), out_dir=tmp_path / "out", check=True)
     assert len(result.report["templates"]) == 11  # of 13 transformed: the AppSync and web templates are left behind
+
+
+def test_a_worker_pool_is_shut_down_after_its_block_and_killed_when_the_block_fails() -> None:
+    from panther_cn_transform.workers import worker_pool
+
+    with worker_pool(1) as none:
+        assert none is None  # one worker: the work runs in this process
+    with worker_pool(2) as pool:
+        assert pool is not None and list(pool.map(abs, [-1, -2])) == [1, 2]
+        processes = list(pool._processes.values())
+    assert not any(process.is_alive() for process in processes)
+    with pytest.raises(KeyboardInterrupt), worker_pool(2) as pool:
+        pool.submit(abs, 1).result()
+        processes = list(pool._processes.values())
+        raise KeyboardInterrupt
+    assert all(process.exitcode is not None for process in processes)  # killed, not left behind
