@@ -11,7 +11,7 @@ from ..findings import Finding
 from ..hosts import REGION_PSEUDO, URL_SUFFIX_PSEUDO, in_principal_text
 from ..partition import Partition
 from ..rule_api import ActionSpec, BoundRule, RuleContext
-from ..text_span import changed_span
+from ..text_span import PartEditor
 from ..walk import REGION_PATTERN, is_region, is_service_principal, is_sub_template, is_text_field, join_view
 
 
@@ -79,9 +79,7 @@ class MapPrincipals:
             view = join_view(log.model, path) if structural else None
             text, part_start, part_end = (view.text, view.start, view.end) if view else (value, 0, len(value))
             pseudo = is_sub_template(path)
-            new_part = text[part_start:part_end]
-            shift = 0
-            fragments: list[tuple[str, str]] = []
+            part = PartEditor(text, part_start, part_end)
             reasons: list[str] = []
             for match in pattern.finditer(text):
                 whole = match.start() == 0 and match.end() == len(text)
@@ -95,22 +93,12 @@ class MapPrincipals:
                     continue
                 if wanted is None or wanted == match.group(0):
                     continue
-                start, end, replacement = changed_span(match.group(0), wanted)
-                start += match.start() - part_start
-                end += match.start() - part_start
-                if start < 0 or end > part_end - part_start:
+                if not part.replace(match.start(), match.group(0), wanted):
                     findings.append(Finding(path, f"service principal built with Fn::Join should be {wanted}; rewrite it by hand", rule.id))
                     continue
-                new_part = new_part[: start + shift] + replacement + new_part[end + shift :]
-                shift += len(replacement) - (end - start)
-                anchor = text[max(match.start(), part_start) : min(match.end(), part_end)]
-                offset = start - max(0, match.start() - part_start)
-                piece = (anchor, anchor[:offset] + replacement + anchor[offset + end - start :])
-                if piece not in fragments:
-                    fragments.append(piece)
                 reasons.append(f"service principal {match.group('svc')} is {wanted} in {target.name} ({target.facts.principals[match.group('svc')]})")
-            if fragments and new_part != value:
-                edits.append(Edit(path, "replace", rule.id, "; ".join(dict.fromkeys(reasons)), value=new_part, fragments=tuple(fragments)))
+            if part.fragments and part.value != value:
+                edits.append(Edit(path, "replace", rule.id, "; ".join(dict.fromkeys(reasons)), value=part.value, fragments=tuple(part.fragments)))
         for edit in edits:
             log.apply(edit)
         return findings

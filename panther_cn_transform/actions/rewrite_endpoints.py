@@ -11,7 +11,7 @@ from ..findings import Finding
 from ..hosts import HostContext, decide, find_hosts, in_principal_text
 from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
 from ..s3urls import find_references
-from ..text_span import changed_span
+from ..text_span import PartEditor
 from ..walk import in_arn, is_service_principal, is_sub_template, is_text_field, join_view
 
 
@@ -84,9 +84,7 @@ class RewriteEndpoints:
                 whole_value=False,
             )
             quiet = is_text_field(path)
-            new_part = text[part_start:part_end]
-            shift = 0
-            fragments: list[tuple[str, str]] = []
+            part = PartEditor(text, part_start, part_end)
             notes: list[str] = []
             for host in find_hosts(text, context.source_partition, context.partition):
                 if not part_start < host.end <= part_end or in_arn(text, host.start) or in_principal_text(text, host.start):
@@ -99,24 +97,15 @@ class RewriteEndpoints:
                     continue
                 if decision.kind != "rewrite":
                     continue
-                start, end, replacement = changed_span(host.text, decision.new)
-                start += host.start - part_start
-                end += host.start - part_start
-                if start < 0 or end > part_end - part_start:
+                if not part.replace(host.start, host.text, decision.new):
                     if not quiet:
                         findings.append(Finding(path, f"{host.text}: should be {decision.new} ({decision.reason}), but it is built "
                                                 "with Fn::Join across parts; rewrite it by hand", rule.id))
                     continue
-                old_piece = text[max(host.start, part_start) : min(host.end, part_end)]
-                new_part = new_part[: start + shift] + replacement + new_part[end + shift :]
-                shift += len(replacement) - (end - start)
-                new_piece = old_piece[: start - max(0, host.start - part_start)] + replacement + old_piece[end - max(0, host.start - part_start) :]
-                if (old_piece, new_piece) not in fragments:
-                    fragments.append((old_piece, new_piece))
                 notes.append(f"{decision.new} ({decision.reason})")
-            if fragments and new_part != value:
+            if part.fragments and part.value != value:
                 reason = "endpoint rewritten: " + "; ".join(dict.fromkeys(notes))
-                edits.append(Edit(path, "replace", rule.id, reason, value=new_part, fragments=tuple(fragments)))
+                edits.append(Edit(path, "replace", rule.id, reason, value=part.value, fragments=tuple(part.fragments)))
         for edit in edits:
             log.apply(edit)
         return findings
