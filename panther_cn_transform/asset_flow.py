@@ -25,7 +25,7 @@ from typing import Any
 
 from .edits import Edit, JsonPath, to_pointer
 from .flow import Expansion, Piece, expansions, pieces_at, text_of
-from .walk import is_region
+from .walk import LastChildFirst, is_region
 
 _PLACEHOLDER = r"\$\{[A-Za-z0-9:._-]+\}"
 _BUCKET = rf"(?:[a-z0-9.-]|{_PLACEHOLDER})+?"
@@ -272,7 +272,8 @@ def indexed_asset_values(
             if key in node and not isinstance(node[key], str) and len(node) > 1:
                 found[(path + (key,), True)] = node[key]
     order: dict[Any, int] = {logical_id: index for index, logical_id in enumerate(resources)}
-    ranked = sorted(found, key=lambda item: _walk_rank(resources, order, *item))
+    walk = LastChildFirst()
+    ranked = sorted(found, key=lambda item: _walk_rank(resources, order, walk, *item))
     return [(path, found[(path, is_bucket)], is_bucket) for path, is_bucket in ranked]
 
 
@@ -302,14 +303,11 @@ def _reach(resources: Mapping[str, Any], path: JsonPath) -> tuple[JsonPath, Any,
     return None  # pragma: no cover - the loop returns at the last depth
 
 
-def _walk_rank(resources: Mapping[str, Any], order: Mapping[Any, int], path: JsonPath, is_bucket: bool) -> tuple[float, ...]:
+def _walk_rank(resources: Mapping[str, Any], order: Mapping[Any, int], walk: LastChildFirst, path: JsonPath, is_bucket: bool) -> tuple[float, ...]:
     """Where `asset_values` finds a value: resource, section, then last child first at every level."""
-    node = resources[str(path[1])][path[2]]
     steps = path[3:-1] if is_bucket else path[3:]
     rank: list[float] = [order[path[1]], 0 if path[2] == "Properties" else 1]
-    for part in steps:
-        rank.append(-(list(node).index(part) if isinstance(node, dict) else int(part)))
-        node = node[part]
+    rank += walk.rank(resources[str(path[1])][path[2]], steps)
     if is_bucket:  # found when its mapping is visited, before anything inside it; in _BUCKET_KEYS order
         rank += [float("-inf"), _BUCKET_KEYS.index(str(path[-1]))]
     return tuple(rank)

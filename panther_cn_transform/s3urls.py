@@ -16,6 +16,7 @@ from typing import Any
 
 from .endpoint_data import dns_suffixes
 from .paths import JsonPath
+from .walk import LastChildFirst
 
 _BUCKET = r"(?:[a-z0-9.-]|\$\{[A-Za-z0-9:._-]+\})+?"
 _REGION = r"(?:[a-z0-9-]+|\$\{AWS::Region\})"
@@ -80,18 +81,9 @@ def object_references(model: Any, mappings: Iterable[tuple[JsonPath, dict[str, A
     that findings come in the same order either way.
     """
     found = [(path, list(_object_references(path, mapping))) for path, mapping in mappings]
-    found.sort(key=lambda item: _walk_rank(model, item[0]))
+    order = LastChildFirst()  # the order of find_references' walk
+    found.sort(key=lambda item: order.rank(model, item[0]))
     return [reference for _, references in found for reference in references]
-
-
-def _walk_rank(model: Any, path: JsonPath) -> tuple[int, ...]:
-    """Where `find_references` visits the node at `path`: last child first at every level."""
-    rank = []
-    node = model
-    for part in path:
-        rank.append(-(list(node).index(part) if isinstance(node, dict) else int(part)))
-        node = node[part]
-    return tuple(rank)
 
 
 #: the keys that make a mapping an object-form reference

@@ -251,3 +251,31 @@ def first_difference(got: Any, want: Any, path: str = "") -> str:
             if a != b:
                 return first_difference(a, b, f"{path}/{index}")
     return path or "/"
+
+
+class LastChildFirst:
+    """Sort keys for the order in which a depth-first walk that takes the last child first reaches paths.
+
+    Why: the index-based finders (s3urls.object_references, asset_flow.indexed_asset_values)
+    give their findings in the order of the stack walks they replace, so findings come in
+    the same order either way.  A mapping's key positions are read once per mapping, not
+    once per path (a list index was a scan of the mapping's keys for every path).  The
+    model must not change while one instance is in use.
+    """
+
+    def __init__(self) -> None:
+        self._positions: dict[int, dict[Any, int]] = {}
+
+    def rank(self, node: Any, steps: Iterable[str | int]) -> list[int]:
+        """Where the walk from `node` reaches the value `steps` below it: compare ranks of one node's paths."""
+        rank = []
+        for part in steps:
+            if isinstance(node, dict):
+                positions = self._positions.get(id(node))
+                if positions is None:
+                    positions = self._positions[id(node)] = {key: index for index, key in enumerate(node)}
+                rank.append(-positions[part])
+            else:
+                rank.append(-int(part))
+            node = node[part]
+        return rank
