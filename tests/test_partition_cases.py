@@ -228,3 +228,23 @@ def test_corpus_cases_of_the_issue(region: str) -> None:
     assert "https://s3.amazonaws.com/ec2-downloads-windows/" in script  # another owner's bucket: kept, reported
     gitlab = model_of("GitLabServer-pkg.yaml")
     assert not [w for w in gitlab.warnings if "Description" in w.pointer]
+
+
+# -- hosts whose DNS suffix is cut by Fn::Join parts ------------------------------------------------
+
+
+def test_an_endpoint_whose_suffix_runs_across_join_parts_is_rewritten_in_the_part_it_ends_in() -> None:
+    queue = {"Fn::Join": ["", ["https://sqs.", {"Ref": "AWS::Region"}, ".amazonaws", ".com/123456789012/q"]]}
+    result = run(resource("AWS::Lambda::Function", {"Environment": {"Variables": {"QUEUE": queue}}}))[0]
+    assert props(result)["Environment"]["Variables"]["QUEUE"] == {
+        "Fn::Join": ["", ["https://sqs.", {"Ref": "AWS::Region"}, ".amazonaws", ".com.cn/123456789012/q"]]}
+
+
+def test_an_unknown_host_cut_by_join_parts_is_reported_where_it_ends_not_missed() -> None:
+    """The moodle-efs pair's output: `!Join ['.', [!Ref FileSystem, 'efs', !Ref 'AWS::Region', 'amazonaws', 'com']]`."""
+    dns = {"Fn::Join": [".", [{"Ref": "FileSystem"}, "efs", {"Ref": "AWS::Region"}, "amazonaws", "com"]]}
+    template = {"Resources": {"FileSystem": {"Type": "AWS::EFS::FileSystem"}}, "Outputs": {"Dns": {"Value": dns}}}
+    result = run(template)[0]
+    assert result.model["Outputs"]["Dns"]["Value"] == dns  # botocore knows no such endpoint: left as is
+    assert [(w.pointer, w.rule) for w in result.warnings] == [("/Outputs/Dns/Value/Fn::Join/1/4", "endpoints")]
+    assert "${FileSystem}.efs.${AWS::Region}.amazonaws.com: not a service endpoint" in result.warnings[0].message
