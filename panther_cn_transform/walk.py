@@ -217,6 +217,31 @@ def join_view(model: Any, path: JsonPath) -> JoinView | None:
     return JoinView("".join(texts), start, end)
 
 
+def join_parts_across(model: Any, joins: Iterable[tuple[JsonPath, Any]], needles: Iterable[str]) -> list[tuple[JsonPath, str]]:
+    """The literal parts, with their paths, of each `Fn::Join` among `joins` in whose text a needle runs across parts.
+
+    Why: rules find hosts and principals among the strings that contain a DNS suffix, and
+    a suffix cut by a Join's parts (`[..., 'amazonaws', 'com']`) is in none of them: such a
+    value was missed without a word.  A rule looks at these parts as at the others, through
+    `join_view`, and handles a value in the part it ends in.  `joins`: `(path, mapping)`
+    of the mappings with an `Fn::Join` key (`EditLog.mappings_with("Fn::Join")`).
+    """
+    wanted = list(needles)
+    found: list[tuple[JsonPath, str]] = []
+    for path, mapping in joins:
+        args = mapping.get("Fn::Join") if isinstance(mapping, dict) else None
+        if not (isinstance(args, list) and len(args) == 2 and isinstance(args[0], str) and isinstance(args[1], list)):
+            continue
+        parts = [(path + ("Fn::Join", 1, index), part) for index, part in enumerate(args[1]) if isinstance(part, str)]
+        view = join_view(model, parts[0][0]) if parts else None
+        if view is None:
+            continue
+        pieces = [part for _, part in parts] + [args[0]] * (len(args[1]) - 1)  # the literal parts and every delimiter
+        if sum(view.text.count(needle) for needle in wanted) > sum(piece.count(needle) for piece in pieces for needle in wanted):
+            found += parts  # an occurrence runs across a part boundary
+    return found
+
+
 def _placeholder(value: Any) -> str:
     """How an intrinsic inside a Join reads as text: `${Name}`, `${Name.Attr}`, or `${Fn::Intrinsic}`."""
     if isinstance(value, dict) and len(value) == 1:

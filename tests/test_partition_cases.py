@@ -248,3 +248,11 @@ def test_an_unknown_host_cut_by_join_parts_is_reported_where_it_ends_not_missed(
     assert result.model["Outputs"]["Dns"]["Value"] == dns  # botocore knows no such endpoint: left as is
     assert [(w.pointer, w.rule) for w in result.warnings] == [("/Outputs/Dns/Value/Fn::Join/1/4", "endpoints")]
     assert "${FileSystem}.efs.${AWS::Region}.amazonaws.com: not a service endpoint" in result.warnings[0].message
+
+
+def test_a_service_principal_whose_suffix_runs_across_join_parts_is_mapped_in_the_part_it_ends_in() -> None:
+    statement = {"Effect": "Allow", "Action": "sts:AssumeRole",
+                 "Principal": {"Service": {"Fn::Join": ["", ["ec2.amazonaws", ".com"]]}}}
+    result = run(resource("AWS::IAM::Role", {"AssumeRolePolicyDocument": {"Statement": [statement]}}))[0]
+    mapped = props(result)["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"]
+    assert mapped == {"Fn::Join": ["", ["ec2.amazonaws", ".com.cn"]]}  # ec2's principal in China, as the table says

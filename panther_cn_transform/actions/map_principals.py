@@ -12,7 +12,15 @@ from ..hosts import REGION_PSEUDO, URL_SUFFIX_PSEUDO, in_principal_text
 from ..partition import Partition
 from ..rule_api import ActionSpec, BoundRule, RuleContext
 from ..text_span import PartEditor
-from ..walk import REGION_PATTERN, is_region, is_service_principal, is_sub_template, is_text_field, join_view
+from ..walk import (
+    REGION_PATTERN,
+    is_region,
+    is_service_principal,
+    is_sub_template,
+    is_text_field,
+    join_parts_across,
+    join_view,
+)
 
 
 @functools.cache
@@ -72,7 +80,11 @@ class MapPrincipals:
         pattern = _principal_pattern((source.dns_suffix, target.dns_suffix))
         edits: list[Edit] = []
         findings: list[Finding] = []
-        for path, value in log.strings_containing(source.dns_suffix, target.dns_suffix, "URLSuffix"):
+        candidates = log.strings_containing(source.dns_suffix, target.dns_suffix, "URLSuffix")
+        seen = {path for path, _ in candidates}  # and the Join parts a suffix runs across, looked at the same way
+        suffixes = (source.dns_suffix, target.dns_suffix)
+        candidates += [entry for entry in join_parts_across(log.model, log.mappings_with("Fn::Join"), suffixes) if entry[0] not in seen]
+        for path, value in candidates:
             structural = is_service_principal(path)
             if not structural and is_text_field(path) or target.elsewhere(path):
                 continue

@@ -6,13 +6,13 @@ import fnmatch
 from typing import Any, ClassVar
 
 from ..bucket_names import region_of_bucket_name
-from ..edits import Edit, EditLog, JsonPath
+from ..edits import Edit, EditLog
 from ..findings import Finding
 from ..hosts import HostContext, decide, find_hosts, in_principal_text
 from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
 from ..s3urls import find_references
 from ..text_span import PartEditor
-from ..walk import in_arn, is_service_principal, is_sub_template, is_text_field, join_view
+from ..walk import in_arn, is_service_principal, is_sub_template, is_text_field, join_parts_across, join_view
 
 
 class RewriteEndpoints:
@@ -71,7 +71,8 @@ class RewriteEndpoints:
         edits: list[Edit] = []
         findings: list[Finding] = []
         candidates = log.strings_containing(*suffixes)
-        candidates += _parts_of_split_hosts(log, suffixes, {path for path, _ in candidates})
+        seen = {path for path, _ in candidates}  # and the Join parts a suffix runs across, looked at the same way
+        candidates += [entry for entry in join_parts_across(log.model, log.mappings_with("Fn::Join"), suffixes) if entry[0] not in seen]
         for path, value in candidates:
             if is_service_principal(path) or context.partition.elsewhere(path):
                 continue
@@ -111,30 +112,6 @@ class RewriteEndpoints:
         for edit in edits:
             log.apply(edit)
         return findings
-
-
-def _parts_of_split_hosts(log: EditLog, suffixes: set[str], seen: set[JsonPath]) -> list[tuple[JsonPath, str]]:
-    """The literal parts of every `Fn::Join` whose DNS suffix runs across parts (`'amazonaws', 'com'`), not in `seen`.
-
-    Why: the rule looks at the strings that contain a suffix, and a suffix cut by the
-    Join's parts is in none of them: its host was missed without a word (the moodle-efs
-    pair's output `!Join ['.', [..., 'amazonaws', 'com']]`).  These parts are looked at
-    like the others: a host is handled in the part it ends in, where its suffix changes.
-    """
-    found: list[tuple[JsonPath, str]] = []
-    for path, mapping in log.mappings_with("Fn::Join"):
-        args = mapping["Fn::Join"]
-        if not (isinstance(args, list) and len(args) == 2 and isinstance(args[0], str) and isinstance(args[1], list)):
-            continue
-        parts = [(path + ("Fn::Join", 1, index), part) for index, part in enumerate(args[1]) if isinstance(part, str)]
-        view = join_view(log.model, parts[0][0]) if parts else None
-        if view is None:
-            continue
-        pieces = [part for _, part in parts] + [args[0]] * (len(args[1]) - 1)  # the literal parts and every delimiter
-        if sum(view.text.count(suffix) for suffix in suffixes) > sum(piece.count(suffix) for piece in pieces for suffix in suffixes):
-            # an occurrence runs across a part boundary
-            found += [(part_path, part) for part_path, part in parts if part_path not in seen]
-    return found
 
 
 def _with_whole(context: HostContext, whole: bool) -> HostContext:
