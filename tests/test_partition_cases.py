@@ -256,3 +256,15 @@ def test_a_service_principal_whose_suffix_runs_across_join_parts_is_mapped_in_th
     result = run(resource("AWS::IAM::Role", {"AssumeRolePolicyDocument": {"Statement": [statement]}}))[0]
     mapped = props(result)["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"]
     assert mapped == {"Fn::Join": ["", ["ec2.amazonaws", ".com.cn"]]}  # ec2's principal in China, as the table says
+
+
+def test_an_arn_spelled_across_join_parts_is_reported_at_the_join_not_missed() -> None:
+    sns = {"Fn::Join": [":", ["arn", "aws", "sns", {"Ref": "AWS::Region"}, {"Ref": "AWS::AccountId"}, "alerts"]]}
+    s3 = {"Fn::Join": ["", ["arn:", "aws", ":s3:::my-bucket/*"]]}
+    statements = [{"Effect": "Allow", "Action": "sns:Publish", "Resource": sns},
+                  {"Effect": "Allow", "Action": "s3:GetObject", "Resource": s3}]
+    result = run(resource("AWS::IAM::ManagedPolicy", {"PolicyDocument": {"Statement": statements}}))[0]
+    assert props(result)["PolicyDocument"]["Statement"] == statements  # left as is: which part is the partition is not plain
+    found = [(w.pointer, w.rule) for w in result.warnings if "Fn::Join parts names the aws partition" in w.message]
+    assert found == [("/Resources/R/Properties/PolicyDocument/Statement/0/Resource/Fn::Join", "partition"),
+                     ("/Resources/R/Properties/PolicyDocument/Statement/1/Resource/Fn::Join", "partition")]

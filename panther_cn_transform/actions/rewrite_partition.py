@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from ..edits import Edit, EditLog, JsonPath
 from ..findings import Finding
 from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
-from ..walk import REGION_PATTERN, is_region, is_sub_template, is_text_field, under_name_argument
+from ..walk import REGION_PATTERN, is_region, is_sub_template, is_text_field, join_parts_across, under_name_argument
 
 _SUB_ALLOWED_SECTIONS = frozenset({"Resources", "Outputs"})
 _NOT_FREE_TEXT = frozenset({"Type", "DependsOn", "Condition", "DeletionPolicy", "UpdateReplacePolicy"})
@@ -22,7 +22,8 @@ class RewritePartition:
     stays portable: inside an `Fn::Sub` string it is inserted as is; a plain string in Resources
     or Outputs becomes an `Fn::Sub`, with any `${` it already had escaped as `${!`. Where an
     intrinsic is not allowed (Parameters, Mappings, descriptions) pseudo style falls back to
-    literal.
+    literal. An ARN whose `arn:<from>:` only its `Fn::Join` parts spell together is reported
+    at the Join, not rewritten.
     """
 
     spec: ClassVar[ActionSpec] = ActionSpec(
@@ -31,7 +32,10 @@ class RewritePartition:
             "An ARN with `arn:aws:` names a resource in the global partition, which accounts of another partition "
             "cannot reach; IAM rejects such ARNs in policies and CloudFormation fails."
         ),
-        safety="Changes ARNs only; already partition-aware values (`${AWS::Partition}`) are untouched.",
+        safety=(
+            "Changes ARNs only; already partition-aware values (`${AWS::Partition}`) are untouched. "
+            "An ARN spelled across `Fn::Join` parts is reported, not rewritten."
+        ),
         params=(
             Param("style", "literal writes the partition (arn:aws-cn:), pseudo writes ${AWS::Partition}", {"enum": ["literal", "pseudo"]}, default="literal"),
             Param("from", "Partition to rewrite (default: the rules' source partition)", {"type": "string"}),
@@ -105,7 +109,7 @@ class RewritePartition:
             )
         for edit in edits:
             log.apply(edit)
-        return []
+        return _split_arns(log, before, source, rule)
 
     @staticmethod
     def _pseudo_allowed(path: JsonPath) -> bool:
@@ -121,3 +125,23 @@ class RewritePartition:
             return Edit(path, "replace", rule.id, reason, value=value.replace(before, pseudo), fragments=((before, pseudo),))
         new: Any = {"Fn::Sub": value.replace("${", "${!").replace(before, pseudo)}
         return Edit(path, "replace", rule.id, reason + " (now an Fn::Sub)", value=new)
+
+
+def _split_arns(log: EditLog, before: str, source: str, rule: BoundRule) -> list[Finding]:
+    """One finding per `Fn::Join` whose parts spell `arn:<source>:` only together (`['arn', 'aws', 'sns', ...]`).
+
+    Why: the rule rewrites the strings that contain `arn:<source>:`, and such a Join has
+    none, so its ARN kept the global partition without a word.  Which part names the
+    partition is not always plain (`'arn:'`, `'aws'`, `':s3:::b'`), so it is reported at
+    the Join, not rewritten.
+    """
+    findings: list[Finding] = []
+    joins: set[JsonPath] = set()
+    for part_path, _ in join_parts_across(log.model, log.mappings_with("Fn::Join"), [before]):
+        join = part_path[:-2]  # (..., "Fn::Join")
+        if join in joins or is_text_field(part_path):
+            continue
+        joins.add(join)
+        findings.append(Finding(join, f"an ARN built from Fn::Join parts names the {source} partition ({before!r} runs across "
+                                      "the parts) and is left as is; write it as one string, or with ${AWS::Partition}", rule.id))
+    return findings
