@@ -232,6 +232,9 @@ def join_parts_across(model: Any, joins: Iterable[tuple[JsonPath, Any]], needles
         args = mapping.get("Fn::Join") if isinstance(mapping, dict) else None
         if not (isinstance(args, list) and len(args) == 2 and isinstance(args[0], str) and isinstance(args[1], list)):
             continue
+        literal = args[0].join(part if isinstance(part, str) else "\x00" for part in args[1])  # an intrinsic holds no needle's text
+        if not any(needle in literal for needle in wanted):
+            continue  # most Joins: no needle at all
         parts = [(path + ("Fn::Join", 1, index), part) for index, part in enumerate(args[1]) if isinstance(part, str)]
         view = join_view(model, parts[0][0]) if parts else None
         if view is None:
