@@ -22,9 +22,10 @@ matched by their keys here and read from the working model by the caller
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .edits import JsonPath
@@ -76,19 +77,11 @@ class ModelIndex:
         wanted = list(dict.fromkeys(needles))
         if not wanted or any(not needle or _SEPARATOR in needle for needle in wanted):
             return [entry for entry in self.entries if any(needle in entry[1] for needle in wanted)]
-        joined, starts = self._text()
-        stale = self._stale
+        joined, _ = self._text()
         hits: set[int] = set()
-        for needle in wanted:
-            position = joined.find(needle)
-            while position >= 0:
-                index = bisect.bisect_right(starts, position) - 1
-                hits.add(index)
-                position = joined.find(needle, starts[index + 1] if index + 1 < len(starts) else len(joined))
-        if stale:  # the joined text still holds their old values
-            hits -= stale
-            hits.update(index for index in stale if any(needle in self.entries[index][1] for needle in wanted))
-        return self._answer(sorted(hits))
+        for needle in wanted:  # a needle holds no separator: a hit in the joined text is a hit in its string
+            hits |= self._hits(functools.partial(joined.find, needle))  # find(needle, from)
+        return self._answer(self._with_stale(hits, lambda value: any(needle in value for needle in wanted)))
 
     def searching(self, pattern: re.Pattern[str]) -> list[tuple[JsonPath, str]]:
         """The strings in which `pattern.search` finds a match, in document order.
@@ -101,21 +94,40 @@ class ModelIndex:
         pattern that behaves alike at a string's edges and before a separator (no `^`,
         `$`, `\\A`, `\\Z`; lookarounds that treat the separator as they treat "nothing").
         """
+        joined, _ = self._text()
+
+        def next_match(position: int) -> int:
+            match = pattern.search(joined, position)
+            return match.start() if match else -1
+
+        def holds(value: str) -> bool:
+            return pattern.search(value) is not None
+
+        return self._answer(self._with_stale(self._hits(next_match, holds), holds))
+
+    def _hits(self, next_hit: Callable[[int], int], holds: Callable[[str], bool] | None = None) -> set[int]:
+        """Indexes of the up-to-date strings in which the joined text has a hit (`next_hit(from)`: where the next one starts, or -1).
+
+        Each string is counted once: the search goes on from the next string's start.  A
+        hit is checked in its string alone with `holds`, when given.
+        """
         if not self.entries:
-            return []
-        joined, starts = self._text()
-        stale = self._stale
+            return set()
+        _, starts = self._text()
         hits: set[int] = set()
-        match = pattern.search(joined)
-        while match is not None:
-            index = bisect.bisect_right(starts, match.start()) - 1
-            if index not in stale and pattern.search(self.entries[index][1]):
+        position = next_hit(0)
+        while position >= 0:
+            index = bisect.bisect_right(starts, position) - 1
+            if index not in self._stale and (holds is None or holds(self.entries[index][1])):
                 hits.add(index)
             if index + 1 >= len(starts):
                 break
-            match = pattern.search(joined, starts[index + 1])
-        hits.update(index for index in stale if pattern.search(self.entries[index][1]))
-        return self._answer(sorted(hits))
+            position = next_hit(starts[index + 1])
+        return hits
+
+    def _with_stale(self, hits: set[int], holds: Callable[[str], bool]) -> list[int]:
+        """`hits` and the strings replaced since the joined text was built (it holds their old values) that `holds`, in order."""
+        return sorted(hits | {index for index in self._stale if holds(self.entries[index][1])})
 
     def strings_under(self, keys: Iterable[str]) -> list[tuple[JsonPath, str]]:
         """The strings whose path goes through at least one of the mapping keys `keys`, in document order."""
