@@ -13,17 +13,17 @@ from collections.abc import Callable
 from typing import Any
 
 from .findings import Finding
-from .graph import ReferenceGraph, build_graph
+from .graph import ReferenceGraph
 
 RULE = "nested-outputs-unchecked"
 _NESTED_TYPES = ("AWS::CloudFormation::Stack", "AWS::Serverless::Application")
 
 
-def unchecked_nested_outputs(model: dict[str, Any], graph: Callable[[], ReferenceGraph] | None = None) -> list[Finding]:
+def unchecked_nested_outputs(model: dict[str, Any], graph: Callable[[], ReferenceGraph]) -> list[Finding]:
     """One warning naming every output of a nested stack the template reads, or none.
 
-    `graph`: gives the reference graph of `model` when the caller shares one
-    (`EditLog.graph`); asked only when the template has nested stacks.
+    `graph`: gives the reference graph of `model` (`EditLog.graph`, shared with the
+    rules); asked only when the template has nested stacks.
     """
     resources = model.get("Resources")
     if not isinstance(resources, dict):
@@ -34,7 +34,7 @@ def unchecked_nested_outputs(model: dict[str, Any], graph: Callable[[], Referenc
         return []
     read: dict[str, set[str]] = {}
     places = []
-    for reference in (graph() if graph else build_graph(model)).references:
+    for reference in graph().references:
         attribute = reference.attribute or ""
         if reference.target in nested and attribute.startswith("Outputs."):
             read.setdefault(reference.target, set()).add(attribute.removeprefix("Outputs."))

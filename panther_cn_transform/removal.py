@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from .edits import Edit, EditLog, JsonPath
 from .findings import Finding
-from .graph import Reference, ReferenceGraph, build_graph, names_in_values
+from .graph import Reference, ReferenceGraph, names_in_values
 from .rule_api import Param
 from .walk import semantic_path
 
@@ -65,7 +65,7 @@ def plan_removal(
     required: Callable[[str], frozenset[str]] = lambda _type: frozenset(),
     removed_attributes: Mapping[tuple[str, str], str] | None = None,
     warnings: list[Finding] | None = None,
-    graph: ReferenceGraph | None = None,
+    graph: ReferenceGraph,
 ) -> list[Edit]:
     """Edits that remove `initial` (id -> reason) and everything that would dangle.
 
@@ -82,12 +82,12 @@ def plan_removal(
       (`Fn::GetAtt [Child, Outputs.Name]`).  References to them are handled like
       references to a removed resource.
     * **warnings** - a list that receives what the caller must act on (new parameters).
-    * **graph** - the reference graph of `model`, when the caller has it (`EditLog.graph`).
+    * **graph** - the reference graph of `model` (`EditLog.graph`, shared with the rules).
 
     Every edit's path is in the coordinates of `model` itself (list entries are removed
     from the last to the first), which `names_used_after` relies on.
     """
-    planner = _Planner(model, graph or build_graph(model), rule, on_reference, required)
+    planner = _Planner(model, graph, rule, on_reference, required)
     planner.run(initial, removed_attributes or {})
     edits = planner.edits()
     if warnings is not None:
@@ -410,7 +410,9 @@ def apply_removal(
     used_after = names_used_after(graph, edits)
     for edit in edits:
         log.apply(edit)
-    findings += unused_after(graph.names_used(), log.model, rule, used_after=used_after)
+    if used_after is None:  # the edits wrote values that need their surroundings: the log's graph of the result, kept for the next rule
+        used_after = log.names_used()
+    findings += unused_after(graph.names_used(), log.model, rule, used_after)
     if not log.model.get("Resources"):
         findings.append(Finding(("Resources",), "every resource was removed; CloudFormation needs at least one", rule))
     return findings
@@ -436,14 +438,11 @@ def names_used_after(graph: ReferenceGraph, edits: list[Edit]) -> set[str] | Non
     return used | written
 
 
-def unused_after(used_before: set[str], after: dict[str, Any], rule: str, *, used_after: set[str] | None = None) -> list[Finding]:
+def unused_after(used_before: set[str], after: dict[str, Any], rule: str, used_after: set[str]) -> list[Finding]:
     """Parameters and Conditions that had users before (`used_before`, from the graph before the removal) and have none after.
 
-    `used_after`: the names `after` uses, when the caller knows them (`names_used_after`,
-    `EditLog.names_used`); otherwise `after` is walked.
+    `used_after`: the names `after` uses (`names_used_after`, `EditLog.names_used`).
     """
-    if used_after is None:
-        used_after = build_graph(after).names_used()
     warnings = []
     for section in ("Parameters", "Conditions"):
         for name in after.get(section) or {}:

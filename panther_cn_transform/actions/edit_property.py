@@ -411,7 +411,7 @@ class _Run:
             self.remove_resources()
         if self.removed_something:
             used_after = self.log.names_used()
-            self.warnings += unused_after(self.used_before if self.used_before is not None else used_after, self.log.model, self.rule.id, used_after=used_after)
+            self.warnings += unused_after(self.used_before if self.used_before is not None else used_after, self.log.model, self.rule.id, used_after)
         return self.warnings
 
     def remove_resources(self) -> None:
