@@ -205,26 +205,22 @@ def join_view(model: Any, path: JsonPath) -> JoinView | None:
     if not isinstance(args, list) or len(args) != 2 or not isinstance(args[0], str) or not isinstance(args[1], list):
         return None
     delimiter, parts = args
-    texts: list[str] = []
-    start = end = 0
-    for index, part in enumerate(parts):
-        if index:
-            texts.append(delimiter)
-        here = sum(map(len, texts))
-        texts.append(part if isinstance(part, str) else _placeholder(part))
-        if index == path[-1]:
-            start, end = here, here + len(texts[-1])
-    return JoinView("".join(texts), start, end)
+    texts = [part if isinstance(part, str) else _placeholder(part) for part in parts]
+    if not 0 <= path[-1] < len(texts):
+        return JoinView(delimiter.join(texts), 0, 0)
+    start = sum(map(len, texts[: path[-1]])) + len(delimiter) * path[-1]
+    return JoinView(delimiter.join(texts), start, start + len(texts[path[-1]]))
 
 
-def join_parts_across(model: Any, joins: Iterable[tuple[JsonPath, Any]], needles: Iterable[str]) -> list[tuple[JsonPath, str]]:
+def join_parts_across(joins: Iterable[tuple[JsonPath, Any]], needles: Iterable[str]) -> list[tuple[JsonPath, str]]:
     """The literal parts, with their paths, of each `Fn::Join` among `joins` in whose text a needle runs across parts.
 
     Why: rules find hosts and principals among the strings that contain a DNS suffix, and
     a suffix cut by a Join's parts (`[..., 'amazonaws', 'com']`) is in none of them: such a
     value was missed without a word.  A rule looks at these parts as at the others, through
     `join_view`, and handles a value in the part it ends in.  `joins`: `(path, mapping)`
-    of the mappings with an `Fn::Join` key (`EditLog.mappings_with("Fn::Join")`).
+    of the mappings with an `Fn::Join` key (`EditLog.mappings_with("Fn::Join")`).  An
+    intrinsic part holds no needle's text (`${...}` placeholders), so it counts as nothing.
     """
     wanted = list(needles)
     found: list[tuple[JsonPath, str]] = []
@@ -232,16 +228,12 @@ def join_parts_across(model: Any, joins: Iterable[tuple[JsonPath, Any]], needles
         args = mapping.get("Fn::Join") if isinstance(mapping, dict) else None
         if not (isinstance(args, list) and len(args) == 2 and isinstance(args[0], str) and isinstance(args[1], list)):
             continue
-        literal = args[0].join(part if isinstance(part, str) else "\x00" for part in args[1])  # an intrinsic holds no needle's text
-        if not any(needle in literal for needle in wanted):
-            continue  # most Joins: no needle at all
-        parts = [(path + ("Fn::Join", 1, index), part) for index, part in enumerate(args[1]) if isinstance(part, str)]
-        view = join_view(model, parts[0][0]) if parts else None
-        if view is None:
-            continue
-        pieces = [part for _, part in parts] + [args[0]] * (len(args[1]) - 1)  # the literal parts and every delimiter
-        if sum(view.text.count(needle) for needle in wanted) > sum(piece.count(needle) for piece in pieces for needle in wanted):
-            found += parts  # an occurrence runs across a part boundary
+        delimiter, items = args
+        text = delimiter.join(item if isinstance(item, str) else "\x00" for item in items)
+        pieces = [item for item in items if isinstance(item, str)] + [delimiter] * (len(items) - 1)  # every literal part and delimiter
+        if sum(text.count(needle) for needle in wanted) > sum(piece.count(needle) for piece in pieces for needle in wanted):
+            # an occurrence runs across a part boundary
+            found += [(path + ("Fn::Join", 1, index), item) for index, item in enumerate(items) if isinstance(item, str)]
     return found
 
 

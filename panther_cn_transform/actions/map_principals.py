@@ -83,7 +83,7 @@ class MapPrincipals:
         candidates = log.strings_containing(source.dns_suffix, target.dns_suffix, "URLSuffix")
         seen = {path for path, _ in candidates}  # and the Join parts a suffix runs across, looked at the same way
         suffixes = (source.dns_suffix, target.dns_suffix)
-        candidates += [entry for entry in join_parts_across(log.model, log.mappings_with("Fn::Join"), suffixes) if entry[0] not in seen]
+        candidates += [entry for entry in join_parts_across(log.mappings_with("Fn::Join"), suffixes) if entry[0] not in seen]
         for path, value in candidates:
             structural = is_service_principal(path)
             if not structural and is_text_field(path) or target.elsewhere(path):

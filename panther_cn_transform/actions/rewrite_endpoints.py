@@ -72,7 +72,7 @@ class RewriteEndpoints:
         findings: list[Finding] = []
         candidates = log.strings_containing(*suffixes)
         seen = {path for path, _ in candidates}  # and the Join parts a suffix runs across, looked at the same way
-        candidates += [entry for entry in join_parts_across(log.model, log.mappings_with("Fn::Join"), suffixes) if entry[0] not in seen]
+        candidates += [entry for entry in join_parts_across(log.mappings_with("Fn::Join"), suffixes) if entry[0] not in seen]
         for path, value in candidates:
             if is_service_principal(path) or context.partition.elsewhere(path):
                 continue

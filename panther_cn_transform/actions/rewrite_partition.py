@@ -137,7 +137,7 @@ def _split_arns(log: EditLog, before: str, source: str, rule: BoundRule) -> list
     """
     findings: list[Finding] = []
     joins: set[JsonPath] = set()
-    for part_path, _ in join_parts_across(log.model, log.mappings_with("Fn::Join"), [before]):
+    for part_path, _ in join_parts_across(log.mappings_with("Fn::Join"), [before]):
         join = part_path[:-2]  # (..., "Fn::Join")
         if join in joins or is_text_field(part_path):
             continue
