@@ -226,8 +226,8 @@ def guard_nesting(text: str, source: str, limits: Limits) -> None:
     exceeds the limit are the brackets walked one by one (for the exact depth and its line).
     """
     guard = max(5000, limits.max_depth)
-    if _bracket_bound(text) > guard and _deepest_bracket(text, source, guard):
-        return  # pragma: no cover - _deepest_bracket raises
+    if _bracket_bound(text) > guard:  # only a bound: the exact depth may still be within the limit
+        _deepest_bracket(text, source, guard)
     if " " * (4 * guard + 1) in text:  # only then can a line be indented that deep
         for match in _INDENT.finditer(text):
             if len(match.group(0)) > 4 * guard:
@@ -246,7 +246,7 @@ def _bracket_bound(text: str) -> int:
     return bound
 
 
-def _deepest_bracket(text: str, source: str, guard: int) -> bool:
+def _deepest_bracket(text: str, source: str, guard: int) -> None:
     """Walk the brackets; raise at the first one deeper than `guard`."""
     depth = 0
     for match in _BRACKETS.finditer(text):
@@ -254,7 +254,6 @@ def _deepest_bracket(text: str, source: str, guard: int) -> bool:
         if depth > guard:
             line = text.count("\n", 0, match.start()) + 1
             raise TemplateError(f"nesting deeper than {guard:,} levels (raise the limit with --max-depth N)", file=source, line=line)
-    return False
 
 
 _RESOLVED_BY_FIRST_CHARACTER = frozenset(key for key in yaml.resolver.Resolver.yaml_implicit_resolvers if key)

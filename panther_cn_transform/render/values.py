@@ -57,13 +57,15 @@ class ValueWriter:
         return json.dumps(key, ensure_ascii=self.ensure_ascii)
 
     def json_string(self, source: str, old: str, new: str) -> str:
-        """A JSON string token for `new` where the token `source` of the string `old` was (what `scalar` writes there)."""
+        """A JSON string token for `new` where the token `source` of the string `old` was (also `scalar`'s answer there)."""
         steps = self.substitutions.get((old, new))
         substituted = _substitute(source, old, new, steps, '"') if steps else None
         return substituted if substituted is not None else json.dumps(new, ensure_ascii=self.ensure_ascii)
 
     def scalar(self, node: yaml.ScalarNode, source: str, new: Any, *, flow: bool) -> str:
         """Text for `new` where `node` (whose value text is `source`) was."""
+        if self.json and isinstance(new, str) and node.style == '"':
+            return self.json_string(source, node.value, new)
         if isinstance(new, str):
             steps = self.substitutions.get((node.value, new))
             if steps:
