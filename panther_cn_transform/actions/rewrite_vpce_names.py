@@ -9,7 +9,7 @@ from ..edits import Edit, EditLog
 from ..findings import Finding
 from ..hosts import REGION_PSEUDO
 from ..rule_api import ActionSpec, BoundRule, RuleContext
-from ..text_span import changed_span
+from ..text_span import PartEditor, changed_span
 from ..walk import is_region, iter_strings, join_view
 
 _GATEWAY = "Gateway"  # CloudFormation's default VpcEndpointType
@@ -91,15 +91,13 @@ class RewriteVpceNames:
                     findings.append(Finding(path, f"VPC endpoint type is decided at deploy time; an interface endpoint of {service} "
                                             f"is named {wanted} in {context.partition.name}, a gateway endpoint keeps {text}", rule.id))
                     continue
-                start, end, replacement = changed_span(text, wanted)
-                if start < part_start or end > part_end:
+                part = PartEditor(text, part_start, part_end)
+                if not part.replace(0, text, wanted):
                     findings.append(Finding(path, f"VPC endpoint service name should be {wanted}; it is built with Fn::Join "
                                             "across parts, rewrite it by hand", rule.id))
                     continue
-                part = text[part_start:part_end]
-                new = part[: start - part_start] + replacement + part[end - part_start :]
                 reason = f"{service} interface endpoints are named {wanted} in {region}"
-                edits.append(Edit(path, "replace", rule.id, reason, value=new, fragments=((part, new),)))
+                edits.append(Edit(path, "replace", rule.id, reason, value=part.value, fragments=tuple(part.fragments)))
         for edit in edits:
             log.apply(edit)
         return findings
