@@ -21,6 +21,8 @@ from ..sam import globals_section, implicit_events
 from ..walk import is_sub_template
 
 _SUB_ATTRIBUTE = re.compile(r"\$\{([A-Za-z0-9]+)\.([A-Za-z0-9.]+)\}")
+#: the `then` values that remove something, after which parameters and conditions may be left unused
+_REMOVING = frozenset({"rename", "remove", "remove_resource"})
 
 
 class EditProperty:
@@ -390,7 +392,7 @@ class _Run:
             self.apply(Edit(holder, "replace", self.rule.id, reason, value=nested(path[place.existing :], value)))
 
     def apply(self, edit: Edit) -> None:
-        if self.used_before is None:  # before the first edit: the working model may change in place
+        if self.used_before is None and self.spec.then in _REMOVING:  # before its first edit: the model may change in place
             self.used_before = self.log.names_used()
         self.log.apply(edit)
 
@@ -409,9 +411,8 @@ class _Run:
             self.rename_references()
         if self.doomed:
             self.remove_resources()
-        if self.removed_something:
-            used_after = self.log.names_used()
-            self.warnings += unused_after(self.used_before if self.used_before is not None else used_after, self.log.model, self.rule.id, used_after)
+        if self.removed_something and self.used_before is not None:  # set by the first edit of a removing rule
+            self.warnings += unused_after(self.used_before, self.log.model, self.rule.id, self.log.names_used())
         return self.warnings
 
     def remove_resources(self) -> None:
