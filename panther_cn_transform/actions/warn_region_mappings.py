@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from ..edits import EditLog
 from ..findings import Finding
 from ..rule_api import ActionSpec, BoundRule, RuleContext
+from ..walk import LastChildFirst
 
 
 class WarnRegionMappings:
@@ -36,7 +37,8 @@ class WarnRegionMappings:
             return []
         seen: set[str] = set()
         warnings = []
-        for path, find in _find_in_maps(log.model):
+        walk = LastChildFirst()  # the order the findings always came in: that of a last-child-first walk
+        for path, find in sorted(log.mappings_with("Fn::FindInMap"), key=lambda entry: walk.rank(log.model, entry[0])):
             args = find.get("Fn::FindInMap")
             if not isinstance(args, list) or len(args) < 2 or args[1] != {"Ref": "AWS::Region"}:
                 continue
@@ -51,16 +53,3 @@ class WarnRegionMappings:
                 )
         return warnings
 
-
-def _find_in_maps(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
-    found = []
-    stack = [(path, value)]
-    while stack:
-        here, item = stack.pop()
-        if isinstance(item, dict):
-            if "Fn::FindInMap" in item:
-                found.append((here, item))
-            stack.extend((here + (k,), v) for k, v in item.items())
-        elif isinstance(item, list):
-            stack.extend((here + (i,), v) for i, v in enumerate(item))
-    return found
