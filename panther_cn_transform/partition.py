@@ -107,11 +107,6 @@ class Partition:
     def regions(self) -> tuple[str, ...]:
         return self.endpoints.regions
 
-    @property
-    def source(self) -> str:
-        """Where the facts come from, for messages."""
-        return f"{self.facts.file} and botocore {botocore_version()} endpoint data"
-
     def has_region(self, region: str) -> bool:
         return region in self.endpoints.regions
 

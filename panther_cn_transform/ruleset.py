@@ -167,20 +167,12 @@ def shipped_partition(name: str) -> PartitionFacts:
     return _Loader(Limits()).partition_file(f"<builtin>/partitions/{name}.yml", path.read_text("utf-8"))
 
 
-def schema() -> dict[str, Any]:
-    """The JSON Schema every rule file is validated against (built from the actions' specs).
-
-    `rules/schema.json` is the same schema as a file, for editors; a test keeps it current.
-    """
-    return build_schema()
-
-
 @functools.cache
 def rule_file_schema() -> jsonschema.Draft202012Validator:
     """The validator of rule files (built once: jsonschema is imported only when a file of the user's is read)."""
     import jsonschema
 
-    return jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    return jsonschema.Draft202012Validator(build_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 
 
 @functools.cache
@@ -188,7 +180,7 @@ def partition_schema() -> jsonschema.Draft202012Validator:
     """The validator of partition files (the `partition` definition of the rule-file schema)."""
     import jsonschema
 
-    definitions = schema()["$defs"]
+    definitions = build_schema()["$defs"]
     return jsonschema.Draft202012Validator({**definitions["partition"], "$defs": definitions},
                                            format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 
