@@ -17,18 +17,15 @@ from panther_cn_transform import load_rules, read_template, transform, transform
 from panther_cn_transform.walk import iter_strings
 
 from .corpus import CORPUS
+from .test_actions import renderings, resource
 
 CHINA = load_rules("china")
 REGIONS = ["cn-north-1", "cn-northwest-1"]
 
 
 def layouts(template: dict[str, Any]) -> list[str]:
-    """The template as block YAML, flow YAML and JSON."""
-    return [
-        yaml.safe_dump(template, sort_keys=False),
-        yaml.safe_dump(template, sort_keys=False, default_flow_style=True, width=10**6),
-        json.dumps(template, indent=2),
-    ]
+    """The template as block YAML, indented JSON and flow YAML."""
+    return [*renderings(template), yaml.safe_dump(template, sort_keys=False, default_flow_style=True, width=10**6)]
 
 
 def run(template: dict[str, Any], region: str = "cn-north-1", **variables: str) -> list[Any]:
@@ -37,10 +34,6 @@ def run(template: dict[str, Any], region: str = "cn-north-1", **variables: str) 
     assert all(r.model == results[0].model for r in results)
     assert all([(w.pointer, w.message) for w in r.warnings] == [(w.pointer, w.message) for w in results[0].warnings] for r in results)
     return results
-
-
-def resource(rtype: str, properties: dict[str, Any]) -> dict[str, Any]:
-    return {"Resources": {"R": {"Type": rtype, "Properties": properties}}}
 
 
 def props(result: Any) -> Any:
@@ -54,7 +47,7 @@ TRUST = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal"
 
 @pytest.mark.parametrize("region", REGIONS)
 def test_principals_in_a_json_string_policy_follow_the_table_only(region: str) -> None:
-    result = run(resource("AWS::IAM::Role", {"AssumeRolePolicyDocument": TRUST}), region)[0]
+    result = run(resource({"AssumeRolePolicyDocument": TRUST}, "AWS::IAM::Role"), region)[0]
     policy = json.loads(props(result)["AssumeRolePolicyDocument"])
     assert policy["Statement"][0]["Principal"]["Service"] == ["states.amazonaws.com", "events.amazonaws.com", "ec2.amazonaws.com.cn"]
     assert {e.rule for e in result.edits} == {"service-principals"}
@@ -68,7 +61,7 @@ def test_principals_in_inline_zipfile_code_are_never_endpoints() -> None:
         "boto3.client('lambda').add_permission(FunctionName='f', Principal='events.amazonaws.com', StatementId='s')\n"
         "sqs = 'https://sqs.us-west-1.amazonaws.com/123456789012/q'\n"
     )
-    result = run(resource("AWS::Lambda::Function", {"Code": {"ZipFile": code}}), source_region="us-west-1")[0]
+    result = run(resource({"Code": {"ZipFile": code}}, "AWS::Lambda::Function"), source_region="us-west-1")[0]
     new = props(result)["Code"]["ZipFile"]
     assert "'Service': 'lambda.amazonaws.com'}" in new and "Principal='events.amazonaws.com'" in new
     assert "https://sqs.cn-north-1.amazonaws.com.cn/123456789012/q" in new  # the endpoint in the same code is moved
@@ -87,12 +80,12 @@ def test_the_greengrass_principal_in_inline_code_of_the_corpus_is_kept(name: str
 
 
 def test_principals_in_sub_and_join_follow_the_table() -> None:
-    template = resource("AWS::IAM::Role", {"AssumeRolePolicyDocument": {"Statement": [{"Effect": "Allow", "Principal": {"Service": [
+    template = resource({"AssumeRolePolicyDocument": {"Statement": [{"Effect": "Allow", "Principal": {"Service": [
         {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"},
         {"Fn::Join": ["", ["states.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]},
         {"Fn::Sub": "ec2.${AWS::URLSuffix}"},
         {"Fn::Sub": "lambda.${AWS::URLSuffix}"},
-    ]}}]}})
+    ]}}]}}, "AWS::IAM::Role")
     result = run(template)[0]
     services = props(result)["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"]
     assert services[0] == {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com.cn"}  # the table: logs is regional .com.cn
@@ -114,7 +107,7 @@ USER_DATA = (
 
 @pytest.mark.parametrize("region", REGIONS)
 def test_user_data_in_sub_keeps_download_sites_and_moves_endpoints(region: str) -> None:
-    template = resource("AWS::EC2::Instance", {"ImageId": "ami-12345678", "UserData": {"Fn::Base64": {"Fn::Sub": USER_DATA}}})
+    template = resource({"ImageId": "ami-12345678", "UserData": {"Fn::Base64": {"Fn::Sub": USER_DATA}}}, "AWS::EC2::Instance")
     result = run(template, region)[0]
     script = props(result)["UserData"]["Fn::Base64"]["Fn::Sub"]
     assert "https://awscli.amazonaws.com/awscli-exe-linux-x86_64.zip" in script
@@ -128,7 +121,7 @@ def test_user_data_in_sub_keeps_download_sites_and_moves_endpoints(region: str) 
 def test_user_data_in_join_moves_only_the_part_that_holds_the_suffix() -> None:
     lines = ["#!/bin/bash\n", "curl https://awscli.amazonaws.com/awscli-exe-linux-x86_64.zip -o a.zip\n",
              "aws sqs list-queues --endpoint-url https://sqs.", {"Ref": "AWS::Region"}, ".amazonaws.com\n"]
-    template = resource("AWS::EC2::Instance", {"ImageId": "ami-1", "UserData": {"Fn::Base64": {"Fn::Join": ["", lines]}}})
+    template = resource({"ImageId": "ami-1", "UserData": {"Fn::Base64": {"Fn::Join": ["", lines]}}}, "AWS::EC2::Instance")
     result = run(template)[0]
     parts = props(result)["UserData"]["Fn::Base64"]["Fn::Join"][1]
     assert parts[1] == lines[1] and parts[2] == lines[2] and parts[4] == ".amazonaws.com.cn\n"
@@ -153,7 +146,7 @@ def test_user_data_in_join_moves_only_the_part_that_holds_the_suffix() -> None:
     ],
 )
 def test_hosts_by_what_the_data_says_they_are(value: Any, expected: Any) -> None:
-    result = run(resource("AWS::Lambda::Function", {"Environment": {"Variables": {"V": value}}}))[0]
+    result = run(resource({"Environment": {"Variables": {"V": value}}}, "AWS::Lambda::Function"))[0]
     assert props(result)["Environment"]["Variables"]["V"] == expected
     if value == expected and "URLSuffix" not in json.dumps(value):
         assert [w.rule for w in result.warnings] == ["endpoints"]
@@ -176,8 +169,8 @@ def test_text_fields_may_change_but_are_never_warned_about(region: str) -> None:
 
 
 def test_a_foreign_region_arn_is_reported_and_left_whole() -> None:
-    result = run(resource("AWS::SNS::Topic", {"KmsMasterKeyId": "arn:aws:kms:us-west-2:123456789012:key/k",
-                                              "Other": "arn:aws:s3:::my-bucket/*"}))[0]
+    result = run(resource({"KmsMasterKeyId": "arn:aws:kms:us-west-2:123456789012:key/k",
+                                              "Other": "arn:aws:s3:::my-bucket/*"}, "AWS::SNS::Topic"))[0]
     assert props(result) == {"KmsMasterKeyId": "arn:aws:kms:us-west-2:123456789012:key/k", "Other": "arn:aws-cn:s3:::my-bucket/*"}
     assert [w.rule for w in result.warnings] == ["foreign-arns"]
 
@@ -199,7 +192,7 @@ def test_a_foreign_region_arn_is_reported_and_left_whole() -> None:
     ],
 )
 def test_vpc_endpoint_names_follow_the_endpoint_type_and_region(properties: dict[str, Any], expected: Any) -> None:
-    result = run(resource("AWS::EC2::VPCEndpoint", {"VpcId": "vpc-1", **properties}))[0]
+    result = run(resource({"VpcId": "vpc-1", **properties}, "AWS::EC2::VPCEndpoint"))[0]
     assert props(result)["ServiceName"] == expected
     foreign = properties["ServiceName"] == "com.amazonaws.us-west-2.sqs"
     assert [w.rule for w in result.warnings] == (["vpc-endpoint-names"] if foreign else [])
@@ -207,7 +200,7 @@ def test_vpc_endpoint_names_follow_the_endpoint_type_and_region(properties: dict
 
 def test_an_endpoint_type_decided_at_deploy_time_is_reported() -> None:
     properties = {"VpcId": "vpc-1", "VpcEndpointType": {"Ref": "Kind"}, "ServiceName": {"Fn::Sub": "com.amazonaws.${AWS::Region}.sqs"}}
-    template = {"Parameters": {"Kind": {"Type": "String"}}, **resource("AWS::EC2::VPCEndpoint", properties)}
+    template = {"Parameters": {"Kind": {"Type": "String"}}, **resource(properties, "AWS::EC2::VPCEndpoint")}
     result = run(template)[0]
     assert props(result)["ServiceName"] == properties["ServiceName"]
     assert "decided at deploy time" in result.warnings[0].message
@@ -235,7 +228,7 @@ def test_corpus_cases_of_the_issue(region: str) -> None:
 
 def test_an_endpoint_whose_suffix_runs_across_join_parts_is_rewritten_in_the_part_it_ends_in() -> None:
     queue = {"Fn::Join": ["", ["https://sqs.", {"Ref": "AWS::Region"}, ".amazonaws", ".com/123456789012/q"]]}
-    result = run(resource("AWS::Lambda::Function", {"Environment": {"Variables": {"QUEUE": queue}}}))[0]
+    result = run(resource({"Environment": {"Variables": {"QUEUE": queue}}}, "AWS::Lambda::Function"))[0]
     assert props(result)["Environment"]["Variables"]["QUEUE"] == {
         "Fn::Join": ["", ["https://sqs.", {"Ref": "AWS::Region"}, ".amazonaws", ".com.cn/123456789012/q"]]}
 
@@ -253,7 +246,7 @@ def test_an_unknown_host_cut_by_join_parts_is_reported_where_it_ends_not_missed(
 def test_a_service_principal_whose_suffix_runs_across_join_parts_is_mapped_in_the_part_it_ends_in() -> None:
     statement = {"Effect": "Allow", "Action": "sts:AssumeRole",
                  "Principal": {"Service": {"Fn::Join": ["", ["ec2.amazonaws", ".com"]]}}}
-    result = run(resource("AWS::IAM::Role", {"AssumeRolePolicyDocument": {"Statement": [statement]}}))[0]
+    result = run(resource({"AssumeRolePolicyDocument": {"Statement": [statement]}}, "AWS::IAM::Role"))[0]
     mapped = props(result)["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"]
     assert mapped == {"Fn::Join": ["", ["ec2.amazonaws", ".com.cn"]]}  # ec2's principal in China, as the table says
 
@@ -263,7 +256,7 @@ def test_an_arn_spelled_across_join_parts_is_reported_at_the_join_not_missed() -
     s3 = {"Fn::Join": ["", ["arn:", "aws", ":s3:::my-bucket/*"]]}
     statements = [{"Effect": "Allow", "Action": "sns:Publish", "Resource": sns},
                   {"Effect": "Allow", "Action": "s3:GetObject", "Resource": s3}]
-    result = run(resource("AWS::IAM::ManagedPolicy", {"PolicyDocument": {"Statement": statements}}))[0]
+    result = run(resource({"PolicyDocument": {"Statement": statements}}, "AWS::IAM::ManagedPolicy"))[0]
     assert props(result)["PolicyDocument"]["Statement"] == statements  # left as is: which part is the partition is not plain
     found = [(w.pointer, w.rule) for w in result.warnings if "Fn::Join parts names the aws partition" in w.message]
     assert found == [("/Resources/R/Properties/PolicyDocument/Statement/0/Resource/Fn::Join", "partition"),
