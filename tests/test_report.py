@@ -8,6 +8,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from panther_cn_transform import build_report, decode_text, format_report, load_rules, transform_text
 from panther_cn_transform.blockers import find_blockers
 from panther_cn_transform.guide import shell_name
@@ -61,9 +63,16 @@ def test_next_steps_are_commands_for_this_release(tmp_path: Path) -> None:
     assert "s3://panther-enterprise-us-west-1 --release v1.0.0" in steps["Upload the release"]
 
 
-def test_the_upload_step_repeats_the_source_the_user_gave(tmp_path: Path) -> None:
-    done = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", "my-cn-bucket",
-               "--out-dir", tmp_path / "out", "--report", "-", "--report-format", "json", "--jobs", "1")
+@pytest.fixture(scope="module")
+def json_report_run(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess[str]:
+    """One release of the example with its JSON report on stdout, read by the tests below."""
+    out = tmp_path_factory.mktemp("json-report") / "out"
+    return run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", "my-cn-bucket",
+               "--out-dir", out, "--report", "-", "--report-format", "json", "--jobs", "1")
+
+
+def test_the_upload_step_repeats_the_source_the_user_gave(json_report_run: subprocess.CompletedProcess[str]) -> None:
+    done = json_report_run
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     (upload,) = [step for step in report["next_steps"] if step["title"] == "Upload the release"]
@@ -84,9 +93,8 @@ def test_a_report_of_a_failed_verification_also_repeats_the_source_the_user_gave
     assert upload["commands"][0].startswith(f"python -m panther_cn_transform release {EXAMPLE} --release v1.0.0")
 
 
-def test_report_on_stdout_is_the_report_alone(tmp_path: Path) -> None:
-    done = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", "my-cn-bucket",
-               "--out-dir", tmp_path / "out", "--report", "-", "--report-format", "json", "--jobs", "1")
+def test_report_on_stdout_is_the_report_alone(tmp_path: Path, json_report_run: subprocess.CompletedProcess[str]) -> None:
+    done = json_report_run
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)  # nothing else on stdout
     assert report["release"] == "v1.0.0" and report["summary"]["warnings"] > 0
