@@ -93,9 +93,12 @@ def measure(args: argparse.Namespace) -> None:
     cpu: dict[str, list[float]] = {name: [] for name in names}
     for name in names:  # warm the file cache and the bytecode, untimed
         run_once(base + VARIANTS[name], env)
+    loads: list[float] = []  # the default picks its workers from the load average: say what it saw
     for round_number in range(args.repeat):
         shift = round_number % len(names)
         for name in names[shift:] + names[:shift]:
+            if name == "default":
+                loads.append(os.getloadavg()[0])
             elapsed, used = run_once(base + VARIANTS[name], env)
             wall[name].append(elapsed)
             cpu[name].append(used)
@@ -105,6 +108,8 @@ def measure(args: argparse.Namespace) -> None:
           f"{', '.join(f'{size:,}' for size in sizes[-3:])} bytes)")
     print(f"--check, {args.repeat} interleaved rounds, {os.cpu_count()} CPUs, "
           f"Python {sys.version.split()[0]}")
+    print(f"the default ran at 1-minute load {min(loads):.2f} - {max(loads):.2f} (release.default_workers: workers only for "
+          f"large templates at one depth and idle CPUs)")
     print(f"{'variant':10} {'median':>9} {'spread (min - max)':>22} {'CPU':>9} {'/ --jobs 1':>11}")
     for name in names:
         median = statistics.median(wall[name])
