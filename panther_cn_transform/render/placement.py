@@ -153,13 +153,15 @@ class Layout(Source):
     def first_entry_start(self, node: yaml.Node) -> int:
         """`entry_spans(node)[0][0]` without the ends of every entry (which need their whole subtrees)."""
         cached = self._spans.get(id(node))
-        if cached is not None:
-            return cached[0][0]
-        mapping = isinstance(node, yaml.MappingNode)
-        alias = self.alias_at(node, 0)
-        if mapping:
-            return alias[0] if alias else int(node.value[0][0].start_mark.index)
-        return alias[0] if alias else int(node.value[0].start_mark.index)
+        return cached[0][0] if cached is not None else self._entry_start(node, 0)
+
+    def _entry_start(self, node: yaml.Node, index: int) -> int:
+        """Where entry `index` starts: its key (mapping) or its item (sequence), or the `*name` of an alias there."""
+        if isinstance(node, yaml.MappingNode):
+            alias = self.alias_at(node, 2 * index)  # the key's slot
+            return alias[0] if alias else int(node.value[index][0].start_mark.index)
+        alias = self.alias_at(node, index)
+        return alias[0] if alias else int(node.value[index].start_mark.index)
 
     def _entry_spans(self, node: yaml.Node) -> list[tuple[int, int]]:
         spans: list[tuple[int, int]] = []
@@ -167,11 +169,8 @@ class Layout(Source):
         for index, entry in enumerate(node.value):
             value = entry[1] if mapping else entry
             alias = self.alias_at(node, value_slot(index) if mapping else index)
-            start = entry[0].start_mark.index if mapping else (alias[0] if alias else value.start_mark.index)
-            if mapping and self.alias_at(node, 2 * index):
-                start = self.alias_spans[(id(node), 2 * index)][0]
             end = alias[1] if alias else self.content_end(value)
-            spans.append((start, end))
+            spans.append((self._entry_start(node, index), end))
         return spans
 
     def dash_before(self, index: int) -> int:
