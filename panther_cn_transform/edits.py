@@ -79,6 +79,8 @@ class EditLog:
     _index: ModelIndex | None = field(default=None, repr=False)
     _graph: ReferenceGraph | None = field(default=None, repr=False)
     _types: dict[str, list[str]] | None = field(default=None, repr=False)
+    # path -> the string it held before the first edit there, while every edit replaced a string with a string
+    _replaced: dict[JsonPath, str] | None = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.model = self.original
@@ -199,18 +201,39 @@ class EditLog:
                     raise EditConflict(f"rule {edit.rule}: replacing {edit.pointer} with an equal value")
                 parent[key] = edit.value
                 if isinstance(old, str) and isinstance(edit.value, str):
+                    if self._replaced is not None:
+                        self._replaced.setdefault(edit.path, old)
                     if edit.fragments:
                         source, steps = self._origins.get(old, (old, ()))
                         self._origins[edit.value] = (source, steps + edit.fragments)
                     if self._index is not None and not self._index.replace(edit.path, edit.value):
                         self._index = None
                 else:
-                    self._index = None
+                    self._index = self._replaced = None
         if edit.op != "replace":
-            self._index = None
+            self._index = self._replaced = None
         recorded = edit if old is None and edit.old is None else _with_old(edit, old)
         self.edits.append(recorded)
         return recorded
+
+    def string_changes(self) -> list[tuple[str, str]] | None:
+        """`(input string, final string)` of every string the edits changed, in document order.
+
+        None when an edit did anything but replace a string with a string, or when no query
+        built the model index (which gives the order without a walk).  Why: the renderer of
+        such JSON needs just these pairs (render/json_strings.py), and finding them by
+        comparing the two models walks every container an edit copied.
+        """
+        if self._replaced is None or self._index is None:
+            return None
+        index, places = self._index, []
+        for path, original in self._replaced.items():
+            place = index.position(path)
+            if place is None:
+                return None
+            places.append((place, original))
+        places.sort()
+        return [(original, final) for place, original in places if (final := index.entries[place][1]) != original]
 
     def substitutions(self) -> dict[tuple[str, str], tuple[tuple[str, str], ...]]:
         """`(source string, final string) -> substitution steps`, for the renderer."""

@@ -55,13 +55,9 @@ class ModelIndex:
 
     def replace(self, path: JsonPath, value: str) -> bool:
         """Follow an edit that replaced the string at `path` with the string `value`; False when `path` holds none."""
-        index = self._answered.get(path)
+        index = self.position(path)
         if index is None:
-            if self._position is None:  # hashing every path: only for a string no query returned
-                self._position = {entry[0]: index for index, entry in enumerate(self.entries)}
-            index = self._position.get(path)
-            if index is None:
-                return False
+            return False
         if self._shared:
             self.entries = list(self.entries)
             self._shared = False
@@ -71,6 +67,15 @@ class ModelIndex:
             if len(self._stale) * 8 > len(self.entries):  # a query would check too many strings one by one
                 self._joined = None
         return True
+
+    def position(self, path: JsonPath) -> int | None:
+        """Where the string at `path` is among `strings()` (its place in document order); None when `path` holds none."""
+        index = self._answered.get(path)
+        if index is None:
+            if self._position is None:  # hashing every path: only for a string no query returned
+                self._position = {entry[0]: index for index, entry in enumerate(self.entries)}
+            index = self._position.get(path)
+        return index
 
     def containing(self, needles: Iterable[str]) -> list[tuple[JsonPath, str]]:
         """The strings that contain at least one of `needles`, in document order."""

@@ -111,7 +111,8 @@ def _transform(
     if removed_outputs is None:
         warnings.extend(unchecked_nested_outputs(log.model, log.graph))
     # with no edits the working model is the input's own object, and render returns the text as is
-    text = render(template, log.model, log.substitutions(), list_alignment(template.model, log.edits))
+    text = render(template, log.model, log.substitutions(), list_alignment(template.model, log.edits),
+                  string_changes=log.string_changes())
     return TransformResult(template, text, log.model, tuple(log.edits), once_per_problem(warnings), region)
 
 

@@ -12,7 +12,6 @@ from panther_cn_transform import Edit, TransformError, decode_text, load_rules, 
 from panther_cn_transform.edits import EditLog, list_alignment
 from panther_cn_transform.render import _render, render
 from panther_cn_transform.render.json_strings import changed_strings, render_strings
-from panther_cn_transform.render.values import ValueWriter
 
 from .corpus import corpus_templates
 
@@ -72,15 +71,13 @@ def test_an_equal_unchanged_string_before_the_changed_one_is_not_the_one_replace
 def test_a_key_with_the_text_of_the_changed_string_is_skipped() -> None:
     text = '{"Resources": {"x": {"Type": "T", "Properties": {"x": "x"}}}}'
     template = decode_text(text)
-    writer = ValueWriter(text, is_json=True, newline="\n", substitutions=None)
-    assert render_strings(text, [("T", "U"), ("x", "y")], writer) == '{"Resources": {"x": {"Type": "U", "Properties": {"x": "y"}}}}'
+    assert render_strings(text, [("T", "U"), ("x", "y")], ensure_ascii=False) == '{"Resources": {"x": {"Type": "U", "Properties": {"x": "y"}}}}'
     assert render(template, {"Resources": {"x": {"Type": "T", "Properties": {"x": "y"}}}}) == text.replace('"x"}', '"y"}')
 
 
 def test_a_string_written_with_other_escapes_is_left_to_the_general_renderer() -> None:
     text = '{"Resources": {"R": {"Type": "T", "Properties": {"Url": "https:\\/\\/example.com\\/a"}}}}'
-    writer = ValueWriter(text, is_json=True, newline="\n", substitutions=None)
-    assert render_strings(text, [("https://example.com/a", "https://example.cn/a")], writer) is None
+    assert render_strings(text, [("https://example.com/a", "https://example.cn/a")], ensure_ascii=False) is None
     out, expected = general(text, [replace(("Resources", "R", "Properties", "Url"), "https://example.cn/a")])
     assert out == expected
     assert json.loads(out)["Resources"]["R"]["Properties"]["Url"] == "https://example.cn/a"
@@ -132,6 +129,31 @@ def test_any_string_replacements_render_as_the_general_renderer_does(body: Any, 
         log.apply(Edit(path, "replace", "t", "test", value=value.replace("aws", "aws-cn") if "aws" in value else value + "!",
                        fragments=(("aws", "aws-cn"),) if "aws" in value else ()))
     alignment = list_alignment(template.model, log.edits)
-    out = render(template, log.model, log.substitutions(), alignment)
+    assert log.string_changes() == changed_strings(template.model, log.model)
+    out = render(template, log.model, log.substitutions(), alignment, string_changes=log.string_changes())
     assert out == _render(template, log.model, log.substitutions(), alignment, template.limits)
     assert json.loads(out) == log.model
+
+
+def test_the_log_lists_changed_strings_once_from_input_to_final_value_and_nothing_changed_back() -> None:
+    log = EditLog(decode_text(TEMPLATE).model)
+    log.strings()  # a query builds the index the order comes from
+    queue, topic = ("Resources", "Queue", "Properties"), ("Resources", "Topic", "Properties", "TopicName")
+    log.apply(replace((*queue, "Tags", 0, "Key"), "k1"))
+    log.apply(replace(topic, "t1"))
+    log.apply(replace(topic, "t2"))
+    log.apply(replace((*queue, "QueueName"), "q"))
+    log.apply(replace((*queue, "QueueName"), "arn:aws:sns:::t"))  # back to what it was
+    assert log.string_changes() == [("arn:aws:sns:::t", "t2"), ("arn:aws:sns:::t", "k1")]
+    log.apply(Edit((*queue, "Tags", 0, "Value"), "remove", "test", "because"))
+    assert log.string_changes() is None
+
+
+def test_a_wrong_list_of_string_changes_does_not_change_the_output() -> None:
+    template = decode_text(TEMPLATE)
+    log = EditLog(template.model)
+    log.apply(replace(("Resources", "Queue", "Properties", "QueueName"), "arn:aws-cn:sns:::t", ("arn:aws:", "arn:aws-cn:")))
+    wrong = [("arn:aws:sns:::t", "arn:aws-cn:sns:::t")]  # found first at the Topic, which did not change
+    out = render(template, log.model, log.substitutions(), {}, string_changes=wrong)
+    assert json.loads(out) == log.model
+    assert out == _render(template, log.model, log.substitutions(), {}, template.limits)

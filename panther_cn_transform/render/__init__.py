@@ -50,6 +50,7 @@ def render(
     alignment: Alignment | None = None,
     *,
     limits: Limits | None = None,
+    string_changes: list[tuple[str, str]] | None = None,
 ) -> str:
     """The text of `template` changed to `new_model`, touching only what differs.
 
@@ -61,12 +62,16 @@ def render(
       resized list is.
     * **limits** - bounds for the copies made for aliases and for the verification
       parse (default: the template's own).
+    * **string_changes** - from `EditLog.string_changes`: when all that changed is
+      strings replaced by strings, which ones, in document order (JSON is then written
+      without comparing the two models to find them).  A wrong list cannot change the
+      output: the text it gives fails the check, and the general renderer runs.
     """
     if new_model is template.model:
         return _with_bom(template, template.text)
     limits = limits or template.limits
     if template.format == "json":
-        strings_only = _render_json_strings(template, new_model, substitutions)
+        strings_only = _render_json_strings(template, new_model, string_changes)
         if strings_only is not None and _loads_as(strings_only, new_model):
             return _with_bom(template, strings_only)
     problem: str | None = ""
@@ -104,13 +109,13 @@ def _loads_as(text: str, new_model: dict[str, Any]) -> bool:
         return False
 
 
-def _render_json_strings(template: Template, new_model: dict[str, Any], substitutions: Substitutions | None) -> str | None:
+def _render_json_strings(template: Template, new_model: dict[str, Any], changes: list[tuple[str, str]] | None) -> str | None:
     """The JSON text with its changed strings replaced (json_strings.py), or None when other changes need the general renderer."""
-    changes = changed_strings(template.model, new_model)
+    if changes is None:
+        changes = changed_strings(template.model, new_model)
     if changes is None:
         return None
-    writer = ValueWriter(template.text, is_json=True, newline=template.newline, substitutions=substitutions)
-    return render_strings(template.text, changes, writer)
+    return render_strings(template.text, changes, ensure_ascii=ValueWriter.escapes_non_ascii(template.text))
 
 
 def _render(template: Template, new_model: dict[str, Any], substitutions: Substitutions | None, alignment: Alignment, limits: Limits) -> str:

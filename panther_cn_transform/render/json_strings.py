@@ -21,8 +21,6 @@ from __future__ import annotations
 from json.encoder import encode_basestring, encode_basestring_ascii  # what json.dumps calls for a str
 from typing import Any
 
-from .values import ValueWriter
-
 _SPACE = " \t\r\n"
 
 
@@ -57,16 +55,25 @@ def changed_strings(old: Any, new: Any) -> list[tuple[str, str]] | None:
     return changes
 
 
-def render_strings(text: str, changes: list[tuple[str, str]], writer: ValueWriter) -> str | None:
-    """`text` with each changed string's token replaced, in order; None when a token is not found."""
+def render_strings(text: str, changes: list[tuple[str, str]], *, ensure_ascii: bool) -> str | None:
+    """`text` with each changed string's token replaced, in order; None when a token is not found.
+
+    `ensure_ascii`: the file writes non-ASCII characters as `\\u` escapes (`ValueWriter`).
+    The new token is the new string encoded as the old one was found: what the general
+    renderer writes there too.  It writes the old token with the edit's substitutions
+    applied when that is safe, and a substitution fragment holds only characters JSON
+    writes as themselves, so on a token that is exactly `json.dumps(old)` the result is
+    `json.dumps(new)`; else it writes `json.dumps(new)` itself.
+    """
+    encode = encode_basestring_ascii if ensure_ascii else encode_basestring  # json.dumps(value, ensure_ascii=...)
     pieces: list[str] = []
     position = 0
     for old, new in changes:
-        token = encode_basestring_ascii(old) if writer.ensure_ascii else encode_basestring(old)  # json.dumps(old, ensure_ascii=...)
+        token = encode(old)
         at = _value_token(text, token, position)
         if at < 0:
             return None
-        pieces += [text[position:at], writer.json_string(token, old, new)]
+        pieces += [text[position:at], encode(new)]
         position = at + len(token)
     pieces.append(text[position:])
     return "".join(pieces)

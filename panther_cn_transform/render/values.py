@@ -34,8 +34,13 @@ class ValueWriter:
         self.newline = newline
         self.substitutions = substitutions or {}
         self.short_tags = not is_json and _uses_short_tags(text)
-        self.ensure_ascii = is_json and "\\u" in text and text.isascii()
+        self.ensure_ascii = is_json and self.escapes_non_ascii(text)
         self.json_indent = _json_indent(text) if is_json else None
+
+    @staticmethod
+    def escapes_non_ascii(text: str) -> bool:
+        """The JSON `text` writes characters beyond ASCII as `\\u` escapes (and so will its new strings)."""
+        return "\\u" in text and text.isascii()
 
     def flow(self, value: Any) -> str:
         """`value` on one line (flow collections, short tags when the file uses them)."""
