@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 import yaml
 from hypothesis import given
@@ -140,6 +142,21 @@ def test_the_json_depth_check_refuses_exactly_what_is_deeper_than_the_limit(valu
 
     if _depth(value) > max_depth:
         with pytest.raises(TemplateError, match="nesting deeper than"):
+            _check_depth(value, "t.json", max_depth)
+    else:
+        _check_depth(value, "t.json", max_depth)
+
+
+@pytest.mark.parametrize("max_depth, refused", [(6000, False), (4000, True)])
+def test_the_json_depth_check_holds_beyond_the_depth_python_recursion_allows(max_depth: int, refused: bool) -> None:
+    from panther_cn_transform.decode import _check_depth
+
+    value: list[object] = []
+    for _ in range(4999):  # 5,000 levels, with an empty list at the bottom
+        value = [value]
+    assert sys.getrecursionlimit() < 5000
+    if refused:
+        with pytest.raises(TemplateError, match="nesting deeper than 4000"):
             _check_depth(value, "t.json", max_depth)
     else:
         _check_depth(value, "t.json", max_depth)
