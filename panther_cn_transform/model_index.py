@@ -153,7 +153,12 @@ class ModelIndex:
         wanted = frozenset(keys)
         found = self._mapping_queries.get(wanted)
         if found is None:  # kept across string replacements, which change no mapping's keys
-            found = self._mapping_queries[wanted] = [path for path, mapping in self.mappings if not wanted.isdisjoint(mapping)]
+            if len(wanted) == 1:  # most queries: a hash lookup per mapping, a third of the time of `isdisjoint`
+                (key,) = wanted
+                found = [path for path, mapping in self.mappings if key in mapping]
+            else:
+                found = [path for path, mapping in self.mappings if not wanted.isdisjoint(mapping)]
+            self._mapping_queries[wanted] = found
         return found
 
     def _text(self) -> tuple[str, list[int]]:

@@ -52,23 +52,17 @@ class ReplaceText:
         deadline = Deadline()  # one budget for this rule over this template: a slow pattern cannot hang the run
         edits: list[Edit] = []
         # Text every match contains: a string without any of them cannot match and is not
-        # searched.  The candidates are the index's own entries, so identity tells them apart;
-        # the budget is still checked at every string, as if each were searched.
+        # searched, so no time is spent on it.  The budget is checked before the first
+        # string (a budget already spent is named there) and by every search.
         needles = [r.needle for r in replacements]
         strings = log.strings()
         candidates = log.strings_containing(*needles) if all(needles) else strings  # type: ignore[arg-type]
-        following = iter(candidates)
-        candidate = next(following, None)
-        first = replacements[0].pattern.pattern
-        for entry in strings:
-            path, value = entry
-            if entry is not candidate:
-                try:
-                    deadline.remaining(first)
-                except PatternTimeout as exc:
-                    raise exc.at(to_pointer(path)) from None
-                continue
-            candidate = next(following, None)
+        try:
+            if strings:
+                deadline.remaining(replacements[0].pattern.pattern)
+        except PatternTimeout as exc:
+            raise exc.at(to_pointer(strings[0][0])) from None
+        for path, value in candidates:
             if paths and not any(fnmatch.fnmatchcase(to_pointer(path), glob) for glob in paths):
                 continue
             try:

@@ -72,7 +72,7 @@ class RewritePartition:
         for path, value in log.strings_containing(before):
             fragments: tuple[tuple[str, str], ...] = ((before, after),)
             if path not in careful:  # every ARN here moves
-                count = len(pattern.findall(value))
+                count = value.count(before)  # each is rewritten
                 if style == "pseudo" and self._pseudo_allowed(path):
                     edits.append(self._pseudo_edit(path, value, before, rule))
                     continue
