@@ -216,13 +216,14 @@ class EditLog:
         self.edits.append(recorded)
         return recorded
 
-    def string_changes(self) -> list[tuple[str, str]] | None:
-        """`(input string, final string)` of every string the edits changed, in document order.
+    def string_changes(self) -> list[tuple[JsonPath, str, str]] | None:
+        """`(path, input string, final string)` of every string the edits changed, in document order.
 
         None when an edit did anything but replace a string with a string, or when no query
-        built the model index (which gives the order without a walk).  Why: the renderer of
-        such JSON needs just these pairs (render/json_strings.py), and finding them by
-        comparing the two models walks every container an edit copied.
+        built the model index (which gives the order without a walk).  Why: the renderer
+        needs just these when that is all that changed (render/json_strings.py,
+        render/string_nodes.py); finding them by comparing the two models walks every
+        container an edit copied.
         """
         if self._replaced is None or self._index is None:
             return None
@@ -233,7 +234,8 @@ class EditLog:
                 return None
             places.append((place, original))
         places.sort()
-        return [(original, final) for place, original in places if (final := index.entries[place][1]) != original]
+        entries = index.entries
+        return [(entries[place][0], original, final) for place, original in places if (final := entries[place][1]) != original]
 
     def substitutions(self) -> dict[tuple[str, str], tuple[tuple[str, str], ...]]:
         """`(source string, final string) -> substitution steps`, for the renderer."""

@@ -30,11 +30,13 @@ from typing import Any
 from ..decode import Template, decode_text
 from ..errors import RenderError, TemplateError
 from ..limits import Limits
+from ..paths import JsonPath
 from ..walk import first_difference
 from .aliases import AliasIndex, AliasRepair
 from .diff import Alignment, Differ, Place
 from .json_strings import changed_strings, render_strings
 from .placement import Layer, Layout, Source
+from .string_nodes import changed_nodes
 from .values import Substitutions, ValueWriter
 
 __all__ = ["render"]
@@ -50,7 +52,7 @@ def render(
     alignment: Alignment | None = None,
     *,
     limits: Limits | None = None,
-    string_changes: list[tuple[str, str]] | None = None,
+    string_changes: list[tuple[JsonPath, str, str]] | None = None,
 ) -> str:
     """The text of `template` changed to `new_model`, touching only what differs.
 
@@ -63,9 +65,9 @@ def render(
     * **limits** - bounds for the copies made for aliases and for the verification
       parse (default: the template's own).
     * **string_changes** - from `EditLog.string_changes`: when all that changed is
-      strings replaced by strings, which ones, in document order (JSON is then written
-      without comparing the two models to find them).  A wrong list cannot change the
-      output: the text it gives fails the check, and the general renderer runs.
+      strings replaced by strings, which ones and where, in document order (the text is
+      then written without comparing the two models to find them).  A wrong list cannot
+      change the output: the text it gives fails the check, and the general renderer runs.
     """
     if new_model is template.model:
         return _with_bom(template, template.text)
@@ -73,6 +75,10 @@ def render(
     if template.format == "json":
         strings_only = _render_json_strings(template, new_model, string_changes)
         if strings_only is not None and _loads_as(strings_only, new_model):
+            return _with_bom(template, strings_only)
+    elif string_changes is not None:
+        strings_only = _render_yaml_strings(template, string_changes, substitutions)
+        if strings_only is not None and _reparsed_problem(template, strings_only, new_model, limits) is None:
             return _with_bom(template, strings_only)
     problem: str | None = ""
     for use_substitutions in (True, False):
@@ -109,13 +115,28 @@ def _loads_as(text: str, new_model: dict[str, Any]) -> bool:
         return False
 
 
-def _render_json_strings(template: Template, new_model: dict[str, Any], changes: list[tuple[str, str]] | None) -> str | None:
+def _render_json_strings(template: Template, new_model: dict[str, Any], string_changes: list[tuple[JsonPath, str, str]] | None) -> str | None:
     """The JSON text with its changed strings replaced (json_strings.py), or None when other changes need the general renderer."""
-    if changes is None:
-        changes = changed_strings(template.model, new_model)
+    changes = [(old, new) for _, old, new in string_changes] if string_changes is not None else changed_strings(template.model, new_model)
     if changes is None:
         return None
     return render_strings(template.text, changes, ensure_ascii=ValueWriter.escapes_non_ascii(template.text))
+
+
+def _render_yaml_strings(template: Template, changes: list[tuple[JsonPath, str, str]], substitutions: Substitutions | None) -> str | None:
+    """The YAML text with each changed scalar replaced at its node (string_nodes.py), as the diff replaces it; None when the diff must run."""
+    text = template.text
+    if "*" in text and _has_anchor(text):
+        return None  # an alias shares its anchor's node: only the diff and aliases.py tell them apart
+    found = changed_nodes(template.root, changes)
+    if found is None:
+        return None
+    layout = Layout(text, template.newline, template.source, {})
+    document = Layer(layout, 0, len(text))
+    differ = Differ(document, ValueWriter(text, is_json=False, newline=template.newline, substitutions=substitutions), {})
+    for node, flow, new in found:
+        differ.replace(node, new, Place(flow=flow, indent=0), keep_tag=True)  # a string for a string: the indent is not used
+    return document.stitch()
 
 
 def _render(template: Template, new_model: dict[str, Any], substitutions: Substitutions | None, alignment: Alignment, limits: Limits) -> str:
