@@ -129,7 +129,10 @@ def test_any_string_replacements_render_as_the_general_renderer_does(body: Any, 
         log.apply(Edit(path, "replace", "t", "test", value=value.replace("aws", "aws-cn") if "aws" in value else value + "!",
                        fragments=(("aws", "aws-cn"),) if "aws" in value else ()))
     alignment = list_alignment(template.model, log.edits)
-    assert log.string_changes() == changed_strings(template.model, log.model)
+    changes = log.string_changes()
+    assert changes is not None
+    assert [(old, new) for _, old, new in changes] == changed_strings(template.model, log.model)
+    assert all(log.get(path) == new for path, _, new in changes)
     out = render(template, log.model, log.substitutions(), alignment, string_changes=log.string_changes())
     assert out == _render(template, log.model, log.substitutions(), alignment, template.limits)
     assert json.loads(out) == log.model
@@ -144,7 +147,7 @@ def test_the_log_lists_changed_strings_once_from_input_to_final_value_and_nothin
     log.apply(replace(topic, "t2"))
     log.apply(replace((*queue, "QueueName"), "q"))
     log.apply(replace((*queue, "QueueName"), "arn:aws:sns:::t"))  # back to what it was
-    assert log.string_changes() == [("arn:aws:sns:::t", "t2"), ("arn:aws:sns:::t", "k1")]
+    assert log.string_changes() == [(topic, "arn:aws:sns:::t", "t2"), ((*queue, "Tags", 0, "Key"), "arn:aws:sns:::t", "k1")]
     log.apply(Edit((*queue, "Tags", 0, "Value"), "remove", "test", "because"))
     assert log.string_changes() is None
 
@@ -153,7 +156,7 @@ def test_a_wrong_list_of_string_changes_does_not_change_the_output() -> None:
     template = decode_text(TEMPLATE)
     log = EditLog(template.model)
     log.apply(replace(("Resources", "Queue", "Properties", "QueueName"), "arn:aws-cn:sns:::t", ("arn:aws:", "arn:aws-cn:")))
-    wrong = [("arn:aws:sns:::t", "arn:aws-cn:sns:::t")]  # found first at the Topic, which did not change
+    wrong = [(("Resources", "Queue", "Properties", "QueueName"), "arn:aws:sns:::t", "arn:aws-cn:sns:::t")]  # found first at the Topic
     out = render(template, log.model, log.substitutions(), {}, string_changes=wrong)
     assert json.loads(out) == log.model
     assert out == _render(template, log.model, log.substitutions(), {}, template.limits)
