@@ -475,3 +475,14 @@ def test_the_fast_scans_for_anchors_and_short_tags_find_what_the_patterns_find(t
 
     assert _has_anchor(text) == bool(_ANCHOR.search(text))
     assert _uses_short_tags(text) == bool(_SHORT_TAG_RE.search(text))
+
+
+@pytest.mark.parametrize("part, new, written", [
+    (1, "Arn2", "!GetAtt R1.Arn2"),
+    (1, "Arn x,: y", "!GetAtt [R1, 'Arn x,: y']"),  # not a plain scalar inside a flow mapping
+    (0, "R1.x", "!GetAtt [R1.x, Arn]"),  # the dotted form would split after R1
+])
+def test_a_short_form_getatt_is_dotted_only_when_it_reads_back_as_its_two_parts(part: int, new: str, written: str) -> None:
+    text = "Resources: {}\nOutputs:\n  O1: {Value: !GetAtt R1.Arn, Export: {Name: x}}\n"
+    out = rendered(text, replace(("Outputs", "O1", "Value", "Fn::GetAtt", part), new))
+    assert out == text.replace("!GetAtt R1.Arn", written)

@@ -117,7 +117,9 @@ def yaml_flow(value: Any, *, short_tags: bool) -> str:
     if name and short_tags and name in LONG_TO_SHORT:
         inner = value[name]
         if name == "Fn::GetAtt" and isinstance(inner, list) and len(inner) == 2 and all(isinstance(p, str) for p in inner):
-            return f"!GetAtt {inner[0]}.{inner[1]}"
+            dotted = f"{inner[0]}.{inner[1]}"
+            if "." not in inner[0] and plain_ok(dotted, flow=True):  # read back as the same two parts, anywhere
+                return f"!GetAtt {dotted}"
         if not isinstance(inner, dict) or intrinsic_name(inner) is None:
             return f"{LONG_TO_SHORT[name]} {yaml_flow(inner, short_tags=short_tags)}"
     if isinstance(value, dict):
