@@ -481,6 +481,7 @@ def test_the_fast_scans_for_anchors_and_short_tags_find_what_the_patterns_find(t
     (1, "Arn2", "!GetAtt R1.Arn2"),
     (1, "Arn x,: y", "!GetAtt [R1, 'Arn x,: y']"),  # not a plain scalar inside a flow mapping
     (0, "R1.x", "!GetAtt [R1.x, Arn]"),  # the dotted form would split after R1
+    (0, "", "!GetAtt ['', Arn]"),  # `.Arn` is no GetAtt
 ])
 def test_a_short_form_getatt_is_dotted_only_when_it_reads_back_as_its_two_parts(part: int, new: str, written: str) -> None:
     text = "Resources: {}\nOutputs:\n  O1: {Value: !GetAtt R1.Arn, Export: {Name: x}}\n"

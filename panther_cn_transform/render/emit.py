@@ -118,7 +118,7 @@ def yaml_flow(value: Any, *, short_tags: bool) -> str:
         inner = value[name]
         if name == "Fn::GetAtt" and isinstance(inner, list) and len(inner) == 2 and all(isinstance(p, str) for p in inner):
             dotted = f"{inner[0]}.{inner[1]}"
-            if "." not in inner[0] and plain_ok(dotted, flow=True):  # read back as the same two parts, anywhere
+            if inner[0] and inner[1] and "." not in inner[0] and plain_ok(dotted, flow=True):  # read back as the same two parts
                 return f"!GetAtt {dotted}"
         if not isinstance(inner, dict) or intrinsic_name(inner) is None:
             return f"{LONG_TO_SHORT[name]} {yaml_flow(inner, short_tags=short_tags)}"

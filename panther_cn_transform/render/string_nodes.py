@@ -70,7 +70,7 @@ class StringNodes:
         return node, flow
 
     def _child(self, node: yaml.MappingNode, key: str) -> yaml.Node | None:
-        pairs = node.value
+        pairs: list[tuple[yaml.Node, yaml.Node]] = node.value
         if len(pairs) <= 8:  # a scan costs less than an index used once or twice
             for key_node, value_node in pairs:
                 if key_node.value == key and key_node.__class__ is yaml.ScalarNode:
