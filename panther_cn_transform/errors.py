@@ -87,7 +87,7 @@ class EditConflict(TransformError):
 
 
 class RenderError(TransformError):
-    """The rendered text does not parse back to the model the edits planned."""
+    """The rendered text does not parse back to the model the edits planned, or cannot be written as UTF-8."""
 
 
 class ConnectError(TransformError):

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from panther_cn_transform import Edit, decode_text
 from panther_cn_transform.edits import EditLog, list_alignment
+from panther_cn_transform.errors import RenderError
 from panther_cn_transform.render import render
 from panther_cn_transform.testing import assert_patch_consistent
 
@@ -487,3 +488,16 @@ def test_a_short_form_getatt_is_dotted_only_when_it_reads_back_as_its_two_parts(
     text = "Resources: {}\nOutputs:\n  O1: {Value: !GetAtt R1.Arn, Export: {Name: x}}\n"
     out = rendered(text, replace(("Outputs", "O1", "Value", "Fn::GetAtt", part), new))
     assert out == text.replace("!GetAtt R1.Arn", written)
+
+
+@pytest.mark.parametrize("text, line", [
+    ("Resources:\n  T:\n    Type: AWS::SNS::Topic\n    Properties: {TopicName: name}\n", 4),
+    ('{\n  "Resources": {\n    "T": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "name"}}\n  }\n}\n', 3),
+])
+def test_a_character_utf8_cannot_encode_is_an_error_at_its_line_not_an_output(text: str, line: int) -> None:
+    template = decode_text(text)
+    log = EditLog(template.model)
+    log.apply(replace(("Resources", "T", "Properties", "TopicName"), "na\ud800me"))  # a lone surrogate: only a rule or a variable brings one
+    with pytest.raises(RenderError, match="rendered text holds U\\+D800, which UTF-8 cannot encode") as caught:
+        render(template, log.model, log.substitutions(), {}, string_changes=log.string_changes())
+    assert caught.value.line == line

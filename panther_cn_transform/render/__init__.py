@@ -68,13 +68,16 @@ def render(
       strings replaced by strings, which ones and where, in document order (the text is
       then written without comparing the two models to find them).  A wrong list cannot
       change the output: the text it gives fails the check, and the general renderer runs.
+
+    A `RenderError` when no text says `new_model`, or when the text holds a character
+    UTF-8 cannot encode (a lone surrogate: only a rule's text or a variable can bring one).
     """
     if new_model is template.model:
         return _with_bom(template, template.text)
     limits = limits or template.limits
     if template.format == "json":
         strings_only = _render_json_strings(template, new_model, string_changes)
-        if strings_only is not None and _loads_as(strings_only, new_model):
+        if strings_only is not None and _loads_as(template, strings_only, new_model):
             return _with_bom(template, strings_only)
     elif string_changes is not None:
         strings_only = _render_yaml_strings(template, string_changes, substitutions)
@@ -91,8 +94,26 @@ def render(
     raise RenderError(problem or "", file=template.source)
 
 
+def _check_encodable(template: Template, text: str) -> None:
+    """A `RenderError` unless the text can be written as UTF-8 (and so be parsed back).
+
+    The input was UTF-8, so only a rule's text or a variable can bring in a character that
+    is not (a lone surrogate); every rendering of the planned model holds it, so no retry
+    helps.  `isascii` answers for most templates, in C.
+    """
+    if text.isascii():
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        line = text.count("\n", 0, exc.start) + 1
+        raise RenderError(f"rendered text holds U+{ord(text[exc.start]):04X}, which UTF-8 cannot encode "
+                          "(a lone surrogate, from a rule's text or a variable)", file=template.source, line=line) from None
+
+
 def _reparsed_problem(template: Template, text: str, new_model: dict[str, Any], limits: Limits) -> str | None:
     """None when `text` parses to exactly `new_model`; else what is wrong with it."""
+    _check_encodable(template, text)
     try:
         reparsed = decode_text(text, source=template.source, limits=limits, trusted=True).model
     except TemplateError as exc:
@@ -102,13 +123,14 @@ def _reparsed_problem(template: Template, text: str, new_model: dict[str, Any], 
     return f"rendered text differs from the planned model at {first_difference(reparsed, new_model)}"
 
 
-def _loads_as(text: str, new_model: dict[str, Any]) -> bool:
+def _loads_as(template: Template, text: str, new_model: dict[str, Any]) -> bool:
     """The check of a strings-only JSON render: `json.loads(text) == new_model`.
 
     That is the whole re-parse here: the planned model has the input's keys and nesting
     (only strings differ), so a text that loads equal to it has no duplicate key (the
     input had none, and a duplicate would load as one key fewer) and no deeper nesting.
     """
+    _check_encodable(template, text)
     try:
         return bool(json.loads(text) == new_model)
     except (ValueError, RecursionError):
