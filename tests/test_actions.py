@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -310,6 +311,15 @@ def test_a_vpc_endpoint_name_built_with_join_gets_the_name_of_its_own_region_lik
 
 SCRIPT_PIECES = ["aws s3 cp s3://b/k /tmp/k", "aws", " ", "s3", "\n", "\r\n", "\r", "\u2028", "\x0c", "us-west-2", "# ", "x",
                  "${Host}.amazonaws.com", "$H.amazonaws.com.cn", "--region us-east-1", ";", "aws\ns3 ls"]
+
+
+@given(st.lists(st.sampled_from([*SCRIPT_PIECES, "_", "é", "x2", "-", "aaws", "s3api", "sync"]), max_size=12))
+def test_the_aws_s3_pattern_finds_what_a_word_boundary_before_aws_finds(pieces: list[str]) -> None:
+    from panther_cn_transform.actions.warn_scripts import _AWS_S3
+
+    value = "".join(pieces)
+    plain = re.compile(r"\baws\s+s3(?:api)?\s+[a-z-]+\b[^\n;&|]*")
+    assert [m.span() for m in _AWS_S3.finditer(value)] == [m.span() for m in plain.finditer(value)]
 
 
 @given(st.lists(st.sampled_from(SCRIPT_PIECES), max_size=12))

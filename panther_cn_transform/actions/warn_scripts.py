@@ -15,7 +15,9 @@ from ..walk import REGION_PATTERN, is_sub_template
 
 #: keys whose string values are scripts or code
 _SCRIPT_KEYS = frozenset({"UserData", "ZipFile", "InlineCode", "command", "content", "Content"})
-_AWS_S3 = re.compile(r"\baws\s+s3(?:api)?\s+[a-z-]+\b[^\n;&|]*")
+# `aws` at a word boundary (`\baws`), written with the boundary after the literal so that
+# the search skips to each `aws` in C instead of trying the pattern at every character
+_AWS_S3 = re.compile(r"aws(?<!\waws)\s+s3(?:api)?\s+[a-z-]+\b[^\n;&|]*")
 _REGION_LITERAL = re.compile(rf"(?<![\w-])({REGION_PATTERN})(?![\w-])")
 
 
