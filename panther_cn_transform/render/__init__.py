@@ -12,13 +12,17 @@ stays byte for byte.  The work is split by responsibility:
   copies of an anchored node's text for those that do not;
 * `values.py` and `emit.py` - the text of new values, in the style of what they replace;
 * `json_strings.py` - JSON whose only changes are strings replaced by strings, written
-  without the node tree (which JSON would otherwise compose with libyaml only for this).
+  without the node tree (which JSON would otherwise compose with libyaml only for this);
+* `string_nodes.py` - YAML whose only changes are strings replaced by strings: each
+  changed scalar found at its node by its path, instead of the diff walk.
 
 After rendering, the result is parsed and compared with the planned model; a string
 edit that used substring substitutions and failed that check is rendered again with
-whole-scalar replacement before giving up with `RenderError`.  JSON whose changes are
-all string replacements is first written without the node tree (`json_strings.py`);
-when that text fails the same check, the general renderer runs.
+whole-scalar replacement before giving up with `RenderError`.  When the edit log says
+that all that changed is strings replaced by strings, JSON is first written without the
+node tree (`json_strings.py`) and YAML without the diff walk (`string_nodes.py`); when
+that text fails the same check, the general renderer runs.  A text UTF-8 cannot encode
+(a lone surrogate from a rule or a variable) is a `RenderError` at once.
 """
 
 from __future__ import annotations
