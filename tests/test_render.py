@@ -501,3 +501,13 @@ def test_a_character_utf8_cannot_encode_is_an_error_at_its_line_not_an_output(te
     with pytest.raises(RenderError, match="rendered text holds U\\+D800, which UTF-8 cannot encode") as caught:
         render(template, log.model, log.substitutions(), {}, string_changes=log.string_changes())
     assert caught.value.line == line
+
+
+@pytest.mark.parametrize("value, path, written", [
+    ("&a0 {Service: x}", "new", "{Service: x, new: ''}"),
+    ("&a0 [x, y]", "-", "[x, y, '']"),
+])
+def test_an_entry_added_to_an_anchored_one_line_flow_collection_goes_inside_its_brackets(value: str, path: str, written: str) -> None:
+    text = f"Resources:\n  R0:\n    Type: T\n    Properties: {{P: {value}, Q: *a0}}\n"
+    out = rendered(text, add(("Resources", "R0", "Properties", "P", path), ""))
+    assert out == text.replace(f"P: {value}, Q: *a0", f"P: {written}, Q: {value}")  # the alias keeps the old value, as a copy

@@ -303,9 +303,10 @@ class Differ:
             body = ("," + newline).join(pad + text for text in texts)
             self.layer.put(position, position, newline + body + ("," if keeps_separator else ""))
             return
-        if layout.text[node.start_mark.index] not in "[{":
-            raise layout.fail("cannot find the flow collection's bracket", node.start_mark.index)
-        gap = layout.text[node.start_mark.index + 1 : starts[0]] if self.writer.json else " "
+        opening = layout.value_start(node, skip_tag=True)  # the bracket, after an anchor or a tag
+        if layout.text[opening] not in "[{":
+            raise layout.fail("cannot find the flow collection's bracket", opening)
+        gap = layout.text[opening + 1 : starts[0]] if self.writer.json else " "
         self.layer.put(last_end, last_end, "".join(f",{gap}{text}" for text in texts))
 
     # -- whole-value replacement --------------------------------------------------------
