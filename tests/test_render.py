@@ -511,3 +511,11 @@ def test_an_entry_added_to_an_anchored_one_line_flow_collection_goes_inside_its_
     text = f"Resources:\n  R0:\n    Type: T\n    Properties: {{P: {value}, Q: *a0}}\n"
     out = rendered(text, add(("Resources", "R0", "Properties", "P", path), ""))
     assert out == text.replace(f"P: {value}, Q: *a0", f"P: {written}, Q: {value}")  # the alias keeps the old value, as a copy
+
+
+def test_an_alias_copy_without_its_first_entry_keeps_every_line_at_one_indentation() -> None:
+    text = ("Resources:\n  R0:\n    Type: T\n    Metadata:\n      Shared: &a0\n        Mode: &a1 511  # note\n"
+            "        Enabled: &a2 true  # note\n        Label: '0777'  # note\n      Image: x\n"
+            "  R2:\n    Type: T\n    Metadata:\n      Shared: *a0\n")
+    out = rendered(text, remove(("Resources", "R2", "Metadata", "Shared", "Mode")))
+    assert out == text.replace("      Shared: *a0\n", "      Shared:\n        Enabled: *a2  # note\n        Label: '0777'  # note\n")

@@ -327,7 +327,7 @@ class AliasRepair:
         if not first.strip() or first.lstrip().startswith("!"):
             tag = first.strip()  # a tag line, or the newline a rewritten value starts with
             lines = lines[1:]
-        else:
+        elif not first.startswith(" "):  # the copy starts at the value's column (unless its first entry was deleted with its line)
             lines[0] = " " * self.layout.column(self.layout.value_start(alias.anchor.node, skip_tag=True)) + first
         entries = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
         source_column = len(entries[0]) - len(entries[0].lstrip(" ")) if entries else 0
