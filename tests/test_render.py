@@ -519,3 +519,10 @@ def test_an_alias_copy_without_its_first_entry_keeps_every_line_at_one_indentati
             "  R2:\n    Type: T\n    Metadata:\n      Shared: *a0\n")
     out = rendered(text, remove(("Resources", "R2", "Metadata", "Shared", "Mode")))
     assert out == text.replace("      Shared: *a0\n", "      Shared:\n        Enabled: *a2  # note\n        Label: '0777'  # note\n")
+
+
+def test_an_alias_of_a_block_mapping_replaced_by_a_one_item_list_gets_block_lines() -> None:
+    text = ("Resources:\n  R0:\n    Type: T\n    Properties:\n      Shared: &a0\n        Mode: 511\n"
+            "  R1:\n    Type: T\n    Properties:\n      Shared: *a0\n")
+    out = rendered(text, replace(("Resources", "R1", "Properties", "Shared"), ["x"]))
+    assert out == text.replace("      Shared: *a0\n", "      Shared:\n        - x\n")

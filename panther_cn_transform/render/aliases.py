@@ -302,7 +302,8 @@ class AliasRepair:
         text = copy.stitch()
         if edit is None and isinstance(node, yaml.ScalarNode) and alias.flow:
             text = self.flow_scalar(node)
-        if block_node and _is_block_text(text, copy, node, self.layout):
+        rewritten_as_block = edit is not None and isinstance(edit.new, (dict, list)) and bool(edit.new)  # the diff writes it as block lines
+        if block_node and (rewritten_as_block or _is_block_text(text, copy, node, self.layout)):
             self.place_block(layer, alias, head, text)
         elif block_scalar and text.rstrip("\r\n").count("\n") and text.lstrip().startswith(("|", ">", "!")):
             self.place_block_scalar(layer, alias, head, text)
