@@ -538,9 +538,9 @@ _NEW_VALUES = st.recursive(_ODD_SCALARS | st.integers(-2, 2) | st.booleans() | s
 def _plain_containers(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], Any]]:
     """The mappings and lists under resources' Properties and Metadata that are not intrinsics (edits there keep a template)."""
     found = []
-    if isinstance(value, (dict, list)) and len(path) >= 3 and path[0] == "Resources" and path[2] in ("Properties", "Metadata"):
-        if not (isinstance(value, dict) and any(key.startswith("Fn::") or key in ("Ref", "Condition") for key in value)):
-            found.append((path, value))
+    intrinsic = isinstance(value, dict) and any(key.startswith("Fn::") or key in ("Ref", "Condition") for key in value)
+    if isinstance(value, (dict, list)) and len(path) >= 3 and path[0] == "Resources" and path[2] in ("Properties", "Metadata") and not intrinsic:
+        found.append((path, value))
     if isinstance(value, dict) and not any(isinstance(k, str) and (k.startswith("Fn::") or k == "Ref") for k in value):
         for key, child in value.items():
             found += _plain_containers(child, (*path, key))
