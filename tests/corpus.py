@@ -8,7 +8,13 @@ conftest.py): the tests that read it are the measure of fidelity, not optional e
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from panther_cn_transform import TransformResult
+    from panther_cn_transform.edits import EditLog
 
 CORPUS = Path(os.environ.get("PANTHER_CN_CORPUS") or Path(__file__).resolve().parent.parent.parent / "shared" / "corpus")
 _TEMPLATE_SUFFIXES = {".yaml", ".yml", ".json", ".template"}
@@ -31,3 +37,29 @@ def _looks_like_template(path: Path) -> bool:
     """Leaves out the corpus's non-templates (a deployment config, a GraphQL schema)."""
     text = path.read_text("utf-8", errors="replace")
     return "Resources" in text
+
+
+def china_transforms_replayed(form: str) -> Iterator[tuple[Path, TransformResult, EditLog]]:
+    """Each corpus template in `form` (yaml or json) transformed with the china pack, and a new log with its edits replayed.
+
+    For the renderer tests that compare a fast path with the general renderer on real
+    templates: the log (its model index built, as a transform's rules build it) gives
+    what `render` is given.
+    """
+    from panther_cn_transform import Edit, TransformError, load_rules, read_template, transform
+    from panther_cn_transform.edits import EditLog
+
+    rules = load_rules("china")
+    for path in corpus_templates():
+        try:
+            template = read_template(path)
+        except TransformError:
+            continue
+        if template.format != form:
+            continue
+        result = transform(template, rules, region="cn-north-1", variables={"bucket": "my-cn-bucket"})
+        log = EditLog(template.model)
+        log.strings()
+        for edit in result.edits:
+            log.apply(Edit(edit.path, edit.op, edit.rule, edit.reason, value=edit.value, fragments=edit.fragments))
+        yield path, result, log

@@ -8,12 +8,12 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from panther_cn_transform import Edit, TransformError, decode_text, load_rules, read_template, transform
+from panther_cn_transform import Edit, decode_text
 from panther_cn_transform.edits import EditLog, list_alignment
 from panther_cn_transform.render import _render, render
 from panther_cn_transform.render.json_strings import changed_strings, render_strings
 
-from .corpus import corpus_templates
+from .corpus import china_transforms_replayed
 
 
 def general(text: str, edits: list[Edit]) -> tuple[str, str]:
@@ -91,21 +91,11 @@ def test_substitutions_keep_the_escapes_of_the_source_token() -> None:
 
 def test_json_corpus_transforms_write_what_the_general_renderer_writes() -> None:
     """On every JSON template of the corpus whose edits are string replacements: the same bytes both ways."""
-    rules = load_rules("china")
     compared = 0
-    for path in corpus_templates():
-        try:
-            template = read_template(path)
-        except TransformError:
-            continue
-        if template.format != "json":
-            continue
-        result = transform(template, rules, region="cn-north-1", variables={"bucket": "my-cn-bucket"})
+    for path, result, log in china_transforms_replayed("json"):
+        template = result.template
         if not result.edits or changed_strings(template.model, result.model) is None:
             continue
-        log = EditLog(template.model)
-        for edit in result.edits:
-            log.apply(Edit(edit.path, edit.op, edit.rule, edit.reason, value=edit.value, fragments=edit.fragments))
         expected = _render(template, log.model, log.substitutions(), list_alignment(template.model, log.edits), template.limits)
         assert result.text == expected, path
         compared += 1

@@ -7,13 +7,13 @@ from typing import Any
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from panther_cn_transform import Edit, TransformError, decode_text, load_rules, read_template, transform
+from panther_cn_transform import Edit, decode_text
 from panther_cn_transform.edits import EditLog
 from panther_cn_transform.render import _render, _render_yaml_strings, render
 from panther_cn_transform.render.string_nodes import StringNodes
 from panther_cn_transform.testing import templates, yaml_texts
 
-from .corpus import corpus_templates
+from .corpus import china_transforms_replayed
 
 TEMPLATE = """\
 Resources:
@@ -94,20 +94,9 @@ def test_any_string_replacements_render_as_the_diff_renders_them(data: st.DataOb
 
 def test_yaml_corpus_transforms_write_what_the_diff_writes() -> None:
     """On every YAML template of the corpus whose edits are string replacements: the same bytes both ways."""
-    rules = load_rules("china")
     compared = 0
-    for path in corpus_templates():
-        try:
-            template = read_template(path)
-        except TransformError:
-            continue
-        if template.format != "yaml":
-            continue
-        result = transform(template, rules, region="cn-north-1", variables={"bucket": "my-cn-bucket"})
-        log = EditLog(template.model)
-        log.strings()
-        for edit in result.edits:
-            log.apply(Edit(edit.path, edit.op, edit.rule, edit.reason, value=edit.value, fragments=edit.fragments))
+    for path, result, log in china_transforms_replayed("yaml"):
+        template = result.template
         changes = log.string_changes()
         fast = _render_yaml_strings(template, changes, log.substitutions()) if changes else None
         if fast is None:
