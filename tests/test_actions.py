@@ -322,6 +322,17 @@ def test_the_aws_s3_pattern_finds_what_a_word_boundary_before_aws_finds(pieces: 
     assert [m.span() for m in _AWS_S3.finditer(value)] == [m.span() for m in plain.finditer(value)]
 
 
+@given(st.lists(st.sampled_from([*SCRIPT_PIECES, "cn-north-1", "us-gov-west-1", "us-isob-east-1", "-", "a", "ab", "_", "1", "gov", "iso"]),
+                max_size=12))
+def test_the_region_pattern_finds_the_regions_a_search_from_their_first_letter_finds(pieces: list[str]) -> None:
+    from panther_cn_transform.actions.warn_scripts import _REGION_LITERAL, _region_at
+    from panther_cn_transform.walk import REGION_PATTERN
+
+    value = "".join(pieces)
+    plain = re.compile(rf"(?<![\w-])({REGION_PATTERN})(?![\w-])")
+    assert [(m.start() - 2, _region_at(m)) for m in _REGION_LITERAL.finditer(value)] == [(m.start(), m.group(1)) for m in plain.finditer(value)]
+
+
 @given(st.lists(st.sampled_from(SCRIPT_PIECES), max_size=12))
 def test_warn_scripts_looks_at_every_line_a_pattern_matches_in(pieces: list[str]) -> None:
     from panther_cn_transform.actions.warn_scripts import _AWS_S3, _REGION_LITERAL, _lines_with_matches, _shell_host

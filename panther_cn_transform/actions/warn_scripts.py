@@ -11,14 +11,24 @@ from typing import ClassVar
 from ..edits import Edit, EditLog
 from ..findings import Finding
 from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
-from ..walk import REGION_PATTERN, is_sub_template
+from ..walk import is_sub_template
 
 #: keys whose string values are scripts or code
 _SCRIPT_KEYS = frozenset({"UserData", "ZipFile", "InlineCode", "command", "content", "Content"})
 # `aws` at a word boundary (`\baws`), written with the boundary after the literal so that
 # the search skips to each `aws` in C instead of trying the pattern at every character
 _AWS_S3 = re.compile(r"aws(?<!\waws)\s+s3(?:api)?\s+[a-z-]+\b[^\n;&|]*")
-_REGION_LITERAL = re.compile(rf"(?<![\w-])({REGION_PATTERN})(?![\w-])")
+# A region name standing alone: `(?<![\w-])REGION_PATTERN(?![\w-])`, written to start at the
+# dash after its two letters (which the lookbehind then checks), so that the search skips
+# to each `-` in C instead of trying the pattern at every letter; a match starts two
+# characters after the region (`_region_at`).  tests/test_actions.py compares both forms.
+_REGION_LITERAL = re.compile(r"-(?<=(?<![\w-])[a-z]{2}-)(?:gov-|iso[a-z]?-)?[a-z]+-\d(?![\w-])")
+
+
+def _region_at(match: re.Match[str]) -> str:
+    """The region a `_REGION_LITERAL` match stands in (it starts at the region's first dash)."""
+    return match.string[match.start() - 2 : match.end()]
+
 
 
 @functools.cache
@@ -82,9 +92,9 @@ class WarnScripts:
                     else:
                         warnings.append(Finding(path, f"line {number}: `{command.group(0).strip()[:80]}` has no --region; "
                                                       f"{partition.name} has no global S3 endpoint, add --region with the stack's region", rule.id))
-                for match in _REGION_LITERAL.finditer(line):
-                    if not line.lstrip().startswith("#") and not partition.has_region(match.group(1)):
-                        warnings.append(Finding(path, f"line {number}: hard-coded region {match.group(1)} in a script; "
+                for region in map(_region_at, _REGION_LITERAL.finditer(line)):
+                    if not line.lstrip().startswith("#") and not partition.has_region(region):
+                        warnings.append(Finding(path, f"line {number}: hard-coded region {region} in a script; "
                                                       f"in {partition.name} use the stack's region ({context.region})", rule.id))
                 for match in shell.finditer(line) if shell else ():
                     warnings.append(Finding(path, f"line {number}: host {match.group(0)} is built from shell variables and "
