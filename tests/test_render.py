@@ -576,3 +576,30 @@ def test_any_edits_of_plain_values_render_to_the_planned_model(data: st.DataObje
                 log.apply(add((*path, key), data.draw(_NEW_VALUES)))
     out = render(template, log.model, log.substitutions(), list_alignment(template.model, log.edits), string_changes=log.string_changes())
     assert decode_text(out).model == log.model
+
+
+@pytest.mark.parametrize("value, new, written", [
+    ("!!int 5", "x", "x"),  # the tag would misread the new text
+    ("!!str 0777", "0778", "!!str 0778"),  # it still fits: kept
+    ("!!map {A: x}", "", "''"),
+])
+def test_an_explicit_standard_tag_is_kept_only_when_the_new_value_is_of_its_kind(value: str, new: str, written: str) -> None:
+    text = f"Resources:\n  R:\n    Type: T\n    Properties:\n      P: {value}\n"
+    assert rendered(text, replace(("Resources", "R", "Properties", "P"), new)) == text.replace(value, written)
+
+
+@pytest.mark.parametrize("text, path, expected", [
+    ("Resources:\n  R:\n    Type: T\n    Properties: {\n      ? A\n      : x,\n      ? B\n      : y\n    }\n", "A",
+     "Resources:\n  R:\n    Type: T\n    Properties: {\n      ? B\n      : y\n    }\n"),
+    ("Resources:\n  R:\n    Type: T\n    Properties:\n      ? A\n      : x\n      B: y\n", "A",
+     "Resources:\n  R:\n    Type: T\n    Properties:\n      B: y\n"),
+])
+def test_an_entry_written_with_an_explicit_key_is_deleted_with_its_question_mark(text: str, path: str, expected: str) -> None:
+    assert rendered(text, remove(("Resources", "R", "Properties", path))) == expected
+
+
+@pytest.mark.parametrize("new, written", [("", "  ''"), ({"A": "x"}, "  A: x"), (["y"], "- y")])
+def test_a_list_written_at_its_keys_column_is_replaced_by_a_value_that_reads_as_that_keys(new: Any, written: str) -> None:
+    text = "Resources:\n  R:\n    Type: T\n    Properties:\n      P:\n      - x\n      Q: z\n"
+    out = rendered(text, replace(("Resources", "R", "Properties", "P"), new))
+    assert out == text.replace("      - x\n", f"      {written}\n")

@@ -312,7 +312,9 @@ class Differ:
     # -- whole-value replacement --------------------------------------------------------
 
     def replace(self, node: yaml.Node, new: Any, place: Place, *, keep_tag: bool) -> None:
-        """Replace the node's value text with `new` (keeping its anchor, and tag if asked)."""
+        """Replace the node's value text with `new` (keeping its anchor, and tag if asked and it still fits)."""
+        if keep_tag and not _standard_tag_fits(node.tag, new):
+            keep_tag = False  # `!!int` or `!!map` written before what is now a string would misread it
         layout, writer = self.layout, self.writer
         start = layout.value_start(node, skip_tag=keep_tag)
         if isinstance(node, yaml.ScalarNode):
@@ -328,10 +330,15 @@ class Differ:
             self.layer.put(start, end, writer.json_value(new, layout.indentation(start)))
             return
         block = isinstance(node, yaml.CollectionNode) and not node.flow_style
+        # a block sequence written at its key's column (`Key:` then `- item`): anything but
+        # another such list must go further in, or it would read as the next key
+        indentless = block and layout.column(start) <= place.indent
         flow_text = writer.flow(new)
         if isinstance(new, (dict, list)) and new and not place.flow and (block or len(flow_text) > 100):
             newline = layout.newline
-            if block and not (node.tag.startswith("!") and not keep_tag):
+            if indentless and isinstance(new, dict):
+                self.layer.put(layout.line_start(start), end, newline.join(writer.block(new, place.indent + 2)))
+            elif block and not (node.tag.startswith("!") and not keep_tag):
                 column = layout.column(start)
                 lines = writer.block(new, column)
                 self.layer.put(start, end, newline.join(lines)[column:])
@@ -343,4 +350,25 @@ class Differ:
             return
         if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
             flow_text += layout.newline
+        if indentless:
+            self.layer.put(layout.line_start(start), end, " " * (place.indent + 2) + flow_text)
+            return
         self.layer.put(start, end, flow_text)
+
+
+_STANDARD_KINDS: dict[str, tuple[type, ...]] = {
+    "str": (str,), "int": (int,), "float": (float,), "bool": (bool,), "null": (type(None),), "map": (dict,), "seq": (list,),
+    "timestamp": (str,), "merge": (str,), "value": (str,),  # read as their text (decode.py)
+}
+
+
+def _standard_tag_fits(tag: str, new: Any) -> bool:
+    """False when `tag` is a YAML standard tag (`!!int`, explicit or resolved) that `new` is not of.
+
+    Only an explicit tag is in the text, and only an explicit one can be kept; a resolved
+    one (a plain `5` is `!!int`) has no text, so dropping it changes nothing.
+    """
+    if not tag.startswith("tag:yaml.org,2002:"):
+        return True
+    kinds = _STANDARD_KINDS.get(tag.rsplit(":", 1)[1])
+    return kinds is not None and type(new) in kinds

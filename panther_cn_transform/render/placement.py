@@ -159,9 +159,19 @@ class Layout(Source):
         """Where entry `index` starts: its key (mapping) or its item (sequence), or the `*name` of an alias there."""
         if isinstance(node, yaml.MappingNode):
             alias = self.alias_at(node, 2 * index)  # the key's slot
-            return alias[0] if alias else int(node.value[index][0].start_mark.index)
+            return alias[0] if alias else self._explicit_key_start(int(node.value[index][0].start_mark.index))
         alias = self.alias_at(node, index)
         return alias[0] if alias else int(node.value[index].start_mark.index)
+
+    def _explicit_key_start(self, key_start: int) -> int:
+        """Where a key written after the explicit-key indicator (`? key`) starts its entry: at the `?`."""
+        text, position = self.text, key_start
+        while position > 0 and text[position - 1] in " \t":
+            position -= 1
+        before = text[position - 2] if position >= 2 else "\n"
+        if position > 0 and text[position - 1] == "?" and position < key_start and before in " \t\r\n{[,":
+            return position - 1
+        return key_start
 
     def _entry_spans(self, node: yaml.Node) -> list[tuple[int, int]]:
         spans: list[tuple[int, int]] = []
