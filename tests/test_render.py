@@ -6,6 +6,7 @@ import difflib
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -550,14 +551,25 @@ def _plain_containers(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[tupl
     return found
 
 
+def _dumped(template: dict[str, Any]) -> st.SearchStrategy[str]:
+    """`template` as PyYAML writes it in its styles: canonical (`!!map`, `? key`), quoted, literal, folded at 20 columns, indentless lists."""
+    styles = st.fixed_dictionaries({
+        "default_flow_style": st.sampled_from([False, True, None]), "default_style": st.sampled_from([None, '"', "'", "|", ">"]),
+        "width": st.sampled_from([20, 80]), "indent": st.sampled_from([2, 4]), "canonical": st.booleans(),
+        "line_break": st.sampled_from(["\n", "\r\n"]),
+    })
+    return styles.map(lambda style: yaml.safe_dump(template, sort_keys=False, **style))
+
+
 @given(data=st.data())
 def test_any_edits_of_plain_values_render_to_the_planned_model(data: st.DataObject) -> None:
-    """Replace, remove and add anything inside resources, in any layout (anchors, flow, comments, CRLF): the text says the model.
+    """Replace, remove and add anything inside resources, in any layout (anchors, flow, comments, CRLF, PyYAML's styles): the text says the model.
 
-    Run with thousands of examples, this test found three ways the renderer failed its own check (a RenderError each:
-    the tests above about anchored flow collections and alias copies); a strings-only version found the !GetAtt ones.
+    Run with thousands of examples, this test found six ways the renderer failed its own check (a RenderError each:
+    the tests above about anchored flow collections, alias copies, standard tags, explicit keys and lists at their
+    key's column); a strings-only version found the !GetAtt ones.
     """
-    template = decode_text(data.draw(templates(max_resources=3).flatmap(lambda t: st.one_of(yaml_texts(t), json_texts(t)))))
+    template = decode_text(data.draw(templates(max_resources=3).flatmap(lambda t: st.one_of(yaml_texts(t), json_texts(t), _dumped(t)))))
     log = EditLog(template.model)
     for _ in range(data.draw(st.integers(1, 3))):
         places = _plain_containers(log.model)
