@@ -79,8 +79,6 @@ class EditLog:
     _index: ModelIndex | None = field(default=None, repr=False)
     _graph: ReferenceGraph | None = field(default=None, repr=False)
     _types: dict[str, list[str]] | None = field(default=None, repr=False)
-    # path -> the string it held before the first edit there, while every edit replaced a string with a string
-    _replaced: dict[JsonPath, str] | None = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.model = self.original
@@ -201,17 +199,15 @@ class EditLog:
                     raise EditConflict(f"rule {edit.rule}: replacing {edit.pointer} with an equal value")
                 parent[key] = edit.value
                 if isinstance(old, str) and isinstance(edit.value, str):
-                    if self._replaced is not None:
-                        self._replaced.setdefault(edit.path, old)
                     if edit.fragments:
                         source, steps = self._origins.get(old, (old, ()))
                         self._origins[edit.value] = (source, steps + edit.fragments)
                     if self._index is not None and not self._index.replace(edit.path, edit.value):
                         self._index = None
                 else:
-                    self._index = self._replaced = None
+                    self._index = None
         if edit.op != "replace":
-            self._index = self._replaced = None
+            self._index = None
         recorded = edit if old is None and edit.old is None else _with_old(edit, old)
         self.edits.append(recorded)
         return recorded
@@ -225,10 +221,15 @@ class EditLog:
         render/string_nodes.py); finding them by comparing the two models walks every
         container an edit copied.
         """
-        if self._replaced is None or self._index is None:
+        if self._index is None:
             return None
+        originals: dict[JsonPath, str] = {}  # the string each path held before its first edit
+        for edit in self.edits:
+            if edit.op != "replace" or not isinstance(edit.old, str) or not isinstance(edit.value, str):
+                return None
+            originals.setdefault(edit.path, edit.old)
         index, places = self._index, []
-        for path, original in self._replaced.items():
+        for path, original in originals.items():
             place = index.position(path)
             if place is None:
                 return None
