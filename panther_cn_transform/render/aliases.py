@@ -302,8 +302,7 @@ class AliasRepair:
         text = copy.stitch()
         if edit is None and isinstance(node, yaml.ScalarNode) and alias.flow:
             text = self.flow_scalar(node)
-        rewritten_as_block = edit is not None and isinstance(edit.new, (dict, list)) and bool(edit.new)  # the diff writes it as block lines
-        if block_node and (rewritten_as_block or _is_block_text(text, copy, node, self.layout)):
+        if block_node and _stays_block(edit):
             self.place_block(layer, alias, head, text)
         elif block_scalar and text.rstrip("\r\n").count("\n") and text.lstrip().startswith(("|", ">", "!")):
             self.place_block_scalar(layer, alias, head, text)
@@ -516,12 +515,14 @@ class _Coverage:
         return position >= 0 and index < self.ranges[position][1]
 
 
-def _is_block_text(text: str, layer: Layer, node: yaml.Node, layout: Layout) -> bool:
-    """False when an edit turned a block collection into a one-line value."""
-    return "\n" in text.rstrip("\r\n") or not any(
-        start <= layout.value_start(node, skip_tag=True) and end >= layout.content_end(node)
-        for start, end in layer.replacements
-    )
+def _stays_block(edit: Any) -> bool:
+    """Whether the copy of a block collection is block lines, to go under the alias's key.
+
+    It is the node's own text, or what the diff writes for a non-empty collection (block
+    lines, even when there is one); only a scalar or an empty collection replaces it with
+    a one-line value.
+    """
+    return edit is None or (isinstance(edit.new, (dict, list)) and bool(edit.new))
 
 
 def _joined(head: str, text: str) -> str:
