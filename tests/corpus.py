@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from panther_cn_transform import TransformResult
+    from panther_cn_transform import Template, TransformResult
     from panther_cn_transform.edits import EditLog
 
 CORPUS = Path(os.environ.get("PANTHER_CN_CORPUS") or Path(__file__).resolve().parent.parent.parent / "shared" / "corpus")
@@ -39,6 +39,17 @@ def _looks_like_template(path: Path) -> bool:
     return "Resources" in text
 
 
+def decodable_corpus_templates() -> Iterator[tuple[Path, Template]]:
+    """Each corpus template that decodes, with its path (a few are refused on purpose: bad YAML, not templates)."""
+    from panther_cn_transform import TransformError, read_template
+
+    for path in corpus_templates():
+        try:
+            yield path, read_template(path)
+        except TransformError:
+            continue
+
+
 def china_transforms_replayed(form: str) -> Iterator[tuple[Path, TransformResult, EditLog]]:
     """Each corpus template in `form` (yaml or json) transformed with the china pack, and a new log with its edits replayed.
 
@@ -46,15 +57,11 @@ def china_transforms_replayed(form: str) -> Iterator[tuple[Path, TransformResult
     templates: the log (its model index built, as a transform's rules build it) gives
     what `render` is given.
     """
-    from panther_cn_transform import Edit, TransformError, load_rules, read_template, transform
+    from panther_cn_transform import Edit, load_rules, transform
     from panther_cn_transform.edits import EditLog
 
     rules = load_rules("china")
-    for path in corpus_templates():
-        try:
-            template = read_template(path)
-        except TransformError:
-            continue
+    for path, template in decodable_corpus_templates():
         if template.format != form:
             continue
         result = transform(template, rules, region="cn-north-1", variables={"bucket": "my-cn-bucket"})
