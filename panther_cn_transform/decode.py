@@ -39,8 +39,9 @@ _NATIVE_SCALARS = {
     "tag:yaml.org,2002:bool": "construct_yaml_bool",
     "tag:yaml.org,2002:null": "construct_yaml_null",
 }
-# CloudFormation has no date type: `AWSTemplateFormatVersion: 2010-09-09` is a string.
-_KEEP_AS_TEXT = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"}
+#: Standard tags whose scalars are read as their text.  CloudFormation has no date type:
+#: `AWSTemplateFormatVersion: 2010-09-09` is a string.
+TEXT_TAGS = frozenset({"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"})
 
 
 @dataclass
@@ -467,7 +468,7 @@ class _ModelBuilder:
         return self.error(node, f"document expands to more than {self.limits.max_nodes:,} values (an alias bomb? raise the limit with --max-nodes N)")
 
     def scalar(self, node: yaml.ScalarNode, tag: str) -> Any:
-        if tag == _STR or tag in _KEEP_AS_TEXT:
+        if tag == _STR or tag in TEXT_TAGS:
             return node.value
         if tag == _INT and _is_plain_decimal(node.value):
             return int(node.value)  # what construct_yaml_int gives, without its detours

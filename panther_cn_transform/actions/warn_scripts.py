@@ -30,7 +30,6 @@ def _region_at(match: re.Match[str]) -> str:
     return match.string[match.start() - 2 : match.end()]
 
 
-
 @functools.cache
 def _shell_host(dns_suffix: str) -> re.Pattern[str]:
     """A host built from shell variables that ends in `dns_suffix` (and not in a longer suffix)."""
