@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from panther_cn_transform import Edit, decode_text
 from panther_cn_transform.edits import EditLog, list_alignment
 from panther_cn_transform.render import _render, render
-from panther_cn_transform.render.json_strings import changed_strings, render_strings
+from panther_cn_transform.render.json_strings import changed_strings, escaped_alike, render_strings
 
 from .corpus import china_transforms_replayed
 
@@ -75,6 +75,24 @@ def test_a_key_with_the_text_of_the_changed_string_is_skipped() -> None:
     assert render(template, {"Resources": {"x": {"Type": "T", "Properties": {"x": "y"}}}}) == text.replace('"x"}', '"y"}')
 
 
+def test_a_long_changed_string_is_not_taken_for_an_earlier_one_that_begins_the_same() -> None:
+    first, second = "arn:aws:s3:::" + "p" * 80 + "/unchanged", "arn:aws:s3:::" + "p" * 80 + "/changed"
+    text = json.dumps({"Resources": {"R": {"Type": "T", "Properties": {"A": first, "B": second}}}}, indent=2)
+    new = second.replace("arn:aws:", "arn:aws-cn:")
+    out, expected = general(text, [replace(("Resources", "R", "Properties", "B"), new, ("arn:aws:", "arn:aws-cn:"))])
+    assert out == expected == text.replace(json.dumps(second), json.dumps(new))
+    assert render_strings(text, [(second, new)], ensure_ascii=False) == out
+
+
+def test_whether_the_file_escapes_non_ascii_matters_only_for_strings_written_differently_so() -> None:
+    assert escaped_alike([("arn:aws:s3:::b", "arn:aws-cn:s3:::b"), ("a\"b\n", "c")])
+    assert not escaped_alike([("x", "é")])
+    assert not escaped_alike([("\x7f", "x")])  # DEL: \u007f only with ensure_ascii
+    text = json.dumps({"Resources": {"R": {"Type": "T", "Properties": {"A": "x", "B": "é"}}}})  # é written \u00e9
+    out, expected = general(text, [replace(("Resources", "R", "Properties", "A"), "xé")])
+    assert out == expected and '"x\\u00e9"' in out
+
+
 def test_a_string_written_with_other_escapes_is_left_to_the_general_renderer() -> None:
     text = '{"Resources": {"R": {"Type": "T", "Properties": {"Url": "https:\\/\\/example.com\\/a"}}}}'
     assert render_strings(text, [("https://example.com/a", "https://example.cn/a")], ensure_ascii=False) is None
@@ -102,7 +120,8 @@ def test_json_corpus_transforms_write_what_the_general_renderer_writes() -> None
     assert compared > 20
 
 
-strings = st.sampled_from(["arn:aws:s3:::b", "x", "arn:aws:sns:::t", "é", "a\"b", "T"])
+LONG = "arn:aws:s3:::" + "p" * 70  # longer than the part of a token searched for first
+strings = st.sampled_from(["arn:aws:s3:::b", "x", "arn:aws:sns:::t", "é", "a\"b", "T", "\x7f", LONG + "/a", LONG + "/b", LONG + "\n\"a\""])
 json_models = st.recursive(
     strings | st.integers(0, 3) | st.booleans(),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(strings, inner, max_size=3),
@@ -110,9 +129,9 @@ json_models = st.recursive(
 )
 
 
-@given(body=json_models, indent=st.sampled_from([None, 2]), data=st.data())
-def test_any_string_replacements_render_as_the_general_renderer_does(body: Any, indent: int | None, data: st.DataObject) -> None:
-    text = json.dumps({"Resources": {"R": {"Type": "T", "Properties": {"P": body}}}}, indent=indent)
+@given(body=json_models, indent=st.sampled_from([None, 2]), ensure_ascii=st.booleans(), data=st.data())
+def test_any_string_replacements_render_as_the_general_renderer_does(body: Any, indent: int | None, ensure_ascii: bool, data: st.DataObject) -> None:
+    text = json.dumps({"Resources": {"R": {"Type": "T", "Properties": {"P": body}}}}, indent=indent, ensure_ascii=ensure_ascii)
     template = decode_text(text)
     log = EditLog(template.model)
     for path, value in data.draw(st.lists(st.sampled_from(log.strings()), max_size=4, unique=True)) if log.strings() else []:

@@ -38,7 +38,7 @@ from ..paths import JsonPath
 from ..walk import first_difference
 from .aliases import AliasIndex, AliasRepair
 from .diff import Alignment, Differ, Place
-from .json_strings import changed_strings, render_strings
+from .json_strings import changed_strings, escaped_alike, render_strings
 from .placement import Layer, Layout, Source
 from .string_nodes import changed_nodes
 from .values import Substitutions, ValueWriter
@@ -146,7 +146,8 @@ def _render_json_strings(template: Template, new_model: dict[str, Any], string_c
     changes = [(old, new) for _, old, new in string_changes] if string_changes is not None else changed_strings(template.model, new_model)
     if changes is None:
         return None
-    return render_strings(template.text, changes, ensure_ascii=ValueWriter.escapes_non_ascii(template.text))
+    ensure_ascii = not escaped_alike(changes) and ValueWriter.escapes_non_ascii(template.text)
+    return render_strings(template.text, changes, ensure_ascii=ensure_ascii)
 
 
 def _render_yaml_strings(template: Template, changes: list[tuple[JsonPath, str, str]], substitutions: Substitutions | None) -> str | None:
