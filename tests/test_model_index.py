@@ -53,6 +53,21 @@ def test_the_string_index_follows_edits_as_a_fresh_walk_would(model: dict[str, A
         assert log.mappings_with("k", "Ref") == [(p, m) for p, m in strings_and_mappings(log.model)[1] if "k" in m or "Ref" in m]
 
 
+def test_an_edit_after_items_moved_lands_where_its_path_now_points() -> None:
+    """The log remembers the containers it copied by path; an edit that moves items must not leave a stale one."""
+    items = [{"Name": "a"}, {"Name": "b"}, {"Name": "c"}]
+    model = {"Resources": {"R": {"Type": "T", "Properties": {"Items": items}}}}
+    log = EditLog(model)
+    at = ("Resources", "R", "Properties", "Items")
+    log.apply(Edit((*at, 1, "Name"), "replace", "t", "test", value="b2"))
+    log.apply(Edit((*at, 0), "remove", "t", "test"))
+    log.apply(Edit((*at, 1, "Name"), "replace", "t", "test", value="c2"))  # the item that was at 2
+    log.apply(Edit((*at, 0), "replace", "t", "test", value={"Name": "new"}))
+    log.apply(Edit((*at, 0, "Name"), "replace", "t", "test", value="new2"))
+    assert log.model["Resources"]["R"]["Properties"]["Items"] == [{"Name": "new2"}, {"Name": "c2"}]
+    assert items == [{"Name": "a"}, {"Name": "b"}, {"Name": "c"}]  # the input is never changed
+
+
 # patterns that may run on over the separator (`[^:]*`, `.*`) and lookarounds at a string's edges
 SEARCHED = [r"a[^:]*b", r"s3.*:", r"(?<![a-z])ab(?![a-z])", r"b\x00?a", r":(?!a)[ab]+/", r"x"]
 
