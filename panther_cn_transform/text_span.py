@@ -9,6 +9,8 @@ stays as written), and the report shows the same span of a long one-line value.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 def changed_span(old: str, new: str) -> tuple[int, int, str]:
     """The smallest `(start, end, replacement)` of `old` that turns it into `new`.
@@ -16,13 +18,26 @@ def changed_span(old: str, new: str) -> tuple[int, int, str]:
     >>> changed_span("sqs.${AWS::Region}.amazonaws.com", "sqs.${AWS::Region}.amazonaws.com.cn")
     (32, 32, '.cn')
     """
-    prefix = 0
-    while prefix < min(len(old), len(new)) and old[prefix] == new[prefix]:
-        prefix += 1
-    suffix = 0
-    while suffix < min(len(old), len(new)) - prefix and old[-1 - suffix] == new[-1 - suffix]:
-        suffix += 1
+    shorter = min(len(old), len(new))
+    prefix = _common_length(old, new, shorter, lambda text, start, end: text[start:end])
+    suffix = _common_length(old, new, shorter - prefix, lambda text, start, end: text[len(text) - end : len(text) - start])
     return prefix, len(old) - suffix, new[prefix : len(new) - suffix]
+
+
+def _common_length(old: str, new: str, limit: int, piece: Callable[[str, int, int], str]) -> int:
+    """How many characters (at most `limit`) the two strings share, counted as `piece` reads them (from the start or from the end).
+
+    Found by halving with slice comparisons in C: a character-by-character loop took
+    most of a rule's time on the long strings of a state machine's definition.
+    """
+    low, high = 0, limit  # the first `low` characters are shared; more than `high` are not
+    while low < high:
+        middle = (low + high + 1) // 2
+        if piece(old, low, middle) == piece(new, low, middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 class PartEditor:
