@@ -13,7 +13,8 @@ The index follows edits instead of being rebuilt: a string replaced by a string 
 edits of a transform) is updated in place; any other edit drops the index and the next
 query walks the model again (`EditLog`).  The joined text is not rebuilt for each
 replaced string: until an eighth of the strings changed, a query searches the old text
-and checks the replaced strings one by one.  A string-for-string edit changes no mapping's
+and checks the replaced strings one by one; the strings a needle was found in are
+remembered for as long.  A string-for-string edit changes no mapping's
 keys, but it may replace a mapping on its path with a copy: mappings are therefore
 matched by their keys here and read from the working model by the caller
 (`EditLog.mappings_with`).
@@ -42,6 +43,8 @@ class ModelIndex:
         self._position: dict[JsonPath, int] | None = None
         self._answered: dict[JsonPath, int] = {}  # the position of every string a query returned (most edits replace one)
         self._joined: str | None = None
+        self._joined_values: list[str] = []  # the strings as the joined text holds them
+        self._needle_hits: dict[str, set[int]] = {}  # needle -> `_strings_with(needle)`, for this joined text
         self._starts: list[int] = []
         self._mapping_queries: dict[frozenset[str], list[JsonPath]] = {}
         self._key_queries: dict[frozenset[str], list[int]] = {}
@@ -82,11 +85,29 @@ class ModelIndex:
         wanted = list(dict.fromkeys(needles))
         if not wanted or any(not needle or _SEPARATOR in needle for needle in wanted):
             return [entry for entry in self.entries if any(needle in entry[1] for needle in wanted)]
-        joined, _ = self._text()
         hits: set[int] = set()
-        for needle in wanted:  # a needle holds no separator: a hit in the joined text is a hit in its string
-            hits |= self._hits(functools.partial(joined.find, needle))  # find(needle, from)
+        for needle in wanted:
+            if not any(other in needle for other in wanted if other != needle):  # else its strings hold the other too
+                hits |= self._strings_with(needle)
         return self._answer(self._with_stale(hits, lambda value: any(needle in value for needle in wanted)))
+
+    def _strings_with(self, needle: str) -> set[int]:
+        """Indexes of the strings whose value in the joined text holds `needle` (a needle holds no separator).
+
+        Remembered until the joined text is rebuilt: rules ask for the same needles
+        (`amazonaws.com`) and for longer ones (`amazonaws.com.cn`), found among the strings
+        of a shorter one they hold instead of in the whole text again.
+        """
+        joined, _ = self._text()  # first: rebuilding it forgets what was found in the old one
+        found = self._needle_hits.get(needle)
+        if found is None:
+            shorter = next((hits for known, hits in self._needle_hits.items() if known in needle), None)
+            if shorter is not None:
+                found = {index for index in shorter if needle in self._joined_values[index]}
+            else:
+                found = self._hits(functools.partial(joined.find, needle))  # find(needle, from)
+            self._needle_hits[needle] = found
+        return found
 
     def searching(self, pattern: re.Pattern[str]) -> list[tuple[JsonPath, str]]:
         """The strings in which `pattern.search` finds a match, in document order.
@@ -111,7 +132,7 @@ class ModelIndex:
         return self._answer(self._with_stale(self._hits(next_match, holds), holds))
 
     def _hits(self, next_hit: Callable[[int], int], holds: Callable[[str], bool] | None = None) -> set[int]:
-        """Indexes of the up-to-date strings in which the joined text has a hit (`next_hit(from)`: where the next one starts, or -1).
+        """Indexes of the strings in which the joined text has a hit (`next_hit(from)`: where the next one starts, or -1).
 
         Each string is counted once: the search goes on from the next string's start.  A
         hit is checked in its string alone with `holds`, when given.
@@ -123,7 +144,7 @@ class ModelIndex:
         position = next_hit(0)
         while position >= 0:
             index = bisect.bisect_right(starts, position) - 1
-            if index not in self._stale and (holds is None or holds(self.entries[index][1])):
+            if holds is None or holds(self._joined_values[index]):
                 hits.add(index)
             if index + 1 >= len(starts):
                 break
@@ -131,8 +152,9 @@ class ModelIndex:
         return hits
 
     def _with_stale(self, hits: set[int], holds: Callable[[str], bool]) -> list[int]:
-        """`hits` and the strings replaced since the joined text was built (it holds their old values) that `holds`, in order."""
-        return sorted(hits | {index for index in self._stale if holds(self.entries[index][1])})
+        """`hits` in the joined text, corrected for the strings replaced since it was built (it holds their old values): those that `holds` now, in order."""
+        stale = self._stale
+        return sorted((hits - stale if stale else hits) | {index for index in stale if holds(self.entries[index][1])})
 
     def strings_under(self, keys: Iterable[str]) -> list[tuple[JsonPath, str]]:
         """The strings whose path goes through at least one of the mapping keys `keys`, in document order."""
@@ -163,8 +185,8 @@ class ModelIndex:
 
     def _text(self) -> tuple[str, list[int]]:
         if self._joined is None:
-            self._stale = set()
-            values = [value for _, value in self.entries]
+            self._stale, self._needle_hits = set(), {}
+            values = self._joined_values = [value for _, value in self.entries]
             self._joined = _SEPARATOR.join(values)
             self._starts = list(itertools.accumulate((len(value) + 1 for value in values[:-1]), initial=0)) if values else []
         return self._joined, self._starts

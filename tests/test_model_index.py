@@ -50,6 +50,9 @@ def test_the_string_index_follows_edits_as_a_fresh_walk_would(model: dict[str, A
         assert held == strings, "a list handed out never changes under its holder"
         assert log.strings() == list(iter_strings(log.model))
         assert log.strings_containing("a", "x") == [(p, v) for p, v in iter_strings(log.model) if "a" in v or "x" in v]
+        # longer needles are looked for among the strings of a shorter one found before (and a needle beside one it holds adds nothing)
+        assert log.strings_containing("ab") == [(p, v) for p, v in iter_strings(log.model) if "ab" in v]
+        assert log.strings_containing("s3:", "s3") == [(p, v) for p, v in iter_strings(log.model) if "s3" in v]
         assert log.mappings_with("k", "Ref") == [(p, m) for p, m in strings_and_mappings(log.model)[1] if "k" in m or "Ref" in m]
 
 
