@@ -207,3 +207,25 @@ def test_the_last_meaning_of_a_path_is_the_last_step_of_its_semantic_path(path: 
 
     meaning = semantic_path(tuple(path))
     assert last_meaning(tuple(path)) == (meaning[-1] if meaning else None)
+
+
+asset_path_parts = st.sampled_from(["Resources", "Properties", "Code", "Fn::If", "Fn::Sub", "Location", "Fn::Transform", "B"]) | st.integers(0, 1)
+
+
+@given(st.sampled_from([[], ["Resources"], ["Resources", "B", "Properties"], ["Resources", "Fn::If", "Properties"]]),
+       st.lists(asset_path_parts, max_size=5), st.sampled_from(["AWS::Lambda::Function", "Fn::If"]))
+def test_an_asset_property_is_told_by_the_semantic_path_of_a_string(start: list[Any], rest: list[Any], kind: str) -> None:
+    """The asset rule's shortcut (a property's first four steps are their own meaning) answers as the semantic path does."""
+    from panther_cn_transform.actions.rewrite_s3_assets import RewriteS3Assets
+    from panther_cn_transform.walk import semantic_path
+
+    path = start + rest
+    model = {"Resources": {name: {"Type": kind} for name in ("B", "Properties", "Code")}}
+    properties = {("AWS::Lambda::Function", "Code"), ("AWS::Lambda::Function", "B")}
+    meaning = semantic_path(tuple(path))
+    if len(meaning) >= 4 and meaning[0] == "Resources" and meaning[2] == "Properties":
+        resource = model["Resources"].get(meaning[1])
+        expected = (resource.get("Type") if resource else None, str(meaning[3])) in properties
+    else:
+        expected = "Location" in meaning and "Fn::Transform" in path
+    assert RewriteS3Assets._in_asset_property(model, tuple(path), properties) == expected
