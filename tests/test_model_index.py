@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
+import pytest
 import regex
 from hypothesis import given
 from hypothesis import strategies as st
@@ -54,6 +56,14 @@ def test_the_string_index_follows_edits_as_a_fresh_walk_would(model: dict[str, A
         assert log.strings_containing("ab") == [(p, v) for p, v in iter_strings(log.model) if "ab" in v]
         assert log.strings_containing("s3:", "s3") == [(p, v) for p, v in iter_strings(log.model) if "s3" in v]
         assert log.mappings_with("k", "Ref") == [(p, m) for p, m in strings_and_mappings(log.model)[1] if "k" in m or "Ref" in m]
+
+
+def test_an_edit_is_a_frozen_record_with_every_field_set() -> None:
+    edit = Edit(("Resources", "R"), "replace", "rule", "why", value="x", fragments=(("a", "b"),))
+    assert dataclasses.astuple(edit) == (("Resources", "R"), "replace", "rule", "why", "x", None, (("a", "b"),))
+    assert edit == Edit(("Resources", "R"), "replace", "rule", "why", "x", None, (("a", "b"),)) and hash(edit) == hash(dataclasses.replace(edit))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        edit.value = "y"  # type: ignore[misc]
 
 
 def test_an_edit_after_items_moved_lands_where_its_path_now_points() -> None:
