@@ -85,8 +85,6 @@ class EditLog:
     _index: ModelIndex | None = field(default=None, repr=False)
     _graph: ReferenceGraph | None = field(default=None, repr=False)
     _types: dict[str, list[str]] | None = field(default=None, repr=False)
-    # owned containers by path: kept while edits only replace strings (no container moves)
-    _parents: dict[JsonPath, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.model = self.original
@@ -214,10 +212,8 @@ class EditLog:
                         self._index = None
                 else:
                     self._index = None
-                    self._parents.clear()
         if edit.op != "replace":
             self._index = None
-            self._parents.clear()
         recorded = edit if old is None and edit.old is None else _with_old(edit, old)
         self.edits.append(recorded)
         return recorded
@@ -257,19 +253,7 @@ class EditLog:
         return jsonpatch.JsonPatch([edit.to_patch_op() for edit in self.edits])
 
     def _owned_parent(self, edit: Edit) -> Any:
-        """The container holding `edit.path[-1]`, copied (once) along the whole path.
-
-        Remembered by its path: most edits replace strings beside others (the ARNs of one
-        policy), and the walk down from the root, checking every step is owned, was a
-        third of applying an edit.
-        """
-        parent_path = edit.path[:-1]
-        parent = self._parents.get(parent_path)
-        if parent is None:
-            parent = self._parents[parent_path] = self._walk_owned(edit)
-        return parent
-
-    def _walk_owned(self, edit: Edit) -> Any:
+        """The container holding `edit.path[-1]`, copied (once) along the whole path."""
         owned = self._owned
         if id(self.model) not in owned:
             self.model = _shallow_copy(self.model)
