@@ -11,7 +11,12 @@ then times, on the same text, interleaved round by round with the order alternat
   for the short tags); JSON: `json.loads(text)`.  Run with the cyclic collector paused
   exactly as the transform pauses it (`_gc.collector_paused`), and the loaded value is
   dropped before the next run, so neither side carries the other's garbage.
-* transform - decode + the `china` rules + render + verify (`transform_text`).
+* transform - decode + the `china` rules + render + verify (`transform_text`), run the
+  same way: the collector paused around the whole call and the result dropped inside
+  the pause.  (`transform_text` pauses it itself from the decode to its end; without the
+  outer pause the collector, enabled again, scans the returned result at the caller's
+  next allocations, a cost the baseline's dropped value never has.  `--caller` times that
+  too.)
 
 Before every timed call the collector runs once (untimed), so each call starts from the
 same heap.  Times are CPU time of this process (`time.process_time`: the machine is
@@ -39,6 +44,12 @@ renderer needs), and parse the rendered output for the renderer's check (`render
 re-parses every result and compares it with the planned model; for JSON whose changes
 are all strings, `json.loads`).  What is left between the floor and the transform is the
 rules, the edit bookkeeping and rendering.
+
+    python bench/bench_transform.py --caller
+
+also times the transform as a library caller sees it, against the same baseline: the
+collector enabled again when `transform_text` returns, with the result alive until the
+caller drops it (the command line keeps the collector paused to its exit instead).
 
     python bench/bench_transform.py --without edit_property,rewrite_alias_zones
 
@@ -304,6 +315,12 @@ def paused(call: Callable[[], object]) -> Callable[[], None]:
 
 
 def _transform_of(text: str, rules: Any) -> Callable[[], object]:
+    """The transform of `text`, timed as the baseline is: the collector paused around it, its result dropped inside."""
+    return paused(_caller_transform_of(text, rules))
+
+
+def _caller_transform_of(text: str, rules: Any) -> Callable[[], object]:
+    """The transform of `text` as a library caller runs it (the collector enabled again when it returns)."""
     from panther_cn_transform import transform_text
 
     return lambda: transform_text(text, rules, region="cn-north-1")
@@ -336,6 +353,7 @@ def main() -> None:
     parser.add_argument("--format", default="yaml,json", help="comma-separated: yaml, json")
     parser.add_argument("--flip", action="store_true", help="also time cfn-flip load + dump (slow)")
     parser.add_argument("--floor", action="store_true", help="also time the parsing a transform cannot skip (input + verification)")
+    parser.add_argument("--caller", action="store_true", help="also time the transform with the collector enabled when it returns (as a library caller)")
     parser.add_argument("--without", default="", help="comma-separated actions whose rules to leave out in a second timing")
     parser.add_argument("--removals", type=int, default=0, help="time a template with this many removed resources instead")
     parser.add_argument("--megabytes", type=float, default=10.0, help="size of the template of --removals")
@@ -361,6 +379,9 @@ def main() -> None:
         rendered = result.text
         del result
         results[form] = compare(form.upper(), paused(baselines[form]), _transform_of(source, rules), args.repeat)
+        if args.caller:
+            compare(f"{form.upper()} as a caller", paused(baselines[form]), _caller_transform_of(source, rules), args.repeat,
+                    labels=("baseline", "transform (GC on at return)"))
         if args.floor:
             compare(f"{form.upper()} floor", paused(baselines[form]), paused(_floor_of(source, rendered)), args.repeat,
                     labels=("baseline", "floor (parse in and out)"))
