@@ -129,13 +129,14 @@ class ModelIndex:
         def holds(value: str) -> bool:
             return pattern.search(value) is not None
 
-        return self._answer(self._with_stale(self._hits(next_match, holds), holds))
+        return self._answer(self._with_stale(self._hits(next_match, holds, skip=self._stale), holds))
 
-    def _hits(self, next_hit: Callable[[int], int], holds: Callable[[str], bool] | None = None) -> set[int]:
+    def _hits(self, next_hit: Callable[[int], int], holds: Callable[[str], bool] | None = None, skip: set[int] | frozenset[int] = frozenset()) -> set[int]:
         """Indexes of the strings in which the joined text has a hit (`next_hit(from)`: where the next one starts, or -1).
 
         Each string is counted once: the search goes on from the next string's start.  A
-        hit is checked in its string alone with `holds`, when given.
+        hit is checked in its string alone with `holds`, when given, unless it is in `skip`
+        (left out: strings replaced since the joined text was built are checked apart).
         """
         if not self.entries:
             return set()
@@ -144,7 +145,7 @@ class ModelIndex:
         position = next_hit(0)
         while position >= 0:
             index = bisect.bisect_right(starts, position) - 1
-            if holds is None or holds(self._joined_values[index]):
+            if index not in skip and (holds is None or holds(self._joined_values[index])):
                 hits.add(index)
             if index + 1 >= len(starts):
                 break
