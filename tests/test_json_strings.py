@@ -84,6 +84,22 @@ def test_a_long_changed_string_is_not_taken_for_an_earlier_one_that_begins_the_s
     assert render_strings(text, [(second, new)], ensure_ascii=False) == out
 
 
+def test_a_long_token_is_found_by_its_ends_only_when_the_fragments_explain_the_change() -> None:
+    old = "arn:aws:s3:::" + "p" * 140 + '"q"\n'  # escapes outside the replaced text
+    text = json.dumps({"Resources": {"R": {"Type": "T", "Properties": {"A": old}}}}, indent=2)
+    new = old.replace("arn:aws:", "arn:aws-cn:")
+    fragments = (("arn:aws:", "arn:aws-cn:"),)
+    assert render_strings(text, [(old, new)], ensure_ascii=False, substitutions={(old, new): fragments}) == text.replace(json.dumps(old), json.dumps(new))
+    # fragments that do not explain the change (a new line more) give a wrong length: the token is not found, the general renderer runs
+    wrong = new + "\n"
+    assert render_strings(text, [(old, wrong)], ensure_ascii=False, substitutions={(old, wrong): fragments}) is None
+    template = decode_text(text)
+    planned = json.loads(text)
+    planned["Resources"]["R"]["Properties"]["A"] = wrong
+    out = render(template, planned, {(old, wrong): fragments}, string_changes=[(("Resources", "R", "Properties", "A"), old, wrong)])
+    assert json.loads(out) == planned and out == _render(template, planned, {(old, wrong): fragments}, {}, template.limits)
+
+
 def test_whether_the_file_escapes_non_ascii_matters_only_for_strings_written_differently_so() -> None:
     assert escaped_alike([("arn:aws:s3:::b", "arn:aws-cn:s3:::b"), ("a\"b\n", "c")])
     assert not escaped_alike([("x", "é")])
@@ -120,7 +136,7 @@ def test_json_corpus_transforms_write_what_the_general_renderer_writes() -> None
     assert compared > 20
 
 
-LONG = "arn:aws:s3:::" + "p" * 70  # longer than the part of a token searched for first
+LONG = "arn:aws:s3:::" + "p" * 140  # longer than both ends of a token compared apart (json_strings._NEEDLE)
 strings = st.sampled_from(["arn:aws:s3:::b", "x", "arn:aws:sns:::t", "é", "a\"b", "T", "\x7f", LONG + "/a", LONG + "/b", LONG + "\n\"a\""])
 json_models = st.recursive(
     strings | st.integers(0, 3) | st.booleans(),

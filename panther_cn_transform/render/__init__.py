@@ -80,7 +80,7 @@ def render(
         return _with_bom(template, template.text)
     limits = limits or template.limits
     if template.format == "json":
-        strings_only = _render_json_strings(template, new_model, string_changes)
+        strings_only = _render_json_strings(template, new_model, string_changes, substitutions)
         if strings_only is not None and _loads_as(template, strings_only, new_model):
             return _with_bom(template, strings_only)
     elif string_changes is not None:
@@ -141,13 +141,14 @@ def _loads_as(template: Template, text: str, new_model: dict[str, Any]) -> bool:
         return False
 
 
-def _render_json_strings(template: Template, new_model: dict[str, Any], string_changes: list[tuple[JsonPath, str, str]] | None) -> str | None:
+def _render_json_strings(template: Template, new_model: dict[str, Any], string_changes: list[tuple[JsonPath, str, str]] | None,
+                         substitutions: Substitutions | None) -> str | None:
     """The JSON text with its changed strings replaced (json_strings.py), or None when other changes need the general renderer."""
     changes = [(old, new) for _, old, new in string_changes] if string_changes is not None else changed_strings(template.model, new_model)
     if changes is None:
         return None
     ensure_ascii = not escaped_alike(changes) and ValueWriter.escapes_non_ascii(template.text)
-    return render_strings(template.text, changes, ensure_ascii=ensure_ascii)
+    return render_strings(template.text, changes, ensure_ascii=ensure_ascii, substitutions=substitutions)
 
 
 def _render_yaml_strings(template: Template, changes: list[tuple[JsonPath, str, str]], substitutions: Substitutions | None) -> str | None:

@@ -7,10 +7,12 @@ edits are nearly always string replacements (ARN partitions, hosts, principals).
 every difference between the input and the planned model is a string replaced by a
 string, the output is the input with those string tokens replaced: each is found by
 searching for its JSON encoding from where the previous one ended, in document order
-(the order of `json.loads`' dicts and lists, which is the text's).
+(the order of `json.loads`' dicts and lists, which is the text's).  A long string whose
+change the edits' fragments explain (plain text replaced by plain text) is found by the
+two ends of its encoding and its length, without encoding it whole.
 
 The search can land on another token with the same text (an unchanged equal string
-before the changed one); the replacement then differs from the plan, the renderer's
+before the changed one, or one with the same ends and length); the replacement then differs from the plan, the renderer's
 check (the output parsed and compared with the planned model) sees it, and the general
 renderer runs instead.  A string written with escapes `json.dumps` would not write is
 not found, and the general renderer runs too.
@@ -19,11 +21,13 @@ not found, and the general renderer runs too.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from json.encoder import encode_basestring, encode_basestring_ascii  # what json.dumps calls for a str
 from typing import Any
 
 _KEY_END = re.compile(r"[ \t\r\n]*:")  # what follows a token that is a mapping key
 _NEEDLE = 64  # characters of a token searched for before comparing the whole token
+_PLAIN = re.compile(r"[ !#-\[\]-~]*")  # printable ASCII but `"` and `\`: what JSON writes as itself either way
 
 
 def changed_strings(old: Any, new: Any) -> list[tuple[str, str]] | None:
@@ -67,7 +71,8 @@ def escaped_alike(changes: list[tuple[str, str]]) -> bool:
     return all(old.isascii() and new.isascii() and "\x7f" not in old and "\x7f" not in new for old, new in changes)
 
 
-def render_strings(text: str, changes: list[tuple[str, str]], *, ensure_ascii: bool) -> str | None:
+def render_strings(text: str, changes: list[tuple[str, str]], *, ensure_ascii: bool,
+                   substitutions: Mapping[tuple[str, str], tuple[tuple[str, str], ...]] | None = None) -> str | None:
     """`text` with each changed string's token replaced, in order; None when a token is not found.
 
     `ensure_ascii`: the file writes non-ASCII characters as `\\u` escapes (`ValueWriter`).
@@ -76,31 +81,54 @@ def render_strings(text: str, changes: list[tuple[str, str]], *, ensure_ascii: b
     applied when that is safe, and a substitution fragment holds only characters JSON
     writes as themselves, so on a token that is exactly `json.dumps(old)` the result is
     `json.dumps(new)`; else it writes `json.dumps(new)` itself.
+
+    `substitutions` (`EditLog.substitutions`) say which changes only replaced plain text:
+    the old token of a long one is then found without encoding it whole (`_plain_change`).
     """
     encode = encode_basestring_ascii if ensure_ascii else encode_basestring  # json.dumps(value, ensure_ascii=...)
     pieces: list[str] = []
     position = 0
     for old, new in changes:
-        token = encode(old)
-        at = _value_token(text, token, position)
+        new_token = encode(new)
+        if len(old) > 2 * _NEEDLE and _plain_change(substitutions, old, new):
+            # escapes outside the replaced text are the same in both tokens: the old one is as much longer than its string
+            length = len(old) + len(new_token) - len(new)
+            at = _value_token(text, encode(old[:_NEEDLE])[:-1], encode(old[-_NEEDLE:])[1:], length, position)
+        else:
+            token = encode(old)
+            length = len(token)
+            at = _value_token(text, token, token, length, position)
         if at < 0:
             return None
-        pieces += [text[position:at], encode(new)]
-        position = at + len(token)
+        pieces += [text[position:at], new_token]
+        position = at + length
     pieces.append(text[position:])
     return "".join(pieces)
 
 
-def _value_token(text: str, token: str, start: int) -> int:
-    """Where `token` next stands as a value (not a key: no `:` follows it) at or after `start`; -1 if nowhere.
+def _plain_change(substitutions: Mapping[tuple[str, str], tuple[tuple[str, str], ...]] | None, old: str, new: str) -> bool:
+    """`new` is `old` with some substrings replaced, all of characters JSON writes as themselves (the edits' fragments say so).
 
-    The search looks for the token's first characters and then compares the whole: finding
-    a token of thousands of characters (a state machine's definition) at once is slower.
+    A wrong claim only makes the old token's length wrong: the text then fails the
+    renderer's check, and the general renderer runs.
     """
-    needle = token[:_NEEDLE]
+    steps = substitutions.get((old, new)) if substitutions else None
+    return bool(steps) and all(_PLAIN.fullmatch(before) and _PLAIN.fullmatch(after) for before, after in steps or ())
+
+
+def _value_token(text: str, head: str, tail: str, length: int, start: int) -> int:
+    """Where a token of `length` characters that begins with `head` and ends with `tail` next stands as a value
+    (not a key: no `:` follows it) at or after `start`; -1 if nowhere.
+
+    The search looks for the token's first characters and then compares the rest: finding
+    a token of thousands of characters (a state machine's definition) at once is slower.
+    `head` and `tail` are the whole token when it was encoded whole.
+    """
+    needle = head[:_NEEDLE]
     at = text.find(needle, start)
     while at >= 0:
-        if text.startswith(token, at) and not _KEY_END.match(text, at + len(token)):
+        end = at + length
+        if text.startswith(head, at) and text.startswith(tail, end - len(tail)) and not _KEY_END.match(text, end):
             return at
         at = text.find(needle, at + 1)
     return -1
