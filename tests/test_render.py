@@ -610,6 +610,22 @@ def test_an_entry_written_with_an_explicit_key_is_deleted_with_its_question_mark
     assert rendered(text, remove(("Resources", "R", "Properties", path))) == expected
 
 
+@given(text=st.text(" \t?\n\r{[,ab", max_size=12) | st.builds(lambda before, mark, space, key: before + mark + space + key, st.text("\n\r{[, a", max_size=3),
+                                                                 st.sampled_from(["?", "", "a"]), st.text(" \t", max_size=3), st.text("ab", max_size=2)),
+       data=st.data())
+def test_an_entry_starts_at_its_question_mark_exactly_when_spaces_on_its_line_follow_one(text: str, data: st.DataObject) -> None:
+    """`Layout._explicit_key_start` (sliced from the line's start) answers as stepping back over spaces and tabs one by one."""
+    from panther_cn_transform.render.placement import Layout
+
+    key_start = data.draw(st.integers(0, len(text)))
+    position = key_start
+    while position > 0 and text[position - 1] in " \t":
+        position -= 1
+    before = text[position - 2] if position >= 2 else "\n"
+    explicit = position > 0 and text[position - 1] == "?" and position < key_start and before in " \t\r\n{[,"
+    assert Layout(text, "\n", "t.yaml", {})._explicit_key_start(key_start) == (position - 1 if explicit else key_start)
+
+
 @pytest.mark.parametrize("new, written", [("", "  ''"), ({"A": "x"}, "  A: x"), (["y"], "- y")])
 def test_a_list_written_at_its_keys_column_is_replaced_by_a_value_that_reads_as_that_keys(new: Any, written: str) -> None:
     text = "Resources:\n  R:\n    Type: T\n    Properties:\n      P:\n      - x\n      Q: z\n"

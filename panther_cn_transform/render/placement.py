@@ -138,10 +138,22 @@ class Layout(Source):
         return self.alias_spans.get((id(parent), slot))
 
     def content_end(self, node: yaml.Node) -> int:
-        """End of the node's last character of content (block collections exclude trailing comments)."""
-        if not isinstance(node, yaml.CollectionNode) or node.flow_style or not node.value:
-            return int(node.end_mark.index)
-        return self.entry_spans(node)[-1][1]
+        """End of the node's last character of content (block collections exclude trailing comments).
+
+        The end of the last entry's value (or alias), followed down the last entries only:
+        `entry_spans(node)[-1][1]` would measure every entry of every level below.
+        """
+        while isinstance(node, yaml.CollectionNode) and not node.flow_style and node.value:
+            cached = self._spans.get(id(node))
+            if cached is not None:
+                return cached[-1][1]
+            last = len(node.value) - 1
+            mapping = isinstance(node, yaml.MappingNode)
+            alias = self.alias_at(node, value_slot(last) if mapping else last)
+            if alias:
+                return alias[1]
+            node = node.value[last][1] if mapping else node.value[last]
+        return int(node.end_mark.index)
 
     def entry_spans(self, node: yaml.Node) -> list[tuple[int, int]]:
         """`(start, end)` of each entry's text: key to end of value, or the item itself."""
@@ -165,9 +177,12 @@ class Layout(Source):
 
     def _explicit_key_start(self, key_start: int) -> int:
         """Where a key written after the explicit-key indicator (`? key`) starts its entry: at the `?`."""
-        text, position = self.text, key_start
-        while position > 0 and text[position - 1] in " \t":
-            position -= 1
+        text = self.text
+        if key_start == 0 or text[key_start - 1] not in " \t":
+            return key_start
+        # back over the spaces before the key, on its line (sliced, not a loop: keys are indented)
+        line_start = text.rfind("\n", 0, key_start) + 1
+        position = line_start + len(text[line_start:key_start].rstrip(" \t"))
         before = text[position - 2] if position >= 2 else "\n"
         if position > 0 and text[position - 1] == "?" and position < key_start and before in " \t\r\n{[,":
             return position - 1
