@@ -40,7 +40,12 @@ def strings_and_mappings(value: Any) -> tuple[list[tuple[JsonPath, str]], list[t
         else:
             pairs = enumerate(node)
         for key, child in pairs:
-            if isinstance(child, str):
+            kind = type(child)  # the exact types first (all a decoded model holds), subclasses after: an eighth of the walk
+            if kind is str:
+                add_string((path + (key,), child))
+            elif kind is dict or kind is list:
+                visit(child, path + (key,))
+            elif isinstance(child, str):
                 add_string((path + (key,), child))
             elif isinstance(child, (dict, list)):
                 visit(child, path + (key,))

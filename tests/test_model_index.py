@@ -239,3 +239,16 @@ def test_an_asset_property_is_told_by_the_semantic_path_of_a_string(start: list[
     else:
         expected = "Location" in meaning and "Fn::Transform" in path
     assert RewriteS3Assets._in_asset_property(model, tuple(path), properties) == expected
+
+
+def test_the_walk_takes_subclasses_of_strings_and_containers_as_the_plain_types() -> None:
+    """A model built by a caller may hold an OrderedDict or a str subclass; the walk's exact-type shortcut must not skip them."""
+    from collections import OrderedDict
+
+    class Text(str):
+        pass
+
+    model = {"Resources": OrderedDict(R={"Type": Text("AWS::SNS::Topic"), "Properties": {"P": [Text("arn:aws:sns:::t"), 1, None]}})}
+    strings, mappings = strings_and_mappings(model)
+    assert strings == list(iter_strings(model)) == [(("Resources", "R", "Type"), "AWS::SNS::Topic"), (("Resources", "R", "Properties", "P", 0), "arn:aws:sns:::t")]
+    assert [path for path, _ in mappings] == [(), ("Resources",), ("Resources", "R"), ("Resources", "R", "Properties")]
