@@ -40,7 +40,8 @@ class Edit:
     * **value** - the new value for `add` and `replace`.
     * **rule** - the id of the rule that made the edit.
     * **reason** - one sentence a reviewer can read.
-    * **old** - the value before the edit (filled in by `EditLog.apply`).
+    * **old** - the value before the edit (filled in by `EditLog.apply`; a rule that read
+      it may pass it, which saves the log a copy of the edit).
     * **fragments** - for a string replaced by a string: the `(old, new)` substring
       substitutions that turn one into the other, in order.  The renderer uses them to
       change only those characters in the source (keeping folding, quoting and escapes).
@@ -214,7 +215,7 @@ class EditLog:
                     self._index = None
         if edit.op != "replace":
             self._index = None
-        recorded = edit if old is None and edit.old is None else _with_old(edit, old)
+        recorded = edit if edit.old is old else _with_old(edit, old)  # a rule that read the old value may pass it: no copy
         self.edits.append(recorded)
         return recorded
 

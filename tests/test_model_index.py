@@ -66,6 +66,15 @@ def test_an_edit_is_a_frozen_record_with_every_field_set() -> None:
         edit.value = "y"  # type: ignore[misc]
 
 
+def test_the_log_records_the_value_it_replaced_whatever_old_value_the_rule_passed() -> None:
+    log = EditLog({"Resources": {"R": {"Type": "T", "Properties": {"A": "a"}}}})
+    path = ("Resources", "R", "Properties", "A")
+    passed = log.apply(Edit(path, "replace", "t", "test", value="b", old=log.get(path)))
+    assert passed.old == "a"
+    wrong = log.apply(Edit(path, "replace", "t", "test", value="c", old="not what is there"))
+    assert wrong.old == "b" and log.edits[-1] is wrong
+
+
 def test_an_edit_after_items_moved_lands_where_its_path_now_points() -> None:
     """The log remembers the containers it copied by path; an edit that moves items must not leave a stale one."""
     items = [{"Name": "a"}, {"Name": "b"}, {"Name": "c"}]

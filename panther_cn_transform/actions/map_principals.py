@@ -110,7 +110,7 @@ class MapPrincipals:
                     continue
                 reasons.append(f"service principal {match.group('svc')} is {wanted} in {target.name} ({target.facts.principals[match.group('svc')]})")
             if part.fragments and part.value != value:
-                edits.append(Edit(path, "replace", rule.id, "; ".join(dict.fromkeys(reasons)), value=part.value, fragments=tuple(part.fragments)))
+                edits.append(Edit(path, "replace", rule.id, "; ".join(dict.fromkeys(reasons)), value=part.value, old=value, fragments=tuple(part.fragments)))
         for edit in edits:
             log.apply(edit)
         return findings

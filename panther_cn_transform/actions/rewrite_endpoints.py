@@ -108,7 +108,7 @@ class RewriteEndpoints:
                 notes.append(f"{decision.new} ({decision.reason})")
             if part.fragments and part.value != value:
                 reason = "endpoint rewritten: " + "; ".join(dict.fromkeys(notes))
-                edits.append(Edit(path, "replace", rule.id, reason, value=part.value, fragments=tuple(part.fragments)))
+                edits.append(Edit(path, "replace", rule.id, reason, value=part.value, old=value, fragments=tuple(part.fragments)))
         for edit in edits:
             log.apply(edit)
         return findings

@@ -104,6 +104,7 @@ class RewritePartition:
                     rule.id,
                     f"{count} ARN{'s' if count > 1 else ''} in the {source} partition rewritten to {target}",
                     value=new,
+                    old=value,
                     fragments=fragments,
                 )
             )
