@@ -331,21 +331,22 @@ def _check_depth(value: Any, source: str, max_depth: int) -> None:
     Recursive, a third of the time of a walk with a stack; a limit deeper than Python's
     recursion allows falls back to the stack.
     """
-
-    def visit(node: Any, depth: int) -> None:
-        if depth >= max_depth and (node or depth > max_depth):
-            raise TemplateError(f"nesting deeper than {max_depth} levels (raise the limit with --max-depth N)", file=source)
-        for child in node.values() if type(node) is dict else node:
-            if type(child) is dict or type(child) is list:  # json.loads makes no subclasses
-                visit(child, depth + 1)
-
     try:
         if type(value) is dict or type(value) is list:
-            visit(value, 1)
+            _check_depth_below(value, 1, source, max_depth)
             return
     except RecursionError:
         pass
     _check_depth_with_stack(value, source, max_depth)  # and a scalar, at depth 1
+
+
+def _check_depth_below(node: Any, depth: int, source: str, max_depth: int) -> None:
+    """`_check_depth`'s recursive walk (a module function: a closure calling itself is a reference cycle)."""
+    if depth >= max_depth and (node or depth > max_depth):
+        raise TemplateError(f"nesting deeper than {max_depth} levels (raise the limit with --max-depth N)", file=source)
+    for child in node.values() if type(node) is dict else node:
+        if type(child) is dict or type(child) is list:  # json.loads makes no subclasses
+            _check_depth_below(child, depth + 1, source, max_depth)
 
 
 def _check_depth_with_stack(value: Any, source: str, max_depth: int) -> None:
@@ -436,6 +437,8 @@ class _ModelBuilder:
             return self.value(root, 1)
         except RecursionError:
             raise self.error(root, "nesting too deep to load") from None
+        finally:
+            self.constructor.dispose()  # a PyYAML loader holds bound methods of itself: a cycle until disposed
 
     def value(self, node: yaml.Node, depth: int) -> Any:
         if depth > self.limits.max_depth:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,34 +31,40 @@ def strings_and_mappings(value: Any) -> tuple[list[tuple[JsonPath, str]], list[t
     """
     strings: list[tuple[JsonPath, str]] = []
     mappings: list[tuple[JsonPath, dict[str, Any]]] = []
-    add_string, add_mapping = strings.append, mappings.append
-
-    def visit(node: Any, path: JsonPath) -> None:
-        if isinstance(node, dict):
-            add_mapping((path, node))
-            pairs: Any = node.items()
-        else:
-            pairs = enumerate(node)
-        for key, child in pairs:
-            kind = type(child)  # the exact types first (all a decoded model holds), subclasses after: an eighth of the walk
-            if kind is str:
-                add_string((path + (key,), child))
-            elif kind is dict or kind is list:
-                visit(child, path + (key,))
-            elif isinstance(child, str):
-                add_string((path + (key,), child))
-            elif isinstance(child, (dict, list)):
-                visit(child, path + (key,))
-
     if isinstance(value, str):
         strings.append(((), value))
     elif isinstance(value, (dict, list)):
         try:
-            visit(value, ())
+            _visit(value, (), strings.append, mappings.append)
         except RecursionError:
             strings = list(iter_strings(value))
             mappings = [(path, node) for path, node in _iter_nodes(value) if isinstance(node, dict)]
     return strings, mappings
+
+
+def _visit(node: Any, path: JsonPath, add_string: Callable[[tuple[JsonPath, str]], None],
+           add_mapping: Callable[[tuple[JsonPath, dict[str, Any]]], None]) -> None:
+    """`strings_and_mappings`' walk below `node`.
+
+    A module function, not a closure: a closure that calls itself is a reference cycle,
+    which kept both lists (and every mapping they name) alive until the cyclic collector
+    ran, and the command line holds the collector off until it exits.
+    """
+    if isinstance(node, dict):
+        add_mapping((path, node))
+        pairs: Any = node.items()
+    else:
+        pairs = enumerate(node)
+    for key, child in pairs:
+        kind = type(child)  # the exact types first (all a decoded model holds), subclasses after: an eighth of the walk
+        if kind is str:
+            add_string((path + (key,), child))
+        elif kind is dict or kind is list:
+            _visit(child, path + (key,), add_string, add_mapping)
+        elif isinstance(child, str):
+            add_string((path + (key,), child))
+        elif isinstance(child, (dict, list)):
+            _visit(child, path + (key,), add_string, add_mapping)
 
 
 def _iter_nodes(value: Any) -> list[tuple[JsonPath, Any]]:
