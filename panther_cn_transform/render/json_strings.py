@@ -128,7 +128,7 @@ def _value_token(text: str, head: str, tail: str, length: int, start: int) -> in
     at = text.find(needle, start)
     while at >= 0:
         end = at + length
-        if text.startswith(head, at) and text.startswith(tail, end - len(tail)) and not _KEY_END.match(text, end):
+        if end - len(tail) >= at and text.startswith(head, at) and text.startswith(tail, end - len(tail)) and not _KEY_END.match(text, end):
             return at
         at = text.find(needle, at + 1)
     return -1
