@@ -12,10 +12,10 @@ change the edits' fragments explain (plain text replaced by plain text) is found
 two ends of its encoding and its length, without encoding it whole.
 
 The search can land on another token with the same text (an unchanged equal string
-before the changed one, or one with the same ends and length); the replacement then differs from the plan, the renderer's
-check (the output parsed and compared with the planned model) sees it, and the general
-renderer runs instead.  A string written with escapes `json.dumps` would not write is
-not found, and the general renderer runs too.
+before the changed one, or one with the same ends and length); the replacement then
+differs from the plan, the renderer's check (the output parsed and compared with the
+planned model) sees it, and the general renderer runs instead.  A string written with
+escapes `json.dumps` would not write is not found, and the general renderer runs too.
 """
 
 from __future__ import annotations
