@@ -25,9 +25,10 @@ from collections.abc import Mapping
 from json.encoder import encode_basestring, encode_basestring_ascii  # what json.dumps calls for a str
 from typing import Any
 
+from .values import plain_steps
+
 _KEY_END = re.compile(r"[ \t\r\n]*:")  # what follows a token that is a mapping key
 _NEEDLE = 64  # characters of a token searched for before comparing the whole token
-_PLAIN = re.compile(r"[ !#-\[\]-~]*")  # printable ASCII but `"` and `\`: what JSON writes as itself either way
 
 
 def changed_strings(old: Any, new: Any) -> list[tuple[str, str]] | None:
@@ -107,13 +108,15 @@ def render_strings(text: str, changes: list[tuple[str, str]], *, ensure_ascii: b
 
 
 def _plain_change(substitutions: Mapping[tuple[str, str], tuple[tuple[str, str], ...]] | None, old: str, new: str) -> bool:
-    """`new` is `old` with some substrings replaced, all of characters JSON writes as themselves (the edits' fragments say so).
+    """`new` is `old` with some substrings replaced, all of characters JSON writes as themselves (the edits' fragments say so: `values.plain_steps`).
 
     A wrong claim only makes the old token's length wrong: the text then fails the
     renderer's check, and the general renderer runs.
     """
     steps = substitutions.get((old, new)) if substitutions else None
-    return bool(steps) and all(_PLAIN.fullmatch(before) and _PLAIN.fullmatch(after) for before, after in steps or ())
+    if not steps:
+        return False
+    return plain_steps(steps)
 
 
 def _value_token(text: str, head: str, tail: str, length: int, start: int) -> int:

@@ -98,11 +98,20 @@ def _uses_short_tags(text: str) -> bool:
     return any(_SHORT_TAG_RE.match(text, match.start()) for match in _SHORT_TAG_SCAN.finditer(text))
 
 
+def plain_steps(steps: tuple[tuple[str, str], ...]) -> bool:
+    """Every substitution replaces a non-empty run of plain characters by plain characters.
+
+    Plain: letters, digits and `._:/*@+=${}-`, which YAML's quoted styles and JSON write
+    as themselves; so the substitution can be made on the source text as well.
+    """
+    return all(before and _SAFE_FRAGMENT.fullmatch(before) and _SAFE_FRAGMENT.fullmatch(after) for before, after in steps)
+
+
 def _substitute(source: str, value: str, new: str, steps: tuple[tuple[str, str], ...], style: str | None) -> str | None:
     """Apply `steps` to the scalar's source text, or None when that is not safe."""
+    if not plain_steps(steps):
+        return None
     for before, after in steps:
-        if not before or not _SAFE_FRAGMENT.fullmatch(before) or not _SAFE_FRAGMENT.fullmatch(after):
-            return None
         if not style and ("{" in after or "}" in after):
             return None
         if source.count(before) != value.count(before):
