@@ -140,20 +140,13 @@ class Layout(Source):
     def content_end(self, node: yaml.Node) -> int:
         """End of the node's last character of content (block collections exclude trailing comments).
 
-        The end of the last entry's value (or alias), followed down the last entries only:
-        `entry_spans(node)[-1][1]` would measure every entry of every level below.
+        The end of its last entry, followed down the last entries only: `entry_spans(node)`
+        would measure every entry of every level below.
         """
-        while isinstance(node, yaml.CollectionNode) and not node.flow_style and node.value:
-            cached = self._spans.get(id(node))
-            if cached is not None:
-                return cached[-1][1]
-            last = len(node.value) - 1
-            mapping = isinstance(node, yaml.MappingNode)
-            alias = self.alias_at(node, value_slot(last) if mapping else last)
-            if alias:
-                return alias[1]
-            node = node.value[last][1] if mapping else node.value[last]
-        return int(node.end_mark.index)
+        if not isinstance(node, yaml.CollectionNode) or node.flow_style or not node.value:
+            return int(node.end_mark.index)
+        cached = self._spans.get(id(node))
+        return cached[-1][1] if cached is not None else self._entry_end(node, len(node.value) - 1)
 
     def entry_spans(self, node: yaml.Node) -> list[tuple[int, int]]:
         """`(start, end)` of each entry's text: key to end of value, or the item itself."""
@@ -188,15 +181,16 @@ class Layout(Source):
             return position - 1
         return key_start
 
-    def _entry_spans(self, node: yaml.Node) -> list[tuple[int, int]]:
-        spans: list[tuple[int, int]] = []
+    def _entry_end(self, node: yaml.Node, index: int) -> int:
+        """Where entry `index` ends: its value's content, or the `*name` of an alias there."""
         mapping = isinstance(node, yaml.MappingNode)
-        for index, entry in enumerate(node.value):
-            value = entry[1] if mapping else entry
-            alias = self.alias_at(node, value_slot(index) if mapping else index)
-            end = alias[1] if alias else self.content_end(value)
-            spans.append((self._entry_start(node, index), end))
-        return spans
+        alias = self.alias_at(node, value_slot(index) if mapping else index)
+        if alias:
+            return alias[1]
+        return self.content_end(node.value[index][1] if mapping else node.value[index])
+
+    def _entry_spans(self, node: yaml.Node) -> list[tuple[int, int]]:
+        return [(self._entry_start(node, index), self._entry_end(node, index)) for index in range(len(node.value))]
 
     def dash_before(self, index: int) -> int:
         """The `-` of the block sequence item that starts at `index`."""
