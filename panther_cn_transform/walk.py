@@ -183,6 +183,21 @@ def last_meaning(path: JsonPath) -> str | int | None:
     return None
 
 
+def leading_meaning(path: JsonPath, length: int) -> JsonPath:
+    """`semantic_path(path)[:length]`, read from the start of `path`.
+
+    Why: a rule that asks where a string sits (a resource property: `Resources`, id,
+    `Properties`, name) needs only the first steps, and the path's own first steps are
+    their meaning when none of them names an intrinsic (the semantic path drops nothing
+    before the first one).
+    """
+    head = path[:length]
+    for part in head:
+        if isinstance(part, str) and part.startswith("Fn::"):
+            return semantic_path(path)[:length]
+    return head
+
+
 def in_mapping_for_elsewhere(path: JsonPath, regions: Iterable[str], partition: str, partitions: Iterable[str]) -> bool:
     """True inside a Mapping entry keyed by a region outside `regions` or by another partition.
 

@@ -228,6 +228,13 @@ def test_the_last_meaning_of_a_path_is_the_last_step_of_its_semantic_path(path: 
     assert last_meaning(tuple(path)) == (meaning[-1] if meaning else None)
 
 
+@given(st.lists(path_parts, max_size=8), st.integers(0, 5))
+def test_the_leading_meaning_of_a_path_is_the_start_of_its_semantic_path(path: list[Any], length: int) -> None:
+    from panther_cn_transform.walk import leading_meaning, semantic_path
+
+    assert leading_meaning(tuple(path), length) == semantic_path(tuple(path))[:length]
+
+
 asset_path_parts = st.sampled_from(["Resources", "Properties", "Code", "Fn::If", "Fn::Sub", "Location", "Fn::Transform", "B"]) | st.integers(0, 1)
 
 

@@ -12,7 +12,7 @@ from ..errors import RegionError
 from ..findings import Finding
 from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
 from ..s3urls import OBJECT_KEYS, forms, object_references
-from ..walk import semantic_path
+from ..walk import leading_meaning, semantic_path
 
 
 class RewriteS3Assets:
@@ -138,19 +138,12 @@ class RewriteS3Assets:
 
     @staticmethod
     def _in_asset_property(model: Any, path: JsonPath, properties: set[tuple[str, ...]]) -> bool:
-        # a resource property's path is its own meaning for four steps when none of them is an intrinsic
-        # (semantic_path, asked of every string with `s3`, walks it all)
-        plain = len(path) >= 4 and path[0] == "Resources" and path[2] == "Properties" and not _intrinsic(path[1]) and not _intrinsic(path[3])
-        meaning = path if plain else semantic_path(path)
-        if len(meaning) >= 4 and meaning[0] == "Resources" and meaning[2] == "Properties":
+        meaning = leading_meaning(path, 4)  # asked of every string with `s3`: not the whole semantic path
+        if len(meaning) == 4 and meaning[0] == "Resources" and meaning[2] == "Properties":
             resource = model["Resources"].get(meaning[1])
             rtype = resource.get("Type") if isinstance(resource, dict) else None
             return (rtype, str(meaning[3])) in properties
-        return "Location" in meaning and "Fn::Transform" in path
-
-
-def _intrinsic(part: str | int) -> bool:
-    return isinstance(part, str) and part.startswith("Fn::")
+        return "Fn::Transform" in path and "Location" in semantic_path(path)
 
 
 def _followed(warning: Finding, followed: set[JsonPath]) -> bool:
