@@ -56,14 +56,14 @@ def _visit(node: Any, path: JsonPath, add_string: Callable[[tuple[JsonPath, str]
     else:
         pairs = enumerate(node)
     for key, child in pairs:
-        kind = type(child)  # the exact types first (all a decoded model holds), subclasses after: an eighth of the walk
+        kind = type(child)  # the exact types first (all a decoded model holds): an eighth of the walk
+        if kind is not str and kind is not dict and kind is not list:
+            if not isinstance(child, (str, dict, list)):
+                continue  # a number, a boolean, null
+            kind = str if isinstance(child, str) else dict  # a subclass is walked as its base
         if kind is str:
             add_string((path + (key,), child))
-        elif kind is dict or kind is list:
-            _visit(child, path + (key,), add_string, add_mapping)
-        elif isinstance(child, str):
-            add_string((path + (key,), child))
-        elif isinstance(child, (dict, list)):
+        else:
             _visit(child, path + (key,), add_string, add_mapping)
 
 
