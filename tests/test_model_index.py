@@ -76,7 +76,7 @@ def test_the_log_records_the_value_it_replaced_whatever_old_value_the_rule_passe
 
 
 def test_an_edit_after_items_moved_lands_where_its_path_now_points() -> None:
-    """The log remembers the containers it copied by path; an edit that moves items must not leave a stale one."""
+    """Edits after one that moved list items (or replaced a container) land where their path now points; the input is never changed."""
     items = [{"Name": "a"}, {"Name": "b"}, {"Name": "c"}]
     model = {"Resources": {"R": {"Type": "T", "Properties": {"Items": items}}}}
     log = EditLog(model)
