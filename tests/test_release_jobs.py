@@ -52,8 +52,9 @@ def test_a_worker_pool_is_shut_down_after_its_block_and_killed_when_the_block_fa
         assert pool is not None and list(pool.map(abs, [-1, -2])) == [1, 2]
         processes = list(pool._processes.values())
     assert not any(process.is_alive() for process in processes)
-    with pytest.raises(KeyboardInterrupt), worker_pool(2) as pool:
-        pool.submit(abs, 1).result()
-        processes = list(pool._processes.values())
-        raise KeyboardInterrupt
-    assert all(process.exitcode is not None for process in processes)  # killed, not left behind
+    for _ in range(30):  # repeated: reaping raced with the pool's own thread in about one stop in five
+        with pytest.raises(KeyboardInterrupt), worker_pool(2) as pool:
+            pool.submit(abs, 1).result()
+            processes = list(pool._processes.values())
+            raise KeyboardInterrupt
+        assert all(process.exitcode is not None for process in processes)  # killed and reaped, not left behind
