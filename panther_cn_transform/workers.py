@@ -19,6 +19,7 @@ import ctypes
 import os
 import signal
 import sys
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -62,7 +63,7 @@ def stop(pool: ProcessPoolExecutor) -> None:
     for process in processes:
         if process.is_alive():
             process.kill()
-    manager = pool._executor_manager_thread  # private too; None when no work was ever submitted
+    manager: threading.Thread | None = getattr(pool, "_executor_manager_thread", None)  # private too (typeshed mistypes it); None before any work
     pool.shutdown(wait=False, cancel_futures=True)
     if manager is not None:
         manager.join(timeout=5)
