@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import operator
 import re
 from dataclasses import dataclass, field
 from json.decoder import scanstring  # type: ignore[attr-defined]  # public, but not in typeshed
@@ -258,6 +259,7 @@ def _deepest_bracket(text: str, source: str, guard: int) -> None:
 
 
 _RESOLVED_BY_FIRST_CHARACTER = frozenset(key for key in yaml.resolver.Resolver.yaml_implicit_resolvers if key)
+_COLLECTION_TAGS: dict[type[yaml.Node], str] = {yaml.MappingNode: _MAP, yaml.SequenceNode: _SEQ}
 
 
 class _Loader(yaml.CSafeLoader):
@@ -267,7 +269,10 @@ class _Loader(yaml.CSafeLoader):
     PyYAML's resolver builds a list and tries regular expressions each time: about a
     sixth of a compose.  A plain scalar whose first character starts no implicit type
     (most keys and strings) is a string; the others are resolved as PyYAML does, once
-    per distinct text (tests/test_decode.py compares the trees on the corpus).
+    per distinct text.  A collection without a tag gets PyYAML's default tag directly,
+    and the path-resolver hooks libyaml calls around every node do nothing, in C
+    (tests/test_hostile.py compares the trees with CSafeLoader's on the corpus and on
+    generated scalars and collections).
     """
 
     def __init__(self, stream: str) -> None:
@@ -275,7 +280,8 @@ class _Loader(yaml.CSafeLoader):
         self._resolved: dict[str, str] = {}
 
     def resolve(self, kind: type[yaml.Node], value: str | None, implicit: tuple[bool, bool],
-                _scalar: type[yaml.Node] = yaml.ScalarNode, _first: frozenset[str] = _RESOLVED_BY_FIRST_CHARACTER, _str: str = _STR) -> str:
+                _scalar: type[yaml.Node] = yaml.ScalarNode, _first: frozenset[str] = _RESOLVED_BY_FIRST_CHARACTER, _str: str = _STR,
+                _collections: dict[type[yaml.Node], str] = _COLLECTION_TAGS) -> str:
         # the constants are bound as defaults: libyaml calls this for every scalar of the decode and of
         # the render check (about 28,000 calls for a 1 MB template), and their lookups were a quarter of it
         if kind is _scalar and value is not None:
@@ -285,13 +291,14 @@ class _Loader(yaml.CSafeLoader):
             if tag is None:
                 tag = self._resolved[value] = super().resolve(kind, value, (True, False))  # type: ignore[no-untyped-call]
             return tag
-        return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call,no-any-return]
+        # a mapping or a sequence without a tag: PyYAML's default, as its resolver gives it with no path resolvers
+        return _collections.get(kind) or super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
 
-    def descend_resolver(self, current_node: object, current_index: object) -> None:
-        """No path resolvers are registered: nothing to track."""
-
-    def ascend_resolver(self) -> None:
-        """No path resolvers are registered: nothing to track."""
+    # libyaml calls these two around every node (about 15,000 times per compose of a 1 MB template) to
+    # track path resolvers.  None are registered, so there is nothing to track: a C function that does
+    # nothing and returns (`operator.is_`, `tuple`) costs a third of the call of a Python method.
+    descend_resolver = staticmethod(operator.is_)  # type: ignore[assignment]  # (current_node, current_index); its value is ignored
+    ascend_resolver = staticmethod(tuple)  # type: ignore[assignment]  # (); its value is ignored
 
 
 def compose_yaml(text: str) -> yaml.Node | None:

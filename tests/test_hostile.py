@@ -362,6 +362,16 @@ def test_the_fast_loader_composes_what_libyaml_composes_on_the_corpus() -> None:
     assert compared > 100
 
 
+@pytest.mark.parametrize("text", [
+    "a: ! [x, y]\nb: ! {k: v}\n",  # the non-specific tag: libyaml asks the resolver for a collection's tag
+    "a: !!seq [x]\nb: !!map {k: v}\nc: !!omap [{k: v}]\nd: !!set {k: null}\n",
+    "- [a, [b, {c: [d]}]]\n- k:\n    - v\n",
+    "a: &x [1, 2]\nb: *x\nc: {<<: {d: e}}\n",
+])
+def test_the_fast_loader_tags_collections_as_pyyaml_does(text: str) -> None:
+    assert node_summary(compose_yaml(text)) == node_summary(yaml.compose(text, Loader=yaml.CSafeLoader))  # type: ignore[arg-type]
+
+
 yaml11_words = st.sampled_from(["", "~", "null", "Null", "NULL", "on", "off", "yes", "No", "y", "n", "true", "False", "0777",
                                 "0x1ff", "0b101", "8:31", "1_000", "1.10", ".5", "-.inf", ".NaN", "1e3", "+12", "-", "=", "<<",
                                 "2010-09-09", "2001-12-14t21:59:43.10-05:00", "!x", "&y", "*z", "0o17", "1:2:3.5"])
