@@ -631,3 +631,34 @@ def test_a_list_written_at_its_keys_column_is_replaced_by_a_value_that_reads_as_
     text = "Resources:\n  R:\n    Type: T\n    Properties:\n      P:\n      - x\n      Q: z\n"
     out = rendered(text, replace(("Resources", "R", "Properties", "P"), new))
     assert out == text.replace("      - x\n", f"      {written}\n")
+
+
+def _substitute_by_counting(source: str, value: str, new: str, steps: tuple[tuple[str, str], ...], style: str) -> str | None:
+    """`render.values._substitute` as first written: each step's occurrences counted in both texts."""
+    for before, after in steps:
+        if not style and ("{" in after or "}" in after):
+            return None
+        if source.count(before) != value.count(before):
+            return None
+        source, value = source.replace(before, after), value.replace(before, after)
+    return source if value == new else None
+
+
+plain_fragments = st.text("ab:-.{}$", min_size=1, max_size=4)
+
+
+@given(value=st.text("ab: -.\n'\"{}$", max_size=30), extra=st.text("ab: -.\n'\"#|", max_size=8),
+       steps=st.lists(st.tuples(plain_fragments, st.text("ab:-.{}$", max_size=5)), min_size=1, max_size=3),
+       style=st.sampled_from(["", "'", '"', "|"]), spoil=st.booleans())
+def test_a_substitution_is_made_on_the_source_exactly_when_counting_allows_it(
+        value: str, extra: str, steps: list[tuple[str, str]], style: str, spoil: bool) -> None:
+    """Lengths decide a step that changes the length, counts one that does not: the same answers as counting both texts."""
+    from panther_cn_transform.render.values import _substitute
+
+    source = extra + value + extra[::-1]  # a source text that holds the value and more (quotes, indentation, escapes)
+    new = value
+    for before, after in steps:
+        new = new.replace(before, after)
+    if spoil:
+        new += "x"  # steps that do not explain the change
+    assert _substitute(source, value, new, tuple(steps), style) == _substitute_by_counting(source, value, new, tuple(steps), style)
