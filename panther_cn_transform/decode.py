@@ -438,6 +438,7 @@ class _ModelBuilder:
         self.constructor = yaml.SafeLoader("")  # for YAML 1.1 int/float/bool scalars
         self.memo: dict[int, tuple[Any, int]] = {}
         self.count = 0
+        self.max_depth, self.max_nodes = limits.max_depth, limits.max_nodes  # read for every node
 
     def error(self, node: yaml.Node, message: str) -> TemplateError:
         return TemplateError(message, file=self.source, line=node.start_mark.line + 1, column=node.start_mark.column + 1)
@@ -451,26 +452,26 @@ class _ModelBuilder:
             self.constructor.dispose()  # a PyYAML loader holds bound methods of itself: a cycle until disposed
 
     def value(self, node: yaml.Node, depth: int) -> Any:
-        if depth > self.limits.max_depth:
-            raise self.error(node, f"nesting deeper than {self.limits.max_depth} levels (raise the limit with --max-depth N)")
+        if depth > self.max_depth:
+            raise self.error(node, f"nesting deeper than {self.max_depth} levels (raise the limit with --max-depth N)")
         self.count += 1
-        if self.count > self.limits.max_nodes:
+        if self.count > self.max_nodes:
             raise self.too_many(node)
         tag = node.tag
-        if tag.startswith("!"):
+        if tag[:1] == "!":
             return self.intrinsic(node, tag, depth)
-        if isinstance(node, yaml.ScalarNode):
+        if node.__class__ is yaml.ScalarNode:
             return self.scalar(node, tag)
         key = id(node)
         cached = self.memo.get(key)
         if cached is not None:
             value, size = cached
             self.count += size
-            if self.count > self.limits.max_nodes:
+            if self.count > self.max_nodes:
                 raise self.too_many(node)
             return value
         before = self.count
-        if isinstance(node, yaml.MappingNode):
+        if node.__class__ is yaml.MappingNode:
             value = self.mapping(node, depth)
         else:
             value = self.items(node, depth)
@@ -496,43 +497,54 @@ class _ModelBuilder:
                 raise self.error(node, f"number not supported: {_number_problem(exc)}") from None
             raise self.error(node, f"{_shorten(node.value)!r} is not a valid {kind} (tag !!{kind})") from None
 
-    def mapping(self, node: yaml.MappingNode, depth: int) -> dict[str, Any]:
+    def mapping(self, node: yaml.MappingNode, depth: int, _scalar: type[yaml.Node] = yaml.ScalarNode, _str: str = _STR) -> dict[str, Any]:
         """The entries of a mapping; a plain string value (most of a template) is taken inline.
 
         The inline path does exactly what `value` does for such a node (count it, check
-        the limits) without the call: it is most of the decode's Python time.
+        the limits) without the call: it is most of the decode's Python time.  So the count
+        is kept in a local between the calls, and the constants are bound as defaults.
         """
         result: dict[str, Any] = {}
-        inline = depth + 1 <= self.limits.max_depth
-        limit = self.limits.max_nodes
+        inline = depth < self.max_depth
+        limit = self.max_nodes
+        count = self.count
         for key_node, value_node in node.value:
-            if key_node.__class__ is not yaml.ScalarNode:
+            if key_node.__class__ is not _scalar:
                 raise self.error(key_node, "a mapping key must be a plain value, not a list or mapping")
             key = key_node.value
             if key in result:
                 raise self.duplicate(node, key_node)
-            if inline and value_node.__class__ is yaml.ScalarNode and value_node.tag == _STR:
-                self.count += 1
-                if self.count > limit:
+            if inline and value_node.__class__ is _scalar and value_node.tag == _str:
+                count += 1
+                if count > limit:
+                    self.count = count
                     raise self.too_many(value_node)
                 result[key] = value_node.value
             else:
+                self.count = count
                 result[key] = self.value(value_node, depth + 1)
+                count = self.count
+        self.count = count
         return result
 
-    def items(self, node: yaml.Node, depth: int) -> list[Any]:
+    def items(self, node: yaml.Node, depth: int, _scalar: type[yaml.Node] = yaml.ScalarNode, _str: str = _STR) -> list[Any]:
         """The items of a sequence (plain strings inline, as in `mapping`)."""
         result: list[Any] = []
-        inline = depth + 1 <= self.limits.max_depth
-        limit = self.limits.max_nodes
+        inline = depth < self.max_depth
+        limit = self.max_nodes
+        count = self.count
         for item in node.value:
-            if inline and item.__class__ is yaml.ScalarNode and item.tag == _STR:
-                self.count += 1
-                if self.count > limit:
+            if inline and item.__class__ is _scalar and item.tag == _str:
+                count += 1
+                if count > limit:
+                    self.count = count
                     raise self.too_many(item)
                 result.append(item.value)
             else:
+                self.count = count
                 result.append(self.value(item, depth + 1))
+                count = self.count
+        self.count = count
         return result
 
     def duplicate(self, node: yaml.MappingNode, key_node: yaml.Node) -> TemplateError:

@@ -160,3 +160,36 @@ def test_the_json_depth_check_holds_beyond_the_depth_python_recursion_allows(max
             _check_depth(value, "t.json", max_depth)
     else:
         _check_depth(value, "t.json", max_depth)
+
+
+def _values_in(value: object) -> int:
+    """The values a model holds, itself included: what `Limits.max_nodes` counts (after aliases are expanded)."""
+    if isinstance(value, dict):
+        return 1 + sum(_values_in(child) for child in value.values())
+    if isinstance(value, list):
+        return 1 + sum(_values_in(child) for child in value)
+    return 1
+
+
+_plain_values = st.recursive(
+    st.text("abc", min_size=1, max_size=3) | st.integers(0, 9) | st.none(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text("xyz", min_size=1, max_size=2), inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@given(resources=st.dictionaries(st.text("RST", min_size=1, max_size=2), _plain_values, min_size=1, max_size=3),
+       flow=st.booleans(), shared=st.booleans())
+def test_the_node_limit_counts_every_value_once_per_place_it_appears(resources: dict[str, object], flow: bool, shared: bool) -> None:
+    """A template of exactly `max_nodes` values decodes; one value fewer allowed is refused, an alias counted where it is used."""
+    from panther_cn_transform.limits import Limits
+
+    model = {"Resources": {name: {"Type": "T", "Properties": {"P": value}} for name, value in resources.items()}}
+    text = yaml.safe_dump(model, default_flow_style=flow, sort_keys=False)
+    if shared:  # the first resource's properties anchored and used again by an extra resource
+        model["Resources"]["Alias"] = {"Type": "T", "Properties": next(iter(model["Resources"].values()))["Properties"]}
+        text = yaml.safe_dump(model, default_flow_style=flow, sort_keys=False)  # PyYAML writes the shared value as an anchor and an alias
+    needed = _values_in(model)
+    assert decode_text(text, limits=Limits(max_nodes=needed)).model == model
+    with pytest.raises(TemplateError, match="expands to more than"):
+        decode_text(text, limits=Limits(max_nodes=needed - 1))
