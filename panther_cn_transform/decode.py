@@ -460,7 +460,7 @@ class _ModelBuilder:
         tag = node.tag
         if tag[:1] == "!":
             return self.intrinsic(node, tag, depth)
-        if node.__class__ is yaml.ScalarNode:
+        if isinstance(node, yaml.ScalarNode):
             return self.scalar(node, tag)
         key = id(node)
         cached = self.memo.get(key)
@@ -471,7 +471,7 @@ class _ModelBuilder:
                 raise self.too_many(node)
             return value
         before = self.count
-        if node.__class__ is yaml.MappingNode:
+        if isinstance(node, yaml.MappingNode):
             value = self.mapping(node, depth)
         else:
             value = self.items(node, depth)
