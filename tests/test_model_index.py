@@ -37,6 +37,28 @@ def test_strings_containing_is_the_filter_of_all_strings(model: dict[str, Any], 
     assert log.strings_containing(*needles) == expected
 
 
+@given(values=st.lists(st.text(alphabet="ab\x00", max_size=30), min_size=1, max_size=12), data=st.data())
+def test_strings_containing_short_and_long_needles_is_the_filter_of_all_strings(values: list[str], data: st.DataObject) -> None:
+    """Needles under eight characters are found by a pattern, longer ones by `str.find`: the same strings either way."""
+    def needle() -> str:  # mostly a piece of a value, so that long needles are found too
+        value = data.draw(st.sampled_from(values).filter(lambda v: len(v.replace("\x00", "")) > 0) | st.just("abab"))
+        start = data.draw(st.integers(0, len(value) - 1))
+        piece = data.draw(st.text(alphabet="ab", min_size=1, max_size=11)) if "\x00" in value[start:] else value[start:start + data.draw(st.integers(1, 11))]
+        return piece.replace("\x00", "") or "a"
+
+    needles = [needle() for _ in range(data.draw(st.integers(1, 3)))]
+    model = {"Resources": {"R": {"Type": "AWS::SNS::Topic", "Properties": {"P": values}}}}
+    expected = [(path, value) for path, value in iter_strings(model) if any(needle in value for needle in needles)]
+    assert EditLog(model).strings_containing(*needles) == expected
+
+
+def test_a_long_needle_is_found_only_where_it_is_whole() -> None:
+    values = ["arn:aws:iam::1:role/x", "rn:aws:iam::1:role/x", "arn:aws:iam", "s3", "3s", "xs3"]
+    model = {"Resources": {"R": {"Type": "AWS::SNS::Topic", "Properties": {"P": values}}}}
+    found = EditLog(model).strings_containing("arn:aws:iam::", "s3")  # one needle for `find`, one for the pattern
+    assert [value for _, value in found] == ["arn:aws:iam::1:role/x", "s3", "xs3"]
+
+
 @given(model=models, data=st.data())
 def test_the_string_index_follows_edits_as_a_fresh_walk_would(model: dict[str, Any], data: st.DataObject) -> None:
     log = EditLog(model)
