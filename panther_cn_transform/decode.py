@@ -139,9 +139,10 @@ def _decode_text(text: str, source: str, limits: Limits, trusted: bool) -> Templ
     if bom:
         text = text[1:]
     newline = "\r\n" if "\r\n" in text[: text.find("\n") + 1 or len(text)] else "\n"
-    if not text.strip():
+    content = _LEADING_SPACE.match(text).end()  # type: ignore[union-attr]  # `\s*` always matches
+    if content == len(text):  # `not text.strip()`, without copying a 1 MB text (and touching fresh memory for it)
         raise TemplateError("empty file, not a template", file=source)
-    if text.lstrip()[:1] in ("{", "["):
+    if text[content] in ("{", "["):
         template = _decode_json(text, source, limits)
         if template is not None:
             template.bom, template.newline, template.limits = bom, newline, limits
@@ -258,6 +259,7 @@ def _deepest_bracket(text: str, source: str, guard: int) -> None:
             raise TemplateError(f"nesting deeper than {guard:,} levels (raise the limit with --max-depth N)", file=source, line=line)
 
 
+_LEADING_SPACE = re.compile(r"\s*")  # the whitespace `str.strip` removes (the same characters as `str.isspace`)
 _RESOLVED_BY_FIRST_CHARACTER = frozenset(key for key in yaml.resolver.Resolver.yaml_implicit_resolvers if key)
 _COLLECTION_TAGS: dict[type[yaml.Node], str] = {yaml.MappingNode: _MAP, yaml.SequenceNode: _SEQ}
 

@@ -193,3 +193,16 @@ def test_the_node_limit_counts_every_value_once_per_place_it_appears(resources: 
     assert decode_text(text, limits=Limits(max_nodes=needed)).model == model
     with pytest.raises(TemplateError, match="expands to more than"):
         decode_text(text, limits=Limits(max_nodes=needed - 1))
+
+
+@pytest.mark.parametrize("space", ["", " \n", "\r\n  \n"])
+def test_leading_whitespace_is_skipped_before_json_is_told_from_yaml(space: str) -> None:
+    assert decode_text(space + '{"Resources": {"R": {"Type": "T"}}}').format == "json"
+    assert decode_text(space + "Resources: {R: {Type: T}}\n").format == "yaml"
+
+
+@pytest.mark.parametrize("space", [" ", "\n\t\r\x0b\x0c", "\u3000\u2028\u2003", "\x1c\x85\xa0"])
+def test_whitespace_alone_is_an_empty_file_whatever_whitespace_it_is(space: str) -> None:
+    """Every character `str.strip` removes counts as whitespace here too."""
+    with pytest.raises(TemplateError, match="empty file"):
+        decode_text(space * 3)
