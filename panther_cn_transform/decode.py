@@ -125,9 +125,12 @@ def decode_text(text: str, *, source: str = "<input>", limits: Limits | None = N
 
 
 def _check_size(text: str, source: str, limits: Limits) -> None:
-    """`max_input_bytes` for text: its UTF-8 size, encoded only when the character count cannot decide."""
-    size, exact = len(text), False
-    if size <= limits.max_input_bytes < 4 * size:
+    """`max_input_bytes` for text: its UTF-8 size, encoded only when the character count cannot decide.
+
+    An ASCII text (`isascii` reads a flag) has as many bytes as characters.
+    """
+    size, exact = len(text), text.isascii()
+    if not exact and size <= limits.max_input_bytes < 4 * size:
         size, exact = len(text.encode("utf-8", "surrogatepass")), True
     if size > limits.max_input_bytes:
         at_least = "" if exact else "at least "

@@ -299,6 +299,9 @@ def test_transform_text_honours_max_input_bytes() -> None:
     with pytest.raises(TemplateError, match=r"input is at least 10,\d\d\d bytes, over the 1,000-byte input limit"):
         transform_text(text + "#" * 10_000, CHINA, region="cn-north-1", source="t.yaml", limits=Limits(max_input_bytes=1000))
     assert not transform_text(text, CHINA, region="cn-north-1", variables={"bucket": "b"}, limits=Limits(max_input_bytes=2000)).changed
+    ascii_only = "Resources: {}\n" + "#" * 2000  # as many bytes as characters: the size is exact without encoding
+    with pytest.raises(TemplateError, match=r"t.yaml: input is 2,014 bytes, over the 1,000-byte input limit"):
+        transform_text(ascii_only, CHINA, region="cn-north-1", source="t.yaml", limits=Limits(max_input_bytes=1000))
 
 
 def test_a_raised_max_depth_applies_to_the_render_check_too(tmp_path: Path) -> None:
