@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import sys
+from typing import Any
 
 import pytest
 import yaml
@@ -11,6 +13,7 @@ from hypothesis import strategies as st
 
 from panther_cn_transform import TemplateError, decode_bytes, decode_text
 from panther_cn_transform.intrinsics import SHORT_TAGS
+from panther_cn_transform.testing import templates, yaml_texts
 
 SHORT = """\
 Resources:
@@ -206,3 +209,92 @@ def test_whitespace_alone_is_an_empty_file_whatever_whitespace_it_is(space: str)
     """Every character `str.strip` removes counts as whitespace here too."""
     with pytest.raises(TemplateError, match="empty file"):
         decode_text(space * 3)
+
+
+def _changed_somewhere(model: Any, choice: int) -> Any:
+    """A copy of `model` with one value changed (a string, a number's kind, a key, an item), chosen by `choice`."""
+    places: list[tuple[Any, Any]] = []
+
+    def collect(value: Any) -> None:
+        for key, child in (value.items() if isinstance(value, dict) else enumerate(value)):
+            places.append((value, key))
+            if isinstance(child, (dict, list)):
+                collect(child)
+
+    changed = copy.deepcopy(model)
+    collect(changed)
+    container, key = places[choice % len(places)]
+    value = container[key]
+    if isinstance(value, bool):
+        container[key] = int(value)  # equal to `==`: only a full decode tells the kinds apart (and so does `==`)
+    elif isinstance(value, (int, float)):
+        container[key] = str(value)
+    elif isinstance(value, str):
+        container[key] = value + "x"
+    elif isinstance(value, dict):
+        container[key] = dict(reversed(list(value.items()))) if len(value) > 1 else {**value, "Extra": "x"}
+    elif isinstance(value, list):
+        container[key] = value[:-1] if value else ["x"]
+    else:
+        container[key] = "x"
+    return changed
+
+
+@given(template=templates(), data=st.data())
+def test_a_yaml_text_is_shown_to_decode_to_a_model_only_when_it_does(template: dict[str, Any], data: st.DataObject) -> None:
+    """`yaml_decodes_to` says yes to the model the text decodes to, and to another model never unless it is equal."""
+    from panther_cn_transform.decode import yaml_decodes_to
+
+    text = data.draw(yaml_texts(template))
+    model = decode_text(text).model
+    assert yaml_decodes_to(text, model)
+    other = _changed_somewhere(model, data.draw(st.integers(0, 10_000)))
+    assert not yaml_decodes_to(text, other) or model == other
+
+
+@pytest.mark.parametrize(("text", "model"), [
+    ("Resources: {A: 1, A: 2}\n", {"Resources": {"A": 2}}),  # a duplicate key: the decode refuses it
+    ("Resources: {A: {Type: T}, A: {Type: T}}\n", {"Resources": {"A": {"Type": "T"}, "B": {"Type": "T"}}}),  # as many keys, one twice
+    ("Resources: {R: {Type: T, Properties: {L: [a, b]}}}\n", {"Resources": {"R": {"Type": "T", "Properties": {"L": ["a", "c"]}}}}),
+    ("Resources: {R: {Type: T, Properties: {L: [a, [b]]}}}\n", {"Resources": {"R": {"Type": "T", "Properties": {"L": ["a", ["c"]]}}}}),
+    ("Resources: {R: {Type: T, Properties: {M: {k: a}}}}\n", {"Resources": {"R": {"Type": "T", "Properties": {"M": {"k": "b"}}}}}),
+    ("Resources: {B: 1, A: 2}\n", {"Resources": {"A": 2, "B": 1}}),  # equal, keys in another order: no verdict
+    ('{"Resources": {}}', {"Resources": {}}),  # decoded as JSON first: no verdict
+    ("Outputs: {}\n", {"Outputs": {}}),  # not a template
+    ("Resources: &a [*a]\n", {"Resources": []}),  # an alias of the node it is in
+    ("Resources: {R: !GetAtt A.b}\n", {"Resources": {"R": {"Fn::GetAtt": ["A", "c"]}}}),
+    ("Resources: {R: 0777}\n", {"Resources": {"R": 777}}),  # YAML 1.1 octal: 511
+])
+def test_a_yaml_text_that_does_not_decode_to_the_model_is_never_shown_to(text: str, model: dict[str, Any]) -> None:
+    from panther_cn_transform.decode import yaml_decodes_to
+
+    assert not yaml_decodes_to(text, model)
+
+
+def test_the_node_and_depth_limits_hold_for_a_text_shown_to_decode_to_a_model() -> None:
+    """At the smallest limits the decode allows the text is shown to decode to its model; one less, never."""
+    for text in ("Resources: {R: {Type: T, Properties: {P: &x [a, b, [c, {d: e}]], Q: *x}}}\n",
+                 "Resources: {R: {Type: T, Properties: {P: [a, [{}]], Q: {k: []}}}}\n",  # empty collections deepest
+                 "Resources: {R: {Type: T, Properties: {S: !Sub '${x}', T: !If [C, [d], e]}}}\n"):
+        _assert_limits_hold_as_the_decode_says(text)
+
+
+def _assert_limits_hold_as_the_decode_says(text: str) -> None:
+    from panther_cn_transform.decode import yaml_decodes_to
+    from panther_cn_transform.limits import Limits
+
+    model = decode_text(text).model
+
+    def decodes(limits: Limits) -> bool:
+        try:
+            decode_text(text, limits=limits)
+        except TemplateError:
+            return False
+        return True
+
+    nodes = next(n for n in range(1, 100) if decodes(Limits(max_nodes=n)))
+    depth = next(n for n in range(1, 100) if decodes(Limits(max_depth=n)))
+    assert yaml_decodes_to(text, model, limits=Limits(max_nodes=nodes))
+    assert not yaml_decodes_to(text, model, limits=Limits(max_nodes=nodes - 1))
+    assert yaml_decodes_to(text, model, limits=Limits(max_depth=depth))
+    assert not yaml_decodes_to(text, model, limits=Limits(max_depth=depth - 1))

@@ -31,7 +31,7 @@ import json
 import re
 from typing import Any
 
-from ..decode import Template, decode_text
+from ..decode import Template, decode_text, yaml_decodes_to
 from ..errors import RenderError, TemplateError
 from ..limits import Limits
 from ..paths import JsonPath
@@ -118,6 +118,8 @@ def _check_encodable(template: Template, text: str) -> None:
 def _reparsed_problem(template: Template, text: str, new_model: dict[str, Any], limits: Limits) -> str | None:
     """None when `text` parses to exactly `new_model`; else what is wrong with it."""
     _check_encodable(template, text)
+    if template.format == "yaml" and yaml_decodes_to(text, new_model, source=template.source, limits=limits):
+        return None
     try:
         reparsed = decode_text(text, source=template.source, limits=limits, trusted=True).model
     except TemplateError as exc:
