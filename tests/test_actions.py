@@ -43,6 +43,16 @@ def test_partition_literal(text: str) -> None:
     assert props == {"A": "arn:aws-cn:s3:::b/*", "B": {"Fn::Sub": "arn:aws-cn:sns:${AWS::Region}:1:t"}}
 
 
+@pytest.mark.parametrize(("source", "target"), [("aws", "aws-cn"), ("aws-cn", "aws-us-gov"), ("aws-ab", "aws-cd")])  # the last: equal lengths
+def test_a_partition_edit_says_how_many_arns_it_rewrote(source: str, target: str) -> None:
+    arns = [f"arn:{source}:s3:::bucket-{n}/*" for n in range(7)]
+    text = json.dumps(resource({"One": arns[0], "Many": {"Fn::Join": [",", [" ".join(arns)]]}, "Two": f"{arns[1]} {arns[2]}"}))
+    result = transform_text(text, one_rule("rewrite_partition", **{"from": source, "to": target}), region="cn-north-1")
+    reasons = {edit.path[-1] if isinstance(edit.path[-1], str) else "Many": edit.reason for edit in result.edits}
+    assert reasons == {name: f"{count} ARN{'s' if count > 1 else ''} in the {source} partition rewritten to {target}"
+                       for name, count in (("One", 1), ("Many", 7), ("Two", 2))}
+
+
 def test_partition_pseudo_wraps_plain_strings_in_sub_and_escapes() -> None:
     text = "Resources:\n  R:\n    Type: T\n    Properties:\n      A: arn:aws:s3:::b/${x}\n      B: !Sub arn:aws:s3:::${B}\n"
     props = out_props(text, one_rule("rewrite_partition", style="pseudo"))

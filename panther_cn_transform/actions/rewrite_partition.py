@@ -69,14 +69,17 @@ class RewritePartition:
         elsewhere = re.compile(re.escape(before) + rf"[a-z0-9-]*:(?!(?:{'|'.join(map(re.escape, context.partition.regions))}):){REGION_PATTERN}:")
         careful = {path for path, _ in log.strings_matching(elsewhere)}
         edits: list[Edit] = []
+        reasons: dict[int, str] = {}
         for path, value in log.strings_containing(before):
             fragments: tuple[tuple[str, str], ...] = ((before, after),)
             if path not in careful:  # every ARN here moves
-                count = value.count(before)  # each is rewritten
                 if style == "pseudo" and self._pseudo_allowed(path):
                     edits.append(self._pseudo_edit(path, value, before, rule))
                     continue
                 new = value.replace(before, after)
+                # each one is rewritten: their number is in the lengths (`before` and `after` differ in length,
+                # as two partition names do), without counting again in a string of thousands of characters
+                count = (len(new) - len(value)) // (len(after) - len(before)) if len(after) != len(before) else value.count(before)
             else:
                 matches = list(pattern.finditer(value))
                 # prose (descriptions, Metadata) is only made consistent; a value is never half-rewritten
@@ -97,17 +100,10 @@ class RewritePartition:
                         position = match.end()
                     new = "".join(pieces) + value[position:]
                     fragments = tuple(dict.fromkeys((m.group(0), after + (m.group("rest") or "")) for m in moved))
-            edits.append(
-                Edit(
-                    path,
-                    "replace",
-                    rule.id,
-                    f"{count} ARN{'s' if count > 1 else ''} in the {source} partition rewritten to {target}",
-                    value=new,
-                    old=value,
-                    fragments=fragments,
-                )
-            )
+            reason = reasons.get(count)
+            if reason is None:  # one text per number of ARNs: the same few for hundreds of strings
+                reason = reasons[count] = f"{count} ARN{'s' if count > 1 else ''} in the {source} partition rewritten to {target}"
+            edits.append(Edit(path, "replace", rule.id, reason, value=new, old=value, fragments=fragments))
         for edit in edits:
             log.apply(edit)
         return _split_arns(log, before, source, rule)
