@@ -298,3 +298,25 @@ def _assert_limits_hold_as_the_decode_says(text: str) -> None:
     assert not yaml_decodes_to(text, model, limits=Limits(max_nodes=nodes - 1))
     assert yaml_decodes_to(text, model, limits=Limits(max_depth=depth))
     assert not yaml_decodes_to(text, model, limits=Limits(max_depth=depth - 1))
+
+
+@given(text=st.text(alphabet="[]{}a\né\ud800", max_size=3000))
+def test_the_cheap_bracket_bound_is_above_the_depth_and_at_most_a_chunk_above(text: str) -> None:
+    """`_bracket_bound` never misses depth (guard_nesting relies on it) and stays close enough to be useful."""
+    from panther_cn_transform.decode import _CHUNK, _bracket_bound
+
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(0, depth - 1)
+    assert deepest <= _bracket_bound(text) <= deepest + _CHUNK
+    import panther_cn_transform.decode as decode_module
+
+    slice_size, decode_module._SLICE = decode_module._SLICE, 7  # many slices, brackets and é at their edges
+    try:
+        assert deepest <= _bracket_bound(text) <= deepest + _CHUNK
+    finally:
+        decode_module._SLICE = slice_size
