@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -373,6 +374,28 @@ def test_the_fast_loader_composes_what_libyaml_composes_on_the_corpus() -> None:
 ])
 def test_the_fast_loader_tags_collections_as_pyyaml_does(text: str) -> None:
     assert node_summary(compose_yaml(text)) == node_summary(yaml.compose(text, Loader=yaml.CSafeLoader))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("text", [
+    "Resources:\n  A: é\n  B: x\x07y\n",  # a control character after a non-ASCII one: the reader's position in characters
+    "a: b\n\x85c: d\x00\n",
+    "Resources:\n  A: 'x\n",  # the stream ends inside a quoted scalar
+    "é" * 20_000 + ": x\n  - y\n",  # the error far past the first piece libyaml reads
+    "k: " + "ü" * 16_383 + "\r\nj: [a,\n",  # a piece ends between CR and LF, after two-byte characters
+])
+def test_the_fast_loader_reports_what_libyaml_reports_for_a_whole_string(text: str) -> None:
+    """compose_yaml hands libyaml the text a piece at a time: the same errors at the same places as the whole string."""
+    def problem(compose: Any) -> tuple[Any, ...]:
+        try:
+            compose(text)
+        except yaml.reader.ReaderError as exc:
+            return ("reader", exc.position, exc.character, exc.reason)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark
+            return ("marked", exc.problem, mark.index, mark.line, mark.column) if mark else ("marked", exc.problem)
+        return ("no problem",)
+
+    assert problem(compose_yaml) == problem(lambda whole: yaml.compose(whole, Loader=yaml.CSafeLoader)) != ("no problem",)
 
 
 yaml11_words = st.sampled_from(["", "~", "null", "Null", "NULL", "on", "off", "yes", "No", "y", "n", "true", "False", "0777",
