@@ -183,6 +183,9 @@ class ModelIndex:
             if len(wanted) == 1:  # most queries: a hash lookup per mapping, a third of the time of `isdisjoint`
                 (key,) = wanted
                 found = [path for path, mapping in self.mappings if key in mapping]
+            elif len(wanted) == 2:  # (`S3Bucket`, `Bucket`): two lookups, half the time of `isdisjoint`
+                first, second = wanted
+                found = [path for path, mapping in self.mappings if first in mapping or second in mapping]
             else:
                 found = [path for path, mapping in self.mappings if not wanted.isdisjoint(mapping)]
             self._mapping_queries[wanted] = found

@@ -77,7 +77,9 @@ def test_the_string_index_follows_edits_as_a_fresh_walk_would(model: dict[str, A
         # longer needles are looked for among the strings of a shorter one found before (and a needle beside one it holds adds nothing)
         assert log.strings_containing("ab") == [(p, v) for p, v in iter_strings(log.model) if "ab" in v]
         assert log.strings_containing("s3:", "s3") == [(p, v) for p, v in iter_strings(log.model) if "s3" in v]
-        assert log.mappings_with("k", "Ref") == [(p, m) for p, m in strings_and_mappings(log.model)[1] if "k" in m or "Ref" in m]
+        mappings = strings_and_mappings(log.model)[1]
+        for keys in (["k"], ["k", "Ref"], ["Ref", "x", "Fn::Sub"]):  # one, two and more keys are looked up differently
+            assert log.mappings_with(*keys) == [(p, m) for p, m in mappings if any(key in m for key in keys)]
 
 
 def test_an_edit_is_a_frozen_record_with_every_field_set() -> None:
