@@ -45,6 +45,19 @@ _NATIVE_SCALARS = {
 TEXT_TAGS = frozenset({"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"})
 
 
+@dataclass(frozen=True)
+class StringNodes:
+    """The scalar node of each string of a decoded YAML model, in document order, and which of them sit in a flow collection.
+
+    `nodes[i]` is the node of the i-th string of the model (None for the two strings of a
+    scalar `!GetAtt A.b`, which one node holds); `in_flow` holds the places of the strings
+    inside a flow collection (`[...]`, `{...}`), where a new value must be written flow-safe.
+    """
+
+    nodes: list[yaml.ScalarNode | None]
+    in_flow: set[int]
+
+
 @dataclass
 class Template:
     """One decoded template: its text, format, long-form model and (lazily) its nodes.
@@ -61,6 +74,9 @@ class Template:
     newline: str = "\n"
     _root: yaml.Node | None = field(default=None, repr=False)
     limits: Limits = field(default_factory=Limits, repr=False)  # what it was decoded under; the render check reuses them
+    #: the node of each string of `model`, in document order (as `walk.strings_and_mappings` lists them); None for
+    #: JSON and for YAML with aliases.  The renderer reaches a changed string's node by its place here.
+    string_nodes: StringNodes | None = field(default=None, repr=False)
 
     @property
     def root(self) -> yaml.Node:
@@ -188,9 +204,10 @@ def _decode_text(text: str, source: str, limits: Limits, trusted: bool) -> Templ
     if not trusted:
         guard_nesting(text, source, limits)
     root = _compose(text, source)
-    model = _ModelBuilder(source, limits).build(root)
+    builder = _ModelBuilder(source, limits, record_strings=True)
+    model = builder.build(root)
     _check_is_template(model, source, root)
-    return Template(source, text, "yaml", model, bom, newline, root, limits)
+    return Template(source, text, "yaml", model, bom, newline, root, limits, builder.recorded_strings())
 
 
 def _decode_json(text: str, source: str, limits: Limits) -> Template | None:
@@ -504,13 +521,31 @@ class _ModelBuilder:
     expanded size is counted so that an alias bomb stops at `limits.max_nodes`.
     """
 
-    def __init__(self, source: str, limits: Limits) -> None:
+    def __init__(self, source: str, limits: Limits, *, record_strings: bool = False) -> None:
         self.source = source
         self.limits = limits
+        # the node of each string built, in order (None: not asked, or not aligned: an alias repeats a value)
+        self.string_nodes: list[yaml.ScalarNode | None] | None = [] if record_strings else None
+        self.strings_in_flow: set[int] = set()
+        self.in_flow = False  # inside a flow collection
+        self.aligned = True
         self.constructor = yaml.SafeLoader("")  # for YAML 1.1 int/float/bool scalars
         self.memo: dict[int, tuple[Any, int]] = {}
         self.count = 0
         self.max_depth, self.max_nodes = limits.max_depth, limits.max_nodes  # read for every node
+
+    def recorded_strings(self) -> StringNodes | None:
+        """What `record_strings` collected, when each string of the model has its place in it."""
+        if self.string_nodes is None or not self.aligned:
+            return None
+        return StringNodes(self.string_nodes, self.strings_in_flow)
+
+    def record(self, node: yaml.ScalarNode | None) -> None:
+        """`node` holds the next string of the model (None: it is not a string's own node)."""
+        if self.string_nodes is not None:
+            if self.in_flow:
+                self.strings_in_flow.add(len(self.string_nodes))
+            self.string_nodes.append(node)
 
     def error(self, node: yaml.Node, message: str) -> TemplateError:
         return TemplateError(message, file=self.source, line=node.start_mark.line + 1, column=node.start_mark.column + 1)
@@ -537,6 +572,7 @@ class _ModelBuilder:
         key = id(node)
         cached = self.memo.get(key)
         if cached is not None:
+            self.aligned = False  # the value is built once and appears again: its strings have one node for two places
             value, size = cached
             self.count += size
             if self.count > self.max_nodes:
@@ -602,6 +638,7 @@ class _ModelBuilder:
 
     def scalar(self, node: yaml.ScalarNode, tag: str) -> Any:
         if tag == _STR or tag in TEXT_TAGS:
+            self.record(node)
             return node.value
         if tag == _INT and _is_plain_decimal(node.value):
             return int(node.value)  # what construct_yaml_int gives, without its detours
@@ -627,6 +664,8 @@ class _ModelBuilder:
         inline = depth < self.max_depth
         limit = self.max_nodes
         count = self.count
+        nodes, outer_flow = self.string_nodes, self.in_flow
+        in_flow = self.in_flow = outer_flow or node.flow_style is True
         for key_node, value_node in node.value:
             if key_node.__class__ is not _scalar:
                 raise self.error(key_node, "a mapping key must be a plain value, not a list or mapping")
@@ -639,11 +678,15 @@ class _ModelBuilder:
                     self.count = count
                     raise self.too_many(value_node)
                 result[key] = value_node.value
+                if nodes is not None:
+                    if in_flow:
+                        self.strings_in_flow.add(len(nodes))
+                    nodes.append(value_node)
             else:
                 self.count = count
                 result[key] = self.value(value_node, depth + 1)
                 count = self.count
-        self.count = count
+        self.count, self.in_flow = count, outer_flow
         return result
 
     def items(self, node: yaml.Node, depth: int, _scalar: type[yaml.Node] = yaml.ScalarNode, _str: str = _STR) -> list[Any]:
@@ -652,6 +695,8 @@ class _ModelBuilder:
         inline = depth < self.max_depth
         limit = self.max_nodes
         count = self.count
+        nodes, outer_flow = self.string_nodes, self.in_flow
+        in_flow = self.in_flow = outer_flow or node.flow_style is True  # type: ignore[attr-defined]  # a SequenceNode
         for item in node.value:
             if inline and item.__class__ is _scalar and item.tag == _str:
                 count += 1
@@ -659,11 +704,15 @@ class _ModelBuilder:
                     self.count = count
                     raise self.too_many(item)
                 result.append(item.value)
+                if nodes is not None:
+                    if in_flow:
+                        self.strings_in_flow.add(len(nodes))
+                    nodes.append(item)  # type: ignore[arg-type]  # a ScalarNode (its class was tested)
             else:
                 self.count = count
                 result.append(self.value(item, depth + 1))
                 count = self.count
-        self.count = count
+        self.count, self.in_flow = count, outer_flow
         return result
 
     def duplicate(self, node: yaml.MappingNode, key_node: yaml.Node) -> TemplateError:
@@ -679,7 +728,10 @@ class _ModelBuilder:
                 parts = split_getatt(node.value)
                 if len(parts) != 2 or not all(parts):
                     raise self.error(node, f"!GetAtt needs Resource.Attribute, got {node.value!r}")
+                self.record(None)  # two strings from one scalar: neither is the node's own value
+                self.record(None)
                 return {long_name: parts}
+            self.record(node)
             return {long_name: node.value}
         if isinstance(node, yaml.MappingNode):
             return {long_name: self.mapping(node, depth + 1)}

@@ -219,8 +219,11 @@ class EditLog:
         self.edits.append(recorded)
         return recorded
 
-    def string_changes(self) -> list[tuple[JsonPath, str, str]] | None:
-        """`(path, input string, final string)` of every string the edits changed, in document order.
+    def string_changes(self) -> list[tuple[JsonPath, str, str, int]] | None:
+        """`(path, input string, final string, place)` of every string the edits changed, in document order.
+
+        `place` is the string's place among all the strings of the model, in document order
+        (`strings()`; `Template.string_nodes` holds the node of each place).
 
         None when an edit did anything but replace a string with a string, or when no query
         built the model index (which gives the order without a walk).  Why: the renderer
@@ -243,7 +246,7 @@ class EditLog:
             places.append((place, original))
         places.sort()
         entries = index.entries
-        return [(entries[place][0], original, final) for place, original in places if (final := entries[place][1]) != original]
+        return [(entries[place][0], original, final, place) for place, original in places if (final := entries[place][1]) != original]
 
     def substitutions(self) -> dict[tuple[str, str], tuple[tuple[str, str], ...]]:
         """`(source string, final string) -> substitution steps`, for the renderer."""

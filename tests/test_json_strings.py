@@ -96,7 +96,7 @@ def test_a_long_token_is_found_by_its_ends_only_when_the_fragments_explain_the_c
     template = decode_text(text)
     planned = json.loads(text)
     planned["Resources"]["R"]["Properties"]["A"] = wrong
-    out = render(template, planned, {(old, wrong): fragments}, string_changes=[(("Resources", "R", "Properties", "A"), old, wrong)])
+    out = render(template, planned, {(old, wrong): fragments}, string_changes=[(("Resources", "R", "Properties", "A"), old, wrong, 2)])
     assert json.loads(out) == planned and out == _render(template, planned, {(old, wrong): fragments}, {}, template.limits)
 
 
@@ -156,8 +156,9 @@ def test_any_string_replacements_render_as_the_general_renderer_does(body: Any, 
     alignment = list_alignment(template.model, log.edits)
     changes = log.string_changes()
     assert changes is not None
-    assert [(old, new) for _, old, new in changes] == changed_strings(template.model, log.model)
-    assert all(log.get(path) == new for path, _, new in changes)
+    assert [(old, new) for _, old, new, _ in changes] == changed_strings(template.model, log.model)
+    assert all(log.get(path) == new for path, _, new, _ in changes)
+    assert all(log.strings()[place][0] == path for path, _, _, place in changes)
     out = render(template, log.model, log.substitutions(), alignment, string_changes=log.string_changes())
     assert out == _render(template, log.model, log.substitutions(), alignment, template.limits)
     assert json.loads(out) == log.model
@@ -172,7 +173,9 @@ def test_the_log_lists_changed_strings_once_from_input_to_final_value_and_nothin
     log.apply(replace(topic, "t2"))
     log.apply(replace((*queue, "QueueName"), "q"))
     log.apply(replace((*queue, "QueueName"), "arn:aws:sns:::t"))  # back to what it was
-    assert log.string_changes() == [(topic, "arn:aws:sns:::t", "t2"), ((*queue, "Tags", 0, "Key"), "arn:aws:sns:::t", "k1")]
+    strings = [path for path, _ in log.strings()]
+    assert log.string_changes() == [(topic, "arn:aws:sns:::t", "t2", strings.index(topic)),
+                                    ((*queue, "Tags", 0, "Key"), "arn:aws:sns:::t", "k1", strings.index((*queue, "Tags", 0, "Key")))]
     log.apply(Edit((*queue, "Tags", 0, "Value"), "remove", "test", "because"))
     assert log.string_changes() is None
 
@@ -181,7 +184,7 @@ def test_a_wrong_list_of_string_changes_does_not_change_the_output() -> None:
     template = decode_text(TEMPLATE)
     log = EditLog(template.model)
     log.apply(replace(("Resources", "Queue", "Properties", "QueueName"), "arn:aws-cn:sns:::t", ("arn:aws:", "arn:aws-cn:")))
-    wrong = [(("Resources", "Queue", "Properties", "QueueName"), "arn:aws:sns:::t", "arn:aws-cn:sns:::t")]  # found first at the Topic
+    wrong = [(("Resources", "Queue", "Properties", "QueueName"), "arn:aws:sns:::t", "arn:aws-cn:sns:::t", 0)]  # found first at the Topic
     out = render(template, log.model, log.substitutions(), {}, string_changes=wrong)
     assert json.loads(out) == log.model
     assert out == _render(template, log.model, log.substitutions(), {}, template.limits)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from panther_cn_transform import Edit, decode_text
 from panther_cn_transform.edits import EditLog
 from panther_cn_transform.render import _render, _render_yaml_strings, render
-from panther_cn_transform.render.string_nodes import StringNodes
+from panther_cn_transform.render.string_nodes import StringNodes, changed_nodes
 from panther_cn_transform.testing import templates, yaml_texts
 
 from .corpus import china_transforms_replayed
@@ -68,7 +68,7 @@ def test_a_template_with_an_anchor_is_left_to_the_diff() -> None:
 
 def test_a_wrong_list_of_string_changes_does_not_change_the_output() -> None:
     template, log = with_edits(TEMPLATE, [(("Resources", "Role", "Type"), "AWS::IAM::User")])
-    wrong = [(("Resources", "Role", "Properties", "Arn", "Fn::GetAtt", 1), "Arn", "AWS::IAM::User")]  # a path to another value
+    wrong = [(("Resources", "Role", "Properties", "Arn", "Fn::GetAtt", 1), "Arn", "AWS::IAM::User", 0)]  # a path to another value
     out = render(template, log.model, log.substitutions(), {}, string_changes=wrong)
     assert decode_text(out).model == log.model
     assert out == _render(template, log.model, log.substitutions(), {}, template.limits)
@@ -105,3 +105,35 @@ def test_yaml_corpus_transforms_write_what_the_diff_writes() -> None:
         assert fast == result.text, path
         compared += 1
     assert compared >= 50  # 63 when written
+
+
+@given(data=st.data())
+def test_the_decode_records_each_strings_node_and_flow_where_the_path_walk_finds_them(data: st.DataObject) -> None:
+    """`Template.string_nodes[i]` is the node `StringNodes.find` reaches for the i-th string, in flow exactly when it is."""
+    text = data.draw(templates(max_resources=4).flatmap(yaml_texts))
+    template = decode_text(text)
+    strings = EditLog(template.model).strings()
+    recorded = template.string_nodes
+    event("recorded" if recorded is not None else "not recorded (an alias)")
+    if recorded is None:
+        assert "*" in text
+        return
+    assert len(recorded.nodes) == len(strings)
+    walker = StringNodes(template.root)
+    for place, (path, value) in enumerate(strings):
+        found = walker.find(path)
+        if recorded.nodes[place] is None:  # a string of a scalar `!GetAtt A.b`: the walk finds no node of its own either
+            assert found is None
+            continue
+        assert found is not None and found[0] is recorded.nodes[place] and found[0].value == value
+        assert found[1] == (place in recorded.in_flow)
+
+
+def test_a_change_whose_place_holds_another_string_is_found_by_its_path() -> None:
+    template, log = with_edits(TEMPLATE, [(("Resources", "Role", "Properties", "Script"), "echo\n")])
+    changes = log.string_changes()
+    assert changes is not None and template.string_nodes is not None
+    (path, old, new, place), = changes
+    moved = [(path, old, new, place - 1)]  # the place of the string before it: not the script's node
+    assert changed_nodes(template.root, moved, template.string_nodes) == changed_nodes(template.root, changes, None)
+    assert render(template, log.model, log.substitutions(), {}, string_changes=moved) == render(template, log.model, log.substitutions(), {})

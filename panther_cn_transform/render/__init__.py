@@ -56,7 +56,7 @@ def render(
     alignment: Alignment | None = None,
     *,
     limits: Limits | None = None,
-    string_changes: list[tuple[JsonPath, str, str]] | None = None,
+    string_changes: list[tuple[JsonPath, str, str, int]] | None = None,
 ) -> str:
     """The text of `template` changed to `new_model`, touching only what differs.
 
@@ -69,9 +69,10 @@ def render(
     * **limits** - bounds for the copies made for aliases and for the verification
       parse (default: the template's own).
     * **string_changes** - from `EditLog.string_changes`: when all that changed is
-      strings replaced by strings, which ones and where, in document order (the text is
-      then written without comparing the two models to find them).  A wrong list cannot
-      change the output: the text it gives fails the check, and the general renderer runs.
+      strings replaced by strings, which ones and where (path and place among the
+      model's strings), in document order (the text is then written without comparing
+      the two models to find them).  A wrong list cannot change the output: the text it
+      gives fails the check, and the general renderer runs.
 
     A `RenderError` when no text says `new_model`, or when the text holds a character
     UTF-8 cannot encode (a lone surrogate: only a rule's text or a variable can bring one).
@@ -143,22 +144,22 @@ def _loads_as(template: Template, text: str, new_model: dict[str, Any]) -> bool:
         return False
 
 
-def _render_json_strings(template: Template, new_model: dict[str, Any], string_changes: list[tuple[JsonPath, str, str]] | None,
+def _render_json_strings(template: Template, new_model: dict[str, Any], string_changes: list[tuple[JsonPath, str, str, int]] | None,
                          substitutions: Substitutions | None) -> str | None:
     """The JSON text with its changed strings replaced (json_strings.py), or None when other changes need the general renderer."""
-    changes = [(old, new) for _, old, new in string_changes] if string_changes is not None else changed_strings(template.model, new_model)
+    changes = [(old, new) for _, old, new, _ in string_changes] if string_changes is not None else changed_strings(template.model, new_model)
     if changes is None:
         return None
     ensure_ascii = not escaped_alike(changes) and ValueWriter.escapes_non_ascii(template.text)
     return render_strings(template.text, changes, ensure_ascii=ensure_ascii, substitutions=substitutions)
 
 
-def _render_yaml_strings(template: Template, changes: list[tuple[JsonPath, str, str]], substitutions: Substitutions | None) -> str | None:
+def _render_yaml_strings(template: Template, changes: list[tuple[JsonPath, str, str, int]], substitutions: Substitutions | None) -> str | None:
     """The YAML text with each changed scalar replaced at its node (string_nodes.py), as the diff replaces it; None when the diff must run."""
     text = template.text
     if "*" in text and _has_anchor(text):
         return None  # an alias shares its anchor's node: only the diff and aliases.py tell them apart
-    found = changed_nodes(template.root, changes)
+    found = changed_nodes(template.root, changes, template.string_nodes)
     if found is None:
         return None
     layout = Layout(text, template.newline, template.source, {})

@@ -3,8 +3,9 @@
 Why: the general diff (`diff.py`) walks the node tree beside both models and compares
 every entry of every mapping and list that an edit copied on its way down, to find the
 few scalars that changed.  When the edit log knows that all it did was replace strings,
-and where (`EditLog.string_changes`), each changed scalar's node is reached by following
-its path down the node tree, and replaced the way the diff replaces it.
+and where (`EditLog.string_changes`), each changed scalar's node is taken from the nodes
+the decode recorded in document order (`Template.string_nodes`, by the string's place), or
+reached by following its path down the node tree, and replaced the way the diff replaces it.
 
 The walk follows the diff's own rules: a short-form intrinsic (`!Sub ...`) is the node
 of its one-key mapping (`{"Fn::Sub": ...}`), and a node inside a flow collection gets a
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import yaml
 
+from ..decode import StringNodes as RecordedStrings
 from ..intrinsics import long_name_of_tag
 from ..paths import JsonPath
 
@@ -82,13 +84,25 @@ class StringNodes:
         return children.get(key)
 
 
-def changed_nodes(root: yaml.Node, changes: list[tuple[JsonPath, str, str]]) -> list[tuple[yaml.ScalarNode, bool, str]] | None:
-    """`(node, in flow, new string)` for each change; None when one of them is not a plain path to a scalar."""
-    nodes = StringNodes(root)
+def changed_nodes(root: yaml.Node, changes: list[tuple[JsonPath, str, str, int]],
+                  recorded: RecordedStrings | None = None) -> list[tuple[yaml.ScalarNode, bool, str]] | None:
+    """`(node, in flow, new string)` for each change; None when one of them is not a plain path to a scalar.
+
+    With the nodes the decode recorded (`Template.string_nodes`), a change's node is the one
+    at its place, if that node holds the change's input string; any other is found by its
+    path (the decode records no node for the strings of a scalar `!GetAtt`, and none at
+    all for a template with aliases).
+    """
+    walker: StringNodes | None = None
     found: list[tuple[yaml.ScalarNode, bool, str]] = []
-    for path, _, new in changes:
-        place = nodes.find(path)
-        if place is None:
+    for path, old, new, place in changes:
+        node = recorded.nodes[place] if recorded is not None and 0 <= place < len(recorded.nodes) else None
+        if node is not None and node.value == old:
+            found.append((node, place in recorded.in_flow, new))  # type: ignore[union-attr]  # recorded is set with node
+            continue
+        walker = walker or StringNodes(root)
+        located = walker.find(path)
+        if located is None:
             return None
-        found.append((place[0], place[1], new))
+        found.append((located[0], located[1], new))
     return found
