@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from .paths import JsonPath
 from .walk import is_sub_template
@@ -22,9 +22,12 @@ Kind = Literal["Ref", "GetAtt", "Sub", "DependsOn", "Condition", "If", "ImportVa
 _SUB_VARIABLE = re.compile(r"\$\{([^!}][^}]*)\}")
 
 
-@dataclass(frozen=True)
-class Reference:
-    """`owner` (a top-level entry such as `("Resources", "Fn")`) refers to `target` at `path`."""
+class Reference(NamedTuple):
+    """`owner` (a top-level entry such as `("Resources", "Fn")`) refers to `target` at `path`.
+
+    A named tuple: a template has one per `Ref`, `GetAtt` and `${}` (33,000 in the 10 MB
+    benchmark), and a frozen dataclass took 1 µs to make.
+    """
 
     owner: tuple[str, str]
     target: str
@@ -127,11 +130,17 @@ def _exports(model: dict[str, Any]) -> dict[str, str]:
 
 
 def _walk(value: Any, path: JsonPath, owner: tuple[str, str], graph: ReferenceGraph, exports: dict[str, str]) -> None:
+    """Add the references in `value` (at `path`, inside `owner`) to `graph`.
+
+    Only mappings refer to anything (a string is read only as an `Fn::Sub` template, by
+    its mapping), so only mappings and lists are put on the stack: most values are
+    strings, and a path for each was most of the walk.
+    """
     stack: list[tuple[JsonPath, Any]] = [(path, value)]
     while stack:
         here, item = stack.pop()
         if isinstance(item, list):
-            stack.extend((here + (i,), v) for i, v in enumerate(item))
+            stack.extend([(here + (i,), v) for i, v in enumerate(item) if isinstance(v, (dict, list))])
             continue
         if not isinstance(item, dict):
             continue
@@ -153,7 +162,7 @@ def _walk(value: Any, path: JsonPath, owner: tuple[str, str], graph: ReferenceGr
                 continue
             if key == "Fn::If" and isinstance(arg, list) and arg and isinstance(arg[0], str):
                 graph.add(Reference(owner, arg[0], "If", here + ("Fn::If", 0)))
-                stack.extend((here + ("Fn::If", i), v) for i, v in enumerate(arg) if i)
+                stack.extend([(here + ("Fn::If", i), v) for i, v in enumerate(arg) if i and isinstance(v, (dict, list))])
                 continue
             if key == "Condition" and isinstance(arg, str) and owner[0] == "Conditions":
                 graph.add(Reference(owner, arg, "Condition", here))
@@ -161,7 +170,7 @@ def _walk(value: Any, path: JsonPath, owner: tuple[str, str], graph: ReferenceGr
             if key == "Fn::ImportValue" and isinstance(arg, str) and arg in exports:
                 graph.add(Reference(owner, f"Outputs/{exports[arg]}", "ImportValue", here))
                 continue
-        stack.extend((here + (k,), v) for k, v in item.items())
+        stack.extend([(here + (k,), v) for k, v in item.items() if isinstance(v, (dict, list))])
 
 
 def _getatt(arg: Any) -> tuple[str | None, str | None]:

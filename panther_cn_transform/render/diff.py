@@ -13,7 +13,7 @@ leaves it to `aliases.py`, which gives the alias its own text.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -37,9 +37,8 @@ def list_order(alignment: Alignment, path: tuple[Any, ...], old: list[Any], new:
     return list(range(len(old))) if len(old) == len(new) else None
 
 
-@dataclass(frozen=True)
-class Place:
-    """Where a value sits.
+class Place(NamedTuple):
+    """Where a value sits (a named tuple: the diff makes one per changed container, and a frozen dataclass took 1 µs each).
 
     **Parameters:**
 
