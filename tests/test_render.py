@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from panther_cn_transform import Edit, decode_text
@@ -662,3 +662,20 @@ def test_a_substitution_is_made_on_the_source_exactly_when_counting_allows_it(
     if spoil:
         new += "x"  # steps that do not explain the change
     assert _substitute(source, value, new, tuple(steps), style) == _substitute_by_counting(source, value, new, tuple(steps), style)
+
+
+@given(word=st.from_regex(r"[A-Za-z0-9_/][A-Za-z0-9_./-]*", fullmatch=True) | st.text("aZ09_./-:#?,[]{}&*!|>'\"%@` \té\n", max_size=6))
+def test_a_word_is_analysed_as_the_emitter_analyses_it(word: str) -> None:
+    """The words whose analysis is known without the emitter get exactly the emitter's answer."""
+    from panther_cn_transform.render.emit import _WORD, _analysis, _emitter_analysis
+
+    assume(_WORD.fullmatch(word) is not None)
+    fields = ("empty", "multiline", "allow_flow_plain", "allow_block_plain", "allow_single_quoted", "allow_double_quoted", "allow_block")
+    assert [getattr(_analysis(word), name) for name in fields] == [getattr(_emitter_analysis(word), name) for name in fields]
+
+
+@pytest.mark.parametrize("text", ["-a", ".a", "--- a", "...", "a b", "a:b", "a#", "", "é"])
+def test_what_is_not_a_word_is_left_to_the_emitter(text: str) -> None:
+    from panther_cn_transform.render.emit import _WORD
+
+    assert not _WORD.fullmatch(text)

@@ -28,8 +28,24 @@ _STR_TAG = "tag:yaml.org,2002:str"
 _NEEDS_ESCAPE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
 
 
-@lru_cache(maxsize=4096)
+#: A word of letters, digits and `_./-` that starts with none of `.-` (so neither `---` nor
+#: `...`, nor `- `): the emitter's analysis allows it in every style (tests/test_render.py
+#: checks that against the emitter).  Most values an edit writes are such words (`String`,
+#: `Type`, logical ids), and the emitter's analysis is a Python loop over each character.
+_WORD = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_./-]*")
+_WORD_ANALYSIS = yaml.emitter.ScalarAnalysis(
+    scalar=None, empty=False, multiline=False, allow_flow_plain=True, allow_block_plain=True,
+    allow_single_quoted=True, allow_double_quoted=True, allow_block=True,
+)
+
+
 def _analysis(value: str) -> yaml.emitter.ScalarAnalysis:
+    """PyYAML's emitter analysis of `value` (which styles may hold it); a word's is known without it."""
+    return _WORD_ANALYSIS if _WORD.fullmatch(value) else _emitter_analysis(value)
+
+
+@lru_cache(maxsize=4096)
+def _emitter_analysis(value: str) -> yaml.emitter.ScalarAnalysis:
     emitter = yaml.emitter.Emitter(io.StringIO())
     emitter.allow_unicode = True  # we write UTF-8: non-ASCII letters need no quoting
     return emitter.analyze_scalar(value)
