@@ -258,6 +258,20 @@ def test_route53_alias_zones(region: str) -> None:
         assert len(messages) == 2
 
 
+def test_a_known_zone_outside_any_alias_is_ported_and_a_template_without_zones_is_left_alone() -> None:
+    """The rule skips its loop over the strings only when no string is a known zone and no mapping has a HostedZoneId."""
+    with_zone = {"Resources": {"B": {"Type": "AWS::S3::Bucket"}}, "Outputs": {"Zone": {"Value": "Z2FDTNDATAQYW2"}}}
+    for text in renderings(with_zone):
+        result = transform_text(text, CHINA, region="cn-north-1")
+        assert result.model["Outputs"]["Zone"]["Value"] == "Z3RFFRIM2A3IF5"  # CloudFront's zone in aws-cn
+    unknown = {"Resources": {"R": {"Type": "AWS::Route53::RecordSet", "Properties": {
+        "Name": "a.example.com", "Type": "A", "AliasTarget": {"DNSName": "x.example.com", "HostedZoneId": "ZUNKNOWN1"}}}}}
+    warnings = [w for w in transform_text(json.dumps(unknown), CHINA, region="cn-north-1").warnings if w.rule == "route53-alias-zones"]
+    assert [w.pointer for w in warnings] == ["/Resources/R/Properties/AliasTarget/HostedZoneId"]  # no known zone, still looked at
+    without = {"Resources": {"B": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "Z2FDTNDATAQYW2-logs"}}}}
+    assert not transform_text(json.dumps(without), CHINA, region="cn-north-1").edits
+
+
 @pytest.mark.parametrize(
     ("before", "source", "after"),
     [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -35,6 +36,9 @@ class _Zone:
     region: str | None = None  # None: one zone for the whole partition
     partition: str | None = None
     verified: bool = True
+
+
+_VALUE = operator.itemgetter(1)  # a (path, string) entry's string
 
 
 class RewriteAliasZones:
@@ -105,13 +109,17 @@ class RewriteAliasZones:
         attributes: Mapping[str, Mapping[str, str]] = rule.params.get("zone_attributes") or {}
         source_region = str(rule.params.get("source_region") or context.variables.get("source_region") or "")
         warnings: list[Finding] = []
-        aliases = list(_alias_targets(log.model))
+        types = log.resources_by_type()  # shared by the rules: most templates have no record set to look into
+        aliases = _alias_targets(log.model) if any(kind in types for kind in _ALIASES) else []
         for path, alias in aliases:
             edit = _zone_from_target(log.model, path, alias, attributes, rule)
             if edit is not None:
                 log.apply(edit)
+        strings = log.strings()
+        if zones.keys().isdisjoint(map(_VALUE, strings)) and not log.mappings_with("HostedZoneId"):
+            return warnings  # no string is a known zone and none is a HostedZoneId (most templates): one C pass, not a loop
         alias_paths = {path for path, _ in aliases}
-        for path, value in log.strings():
+        for path, value in strings:
             zone = zones.get(value)
             if zone is None and path[-1] != "HostedZoneId":
                 continue  # neither a known zone nor an alias's zone
