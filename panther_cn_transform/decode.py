@@ -46,7 +46,7 @@ TEXT_TAGS = frozenset({"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:merge",
 
 
 @dataclass(frozen=True)
-class StringNodes:
+class RecordedStrings:
     """The scalar node of each string of a decoded YAML model, in document order, and which of them sit in a flow collection.
 
     `nodes[i]` is the node of the i-th string of the model (None for the two strings of a
@@ -76,7 +76,7 @@ class Template:
     limits: Limits = field(default_factory=Limits, repr=False)  # what it was decoded under; the render check reuses them
     #: the node of each string of `model`, in document order (as `walk.strings_and_mappings` lists them); None for
     #: JSON and for YAML with aliases.  The renderer reaches a changed string's node by its place here.
-    string_nodes: StringNodes | None = field(default=None, repr=False)
+    string_nodes: RecordedStrings | None = field(default=None, repr=False)
 
     @property
     def root(self) -> yaml.Node:
@@ -534,21 +534,18 @@ class _ModelBuilder:
     def __init__(self, source: str, limits: Limits, *, record_strings: bool = False) -> None:
         self.source = source
         self.limits = limits
-        # the node of each string built, in order (None: not asked, or not aligned: an alias repeats a value)
+        # the node of each string built, in order (None: not asked, or given up: an alias repeats a value)
         self.string_nodes: list[yaml.ScalarNode | None] | None = [] if record_strings else None
         self.strings_in_flow: set[int] = set()
         self.in_flow = False  # inside a flow collection
-        self.aligned = True
         self.constructor = yaml.SafeLoader("")  # for YAML 1.1 int/float/bool scalars
         self.memo: dict[int, tuple[Any, int]] = {}
         self.count = 0
         self.max_depth, self.max_nodes = limits.max_depth, limits.max_nodes  # read for every node
 
-    def recorded_strings(self) -> StringNodes | None:
+    def recorded_strings(self) -> RecordedStrings | None:
         """What `record_strings` collected, when each string of the model has its place in it."""
-        if self.string_nodes is None or not self.aligned:
-            return None
-        return StringNodes(self.string_nodes, self.strings_in_flow)
+        return None if self.string_nodes is None else RecordedStrings(self.string_nodes, self.strings_in_flow)
 
     def record(self, node: yaml.ScalarNode | None) -> None:
         """`node` holds the next string of the model (None: it is not a string's own node)."""
@@ -582,7 +579,9 @@ class _ModelBuilder:
         key = id(node)
         cached = self.memo.get(key)
         if cached is not None:
-            self.aligned = False  # the value is built once and appears again: its strings have one node for two places
+            # the value is built once and appears again: its strings have one node for two places, so recording
+            # stops (a mapping or list being built may still append to the list given up; it is not used)
+            self.string_nodes = None
             value, size = cached
             self.count += size
             if self.count > self.max_nodes:

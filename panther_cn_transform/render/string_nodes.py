@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import yaml
 
-from ..decode import StringNodes as RecordedStrings
+from ..decode import RecordedStrings
 from ..intrinsics import long_name_of_tag
 from ..paths import JsonPath
 
