@@ -24,9 +24,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.corpus import CORPUS, corpus_templates  # noqa: E402 - the corpus's own list of templates
-
-from panther_cn_transform import TransformError, load_rules, read_template, transform  # noqa: E402
+from panther_cn_transform import TransformError, load_rules, read_template, transform
+from tests.corpus import CORPUS, corpus_templates
 
 PACKS = {"china": "cn-north-1", "panther": "cn-northwest-1"}
 

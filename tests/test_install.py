@@ -70,8 +70,8 @@ def test_the_wheel_holds_every_sub_package_and_the_packs_as_a_regular_package(in
 
 def test_the_installed_package_is_the_wheel_not_the_checkout(installed: tuple[Path, Path, Path], tmp_path: Path) -> None:
     bin_dir, _, _ = installed
-    done = _run([str(bin_dir / "python"), "-c", "import panther_cn_transform.packs as p, panther_cn_transform.render as r; "
-                 "print(p.__file__); print(r.__file__)"], cwd=tmp_path)
+    script = "import panther_cn_transform.packs as p, panther_cn_transform.render as r; print(p.__file__); print(r.__file__)"
+    done = _run([str(bin_dir / "python"), "-c", script], cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     venv = bin_dir.parent.resolve()
     assert all(Path(line).resolve().is_relative_to(venv) for line in done.stdout.splitlines()), done.stdout
