@@ -118,7 +118,7 @@ def render_only(text: str, rules: object) -> Callable[[], object]:
     """The renderer's work for `text`: the same template, edits and substitutions as a transform."""
     from panther_cn_transform import transform_text
     from panther_cn_transform._gc import collector_paused
-    from panther_cn_transform.edits import EditLog, list_alignment
+    from panther_cn_transform.model.edits import EditLog, list_alignment
     from panther_cn_transform.render import render
 
     result = transform_text(text, rules, region="cn-north-1")  # type: ignore[arg-type]
@@ -138,8 +138,8 @@ def render_only(text: str, rules: object) -> Callable[[], object]:
 
 def check(text: str, output: str, aliases: int) -> tuple[int, int]:
     """Every copy keeps the anchored text; returns (values in the output, the limit)."""
-    from panther_cn_transform.decode import _ModelBuilder, decode_text
     from panther_cn_transform.limits import Limits
+    from panther_cn_transform.model.decode import _ModelBuilder, decode_text
 
     for i in range(aliases // ALIASES_PER_GONE):
         for expected in (f"Mode: &mode{i} 0777\n", f"Switch: &switch{i} on\n", f"Ratio: &ratio{i} 1.10\n", f"Mode: *mode{i}\n"):

@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 
 from panther_cn_transform import load_rules
-from panther_cn_transform.fidelity import PairExpectations, PairReport, load_expectations, run_pair
+from panther_cn_transform.report.fidelity import PairExpectations, PairReport, load_expectations, run_pair
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_PAIRS = HERE.parents[1] / "shared" / "corpus" / "pairs"

@@ -24,8 +24,6 @@ import types as _types
 import typing as _typing
 
 if _typing.TYPE_CHECKING:
-    from .decode import Template, decode_bytes, decode_text, read_template
-    from .edits import Edit, to_pointer
     from .errors import (
         EditConflict,
         InputError,
@@ -37,11 +35,13 @@ if _typing.TYPE_CHECKING:
         TemplateError,
         TransformError,
     )
-    from .findings import Finding
     from .limits import Limits
-    from .release import ReleaseResult, check_manifest, transform_release
-    from .report import build_report, format_report
-    from .ruleset import Rule, RuleSet, builtin_packs, load_rules
+    from .model.decode import Template, decode_bytes, decode_text, read_template
+    from .model.edits import Edit, to_pointer
+    from .release.pipeline import ReleaseResult, check_manifest, transform_release
+    from .report.json_report import build_report, format_report
+    from .ruleset.findings import Finding
+    from .ruleset.rule_files import Rule, RuleSet, builtin_packs, load_rules
     from .transform import TransformResult, transform, transform_file, transform_text
 
     #: The former name of `Finding`, kept because the public API exported it (it shadows the builtin; prefer `Finding`).
@@ -51,18 +51,18 @@ if _typing.TYPE_CHECKING:
 # command line imports the package, and `--help` should not pay for YAML, JSON Schema, botocore and the
 # process pool it never uses (docs/performance.md, "Start-up").
 _EXPORTS: dict[str, tuple[str, str]] = {
-    **{name: (".decode", name) for name in ("Template", "decode_bytes", "decode_text", "read_template")},
-    **{name: (".edits", name) for name in ("Edit", "to_pointer")},
+    **{name: (".model.decode", name) for name in ("Template", "decode_bytes", "decode_text", "read_template")},
+    **{name: (".model.edits", name) for name in ("Edit", "to_pointer")},
     **{name: (".errors", name) for name in (
         "EditConflict", "InputError", "OutputError", "RegionError", "ReleaseError", "RenderError", "RuleFileError",
         "TemplateError", "TransformError",
     )},
-    "Finding": (".findings", "Finding"),
-    "Warning": (".findings", "Finding"),
+    "Finding": (".ruleset.findings", "Finding"),
+    "Warning": (".ruleset.findings", "Finding"),
     "Limits": (".limits", "Limits"),
-    **{name: (".release", name) for name in ("ReleaseResult", "check_manifest", "transform_release")},
-    **{name: (".report", name) for name in ("build_report", "format_report")},
-    **{name: (".ruleset", name) for name in ("Rule", "RuleSet", "builtin_packs", "load_rules")},
+    **{name: (".release.pipeline", name) for name in ("ReleaseResult", "check_manifest", "transform_release")},
+    **{name: (".report.json_report", name) for name in ("build_report", "format_report")},
+    **{name: (".ruleset.rule_files", name) for name in ("Rule", "RuleSet", "builtin_packs", "load_rules")},
     **{name: (".transform", name) for name in ("TransformResult", "transform", "transform_file", "transform_text")},
 }
 

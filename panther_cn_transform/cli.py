@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from ._gc import collector_paused
-from .bucket_names import bucket_name_problem
 from .errors import InputError, TransformError, VerificationError
 from .files import STDIO, Outputs, check_targets, check_writable
 from .limits import Limits
+from .partitions.bucket_names import bucket_name_problem
 
 if TYPE_CHECKING:
-    from .report import ReportFormat
-    from .ruleset import RuleSet
+    from .report.json_report import ReportFormat
+    from .ruleset.rule_files import RuleSet
 
 # The library is imported by the command that uses it, not here: `--help` and argument errors should not pay
 # for YAML, JSON Schema, botocore or the process pool (docs/performance.md, "Start-up"; tests/test_startup.py).
@@ -194,13 +194,13 @@ def _report_on_screen(report: str | None) -> bool:
 
 
 def _load_rules(names: Sequence[str], limits: Limits | None = None) -> RuleSet:
-    from .ruleset import load_rules
+    from .ruleset.rule_files import load_rules
 
     return load_rules(*names, limits=limits)
 
 
 def _report_text(args: argparse.Namespace, report: dict[str, Any]) -> str:
-    from .report import format_report
+    from .report.json_report import format_report
 
     return format_report(report, _report_format(args))
 
@@ -214,7 +214,7 @@ def _write_report(args: argparse.Namespace, report: dict[str, Any]) -> None:
 
 
 def cmd_transform(args: argparse.Namespace) -> int:
-    from .report import build_report
+    from .report.json_report import build_report
     from .transform import transform_file
 
     targets = [("--patch", args.patch), ("--report", args.report), ("-o", args.output or STDIO)]
@@ -247,8 +247,8 @@ def cmd_transform(args: argparse.Namespace) -> int:
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    from .release import ReleaseResult
-    from .release_run import ReleaseRun
+    from .release.pipeline import ReleaseResult
+    from .release.release_run import ReleaseRun
 
     if not args.bucket:
         raise InputError("release needs --bucket (the customer's China bucket)", file="<command line>")
@@ -291,7 +291,7 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 
 def cmd_connect(args: argparse.Namespace) -> int:
-    from .connect import connect
+    from .release.connect import connect
 
     for line in connect(china_stack=args.china_stack, china_region=args.china_region, china_profile=args.china_profile,
                         web_region=args.web_region, web_profile=args.web_profile, secret_id=args.secret_id, test=args.test):
@@ -310,12 +310,12 @@ def cmd_rules(args: argparse.Namespace) -> int:
             print(f"{name}: ok")
         return EXIT_OK
     if args.rules_command == "docs":
-        from .rule_docs import render_rules_doc
+        from .report.rule_docs import render_rules_doc
 
         sys.stdout.write(render_rules_doc())
         return EXIT_OK
     if args.rules_command == "schema":
-        from .rule_schema import render_schema
+        from .ruleset.rule_schema import render_schema
 
         sys.stdout.write(render_schema())
         return EXIT_OK

@@ -26,16 +26,16 @@ import jsonpatch
 import yaml
 from hypothesis import strategies as st
 
-from .decode import decode_text
-from .edits import Edit, list_alignment, original_paths, to_pointer
-from .endpoint_data import dns_suffixes, partition_endpoints, partition_names, partition_of_region
-from .graph import build_graph
-from .intrinsics import LONG_TO_SHORT, long_name_of_tag
-from .region_data import load_region_data
+from .model.decode import decode_text
+from .model.edits import Edit, list_alignment, original_paths, to_pointer
+from .model.graph import build_graph
+from .model.intrinsics import LONG_TO_SHORT, long_name_of_tag
+from .model.walk import first_difference, in_mapping_for_elsewhere, is_text_field, iter_strings
+from .partitions.endpoint_data import dns_suffixes, partition_endpoints, partition_names, partition_of_region
+from .partitions.region_data import load_region_data
 from .render.aliases import AliasIndex, Anchor
 from .render.emit import double_quoted, plain_ok, single_quoted
 from .render.placement import Source
-from .walk import first_difference, in_mapping_for_elsewhere, is_text_field, iter_strings
 
 __all__ = [
     "assert_layout_preserved",

@@ -10,18 +10,18 @@ from typing import Any
 import jsonpatch
 
 from ._gc import collector_paused
-from .actions import ACTIONS
-from .decode import Template, decode_text, read_template
-from .edits import Edit, EditLog, list_alignment
 from .errors import RuleFileError
-from .findings import Finding
 from .limits import Limits
-from .nested import unchecked_nested_outputs
-from .patterns import PatternTimeout
-from .removal import plan_removal
+from .model.decode import Template, decode_text, read_template
+from .model.edits import Edit, EditLog, list_alignment
 from .render import render
-from .rule_api import RuleContext
-from .ruleset import RuleSet
+from .ruleset.actions import ACTIONS
+from .ruleset.findings import Finding
+from .ruleset.nested import unchecked_nested_outputs
+from .ruleset.patterns import PatternTimeout
+from .ruleset.removal import plan_removal
+from .ruleset.rule_api import RuleContext
+from .ruleset.rule_files import RuleSet
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from panther_cn_transform import Template, TransformResult
-    from panther_cn_transform.edits import EditLog
+    from panther_cn_transform.model.edits import EditLog
 
 CORPUS = Path(os.environ.get("PANTHER_CN_CORPUS") or Path(__file__).resolve().parent.parent.parent / "shared" / "corpus")
 _TEMPLATE_SUFFIXES = {".yaml", ".yml", ".json", ".template"}
@@ -58,7 +58,7 @@ def china_transforms_replayed(form: str) -> Iterator[tuple[Path, TransformResult
     what `render` is given.
     """
     from panther_cn_transform import Edit, load_rules, transform
-    from panther_cn_transform.edits import EditLog
+    from panther_cn_transform.model.edits import EditLog
 
     rules = load_rules("china")
     for path, template in decodable_corpus_templates():

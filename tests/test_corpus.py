@@ -10,7 +10,7 @@ import jsonpatch
 import pytest
 
 from panther_cn_transform import RuleSet, decode_text, load_rules, read_template, transform
-from panther_cn_transform.walk import is_region, is_text_field, iter_strings
+from panther_cn_transform.model.walk import is_region, is_text_field, iter_strings
 
 from .corpus import CORPUS, corpus_templates
 

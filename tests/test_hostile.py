@@ -26,8 +26,8 @@ from panther_cn_transform import (
     ruleset,
     transform_text,
 )
-from panther_cn_transform.decode import compose_json, compose_yaml
-from panther_cn_transform.ruleset import packs_dir
+from panther_cn_transform.model.decode import compose_json, compose_yaml
+from panther_cn_transform.ruleset.rule_files import packs_dir
 
 from .corpus import corpus_templates
 

@@ -31,11 +31,11 @@ import json
 import re
 from typing import Any
 
-from ..decode import Template, decode_text, yaml_decodes_to
 from ..errors import RenderError, TemplateError
 from ..limits import Limits
-from ..paths import JsonPath
-from ..walk import first_difference
+from ..model.decode import Template, decode_text, yaml_decodes_to
+from ..model.paths import JsonPath
+from ..model.walk import first_difference
 from .aliases import AliasIndex, AliasRepair
 from .diff import Alignment, Differ, Place
 from .json_strings import changed_strings, escaped_alike, render_strings

@@ -31,8 +31,8 @@ from typing import Any
 import yaml
 
 from ..errors import TemplateError
-from ..intrinsics import long_name_of_tag
 from ..limits import Limits
+from ..model.intrinsics import long_name_of_tag
 from .diff import Alignment, Differ, Place, list_order
 from .emit import flow_item, yaml_scalar
 from .placement import Layer, Layout, Slot, Source, value_slot

@@ -17,8 +17,8 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from ..decode import TEXT_TAGS
-from ..intrinsics import long_name_of_tag
+from ..model.decode import TEXT_TAGS
+from ..model.intrinsics import long_name_of_tag
 from .placement import Layer, Slot, value_slot
 from .values import ValueWriter
 

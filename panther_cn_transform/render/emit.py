@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 import yaml.emitter
 
-from ..intrinsics import LONG_TO_SHORT, intrinsic_name
+from ..model.intrinsics import LONG_TO_SHORT, intrinsic_name
 
 _RESOLVER = yaml.resolver.Resolver()
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -29,7 +29,7 @@ _NEEDS_ESCAPE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
 
 
 #: A word of letters, digits and `_./-` that starts with none of `.-` (so neither `---` nor
-#: `...`, nor `- `): the emitter's analysis allows it in every style (tests/test_render.py
+#: `...`, nor `- `): the emitter's analysis allows it in every style (tests/render/test_render.py
 #: checks that against the emitter).  Most values an edit writes are such words (`String`,
 #: `Type`, logical ids), and the emitter's analysis is a Python loop over each character.
 _WORD = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_./-]*")

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import yaml
 
-from ..decode import RecordedStrings
-from ..intrinsics import long_name_of_tag
-from ..paths import JsonPath
+from ..model.decode import RecordedStrings
+from ..model.intrinsics import long_name_of_tag
+from ..model.paths import JsonPath
 
 
 class StringNodes:

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from ..intrinsics import SHORT_TAGS
+from ..model.intrinsics import SHORT_TAGS
 from .emit import json_text, literal_header, literal_ok, yaml_block_lines, yaml_flow, yaml_scalar
 
 Substitutions = dict[tuple[str, str], tuple[tuple[str, str], ...]]

@@ -1,0 +1,141 @@
+"""Connect the two halves of a China deployment: the China bridge's URL and key into the web region's secret.
+
+The China release (pack `panther`) outputs the bridge's stage URL (`BridgeUrl`) and the
+id of its API key (`BridgeApiKeyId`); the web release (pack `panther-web-proxy`) reads
+both from a Secrets Manager secret in its own region (`SecretID`, default
+`panther/china`, JSON with `URL` and `API_KEY`).  `connect` carries them over:
+
+1. read the stack outputs, then the key's value (`apigateway get_api_key includeValue`);
+2. optionally check the bridge answers the guide's `{"listIntegrations": {}}` POST;
+3. create the secret, or put the new value into it.
+
+It runs again after every China upgrade: the upgrade replaces the key (its name carries
+the release), and the proxies re-read the secret when the old key is refused.  Nothing
+is written when a step fails.  This is the command line's edge: boto3 lives here (and in
+the proxy), never in the transform core.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from ..errors import ConnectError
+
+if TYPE_CHECKING:
+    from mypy_boto3_apigateway import APIGatewayClient
+    from mypy_boto3_cloudformation import CloudFormationClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+
+CHECK_FUNCTION = "panther-source-api"
+CHECK_PAYLOAD: dict[str, dict[str, str]] = {"listIntegrations": {}}
+
+
+@dataclass(frozen=True)
+class Bridge:
+    """The China bridge as the web half needs it (the key's value is kept out of `repr`)."""
+
+    url: str
+    api_key_id: str
+    api_key: str = field(repr=False)
+
+    def secret_string(self) -> str:
+        """The secret's JSON: `URL` and `API_KEY`, as the web proxies read it."""
+        return json.dumps({"URL": self.url, "API_KEY": self.api_key})
+
+
+def read_bridge(cloudformation: CloudFormationClient, apigateway: APIGatewayClient, stack: str, *, where: str) -> Bridge:
+    """The bridge of the China stack `stack`: its outputs, then its API key's value."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    place = f"{where} stack {stack}"
+    try:
+        found = cloudformation.describe_stacks(StackName=stack)["Stacks"]
+    except (BotoCoreError, ClientError) as exc:
+        raise ConnectError(f"cannot read the stack: {_reason(exc)}", file=place) from None
+    outputs = {o.get("OutputKey"): o.get("OutputValue", "") for o in (found[0].get("Outputs") or [])} if found else {}
+    missing = [name for name in ("BridgeUrl", "BridgeApiKeyId") if not outputs.get(name)]
+    if missing:
+        raise ConnectError(f"no output {' or '.join(missing)}: deploy a China release made with the panther pack first", file=place)
+    url, key_id = str(outputs["BridgeUrl"]).rstrip("/"), str(outputs["BridgeApiKeyId"])
+    try:
+        value = apigateway.get_api_key(apiKey=key_id, includeValue=True).get("value")
+    except (BotoCoreError, ClientError) as exc:
+        raise ConnectError(f"cannot read the value of API key {key_id}: {_reason(exc)}", file=place) from None
+    if not value:
+        raise ConnectError(f"API key {key_id} has no value", file=place)
+    return Bridge(url, key_id, value)
+
+
+def check_bridge(bridge: Bridge, *, timeout: float = 30.0) -> str:
+    """POST the guide's `{"listIntegrations": {}}` to the source API through the bridge; what it answered."""
+    target = f"{bridge.url}/cn/{CHECK_FUNCTION}"
+    request = urllib.request.Request(target, data=json.dumps(CHECK_PAYLOAD).encode(), method="POST",
+                                     headers={"x-api-key": bridge.api_key, "content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            status, body = int(response.status), response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        raise ConnectError(f"the bridge answered HTTP {exc.code}: {_excerpt(exc.read().decode('utf-8', 'replace'))}", file=target) from None
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        raise ConnectError(f"the bridge did not answer: {reason}", file=target) from None
+    try:
+        answer: Any = json.loads(body)
+    except ValueError:
+        raise ConnectError(f"the bridge answered HTTP {status} with a body that is not JSON: {_excerpt(body)}", file=target) from None
+    if isinstance(answer, dict) and "errorMessage" in answer:
+        raise ConnectError(f"{CHECK_FUNCTION} failed in China: {answer['errorMessage']}", file=target)
+    count = f"{len(answer)} integration(s)" if isinstance(answer, list) else type(answer).__name__
+    return f"{CHECK_FUNCTION} answered HTTP {status} with {count}"
+
+
+def store_secret(secretsmanager: SecretsManagerClient, secret_id: str, bridge: Bridge, *, where: str) -> Literal["created", "updated"]:
+    """Put the bridge into the secret `secret_id` (created when it does not exist)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    place = f"{where} secret {secret_id}"
+    try:
+        try:
+            secretsmanager.put_secret_value(SecretId=secret_id, SecretString=bridge.secret_string())
+            return "updated"
+        except secretsmanager.exceptions.ResourceNotFoundException:
+            secretsmanager.create_secret(Name=secret_id, SecretString=bridge.secret_string(),
+                                         Description="Panther China bridge: URL and API_KEY for the web half's proxies")
+            return "created"
+    except (BotoCoreError, ClientError) as exc:
+        raise ConnectError(f"cannot write the secret: {_reason(exc)}", file=place) from None
+
+
+def connect(*, china_stack: str, china_region: str, web_region: str, china_profile: str | None = None,
+            web_profile: str | None = None, secret_id: str = "panther/china", test: bool = False) -> list[str]:
+    """Read the bridge from the China stack, check it if asked, store it in the web region; one line per step."""
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        china = boto3.Session(profile_name=china_profile, region_name=china_region)
+        web = boto3.Session(profile_name=web_profile, region_name=web_region)
+        cloudformation, apigateway = china.client("cloudformation"), china.client("apigateway")
+        secretsmanager = web.client("secretsmanager")
+    except BotoCoreError as exc:
+        raise ConnectError(str(exc), file="<command line>") from None
+    bridge = read_bridge(cloudformation, apigateway, china_stack, where=china_region)
+    done = [f"bridge {bridge.url} (API key {bridge.api_key_id}) from stack {china_stack} in {china_region}"]
+    if test:
+        done.append(f"check: {check_bridge(bridge)}")
+    outcome = store_secret(secretsmanager, secret_id, bridge, where=web_region)
+    done.append(f"secret {secret_id} {outcome} in {web_region}")
+    return done
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def _excerpt(text: str, limit: int = 200) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit] + "..."

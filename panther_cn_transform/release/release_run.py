@@ -1,0 +1,172 @@
+"""One `release` command from start to end: source, transform, verify, upload, summary.
+
+The command line's `release` is this sequence; keeping it out of `cli.py` keeps the CLI
+to arguments and exit codes, and release mode (`release.py`) free of S3.  The order is
+what makes a copy safe:
+
+1. the target bucket is checked first (exists, readable, in the target region), so a
+   wrong bucket fails in a second, not after the download;
+2. the source is read (a local mirror, or `s3://BUCKET` through the cache) and the release
+   transformed and, when `verify`, linted: any error stops here, before anything is
+   written or uploaded;
+3. the release is written to its folder, then uploaded (or, with `check`, only planned).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from ..limits import Limits
+from ..report.guide import attach_next_steps
+from ..ruleset.rule_files import RuleSet
+from .display import ReleaseDisplay
+from .pipeline import ReleaseResult, transform_release
+from .s3source import DownloadStats, S3Source, default_cache_dir, parse_s3_url
+from .source import ReleaseSource
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+#: parallel transfers when --jobs is not given (transfers wait on the network, not the CPU)
+DEFAULT_TRANSFERS = 8
+
+
+@dataclass
+class RunOutcome:
+    """What one run did, for the summary line and the report."""
+
+    result: ReleaseResult
+    where: str
+    seconds: float
+    downloads: DownloadStats | None = None
+    uploaded: int | None = None
+    skipped: int = 0
+    uploaded_bytes: int = 0
+    plan_lines: list[str] = field(default_factory=list)
+    check: bool = False
+
+    @property
+    def report(self) -> dict[str, object]:
+        return self.result.report
+
+    def summary_line(self) -> str:
+        """One line: what was downloaded, transformed, uploaded and skipped, bytes and time."""
+        summary = self.result.summary
+        parts = [
+            (f"release {self.result.report['release']} for {self.result.report['region']}: "
+            f"{summary['templates']} templates transformed, {summary['objects_copied']} objects copied"
+            f"{_left_behind(summary)}, "
+            f"{summary['removals']} resources removed, {summary['rewrites']} values rewritten, {summary['warnings']} warnings")
+        ]
+        if self.downloads is not None:
+            parts.append(f"{self.downloads.downloaded} objects downloaded ({_size(self.downloads.bytes)}), "
+                         f"{self.downloads.cached} already in the cache")
+        if self.uploaded is not None:
+            verb = "would upload" if self.check else "uploaded"
+            parts.append(f"{self.uploaded} objects {verb} ({_size(self.uploaded_bytes)}), {self.skipped} skipped (already there)")
+        parts.append(self.where)
+        parts.append(f"{self.seconds:.1f} s")
+        return "; ".join(parts)
+
+
+@dataclass
+class ReleaseRun:
+    """The options of one run (see `panther-cn-transform release --help`)."""
+
+    source: str
+    release: str
+    region: str
+    bucket: str
+    rules: RuleSet
+    variables: dict[str, str]
+    limits: Limits
+    out_dir: str | None = None
+    jobs: int | None = None
+    force: bool = False
+    check: bool = False
+    upload: bool = False
+    verify: bool = False
+    cache_dir: str | None = None
+    source_profile: str | None = None
+    target_profile: str | None = None
+    notice: Callable[[str], None] | None = None  # one line when stale staging folders are removed
+
+    def execute(self, stream: TextIO) -> RunOutcome:
+        """Run it, drawing progress on `stream` when that is a terminal."""
+        started = time.monotonic()
+        cache = Path(self.cache_dir) if self.cache_dir else default_cache_dir()
+        transfers = self.jobs or DEFAULT_TRANSFERS
+        out_dir = Path(self.out_dir) if self.out_dir else cache / "releases" / self.bucket / self.release
+        client = None
+        if self.upload:
+            from .s3target import check_target, target_client
+
+            client = target_client(self.target_profile, self.region, jobs=transfers)
+            check_target(client, self.bucket, self.region)
+        with ReleaseDisplay(stream) as display, ExitStack() as resources:
+            source: str | ReleaseSource = self.source
+            s3_source = None
+            bucket = parse_s3_url(self.source)
+            if bucket:
+                s3_source = resources.enter_context(S3Source(
+                    bucket, cache_dir=cache, profile=self.source_profile, jobs=transfers,
+                    on_bytes=display.downloaded if display.active else None,
+                ))
+                source = s3_source
+            result = transform_release(
+                source, release=self.release, region=self.region, bucket=self.bucket, rules=self.rules,
+                out_dir=out_dir, variables=self.variables, jobs=self.jobs, force=self.force or not self.out_dir,
+                check=self.check, progress=display.transformed if display.active else None, limits=self.limits,
+                verify=self.verify, notice=self.notice, source_label=self.source,
+            )
+            resources.close()
+            where = "checked, nothing written" if self.check else f"written to {out_dir}"
+            outcome = RunOutcome(result, where, 0.0, s3_source.stats if s3_source else None, check=self.check)
+            if client is not None:
+                self._upload(client, out_dir, result, outcome, display, transfers)
+        outcome.seconds = time.monotonic() - started
+        return outcome
+
+    def _upload(self, client: S3Client, out_dir: Path, result: ReleaseResult, outcome: RunOutcome,
+                display: ReleaseDisplay, transfers: int) -> None:
+        from .s3target import upload_order, upload_release
+
+        display.upload_started(len(result.objects))
+        root = str(result.report["root"])
+        done = upload_release(
+            out_dir, result.objects, root=root, bucket=self.bucket, region=self.region, client=client,
+            jobs=transfers, check=self.check, on_object=display.uploaded,
+        )
+        wanted = {p.obj.key for p in done.plan if p.upload}
+        if self.check:
+            outcome.uploaded = len(wanted)
+            outcome.skipped = len(done.plan) - len(wanted)
+            outcome.uploaded_bytes = sum(p.obj.size for p in done.plan if p.upload)
+            outcome.plan_lines = [
+                f"would upload s3://{self.bucket}/{obj.key} ({obj.kind}, {obj.size:,} bytes)"
+                for step in upload_order(result.objects, root) for obj in step if obj.key in wanted
+            ]
+            return
+        outcome.uploaded, outcome.skipped, outcome.uploaded_bytes = done.uploaded, done.skipped, done.bytes
+        outcome.where += f" and uploaded to s3://{self.bucket}/"
+        result.report["uploaded"] = True
+        attach_next_steps(result.report)
+
+
+def _left_behind(summary: dict[str, int]) -> str:
+    count = summary.get("objects_left_behind", 0)
+    return f", {count} left behind (see the report)" if count else ""
+
+
+def _size(count: int) -> str:
+    size = float(count)
+    for unit in ("KiB", "MiB", "GiB"):
+        size /= 1024
+        if size < 1024 or unit == "GiB":
+            return f"{count:,} bytes" if count < 1024 else f"{size:,.1f} {unit}"
+    return f"{count:,} bytes"

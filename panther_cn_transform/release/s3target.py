@@ -1,0 +1,193 @@
+"""Upload a finished China release to its bucket, in an order no reader can trip over.
+
+The objects are those of the release's manifest (`release.ReleaseObject`), read from the
+folder release mode wrote.  An object already in the bucket with the same SHA-256 (our
+`sha256` metadata, or S3's own SHA-256 checksum) is skipped, so a rerun after an
+interruption uploads only what is missing.  Every upload carries its SHA-256 as S3's
+checksum, which S3 verifies before it stores the object.
+
+Order: assets first, then templates children before parents, the root template last of
+all, so a stack created from the root while the upload runs never finds a child missing.
+Objects of one step go up in parallel; botocore retries each request (standard mode).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import ReleaseError
+from .pipeline import ReleaseObject
+from .s3common import bucket_location, check_partition, make_client, s3_error
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+OPTION = "--target-profile"
+#: called after each object is uploaded or found already there: (object, uploaded?)
+ObjectCallback = Callable[[ReleaseObject, bool], None]
+
+
+@dataclass(frozen=True)
+class PlannedUpload:
+    """One object of the release and whether the bucket still needs it."""
+
+    obj: ReleaseObject
+    upload: bool
+
+
+@dataclass
+class UploadResult:
+    """What an upload did (or, with `check`, would do)."""
+
+    plan: list[PlannedUpload]
+    uploaded: int = 0
+    skipped: int = 0
+    bytes: int = 0
+
+
+def target_client(profile: str | None, region: str, *, jobs: int) -> S3Client:
+    """A client of the target's own session in the China region."""
+    return make_client(profile, region, connections=max(jobs, 1))
+
+
+def check_target(client: S3Client, bucket: str, region: str) -> None:
+    """Refuse a target bucket that is missing, unreadable, or outside `region` (one line each)."""
+    location = bucket_location(client, bucket, side="target", option=OPTION)
+    if location is not None:
+        check_partition(bucket, location, region, side="target")
+
+
+def upload_order(objects: Sequence[ReleaseObject], root: str) -> list[list[ReleaseObject]]:
+    """Steps of objects that may go up together: assets, then templates deepest first, then the root."""
+    templates = {o.key: o for o in objects if o.kind == "template"}
+    depth = _depths(templates, root)
+    steps = [[o for o in objects if o.kind != "template"]]
+    levels: dict[int, list[ReleaseObject]] = {}
+    for key, obj in templates.items():
+        if key != root:
+            levels.setdefault(depth[key], []).append(obj)
+    steps += [sorted(levels[d], key=lambda o: o.key) for d in sorted(levels, reverse=True)]
+    if root in templates:
+        steps.append([templates[root]])
+    return [step for step in steps if step]
+
+
+def _depths(templates: dict[str, ReleaseObject], root: str) -> dict[str, int]:
+    """Each template's longest chain of parents up to the root (root 0), without recursion.
+
+    Why a loop: a release may nest thousands of stacks in a chain (release.py's `_heights`
+    takes the same care); a parent already on the current chain (a cycle) is not followed.
+    """
+    def parents(key: str) -> list[str]:
+        return [t for t, _ in templates[key].referenced_by if t in templates]
+
+    depth: dict[str, int] = {root: 0}
+    for start in templates:
+        if start in depth:
+            continue
+        chain = {start}
+        stack = [(start, iter(parents(start)))]
+        while stack:
+            key, pending = stack[-1]
+            parent = next((p for p in pending if p not in depth and p not in chain), None)
+            if parent is not None:
+                chain.add(parent)
+                stack.append((parent, iter(parents(parent))))
+                continue
+            stack.pop()
+            chain.discard(key)
+            depth[key] = 1 + max((depth[p] for p in parents(key) if p in depth), default=0)
+    return depth
+
+
+def upload_release(
+    folder: str | Path,
+    objects: Sequence[ReleaseObject],
+    *,
+    root: str,
+    bucket: str,
+    region: str,
+    client: S3Client,
+    jobs: int = 8,
+    check: bool = False,
+    on_object: ObjectCallback | None = None,
+) -> UploadResult:
+    """Upload `objects` (read from `folder/<key>`) to `bucket` under the same keys.
+
+    The bucket must be in `region` (a bucket of another partition or region is refused
+    before anything is sent).  With `check`, only the plan is made: what would go up and
+    what is already there.  `on_object` runs in the calling thread after each object; an
+    exception it raises stops the upload (objects already sent stay, and a rerun skips them).
+    """
+    check_target(client, bucket, region)
+    source = Path(folder)
+    workers = max(jobs, 1)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="s3-upload") as pool:
+        present = dict(zip((o.key for o in objects), pool.map(lambda o: _present(client, bucket, o), objects)))
+        result = UploadResult([PlannedUpload(o, not present[o.key]) for o in objects])
+        if check:
+            return result
+        for step in upload_order(objects, root):
+            for obj in step:
+                if present[obj.key]:
+                    result.skipped += 1
+                    if on_object:
+                        on_object(obj, False)
+            pending = {pool.submit(_put, client, bucket, source, obj): obj for obj in step if not present[obj.key]}
+            _drain(pending, result, on_object)
+    return result
+
+
+def _drain(pending: dict[Future[None], ReleaseObject], result: UploadResult, on_object: ObjectCallback | None) -> None:
+    """Wait for one step; on any error cancel what has not started and raise it."""
+    try:
+        for future in as_completed(pending):
+            future.result()
+            obj = pending[future]
+            result.uploaded += 1
+            result.bytes += obj.size
+            if on_object:
+                on_object(obj, True)
+    except BaseException:
+        for future in pending:
+            future.cancel()
+        raise
+
+
+def _present(client: S3Client, bucket: str, obj: ReleaseObject) -> bool:
+    """True when the bucket holds `obj.key` with the same SHA-256."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        head = client.head_object(Bucket=bucket, Key=obj.key, ChecksumMode="ENABLED")
+    except ClientError as exc:
+        if str(exc.response.get("Error", {}).get("Code")) in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise s3_error(exc, side="target", bucket=bucket, key=obj.key, option=OPTION) from None
+    except BotoCoreError as exc:
+        raise s3_error(exc, side="target", bucket=bucket, key=obj.key, option=OPTION) from None
+    return bool(head.get("Metadata", {}).get("sha256") == obj.sha256 or head.get("ChecksumSHA256") == _b64(obj.sha256))
+
+
+def _put(client: S3Client, bucket: str, folder: Path, obj: ReleaseObject) -> None:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        with open(folder / obj.key, "rb") as body:
+            client.put_object(
+                Bucket=bucket, Key=obj.key, Body=body, ContentLength=obj.size,
+                ChecksumSHA256=_b64(obj.sha256), Metadata={"sha256": obj.sha256},
+            )
+    except FileNotFoundError:
+        raise ReleaseError(f"object {obj.key} of the manifest is missing from the release folder", file=str(folder)) from None
+    except (BotoCoreError, ClientError) as exc:
+        raise s3_error(exc, side="target", bucket=bucket, key=obj.key, option=OPTION) from None
+
+
+def _b64(sha256_hex: str) -> str:
+    return base64.b64encode(bytes.fromhex(sha256_hex)).decode("ascii")

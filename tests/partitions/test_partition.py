@@ -1,0 +1,123 @@
+"""The partition model: one set of facts per partition, from botocore and the partition files; --region checked against it."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from botocore.loaders import create_loader
+
+from panther_cn_transform import RegionError, RuleFileError, RuleSet, load_rules, transform_text
+from panther_cn_transform.partitions.endpoint_data import partition_endpoints
+from panther_cn_transform.ruleset.actions import ACTIONS
+
+ROOT = Path(__file__).resolve().parents[2]
+TOPIC = "Resources:\n  T:\n    Type: AWS::SNS::Topic\n"
+
+
+def _botocore(name: str) -> dict[str, object]:
+    return next(p for p in create_loader().load_data("endpoints")["partitions"] if p["partition"] == name)
+
+
+@pytest.mark.parametrize(("pack", "name"), [("china", "aws-cn"), ("panther", "aws-cn"), ("aws-us-gov", "aws-us-gov")])
+def test_each_pack_selects_a_partition_whose_dns_suffix_and_regions_are_botocores(pack: str, name: str) -> None:
+    region = min(_botocore(name)["regions"])  # type: ignore[call-overload]
+    source, target = load_rules(pack).partitions(region)
+    assert (source.name, target.name) == ("aws", name)
+    assert target.dns_suffix == _botocore(name)["dnsSuffix"]
+    assert set(target.regions) == set(_botocore(name)["regions"])  # type: ignore[call-overload]
+    assert target.facts.file.endswith(f"partitions/{name}.yml")
+
+
+def test_the_endpoint_index_is_botocores_endpoint_data() -> None:
+    raw = _botocore("aws-cn")
+    index = partition_endpoints("aws-cn")
+    for service, spec in raw["services"].items():  # type: ignore[attr-defined]
+        for key, entry in spec["endpoints"].items():
+            if key in raw["regions"] and not entry.get("deprecated"):  # type: ignore[operator]
+                host = entry.get("hostname") or f"{service}.{key}.{raw['dnsSuffix']}"
+                assert host in {e.hostname for e in index.by_service[service]}, (service, key)
+
+
+@pytest.mark.parametrize(
+    ("pack", "region", "valid"),
+    [
+        ("china", "us-east-1", "cn-north-1, cn-northwest-1"),
+        ("china", "eu-west-1", "cn-north-1, cn-northwest-1"),
+        ("china", "cn-east-9", "cn-north-1, cn-northwest-1"),
+        ("aws-us-gov", "cn-north-1", "us-gov-east-1, us-gov-west-1"),
+    ],
+)
+def test_a_region_outside_the_packs_partition_is_an_error_naming_the_valid_ones(pack: str, region: str, valid: str) -> None:
+    with pytest.raises(RegionError, match=f"valid regions: {valid}"):
+        transform_text(TOPIC, load_rules(pack), region=region)
+
+
+def test_rules_without_a_partition_take_the_regions_and_still_refuse_unknown_regions() -> None:
+    assert transform_text(TOPIC, RuleSet.empty(), region="us-gov-west-1").text == TOPIC
+    with pytest.raises(RegionError, match="valid regions: cn-north-1, cn-northwest-1"):
+        transform_text(TOPIC, RuleSet.empty(), region="cn-east-9")
+    with pytest.raises(RegionError, match="unknown region 'xx-nowhere-1'"):
+        transform_text(TOPIC, RuleSet.empty(), region="xx-nowhere-1")
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "cn-east-9"])
+def test_the_cli_exits_2_with_one_line_and_writes_nothing(tmp_path: Path, region: str) -> None:
+    (tmp_path / "t.yaml").write_text(TOPIC)
+    done = subprocess.run([sys.executable, "-m", "panther_cn_transform", "transform", "t.yaml", "--rules", "china",
+                           "--region", region, "-o", "out.yaml"], capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "valid regions: cn-north-1, cn-northwest-1" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "out.yaml").exists()
+
+
+def test_a_pack_may_carry_its_partition_inline_or_as_a_file(tmp_path: Path) -> None:
+    (tmp_path / "facts.yml").write_text("name: aws-cn\nconsole_host: console.example.cn\n")
+    (tmp_path / "by-file.yml").write_text(
+        "partition: facts.yml\nrules:\n  - {id: c, description: d, action: replace_text,"
+        " replacements: [{pattern: 'https://console\\.aws\\.amazon\\.com', replace: 'https://${console_host}'}]}\n"
+    )
+    text = "Outputs:\n  C:\n    Value: https://console.aws.amazon.com/x\nResources:\n  T:\n    Type: AWS::SNS::Topic\n"
+    out = transform_text(text, load_rules(tmp_path / "by-file.yml"), region="cn-north-1")
+    assert out.model["Outputs"]["C"]["Value"] == "https://console.example.cn/x"
+    (tmp_path / "inline.yml").write_text("partition: {name: aws-cn, principals: {sqs: global}}\nrules:\n"
+                                         "  - {id: p, description: d, action: map_principals}\n")
+    policy = "Resources:\n  R:\n    Type: AWS::SQS::QueuePolicy\n    Properties:\n      PolicyDocument: {Statement: [{Principal: {Service: sqs.amazonaws.com}}]}\n"
+    out = transform_text(policy, load_rules(tmp_path / "inline.yml"), region="cn-north-1")
+    assert out.model["Resources"]["R"]["Properties"]["PolicyDocument"]["Statement"][0]["Principal"]["Service"] == "sqs.amazonaws.com.cn"
+    (tmp_path / "bad.yml").write_text("name: aws-cn\nprincipals: {logs: sometimes}\n")
+    (tmp_path / "uses-bad.yml").write_text("partition: bad.yml\nrules: []\n")
+    with pytest.raises(RuleFileError) as caught:
+        load_rules(tmp_path / "uses-bad.yml")
+    assert caught.value.file == str(tmp_path / "bad.yml") and caught.value.line == 2
+
+
+def test_no_partition_literals_in_action_code() -> None:
+    """Partition facts live in the partition files and botocore; action code only reads them.
+
+    Docstrings and the `spec` declarations (prose and examples) may name China; code may not.
+    """
+    forbidden = ("amazonaws.com.cn", "aws-cn", "cn-north", "cn-northwest", "cn.com.amazonaws", "China", "us-gov")
+    for action in ACTIONS.values():
+        path = Path(sys.modules[action.__module__].__file__ or "")
+        tree = ast.parse(path.read_text("utf-8"))
+        declared = {id(node) for call in ast.walk(tree) if isinstance(call, ast.Call) and getattr(call.func, "id", "") == "ActionSpec"
+                    for node in ast.walk(call)}
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and node.body
+                      and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in declared | docstrings:
+                assert not any(word in node.value for word in forbidden), (path.name, node.lineno, node.value)
+
+
+def test_release_mode_checks_the_region_before_reading_or_writing(tmp_path: Path) -> None:
+    mirror = ROOT / "examples" / "release" / "panther-enterprise-us-west-1"
+    done = subprocess.run([sys.executable, "-m", "panther_cn_transform", "release", str(mirror), "--release", "v1.0.0",
+                           "--out-dir", str(tmp_path / "out"), "--region", "eu-west-1", "--bucket", "my-cn-bucket"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 2 and "valid regions: cn-north-1, cn-northwest-1" in done.stderr
+    assert done.stderr.count("\n") == 1 and not (tmp_path / "out").exists()

@@ -1,0 +1,1 @@
+"""Tests of `panther_cn_transform.report` (the sub-package of the same name)."""
