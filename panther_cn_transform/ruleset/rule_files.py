@@ -150,7 +150,7 @@ def packs_dir() -> Traversable:
     try:
         return resources.files(_BUILTIN_PACKAGE)
     except ModuleNotFoundError:  # running from a source checkout or an editable install
-        return Path(__file__).resolve().parent.parent / "rules"
+        return Path(__file__).resolve().parents[2] / "rules"
 
 
 def builtin_packs() -> list[str]:
