@@ -22,11 +22,10 @@ from panther_cn_transform import (
     TransformError,
     decode_text,
     load_rules,
-    patterns,
-    ruleset,
     transform_text,
 )
 from panther_cn_transform.model.decode import compose_json, compose_yaml
+from panther_cn_transform.ruleset import patterns, rule_files
 from panther_cn_transform.ruleset.rule_files import packs_dir
 
 from .corpus import corpus_templates
@@ -233,13 +232,13 @@ def test_an_extends_diamond_loads_each_file_once(tmp_path: Path, monkeypatch: py
                 parents + f"rules:\n  - {{id: r{level}, description: level {level} {side}, action: warn_arns}}\n"
             )
     reads: list[str] = []
-    real = ruleset._Loader.read
+    real = rule_files._Loader.read
 
-    def counting(self: ruleset._Loader, name: str, path: Path | None, chain: tuple[tuple[str, str], ...]) -> str:
+    def counting(self: rule_files._Loader, name: str, path: Path | None, chain: tuple[tuple[str, str], ...]) -> str:
         reads.append(name)
         return real(self, name, path, chain)
 
-    monkeypatch.setattr(ruleset._Loader, "read", counting)
+    monkeypatch.setattr(rule_files._Loader, "read", counting)
     rules = load_rules(tmp_path / "d0a.yml")
     assert len(reads) == len(set(reads)) == 62  # 61 files (d0b is not reached) and the china pack, each once
     assert [r.description for r in rules.rules if r.id == "r0"] == ["level 0 a"]
