@@ -139,13 +139,14 @@ def render_only(text: str, rules: object) -> Callable[[], object]:
 def check(text: str, output: str, aliases: int) -> tuple[int, int]:
     """Every copy keeps the anchored text; returns (values in the output, the limit)."""
     from panther_cn_transform.limits import Limits
-    from panther_cn_transform.model.decode import _ModelBuilder, decode_text
+    from panther_cn_transform.model.builder import ModelBuilder
+    from panther_cn_transform.model.decode import decode_text
 
     for i in range(aliases // ALIASES_PER_GONE):
         for expected in (f"Mode: &mode{i} 0777\n", f"Switch: &switch{i} on\n", f"Ratio: &ratio{i} 1.10\n", f"Mode: *mode{i}\n"):
             assert expected in output, expected
     template = decode_text(output)
-    builder = _ModelBuilder(template.source, Limits())
+    builder = ModelBuilder(template.source, Limits())
     builder.build(template.root)
     return builder.count, Limits().max_nodes
 

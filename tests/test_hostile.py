@@ -24,7 +24,8 @@ from panther_cn_transform import (
     load_rules,
     transform_text,
 )
-from panther_cn_transform.model.decode import compose_json, compose_yaml
+from panther_cn_transform.model.json_compose import compose_json
+from panther_cn_transform.model.yaml_compose import compose_yaml
 from panther_cn_transform.ruleset import patterns, rule_files
 from panther_cn_transform.ruleset.rule_files import packs_dir
 
@@ -353,7 +354,7 @@ ALL_TEMPLATES = [p.read_text("utf-8", errors="replace") for p in corpus_template
 
 
 def test_the_fast_loader_composes_what_libyaml_composes_on_the_corpus() -> None:
-    """decode.compose_yaml (its own tag resolver) gives CSafeLoader's tree: tags, values, styles, marks."""
+    """yaml_compose.compose_yaml (its own tag resolver) gives CSafeLoader's tree: tags, values, styles, marks."""
     compared = 0
     for text in ALL_TEMPLATES:
         try:

@@ -33,8 +33,9 @@ from typing import Any
 
 from ..errors import RenderError, TemplateError
 from ..limits import Limits
-from ..model.decode import Template, decode_text, yaml_decodes_to
+from ..model.decode import Template, decode_text
 from ..model.paths import JsonPath
+from ..model.render_check import yaml_decodes_to
 from ..model.walk import first_difference
 from .aliases import AliasIndex, AliasRepair
 from .diff import Alignment, Differ, Place

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from ..model.decode import TEXT_TAGS
+from ..model.builder import TEXT_TAGS
 from ..model.intrinsics import long_name_of_tag
 from .placement import Layer, Slot, value_slot
 from .values import ValueWriter
@@ -358,7 +358,7 @@ class Differ:
 
 _STANDARD_KINDS: dict[str, tuple[type, ...]] = {
     "str": (str,), "int": (int,), "float": (float,), "bool": (bool,), "null": (type(None),), "map": (dict,), "seq": (list,),
-    **{tag.rsplit(":", 1)[1]: (str,) for tag in TEXT_TAGS},  # read as their text (decode.py)
+    **{tag.rsplit(":", 1)[1]: (str,) for tag in TEXT_TAGS},  # read as their text (model/builder.py)
 }
 
 

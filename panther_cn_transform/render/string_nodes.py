@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import yaml
 
-from ..model.decode import RecordedStrings
 from ..model.intrinsics import long_name_of_tag
 from ..model.paths import JsonPath
+from ..model.template import RecordedStrings
 
 
 class StringNodes:

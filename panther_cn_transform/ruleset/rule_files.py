@@ -36,7 +36,7 @@ from ruamel.yaml.error import MarkedYAMLError
 from ..errors import RegionError, RuleFileError, TemplateError
 from ..files import read_limited
 from ..limits import Limits
-from ..model.decode import guard_nesting
+from ..model.yaml_compose import guard_nesting
 from ..partitions.endpoint_data import partition_of_region
 from ..partitions.partition import DEFAULT_SOURCE_PARTITION, Partition, PartitionFacts, build_partition, check_region
 from .actions import ACTIONS

@@ -141,7 +141,7 @@ json_values = st.recursive(st.none() | st.integers() | st.text(max_size=2),
 
 @given(value=json_values, max_depth=st.integers(0, 8))
 def test_the_json_depth_check_refuses_exactly_what_is_deeper_than_the_limit(value: object, max_depth: int) -> None:
-    from panther_cn_transform.model.decode import _check_depth
+    from panther_cn_transform.model.json_load import _check_depth
 
     if _depth(value) > max_depth:
         with pytest.raises(TemplateError, match="nesting deeper than"):
@@ -152,7 +152,7 @@ def test_the_json_depth_check_refuses_exactly_what_is_deeper_than_the_limit(valu
 
 @pytest.mark.parametrize("max_depth, refused", [(6000, False), (4000, True)])
 def test_the_json_depth_check_holds_beyond_the_depth_python_recursion_allows(max_depth: int, refused: bool) -> None:
-    from panther_cn_transform.model.decode import _check_depth
+    from panther_cn_transform.model.json_load import _check_depth
 
     value: list[object] = []
     for _ in range(4999):  # 5,000 levels, with an empty list at the bottom
@@ -243,7 +243,7 @@ def _changed_somewhere(model: Any, choice: int) -> Any:
 @given(template=templates(), data=st.data())
 def test_a_yaml_text_is_shown_to_decode_to_a_model_only_when_it_does(template: dict[str, Any], data: st.DataObject) -> None:
     """`yaml_decodes_to` says yes to the model the text decodes to, and to another model never unless it is equal."""
-    from panther_cn_transform.model.decode import yaml_decodes_to
+    from panther_cn_transform.model.render_check import yaml_decodes_to
 
     text = data.draw(yaml_texts(template))
     model = decode_text(text).model
@@ -266,7 +266,7 @@ def test_a_yaml_text_is_shown_to_decode_to_a_model_only_when_it_does(template: d
     ("Resources: {R: 0777}\n", {"Resources": {"R": 777}}),  # YAML 1.1 octal: 511
 ])
 def test_a_yaml_text_that_does_not_decode_to_the_model_is_never_shown_to(text: str, model: dict[str, Any]) -> None:
-    from panther_cn_transform.model.decode import yaml_decodes_to
+    from panther_cn_transform.model.render_check import yaml_decodes_to
 
     assert not yaml_decodes_to(text, model)
 
@@ -281,7 +281,7 @@ def test_the_node_and_depth_limits_hold_for_a_text_shown_to_decode_to_a_model() 
 
 def _assert_limits_hold_as_the_decode_says(text: str) -> None:
     from panther_cn_transform.limits import Limits
-    from panther_cn_transform.model.decode import yaml_decodes_to
+    from panther_cn_transform.model.render_check import yaml_decodes_to
 
     model = decode_text(text).model
 
@@ -303,7 +303,7 @@ def _assert_limits_hold_as_the_decode_says(text: str) -> None:
 @given(text=st.text(alphabet="[]{}a\né\ud800", max_size=3000))
 def test_the_cheap_bracket_bound_is_above_the_depth_and_at_most_a_chunk_above(text: str) -> None:
     """`_bracket_bound` never misses depth (guard_nesting relies on it) and stays close enough to be useful."""
-    from panther_cn_transform.model.decode import _CHUNK, _bracket_bound
+    from panther_cn_transform.model.yaml_compose import _CHUNK, _bracket_bound
 
     depth = deepest = 0
     for char in text:
@@ -313,10 +313,10 @@ def test_the_cheap_bracket_bound_is_above_the_depth_and_at_most_a_chunk_above(te
         elif char in "]}":
             depth = max(0, depth - 1)
     assert deepest <= _bracket_bound(text) <= deepest + _CHUNK
-    import panther_cn_transform.model.decode as decode_module
+    import panther_cn_transform.model.yaml_compose as compose_module
 
-    slice_size, decode_module._SLICE = decode_module._SLICE, 7  # many slices, brackets and é at their edges
+    slice_size, compose_module._SLICE = compose_module._SLICE, 7  # many slices, brackets and é at their edges
     try:
         assert deepest <= _bracket_bound(text) <= deepest + _CHUNK
     finally:
-        decode_module._SLICE = slice_size
+        compose_module._SLICE = slice_size
