@@ -30,9 +30,6 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
-
 from ..errors import RegionError, RuleFileError, TemplateError
 from ..files import read_limited
 from ..limits import Limits
@@ -43,6 +40,7 @@ from .actions import ACTIONS
 from .packaged import asset_key, asset_names
 from .patterns import PatternError, compile_replacement
 from .rule_schema import build_schema
+from .shipped_yaml import load_shipped
 
 if TYPE_CHECKING:
     import jsonschema
@@ -308,10 +306,15 @@ class _Loader:
             raise RuleFileError(f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})", file=name, line=line) from None
 
     def parse(self, name: str, text: str, what: str = "a rule file must be a mapping with a `rules` list") -> Any:
+        if name.startswith("<builtin>/"):  # the project's own files: libyaml, lines kept (shipped_yaml.py)
+            return load_shipped(text)
         try:
             guard_nesting(text, name, self.limits)
         except TemplateError as exc:
             raise RuleFileError(exc.message, file=name, line=exc.line) from None
+        from ruamel.yaml import YAML  # the user's rule files only: its import and parser are slow
+        from ruamel.yaml.error import MarkedYAMLError
+
         yaml = YAML(typ="rt")
         yaml.allow_duplicate_keys = False
         try:

@@ -129,3 +129,45 @@ def test_a_shipped_file_that_breaks_the_schema_fails_that_check(tmp_path: Path) 
     loader = _Loader(Limits())
     with pytest.raises(RuleFileError, match="unknown action"):
         loader.validate("china.yml", loader.parse("china.yml", broken))
+
+
+def _values_and_lines(value: object, path: tuple[object, ...] = ()) -> list[tuple[tuple[object, ...], object]]:
+    """Every (path, plain value) and (path + ('line',), line) of a parsed rule file, for comparing parsers."""
+    found: list[tuple[tuple[object, ...], object]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found.append(((*path, key, "line"), value.lc.key(key)[0]))  # type: ignore[attr-defined]
+            found += _values_and_lines(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found.append(((*path, index, "line"), value.lc.item(index)[0]))  # type: ignore[attr-defined]
+            found += _values_and_lines(item, (*path, index))
+    else:  # the builtin type a scalar stands for (ruamel's ScalarFloat is a float, FoldedScalarString a str...)
+        kind = next((kind for kind in (bool, int, float, str) if isinstance(value, kind)), type(value))
+        found.append((path, (kind.__name__, value)))
+    return found
+
+
+@pytest.mark.parametrize("shipped", sorted(p.relative_to(SHIPPED).as_posix() for p in SHIPPED.rglob("*.yml")))
+def test_a_shipped_file_reads_the_same_through_libyaml_as_through_ruamel(shipped: str) -> None:
+    # The shipped packs are read with libyaml (shipped_yaml.py) for start-up; a user's file with ruamel.yaml.
+    # Every value (and its type: YAML 1.1 and 1.2 read `yes`, `on`, `0o7` differently) and every line must agree.
+    from panther_cn_transform.limits import Limits
+    from panther_cn_transform.ruleset.rule_files import _Loader
+    from panther_cn_transform.ruleset.shipped_yaml import load_shipped
+
+    text = (SHIPPED / shipped).read_text("utf-8")
+    through_ruamel = _Loader(Limits()).parse(shipped, text)
+    through_libyaml = load_shipped(text)
+    assert _values_and_lines(through_libyaml) == _values_and_lines(through_ruamel)
+
+
+
+def test_the_libyaml_reading_tells_yaml_1_1_forms_apart_from_ruamel() -> None:
+    # The check above can fail: a form the two parsers read differently is seen.
+    from panther_cn_transform.limits import Limits
+    from panther_cn_transform.ruleset.rule_files import _Loader
+    from panther_cn_transform.ruleset.shipped_yaml import load_shipped
+
+    text = "rules:\n  - enabled: yes\n"
+    assert _values_and_lines(load_shipped(text)) != _values_and_lines(_Loader(Limits()).parse("x.yml", text))
