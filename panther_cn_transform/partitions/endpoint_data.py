@@ -3,9 +3,12 @@
 Why botocore: AWS maintains `endpoints.json` with every SDK release (each partition's DNS
 suffix, regions, services, hostname templates and partition-wide endpoints), so a
 partition, region or service AWS adds reaches this tool with a botocore upgrade rather
-than a hand edit.  It is read through `botocore.loaders`, which also finds the compressed
-copy (`endpoints.json.gz`) newer releases may ship; importing the loader costs a few
-milliseconds and does not touch the network or credentials.
+than a hand edit.  The file is read where `botocore.loaders.create_loader()` reads it
+(`~/.aws/models`, then botocore's own `data/`; `endpoints.json`, then the compressed
+`endpoints.json.gz` newer releases may ship: tests/partitions/test_partition.py checks it
+gives the loader's data) without importing the loader, whose imports (urllib3, http, email,
+dateutil) were a third of a one-template `transform`'s start-up.  Nothing here touches the
+network or credentials.
 
 The index describes an endpoint by its *shape*: the host name with the region label
 written `{region}` and the DNS suffix written `{dns_suffix}` (`sqs.{region}.{dns_suffix}`,
@@ -16,22 +19,23 @@ written `{region}` and the DNS suffix written `{dns_suffix}` (`sqs.{region}.{dns
 from __future__ import annotations
 
 import functools
+import gzip
+import importlib.util
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
-from typing import Any
-
-import botocore
-from botocore.loaders import create_loader
+from typing import Any, NamedTuple
 
 REGION_SLOT = "{region}"
 SUFFIX_SLOT = "{dns_suffix}"
 
 
-@dataclass(frozen=True)
-class Endpoint:
-    """One service endpoint of a partition."""
+class Endpoint(NamedTuple):
+    """One service endpoint of a partition (a named tuple: the aws partition makes some 20,000 at start-up,
+    and a frozen dataclass took four times as long to make)."""
 
     service: str  # botocore's endpoint prefix: sqs, s3, api.ecr ...
     hostname: str
@@ -68,13 +72,30 @@ class PartitionEndpoints:
 
 def botocore_version() -> str:
     """The installed botocore release, for messages that say where a fact came from."""
+    import botocore
+
     return str(botocore.__version__)
+
+
+def data_folders() -> tuple[Path, ...]:
+    """Where botocore's default loader looks for its data files, in its order."""
+    spec = importlib.util.find_spec("botocore")  # its folder, without running its imports
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("botocore is not installed")
+    return Path("~/.aws/models").expanduser(), Path(spec.origin).parent / "data"
 
 
 @functools.cache
 def _raw() -> Mapping[str, Any]:
-    data: Mapping[str, Any] = create_loader().load_data("endpoints")
-    return data
+    for folder in data_folders():
+        plain, packed = folder / "endpoints.json", folder / "endpoints.json.gz"
+        if plain.is_file():
+            data: Mapping[str, Any] = json.loads(plain.read_bytes())
+            return data
+        if packed.is_file():
+            data = json.loads(gzip.decompress(packed.read_bytes()))
+            return data
+    raise FileNotFoundError(f"botocore's endpoint data (endpoints.json) is in none of {[str(f) for f in data_folders()]}")
 
 
 def partition_names() -> tuple[str, ...]:

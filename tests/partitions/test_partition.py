@@ -42,6 +42,27 @@ def test_the_endpoint_index_is_botocores_endpoint_data() -> None:
                 assert host in {e.hostname for e in index.by_service[service]}, (service, key)
 
 
+def test_the_endpoint_data_is_what_botocores_loader_reads() -> None:
+    # Read without importing botocore.loaders (start-up), from the folders and files the loader reads, in its order.
+    from panther_cn_transform.partitions import endpoint_data
+
+    assert endpoint_data._raw.__wrapped__() == create_loader().load_data("endpoints")
+
+
+def test_the_endpoint_data_in_the_users_models_folder_comes_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # botocore's loader reads ~/.aws/models before its own data/ (an override a user may have installed).
+    import gzip
+    import json
+
+    from panther_cn_transform.partitions import endpoint_data
+
+    models = tmp_path / ".aws" / "models"
+    models.mkdir(parents=True)
+    (models / "endpoints.json.gz").write_bytes(gzip.compress(json.dumps({"partitions": [], "version": 3}).encode()))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert endpoint_data._raw.__wrapped__() == {"partitions": [], "version": 3}
+
+
 @pytest.mark.parametrize(
     ("pack", "region", "valid"),
     [
