@@ -10,6 +10,10 @@ the other and in a rotating order so that the machine's load hits all alike:
 * rules-help - `python -m panther_cn_transform rules --help`
 * transform  - `python -m panther_cn_transform transform examples/global-stack.yaml --rules china
   --region cn-north-1` (a 1.5 KB template; output to /dev/null)
+* check      - the same with `--check` (issue 28's measure: at most 8x the baseline)
+
+The package's bytecode is compiled first (`compileall`, as `pip install` does), so that a
+machine with `PYTHONDONTWRITEBYTECODE` set does not time the compiler on every start.
 
 and prints each command's median wall-clock time, its spread (min - max) and the ratio
 of medians to the baseline.  Only the ratios mean anything across machines.
@@ -23,6 +27,7 @@ interleaved in the same rounds.
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import statistics
 import subprocess
@@ -39,6 +44,10 @@ CASES: dict[str, list[str]] = {
     "transform (global-stack.yaml, china)": [
         *COMMAND, "transform", str(ROOT / "examples" / "global-stack.yaml"), "--rules", "china", "--region", "cn-north-1",
     ],
+    "transform --check (global-stack.yaml, china)": [
+        *COMMAND, "transform", str(ROOT / "examples" / "global-stack.yaml"), "--rules", "china", "--region", "cn-north-1",
+        "--check",
+    ],
 }
 
 
@@ -51,7 +60,9 @@ def environment(root: Path) -> tuple[dict[str, str], Path]:
 def run_once(command: list[str], where: tuple[dict[str, str], Path]) -> float:
     env, cwd = where
     start = time.perf_counter()
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd, check=True)
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd, check=False)
+    if done.returncode not in (0, 1):  # 1: --check found changes
+        raise SystemExit(f"{' '.join(command)} exited with {done.returncode}")
     return time.perf_counter() - start
 
 
@@ -64,9 +75,11 @@ def main() -> None:
     if args.against:
         for name, command in list(CASES.items())[1:]:
             cases[f"{name} [{args.against.resolve().name}]"] = (command, environment(args.against.resolve()))
+    for root in {ROOT, *([args.against.resolve()] if args.against else [])}:
+        compileall.compile_dir(str(root / "panther_cn_transform"), quiet=1)
     names = list(cases)
     times: dict[str, list[float]] = {name: [] for name in names}
-    for name in names:  # warm the file cache and the bytecode once, untimed
+    for name in names:  # warm the file cache once, untimed
         run_once(*cases[name])
     for round_number in range(args.repeat):
         shift = round_number % len(names)

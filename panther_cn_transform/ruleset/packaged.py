@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
-import zipfile
 from importlib import resources
 
 _ASSETS_PACKAGE = "panther_cn_transform.ruleset.assets"
@@ -36,6 +35,8 @@ def asset_zip(name: str) -> bytes:
     """
     if name not in asset_names():
         raise KeyError(name)
+    import zipfile  # only a pack that ships assets zips one
+
     data = resources.files(_ASSETS_PACKAGE).joinpath(name).read_bytes()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
