@@ -183,19 +183,20 @@ def test_keys_escaping_the_mirror_are_refused(tmp_path: Path) -> None:
 
 def test_a_crash_in_a_worker_or_an_interrupt_leaves_no_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import panther_cn_transform.release.pipeline as release_module
+    import panther_cn_transform.release.scheduling as scheduling_module
 
-    real = release_module._transform_one
+    real = scheduling_module._transform_one
 
-    def crash_on_core(job: release_module._Job) -> object:
+    def crash_on_core(job: scheduling_module._Job) -> object:
         if job.key.startswith("ca06"):
             raise RuntimeError("worker died")
         return real(job)
 
-    monkeypatch.setattr(release_module, "_transform_one", crash_on_core)
+    monkeypatch.setattr(scheduling_module, "_transform_one", crash_on_core)
     with pytest.raises(RuntimeError):
         transform_release(EXAMPLE, release="v1.0.0", region="cn-north-1", bucket="my-cn-bucket", rules=PANTHER, out_dir=tmp_path / "out", jobs=1)
     assert list(tmp_path.iterdir()) == []
-    monkeypatch.setattr(release_module, "_transform_one", real)
+    monkeypatch.setattr(scheduling_module, "_transform_one", real)
 
     out = tmp_path / "out"
     out.mkdir()
