@@ -21,22 +21,21 @@ key in the source bucket.  Release mode
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import OutputError, ReleaseError, VerificationError
-from ..files import Digest, copy_file, hash_file, write_new
+from ..files import write_new
 from ..limits import Limits
 from ..partitions.bucket_names import bucket_name_problem, region_of_bucket_name
 from ..report.guide import attach_next_steps
 from ..report.json_report import assemble_report
 from ..ruleset.packaged import asset_zip
 from ..ruleset.rule_files import RuleSet
-from .discovery import _as_source, _discover, _places, _safe_path, _Tree, _where
+from .discovery import _as_source, _discover, _places, _Tree
+from .manifest import MANIFEST, ReleaseObject, _check_keys, _manifest, _objects, check_manifest
 from .outdir import Notice, OutDir, check_replaceable, resolve_out_dir
 from .reachability import LeftBehind, _left_behind, _reachable
 from .scheduling import LARGE_TEMPLATE_BYTES, Progress, _Outcome, _transform_tree, available_cpus, default_workers
@@ -47,19 +46,6 @@ __all__ = [
     "LARGE_TEMPLATE_BYTES", "LeftBehind", "ReleaseObject", "ReleaseResult", "check_manifest", "default_workers",
     "transform_release",
 ]
-
-MANIFEST = "manifest.json"
-
-
-@dataclass(frozen=True)
-class ReleaseObject:
-    """One object of the output bucket."""
-
-    key: str
-    kind: str  # "template" or "asset"
-    sha256: str
-    size: int
-    referenced_by: tuple[tuple[str, str], ...]  # (template key, JSON Pointer)
 
 
 @dataclass
@@ -219,88 +205,3 @@ def _verify(tree: _Tree, outcomes: Mapping[str, _Outcome], reachable: Mapping[st
         found = list((pool.map if pool else map)(verify_template, texts, outputs, [region] * len(changed)))
     new = {key: [error.to_json() for error in errors] for key, errors in zip(changed, found)}
     return {key: new.get(key, []) for key in keys}
-
-
-# -- writing --------------------------------------------------------------------------------
-
-
-def _check_keys(reachable: Mapping[str, set[tuple[str, str]]], root: str) -> None:
-    """Keys that cannot all be files of one folder: `manifest.json`, or a key that is another key's folder."""
-    for key in sorted(reachable):
-        referrers = sorted(reachable[key]) or [(root, "")]
-        where = _where(referrers[0])
-        if key == MANIFEST:
-            raise ReleaseError(f"object key {key!r} (needed by {where}) collides with the release manifest", file=where)
-        parts = key.split("/")
-        for end in range(1, len(parts)):
-            folder = "/".join(parts[:end])
-            if folder in reachable:
-                raise ReleaseError(
-                    f"object key {key!r} (needed by {where}) needs {folder!r} to be a folder, but it is an object too", file=where
-                )
-
-
-def _objects(
-    source: Path, root: str, reachable: Mapping[str, set[tuple[str, str]]], outcomes: Mapping[str, _Outcome],
-    staging: Path | None, packaged: Mapping[str, bytes],
-) -> list[ReleaseObject]:
-    """The objects of the output bucket; written into `staging` when given (assets copied in chunks)."""
-    objects: list[ReleaseObject] = []
-    for key in sorted(reachable):
-        referrers = tuple(sorted(reachable[key]))
-        where = _where(referrers[0] if referrers else (root, ""))
-        path = None if staging is None else _safe_path(staging, key, ("<output>", key))
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        if key in outcomes or key in packaged:
-            data = outcomes[key].text.encode("utf-8") if key in outcomes else packaged[key]
-            if path is not None:
-                write_new(path, data)
-            digest = Digest(hashlib.sha256(data).hexdigest(), len(data))
-            kind = "template" if key in outcomes else "asset"
-        else:
-            digest = copy_file(source / key, path, error=ReleaseError, name=where)
-            kind = "asset"
-        objects.append(ReleaseObject(key, kind, digest.sha256, digest.size, referrers))
-    return objects
-
-
-def _manifest(objects: list[ReleaseObject], release: str, region: str, bucket: str, source_bucket: str, root: str) -> bytes:
-    data = {
-        "version": 1,
-        "release": release,
-        "root": root,
-        "region": region,
-        "bucket": bucket,
-        "source_bucket": source_bucket,
-        "objects": [
-            {"key": o.key, "kind": o.kind, "sha256": o.sha256, "size": o.size,
-             "referenced_by": [{"template": t, "path": p} for t, p in o.referenced_by]}
-            for o in objects
-        ],
-    }
-    return (json.dumps(data, indent=2) + "\n").encode("utf-8")
-
-
-def check_manifest(out_dir: str | Path) -> list[str]:
-    """Differences between `manifest.json` and the files of `out_dir` (empty when they match)."""
-    folder = Path(out_dir)
-    manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
-    problems = []
-    listed = set()
-    for entry in manifest["objects"]:
-        listed.add(entry["key"])
-        path = folder / entry["key"]
-        if not path.is_file() or path.is_symlink():
-            problems.append(f"{entry['key']}: missing")
-            continue
-        digest = hash_file(path, error=ReleaseError, name=str(path))
-        if digest.sha256 != entry["sha256"] or digest.size != entry["size"]:
-            problems.append(f"{entry['key']}: hash or size differs")
-    for path in folder.rglob("*"):
-        key = path.relative_to(folder).as_posix()
-        if path.is_file() and key != MANIFEST and key not in listed:
-            problems.append(f"{key}: not in the manifest")
-    return problems
-
-
