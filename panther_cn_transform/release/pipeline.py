@@ -5,17 +5,22 @@ A release is a tree: the root template (`<release>/panther.yml`) names nested te
 key in the source bucket.  Release mode
 
 1. follows every reference from the root through all nested templates (a missing or
-   unsafe key is an error naming the template and property that needs it);
+   unsafe key is an error naming the template and property that needs it; discovery.py);
 2. transforms the templates children first, so that a parent knows which of a child's
    Outputs were removed (and repairs its `Fn::GetAtt Child.Outputs.X` like any other
-   reference to something removed); templates of one depth run in parallel;
+   reference to something removed); templates of one depth run in parallel (scheduling.py);
 3. keeps only what the transformed root still reaches: an object whose every reference
    a rule removed (a removed nested stack's template and assets) is left behind and
    listed in the report with the reason; one that is unreached for any other reason is
-   an error, so nothing is dropped silently;
+   an error, so nothing is dropped silently (reachability.py);
 4. writes everything, with `manifest.json`, into a staging folder beside `out_dir`
-   (assets copied and hashed in chunks, never held whole) and swaps it into place only
-   when all of it succeeded (outdir.py: locking, stale staging, the atomic swap).
+   (assets copied and hashed in chunks, never held whole; manifest.py) and swaps it into
+   place only when all of it succeeded (outdir.py: locking, stale staging, the atomic swap).
+
+This module is the order of those steps and what a run returns (`transform_release`,
+`ReleaseResult`, its report); each step is a module of its own, so that each can be read (and
+changed) without the others.  The names callers imported from here before the steps moved out
+(`check_manifest`, `ReleaseObject`, `default_workers`, ...) are still offered (`__all__`).
 """
 
 from __future__ import annotations
