@@ -108,7 +108,7 @@ def measure(args: argparse.Namespace) -> None:
           f"{', '.join(f'{size:,}' for size in sizes[-3:])} bytes)")
     print(f"--check, {args.repeat} interleaved rounds, {os.cpu_count()} CPUs, "
           f"Python {sys.version.split()[0]}")
-    print(f"the default ran at 1-minute load {min(loads):.2f} - {max(loads):.2f} (release.default_workers: workers only for "
+    print(f"the default ran at 1-minute load {min(loads):.2f} - {max(loads):.2f} (release.scheduling.default_workers: workers only for "
           f"large templates at one depth and idle CPUs)")
     print(f"{'variant':10} {'median':>9} {'spread (min - max)':>22} {'CPU':>9} {'/ --jobs 1':>11}")
     for name in names:

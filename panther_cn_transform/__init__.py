@@ -38,7 +38,8 @@ if _typing.TYPE_CHECKING:
     from .limits import Limits
     from .model.decode import Template, decode_bytes, decode_text, read_template
     from .model.edits import Edit, to_pointer
-    from .release.pipeline import ReleaseResult, check_manifest, transform_release
+    from .release.manifest import check_manifest
+    from .release.pipeline import ReleaseResult, transform_release
     from .report.json_report import build_report, format_report
     from .ruleset.findings import Finding
     from .ruleset.rule_files import Rule, RuleSet, builtin_packs, load_rules
@@ -60,7 +61,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "Finding": (".ruleset.findings", "Finding"),
     "Warning": (".ruleset.findings", "Finding"),
     "Limits": (".limits", "Limits"),
-    **{name: (".release.pipeline", name) for name in ("ReleaseResult", "check_manifest", "transform_release")},
+    "check_manifest": (".release.manifest", "check_manifest"),
+    **{name: (".release.pipeline", name) for name in ("ReleaseResult", "transform_release")},
     **{name: (".report.json_report", name) for name in ("build_report", "format_report")},
     **{name: (".ruleset.rule_files", name) for name in ("Rule", "RuleSet", "builtin_packs", "load_rules")},
     **{name: (".transform", name) for name in ("TransformResult", "transform", "transform_file", "transform_text")},

@@ -19,7 +19,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from .pipeline import ReleaseObject
+from .manifest import ReleaseObject
 
 
 class ReleaseDisplay:

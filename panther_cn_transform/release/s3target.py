@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ReleaseError
-from .pipeline import ReleaseObject
+from .manifest import ReleaseObject
 from .s3common import bucket_location, check_partition, make_client, s3_error
 
 if TYPE_CHECKING:

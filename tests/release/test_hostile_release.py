@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from panther_cn_transform.release.manifest import check_manifest
 from panther_cn_transform.release.outdir import _exchange
-from panther_cn_transform.release.pipeline import check_manifest
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 EXAMPLE = EXAMPLES / "release" / "panther-enterprise-us-west-1"

@@ -14,7 +14,8 @@ import pytest
 
 from panther_cn_transform import ReleaseError, decode_text, load_rules, read_template, transform
 from panther_cn_transform.model.walk import iter_strings
-from panther_cn_transform.release.pipeline import check_manifest, transform_release
+from panther_cn_transform.release.manifest import check_manifest
+from panther_cn_transform.release.pipeline import transform_release
 
 from ..corpus import CORPUS
 
@@ -182,25 +183,26 @@ def test_keys_escaping_the_mirror_are_refused(tmp_path: Path) -> None:
 
 
 def test_a_crash_in_a_worker_or_an_interrupt_leaves_no_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import panther_cn_transform.release.pipeline as release_module
+    import panther_cn_transform.release.manifest as manifest_module
+    import panther_cn_transform.release.scheduling as scheduling_module
 
-    real = release_module._transform_one
+    real = scheduling_module._transform_one
 
-    def crash_on_core(job: release_module._Job) -> object:
+    def crash_on_core(job: scheduling_module._Job) -> object:
         if job.key.startswith("ca06"):
             raise RuntimeError("worker died")
         return real(job)
 
-    monkeypatch.setattr(release_module, "_transform_one", crash_on_core)
+    monkeypatch.setattr(scheduling_module, "_transform_one", crash_on_core)
     with pytest.raises(RuntimeError):
         transform_release(EXAMPLE, release="v1.0.0", region="cn-north-1", bucket="my-cn-bucket", rules=PANTHER, out_dir=tmp_path / "out", jobs=1)
     assert list(tmp_path.iterdir()) == []
-    monkeypatch.setattr(release_module, "_transform_one", real)
+    monkeypatch.setattr(scheduling_module, "_transform_one", real)
 
     out = tmp_path / "out"
     out.mkdir()
     (out / "previous.txt").write_text("last good upload\n")
-    real_write = release_module.write_new
+    real_write = manifest_module.write_new
     calls = {"n": 0}
 
     def interrupted(target: Path, data: bytes) -> None:
@@ -209,11 +211,11 @@ def test_a_crash_in_a_worker_or_an_interrupt_leaves_no_output(tmp_path: Path, mo
             raise KeyboardInterrupt
         real_write(target, data)
 
-    monkeypatch.setattr(release_module, "write_new", interrupted)
+    monkeypatch.setattr(manifest_module, "write_new", interrupted)
     with pytest.raises(KeyboardInterrupt):
         transform_release(EXAMPLE, release="v1.0.0", region="cn-north-1", bucket="my-cn-bucket", rules=PANTHER, out_dir=out, jobs=1, force=True)
     assert calls["n"] == 3
-    monkeypatch.setattr(release_module, "write_new", real_write)
+    monkeypatch.setattr(manifest_module, "write_new", real_write)
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # staging folder removed
     assert [p.name for p in out.iterdir()] == ["previous.txt"]  # the old output is untouched
 

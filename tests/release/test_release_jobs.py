@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-import panther_cn_transform.release.pipeline as release_module
+import panther_cn_transform.release.scheduling as scheduling_module
 import panther_cn_transform.release.workers as workers_module
 from panther_cn_transform import load_rules, transform_release
-from panther_cn_transform.release.pipeline import LARGE_TEMPLATE_BYTES, default_workers
+from panther_cn_transform.release.scheduling import LARGE_TEMPLATE_BYTES, default_workers
 
 from ..corpus import CORPUS
 
@@ -37,7 +37,7 @@ def test_the_panther_release_runs_in_this_process_by_default(tmp_path: Path, mon
         raise AssertionError(f"a pool of {workers} workers was started")
 
     monkeypatch.setattr(workers_module, "start_pool", no_pool)
-    monkeypatch.setattr(release_module.os, "getloadavg", lambda: (0.0, 0.0, 0.0))  # even on an idle machine
+    monkeypatch.setattr(scheduling_module.os, "getloadavg", lambda: (0.0, 0.0, 0.0))  # even on an idle machine
     result = transform_release(MIRROR, release="v1.16.0", region="cn-north-1", bucket="my-cn-bucket",
                                rules=load_rules("panther"), out_dir=tmp_path / "out", check=True)
     assert len(result.report["templates"]) == 11  # of 13 transformed: the AppSync and web templates are left behind

@@ -15,7 +15,8 @@ import pytest
 from moto.core.authorization import enable_iam_authentication
 
 from panther_cn_transform import load_rules
-from panther_cn_transform.release.pipeline import ReleaseObject, transform_release
+from panther_cn_transform.release.manifest import ReleaseObject
+from panther_cn_transform.release.pipeline import transform_release
 from panther_cn_transform.release.s3source import S3Source
 from panther_cn_transform.release.s3target import target_client, upload_order, upload_release
 

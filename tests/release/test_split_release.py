@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 
 from panther_cn_transform import decode_text, load_rules, transform
-from panther_cn_transform.release.pipeline import check_manifest, transform_release
+from panther_cn_transform.release.manifest import check_manifest
+from panther_cn_transform.release.pipeline import transform_release
 from panther_cn_transform.ruleset.packaged import asset_key, asset_zip
 
 from ..corpus import CORPUS
