@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 # for YAML, JSON Schema, botocore or the process pool (docs/performance.md, "Start-up"; tests/test_startup.py).
 
 EXIT_OK, EXIT_CHANGES, EXIT_ERROR = 0, 1, 2
+REPORT_FORMATS = ["text", "markdown", "json", "sarif"]
+REPORT_SUFFIXES = {".json": "json", ".md": "markdown", ".sarif": "sarif"}
+REPORT_FORMAT_HELP = ("sarif: SARIF 2.1.0 for code scanning, each warning and blocker at its line (docs/projects.md); "
+                      "default: by --report's extension (.json, .md, .sarif), else text")
 EXIT_INTERRUPTED, EXIT_TERMINATED = 128 + signal.SIGINT, 128 + signal.SIGTERM
 
 
@@ -62,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-o", "--output", help="write the result here (default and -: stdout)")
     _add_rule_options(run)
     run.add_argument("--report", help="write a report of every change here (- for stdout)")
-    run.add_argument("--report-format", choices=["text", "markdown", "json"], help="default: by --report's extension, else text")
+    run.add_argument("--report-format", choices=REPORT_FORMATS, help=REPORT_FORMAT_HELP)
     run.add_argument("--patch", help="write the RFC 6902 JSON Patch here (- for stdout)")
     run.add_argument("--check", action="store_true", help="write nothing; exit 1 if the template would change")
     _add_limit_options(run)
@@ -74,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("--out-dir", help="folder to write the new bucket layout to (default with --upload: in the cache)")
     _add_rule_options(release)
     release.add_argument("--report", help="write the operator's report, with every object left behind, here (- for stdout)")
-    release.add_argument("--report-format", choices=["text", "markdown", "json"], help="default: by --report's extension, else text")
+    release.add_argument("--report-format", choices=REPORT_FORMATS, help=REPORT_FORMAT_HELP)
     release.add_argument("--jobs", type=int, metavar="N",
                          help="worker processes and transfers (default: transforms in this process, unless one nesting "
                               "depth has several templates of 512 KB or more and CPUs are idle (workers cost more than "
@@ -156,7 +160,12 @@ def _report_format(args: argparse.Namespace) -> ReportFormat:
     if args.report_format:
         return cast("ReportFormat", args.report_format)
     suffix = Path(args.report or "").suffix
-    return cast("ReportFormat", {".json": "json", ".md": "markdown"}.get(suffix, "text"))
+    return cast("ReportFormat", REPORT_SUFFIXES.get(suffix, "text"))
+
+
+def _positions(args: argparse.Namespace) -> bool:
+    """Whether the report needs the line and column of each warning and blocker (SARIF does; they cost time for JSON)."""
+    return bool(args.report) and _report_format(args) == "sarif"
 
 
 def _print_warnings(report: dict[str, Any]) -> None:
@@ -199,17 +208,17 @@ def _load_rules(names: Sequence[str], limits: Limits | None = None) -> RuleSet:
     return load_rules(*names, limits=limits)
 
 
-def _report_text(args: argparse.Namespace, report: dict[str, Any]) -> str:
+def _report_text(args: argparse.Namespace, report: dict[str, Any], rules: RuleSet) -> str:
     from .report.json_report import format_report
 
-    return format_report(report, _report_format(args))
+    return format_report(report, _report_format(args), rules=rules)
 
 
-def _write_report(args: argparse.Namespace, report: dict[str, Any]) -> None:
+def _write_report(args: argparse.Namespace, report: dict[str, Any], rules: RuleSet) -> None:
     """The report to `--report` (a file written whole, or `-` for stdout), if asked for."""
     if args.report:
         outputs = Outputs()
-        outputs.add("--report", args.report, _report_text(args, report))
+        outputs.add("--report", args.report, _report_text(args, report, rules))
         outputs.write()
 
 
@@ -226,7 +235,7 @@ def cmd_transform(args: argparse.Namespace) -> int:
     limits = _limits(args)
     rules = _load_rules(args.rules, limits)
     result = transform_file(args.input, rules, region=args.region, variables=_variables(args), limits=limits)
-    report = build_report([(result, args.output)], region=args.region, bucket=args.bucket)
+    report = build_report([(result, args.output)], region=args.region, bucket=args.bucket, positions=_positions(args))
     warn = not _report_on_screen(args.report)
     if args.check:
         if warn:
@@ -238,7 +247,7 @@ def cmd_transform(args: argparse.Namespace) -> int:
     if args.patch:
         outputs.add("--patch", args.patch, json.dumps(result.patch.patch, indent=2, ensure_ascii=False) + "\n")
     if args.report:
-        outputs.add("--report", args.report, _report_text(args, report))
+        outputs.add("--report", args.report, _report_text(args, report, rules))
     outputs.add("-o", args.output or STDIO, result.text)
     outputs.write()  # all or nothing: a failure leaves no output file at all, and its one line is all that is printed
     if warn:
@@ -259,9 +268,10 @@ def cmd_release(args: argparse.Namespace) -> int:
     limits = _limits(args)
     if args.report:
         check_writable(args.report)  # before the release is written, not after
+    rules = _load_rules(args.rules, limits)
     run = ReleaseRun(
         source=args.source_dir, release=args.release, region=args.region, bucket=args.bucket,
-        rules=_load_rules(args.rules, limits), variables=_variables(args), limits=limits, out_dir=args.out_dir,
+        rules=rules, variables=_variables(args), limits=limits, out_dir=args.out_dir, positions=_positions(args),
         jobs=args.jobs, force=args.force, check=args.check, upload=args.upload,
         verify=args.upload if args.verify is None else args.verify, cache_dir=args.cache_dir,
         source_profile=args.source_profile, target_profile=args.target_profile, notice=_notice,
@@ -270,7 +280,7 @@ def cmd_release(args: argparse.Namespace) -> int:
         outcome = run.execute(sys.stderr)
     except VerificationError as exc:
         if isinstance(exc.result, ReleaseResult):
-            _write_report(args, exc.result.report)
+            _write_report(args, exc.result.report, rules)
         if not args.report:  # the errors are in a report nobody asked for: say how to see them
             exc.message = exc.message.replace("(the report lists them)", "(--report report.md lists them)")
             exc.args = (exc.message,)
@@ -283,7 +293,7 @@ def cmd_release(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     if not _report_on_screen(args.report):
         _print_warnings(outcome.report)
-    _write_report(args, outcome.report)
+    _write_report(args, outcome.report, rules)
     for line in outcome.plan_lines:
         print(line, file=sys.stderr)
     print(outcome.summary_line(), file=sys.stderr)

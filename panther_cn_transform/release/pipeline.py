@@ -100,6 +100,7 @@ class _Job:
     removed_outputs: Mapping[str, Mapping[str, str]]
     target_bucket: str
     limits: Limits
+    positions: bool = False
     today: date = field(default_factory=date.today)
 
 
@@ -132,6 +133,7 @@ def transform_release(
     verify: bool = False,
     notice: Notice | None = None,
     source_label: str | None = None,
+    positions: bool = False,
 ) -> ReleaseResult:
     """Transform the release `release` of the bucket mirror `source_dir` for `region`.
 
@@ -162,6 +164,8 @@ def transform_release(
       are removed.
     * **source_label** - the source as the user named it (a folder, `s3://bucket`): the
       report's next steps repeat it; by default they name the source bucket itself.
+    * **positions** - give the report's warnings and blockers the line and column of their
+      place in the source template (for a SARIF log, `format_report(..., "sarif")`).
 
     Every object the source release reaches is copied unless a rule removed its last
     reference; those are listed in the report's `left_behind` with the reason.  An object
@@ -189,7 +193,7 @@ def transform_release(
         packaged = {key: asset_zip(name) for key, name in rules.assets.items()}  # objects the rule packs ship
         for key in packaged:
             tree.kinds.setdefault(key, "asset")
-        outcomes = _transform_tree(tree, root, rules, region, values, bucket, jobs, progress, limits)
+        outcomes = _transform_tree(tree, root, rules, region, values, bucket, jobs, progress, limits, positions)
         reachable = _reachable(root, outcomes, tree)
         left_behind = _left_behind(root, tree, outcomes, reachable)
         _check_keys(reachable, root)
@@ -433,7 +437,7 @@ def _transform_one(job: _Job) -> _Outcome:
     template = decode_bytes(job.data, source=job.key, limits=job.limits)
     result = transform(template, job.rules, region=job.region, variables=job.variables,
                        is_root=job.is_root, removed_outputs=job.removed_outputs)
-    entry = template_entry(result, job.key, bucket=job.target_bucket, today=job.today)
+    entry = template_entry(result, job.key, bucket=job.target_bucket, today=job.today, positions=job.positions)
     if job.is_root:
         entry["root_parameters"] = root_parameters(template.model, result.model, result.edits)
         entry["root_outputs"] = list(result.model.get("Outputs") or {})
@@ -495,7 +499,7 @@ def default_workers(sizes_by_depth: Iterable[Sequence[int]], *, cpus: int, load:
 
 def _transform_tree(
     tree: _Tree, root: str, rules: RuleSet, region: str, variables: Mapping[str, str], bucket: str,
-    jobs: int | None, progress: Progress | None, limits: Limits,
+    jobs: int | None, progress: Progress | None, limits: Limits, positions: bool = False,
 ) -> dict[str, _Outcome]:
     heights = _heights(tree, root)
     outcomes: dict[str, _Outcome] = {}
@@ -518,7 +522,7 @@ def _transform_tree(
                 node = tree.templates[key]
                 removed = {stack: outcomes[child].removed_outputs for stack, child in node.children.items()
                            if child in outcomes and outcomes[child].removed_outputs}
-                batch.append(_Job(key, node.data, rules, region, variables, key == root, removed, bucket, limits))
+                batch.append(_Job(key, node.data, rules, region, variables, key == root, removed, bucket, limits, positions))
             results = pool.map(_transform_one, batch) if pool else map(_transform_one, batch)
             for outcome in results:
                 outcomes[outcome.key] = outcome
