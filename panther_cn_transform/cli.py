@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from ._gc import collector_paused
-from .errors import InputError, TransformError, VerificationError
-from .files import STDIO, Outputs, check_targets, check_writable
+from .errors import InputError, TemplateError, TransformError, VerificationError
+from .files import STDIO, Outputs, check_targets, check_writable, read_limited
 from .limits import Limits
 from .partitions.bucket_names import bucket_name_problem
 
 if TYPE_CHECKING:
+    from .model.decode import Template
     from .report.json_report import ReportFormat
     from .ruleset.rule_files import RuleSet
 
@@ -61,14 +62,17 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="{transform,release,connect,rules}", required=True,
                                      parser_class=_ArgumentParser)
 
-    run = commands.add_parser("transform", help="transform one template")
-    run.add_argument("input", help="template file (YAML or JSON, told apart by content; - for stdin)")
+    run = commands.add_parser("transform", help="transform one template (or --check several)")
+    run.add_argument("input", nargs="+", metavar="INPUT",
+                     help="template file (YAML or JSON, told apart by content; - for stdin); several only with --check")
     run.add_argument("-o", "--output", help="write the result here (default and -: stdout)")
     _add_rule_options(run)
     run.add_argument("--report", help="write a report of every change here (- for stdout)")
     run.add_argument("--report-format", choices=REPORT_FORMATS, help=REPORT_FORMAT_HELP)
     run.add_argument("--patch", help="write the RFC 6902 JSON Patch here (- for stdout)")
-    run.add_argument("--check", action="store_true", help="write nothing; exit 1 if the template would change")
+    run.add_argument("--check", action="store_true",
+                     help="write nothing but the --report; exit 1 if any template would change (listing them); "
+                          "an input that is not a CloudFormation template is skipped with a note (docs/projects.md)")
     _add_limit_options(run)
 
     release = commands.add_parser("release", help="transform a whole release (and copy it bucket to bucket) for China")
@@ -226,23 +230,28 @@ def cmd_transform(args: argparse.Namespace) -> int:
     from .report.json_report import build_report
     from .transform import transform_file
 
+    if len(args.input) > 1 and not args.check:
+        raise InputError(f"{len(args.input)} templates given: several are read with --check only, one is transformed at a time",
+                         file="<command line>")
+    if args.input.count(STDIO) > 1:
+        raise InputError("standard input (-) given more than once", file="<command line>")
     targets = [("--patch", args.patch), ("--report", args.report), ("-o", args.output or STDIO)]
-    if not args.check:
+    if args.check:
+        if args.report:
+            check_writable(args.report)  # the one thing --check writes
+    else:
         check_targets([(option, target) for option, target in targets if target])
         for option, target in targets:
             if target:
                 check_writable(target)
     limits = _limits(args)
     rules = _load_rules(args.rules, limits)
-    result = transform_file(args.input, rules, region=args.region, variables=_variables(args), limits=limits)
+    if args.check:
+        return _check(args, rules, limits)
+    (path,) = args.input
+    result = transform_file(path, rules, region=args.region, variables=_variables(args), limits=limits)
     report = build_report([(result, args.output)], region=args.region, bucket=args.bucket, positions=_positions(args))
     warn = not _report_on_screen(args.report)
-    if args.check:
-        if warn:
-            _print_warnings(report)
-        if result.changed:
-            print(f"{args.input}: would change ({len(result.edits)} change(s))", file=sys.stderr)
-        return EXIT_CHANGES if result.changed else EXIT_OK
     outputs = Outputs()
     if args.patch:
         outputs.add("--patch", args.patch, json.dumps(result.patch.patch, indent=2, ensure_ascii=False) + "\n")
@@ -253,6 +262,60 @@ def cmd_transform(args: argparse.Namespace) -> int:
     if warn:
         _print_warnings(report)
     return EXIT_OK
+
+
+def _check(args: argparse.Namespace, rules: RuleSet, limits: Limits) -> int:
+    """`transform --check` over one or more inputs: exit 1 if any template would change, listing them.
+
+    An input that is not a CloudFormation template is skipped with a note (`_template_to_check`),
+    so that a pre-commit hook or a CI job can give every file of a folder.  One report covers
+    the templates checked; it is all that is written.  (Transforming several templates into
+    an out-dir is project mode's, issue 28; this is `--check` alone.)
+    """
+    from .report.json_report import build_report
+    from .transform import transform
+
+    variables = _variables(args)
+    results = []
+    for path in args.input:
+        template = _template_to_check(path, limits)
+        if template is not None:
+            results.append(transform(template, rules, region=args.region, variables=variables))
+    output = args.output if len(args.input) == 1 else None
+    report = build_report([(result, output) for result in results], region=args.region, bucket=args.bucket,
+                          positions=_positions(args))
+    _write_report(args, report, rules)
+    if not _report_on_screen(args.report):
+        _print_warnings(report)
+    changed = [result for result in results if result.changed]
+    for result in changed:
+        print(f"{result.template.source}: would change ({len(result.edits)} change(s))", file=sys.stderr)
+    if len(args.input) > 1:
+        skipped = len(args.input) - len(results)
+        print(f"{len(changed)} of {len(results)} template(s) would change" + (f"; {skipped} file(s) skipped, not templates" if skipped else ""),
+              file=sys.stderr)
+    return EXIT_CHANGES if changed else EXIT_OK
+
+
+def _template_to_check(path: str, limits: Limits) -> Template | None:
+    """The decoded template at `path`, or None (with a note) for a file that is not a CloudFormation template.
+
+    Not a template: a file that decodes to something without a Resources section, or that
+    does not decode and has no top-level `Resources` or `AWSTemplateFormatVersion` key
+    (`looks_like_template`: a README, a Helm chart).  A file that cannot be read, or a
+    template that does not decode, is still an error.
+    """
+    from .model.decode import decode_bytes, looks_like_template
+
+    name = "<stdin>" if path == STDIO else path
+    data = read_limited(path, limits.max_input_bytes, error=TemplateError, name=name, what="template file")
+    try:
+        return decode_bytes(data, source=name, limits=limits)
+    except TemplateError as exc:
+        if looks_like_template(data):
+            raise
+        _notice(f"{name}: skipped, not a CloudFormation template ({exc.message.removeprefix('not a CloudFormation template: ')})")
+        return None
 
 
 def cmd_release(args: argparse.Namespace) -> int:
