@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from ._gc import collector_paused
-from .errors import InputError, TransformError, VerificationError
-from .files import STDIO, Outputs, check_targets, check_writable
+from .errors import InputError, TemplateError, TransformError, VerificationError
+from .files import STDIO, Outputs, check_targets, check_writable, read_limited
 from .limits import Limits
 from .partitions.bucket_names import bucket_name_problem
 
 if TYPE_CHECKING:
+    from .model.decode import Template
     from .report.json_report import ReportFormat
     from .ruleset.rule_files import RuleSet
 
@@ -31,6 +32,10 @@ if TYPE_CHECKING:
 # for YAML, JSON Schema, botocore or the process pool (docs/performance.md, "Start-up"; tests/test_startup.py).
 
 EXIT_OK, EXIT_CHANGES, EXIT_ERROR = 0, 1, 2
+REPORT_FORMATS = ["text", "markdown", "json", "sarif"]
+REPORT_SUFFIXES = {".json": "json", ".md": "markdown", ".sarif": "sarif"}
+REPORT_FORMAT_HELP = ("sarif: SARIF 2.1.0 for code scanning, each warning and blocker at its line (docs/projects.md); "
+                      "default: by --report's extension (.json, .md, .sarif), else text")
 EXIT_INTERRUPTED, EXIT_TERMINATED = 128 + signal.SIGINT, 128 + signal.SIGTERM
 
 
@@ -57,14 +62,17 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="{transform,release,connect,rules}", required=True,
                                      parser_class=_ArgumentParser)
 
-    run = commands.add_parser("transform", help="transform one template")
-    run.add_argument("input", help="template file (YAML or JSON, told apart by content; - for stdin)")
+    run = commands.add_parser("transform", help="transform one template (or --check several)")
+    run.add_argument("input", nargs="+", metavar="INPUT",
+                     help="template file (YAML or JSON, told apart by content; - for stdin); several only with --check")
     run.add_argument("-o", "--output", help="write the result here (default and -: stdout)")
     _add_rule_options(run)
     run.add_argument("--report", help="write a report of every change here (- for stdout)")
-    run.add_argument("--report-format", choices=["text", "markdown", "json"], help="default: by --report's extension, else text")
+    run.add_argument("--report-format", choices=REPORT_FORMATS, help=REPORT_FORMAT_HELP)
     run.add_argument("--patch", help="write the RFC 6902 JSON Patch here (- for stdout)")
-    run.add_argument("--check", action="store_true", help="write nothing; exit 1 if the template would change")
+    run.add_argument("--check", action="store_true",
+                     help="write nothing but the --report; exit 1 if any template would change (listing them); "
+                          "an input that is not a CloudFormation template is skipped with a note (docs/projects.md)")
     _add_limit_options(run)
 
     release = commands.add_parser("release", help="transform a whole release (and copy it bucket to bucket) for China")
@@ -74,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("--out-dir", help="folder to write the new bucket layout to (default with --upload: in the cache)")
     _add_rule_options(release)
     release.add_argument("--report", help="write the operator's report, with every object left behind, here (- for stdout)")
-    release.add_argument("--report-format", choices=["text", "markdown", "json"], help="default: by --report's extension, else text")
+    release.add_argument("--report-format", choices=REPORT_FORMATS, help=REPORT_FORMAT_HELP)
     release.add_argument("--jobs", type=int, metavar="N",
                          help="worker processes and transfers (default: transforms in this process, unless one nesting "
                               "depth has several templates of 512 KB or more and CPUs are idle (workers cost more than "
@@ -156,7 +164,12 @@ def _report_format(args: argparse.Namespace) -> ReportFormat:
     if args.report_format:
         return cast("ReportFormat", args.report_format)
     suffix = Path(args.report or "").suffix
-    return cast("ReportFormat", {".json": "json", ".md": "markdown"}.get(suffix, "text"))
+    return cast("ReportFormat", REPORT_SUFFIXES.get(suffix, "text"))
+
+
+def _positions(args: argparse.Namespace) -> bool:
+    """Whether the report needs the line and column of each warning and blocker (SARIF does; they cost time for JSON)."""
+    return bool(args.report) and _report_format(args) == "sarif"
 
 
 def _print_warnings(report: dict[str, Any]) -> None:
@@ -199,17 +212,17 @@ def _load_rules(names: Sequence[str], limits: Limits | None = None) -> RuleSet:
     return load_rules(*names, limits=limits)
 
 
-def _report_text(args: argparse.Namespace, report: dict[str, Any]) -> str:
+def _report_text(args: argparse.Namespace, report: dict[str, Any], rules: RuleSet) -> str:
     from .report.json_report import format_report
 
-    return format_report(report, _report_format(args))
+    return format_report(report, _report_format(args), rules=rules)
 
 
-def _write_report(args: argparse.Namespace, report: dict[str, Any]) -> None:
+def _write_report(args: argparse.Namespace, report: dict[str, Any], rules: RuleSet) -> None:
     """The report to `--report` (a file written whole, or `-` for stdout), if asked for."""
     if args.report:
         outputs = Outputs()
-        outputs.add("--report", args.report, _report_text(args, report))
+        outputs.add("--report", args.report, _report_text(args, report, rules))
         outputs.write()
 
 
@@ -217,33 +230,92 @@ def cmd_transform(args: argparse.Namespace) -> int:
     from .report.json_report import build_report
     from .transform import transform_file
 
+    if len(args.input) > 1 and not args.check:
+        raise InputError(f"{len(args.input)} templates given: several are read with --check only, one is transformed at a time",
+                         file="<command line>")
+    if args.input.count(STDIO) > 1:
+        raise InputError("standard input (-) given more than once", file="<command line>")
     targets = [("--patch", args.patch), ("--report", args.report), ("-o", args.output or STDIO)]
-    if not args.check:
+    if args.check:
+        if args.report:
+            check_writable(args.report)  # the one thing --check writes
+    else:
         check_targets([(option, target) for option, target in targets if target])
         for option, target in targets:
             if target:
                 check_writable(target)
     limits = _limits(args)
     rules = _load_rules(args.rules, limits)
-    result = transform_file(args.input, rules, region=args.region, variables=_variables(args), limits=limits)
-    report = build_report([(result, args.output)], region=args.region, bucket=args.bucket)
-    warn = not _report_on_screen(args.report)
     if args.check:
-        if warn:
-            _print_warnings(report)
-        if result.changed:
-            print(f"{args.input}: would change ({len(result.edits)} change(s))", file=sys.stderr)
-        return EXIT_CHANGES if result.changed else EXIT_OK
+        return _check(args, rules, limits)
+    (path,) = args.input
+    result = transform_file(path, rules, region=args.region, variables=_variables(args), limits=limits)
+    report = build_report([(result, args.output)], region=args.region, bucket=args.bucket, positions=_positions(args))
+    warn = not _report_on_screen(args.report)
     outputs = Outputs()
     if args.patch:
         outputs.add("--patch", args.patch, json.dumps(result.patch.patch, indent=2, ensure_ascii=False) + "\n")
     if args.report:
-        outputs.add("--report", args.report, _report_text(args, report))
+        outputs.add("--report", args.report, _report_text(args, report, rules))
     outputs.add("-o", args.output or STDIO, result.text)
     outputs.write()  # all or nothing: a failure leaves no output file at all, and its one line is all that is printed
     if warn:
         _print_warnings(report)
     return EXIT_OK
+
+
+def _check(args: argparse.Namespace, rules: RuleSet, limits: Limits) -> int:
+    """`transform --check` over one or more inputs: exit 1 if any template would change, listing them.
+
+    An input that is not a CloudFormation template is skipped with a note (`_template_to_check`),
+    so that a pre-commit hook or a CI job can give every file of a folder.  One report covers
+    the templates checked; it is all that is written.  (Transforming several templates into
+    an out-dir is project mode's, issue 28; this is `--check` alone.)
+    """
+    from .report.json_report import build_report
+    from .transform import transform
+
+    variables = _variables(args)
+    results = []
+    for path in args.input:
+        template = _template_to_check(path, limits)
+        if template is not None:
+            results.append(transform(template, rules, region=args.region, variables=variables))
+    output = args.output if len(args.input) == 1 else None
+    report = build_report([(result, output) for result in results], region=args.region, bucket=args.bucket,
+                          positions=_positions(args))
+    _write_report(args, report, rules)
+    if not _report_on_screen(args.report):
+        _print_warnings(report)
+    changed = [result for result in results if result.changed]
+    for result in changed:
+        print(f"{result.template.source}: would change ({len(result.edits)} change(s))", file=sys.stderr)
+    if len(args.input) > 1:
+        skipped = len(args.input) - len(results)
+        print(f"{len(changed)} of {len(results)} template(s) would change" + (f"; {skipped} file(s) skipped, not templates" if skipped else ""),
+              file=sys.stderr)
+    return EXIT_CHANGES if changed else EXIT_OK
+
+
+def _template_to_check(path: str, limits: Limits) -> Template | None:
+    """The decoded template at `path`, or None (with a note) for a file that is not a CloudFormation template.
+
+    Not a template: a file that decodes to something without a Resources section, or that
+    does not decode and has no top-level `Resources` or `AWSTemplateFormatVersion` key
+    (`looks_like_template`: a README, a Helm chart).  A file that cannot be read, or a
+    template that does not decode, is still an error.
+    """
+    from .model.decode import decode_bytes, looks_like_template
+
+    name = "<stdin>" if path == STDIO else path
+    data = read_limited(path, limits.max_input_bytes, error=TemplateError, name=name, what="template file")
+    try:
+        return decode_bytes(data, source=name, limits=limits)
+    except TemplateError as exc:
+        if looks_like_template(data):
+            raise
+        _notice(f"{name}: skipped, not a CloudFormation template ({exc.message.removeprefix('not a CloudFormation template: ')})")
+        return None
 
 
 def cmd_release(args: argparse.Namespace) -> int:
@@ -259,9 +331,10 @@ def cmd_release(args: argparse.Namespace) -> int:
     limits = _limits(args)
     if args.report:
         check_writable(args.report)  # before the release is written, not after
+    rules = _load_rules(args.rules, limits)
     run = ReleaseRun(
         source=args.source_dir, release=args.release, region=args.region, bucket=args.bucket,
-        rules=_load_rules(args.rules, limits), variables=_variables(args), limits=limits, out_dir=args.out_dir,
+        rules=rules, variables=_variables(args), limits=limits, out_dir=args.out_dir, positions=_positions(args),
         jobs=args.jobs, force=args.force, check=args.check, upload=args.upload,
         verify=args.upload if args.verify is None else args.verify, cache_dir=args.cache_dir,
         source_profile=args.source_profile, target_profile=args.target_profile, notice=_notice,
@@ -270,7 +343,7 @@ def cmd_release(args: argparse.Namespace) -> int:
         outcome = run.execute(sys.stderr)
     except VerificationError as exc:
         if isinstance(exc.result, ReleaseResult):
-            _write_report(args, exc.result.report)
+            _write_report(args, exc.result.report, rules)
         if not args.report:  # the errors are in a report nobody asked for: say how to see them
             exc.message = exc.message.replace("(the report lists them)", "(--report report.md lists them)")
             exc.args = (exc.message,)
@@ -283,7 +356,7 @@ def cmd_release(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     if not _report_on_screen(args.report):
         _print_warnings(outcome.report)
-    _write_report(args, outcome.report)
+    _write_report(args, outcome.report, rules)
     for line in outcome.plan_lines:
         print(line, file=sys.stderr)
     print(outcome.summary_line(), file=sys.stderr)

@@ -16,6 +16,7 @@ bytes or text in, the size check, YAML or JSON told apart, a `Template` out.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from .._gc import collector_paused
@@ -113,3 +114,27 @@ def _decode_text(text: str, source: str, limits: Limits, trusted: bool) -> Templ
     model = builder.build(root)
     check_is_template(model, source, root)
     return Template(source, text, "yaml", model, bom, newline, root, limits, builder.recorded_strings())
+
+
+#: A top-level key only a template has: at the start of a line in YAML, anywhere as a JSON key.
+_YAML_TEMPLATE_KEY = re.compile(rb"""^["']?(?:AWSTemplateFormatVersion|Resources)["']?[ \t]*:""", re.MULTILINE)
+_JSON_TEMPLATE_KEY = re.compile(rb'"(?:AWSTemplateFormatVersion|Resources)"\s*:')
+
+
+def looks_like_template(data: bytes) -> bool:
+    """Whether `data` claims to be a CloudFormation template, even if it does not decode.
+
+    True when it has a top-level `Resources` or `AWSTemplateFormatVersion` key: written at
+    the start of a line in YAML (an indented one belongs to another format, such as the
+    `resources:` block of a Serverless Framework file), anywhere in JSON.  `--check` over
+    many files skips a file that does not decode and does not claim to be a template (a
+    README, a Helm chart), and fails on one that does (a template with a syntax error).
+
+    >>> looks_like_template(b"# Title\\n\\nSome: text [\\n"), looks_like_template(b"Resources:\\n  R: [x\\n")
+    (False, True)
+    >>> looks_like_template(b'{"AWSTemplateFormatVersion": "2010-09-09", }')
+    True
+    """
+    body = data.lstrip(b"\xef\xbb\xbf \t\r\n")
+    pattern = _JSON_TEMPLATE_KEY if body.startswith(b"{") else _YAML_TEMPLATE_KEY
+    return pattern.search(body) is not None

@@ -81,6 +81,7 @@ def transform_release(
     verify: bool = False,
     notice: Notice | None = None,
     source_label: str | None = None,
+    positions: bool = False,
 ) -> ReleaseResult:
     """Transform the release `release` of the bucket mirror `source_dir` for `region`.
 
@@ -111,6 +112,8 @@ def transform_release(
       are removed.
     * **source_label** - the source as the user named it (a folder, `s3://bucket`): the
       report's next steps repeat it; by default they name the source bucket itself.
+    * **positions** - give the report's warnings and blockers the line and column of their
+      place in the source template (for a SARIF log, `format_report(..., "sarif")`).
 
     Every object the source release reaches is copied unless a rule removed its last
     reference; those are listed in the report's `left_behind` with the reason.  An object
@@ -138,7 +141,7 @@ def transform_release(
         packaged = {key: asset_zip(name) for key, name in rules.assets.items()}  # objects the rule packs ship
         for key in packaged:
             tree.kinds.setdefault(key, "asset")
-        outcomes = _transform_tree(tree, root, rules, region, values, bucket, jobs, progress, limits)
+        outcomes = _transform_tree(tree, root, rules, region, values, bucket, jobs, progress, limits, positions)
         reachable = _reachable(root, outcomes, tree)
         left_behind = _left_behind(root, tree, outcomes, reachable)
         _check_keys(reachable, root)

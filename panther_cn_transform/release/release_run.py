@@ -95,6 +95,7 @@ class ReleaseRun:
     source_profile: str | None = None
     target_profile: str | None = None
     notice: Callable[[str], None] | None = None  # one line when stale staging folders are removed
+    positions: bool = False  # the report's warnings and blockers with their line and column (for SARIF)
 
     def execute(self, stream: TextIO) -> RunOutcome:
         """Run it, drawing progress on `stream` when that is a terminal."""
@@ -122,7 +123,7 @@ class ReleaseRun:
                 source, release=self.release, region=self.region, bucket=self.bucket, rules=self.rules,
                 out_dir=out_dir, variables=self.variables, jobs=self.jobs, force=self.force or not self.out_dir,
                 check=self.check, progress=display.transformed if display.active else None, limits=self.limits,
-                verify=self.verify, notice=self.notice, source_label=self.source,
+                verify=self.verify, notice=self.notice, source_label=self.source, positions=self.positions,
             )
             resources.close()
             where = "checked, nothing written" if self.check else f"written to {out_dir}"

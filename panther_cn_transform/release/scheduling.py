@@ -42,6 +42,7 @@ class _Job:
     removed_outputs: Mapping[str, Mapping[str, str]]
     target_bucket: str
     limits: Limits
+    positions: bool = False
     today: date = field(default_factory=date.today)
 
 
@@ -61,7 +62,7 @@ def _transform_one(job: _Job) -> _Outcome:
     template = decode_bytes(job.data, source=job.key, limits=job.limits)
     result = transform(template, job.rules, region=job.region, variables=job.variables,
                        is_root=job.is_root, removed_outputs=job.removed_outputs)
-    entry = template_entry(result, job.key, bucket=job.target_bucket, today=job.today)
+    entry = template_entry(result, job.key, bucket=job.target_bucket, today=job.today, positions=job.positions)
     if job.is_root:
         entry["root_parameters"] = root_parameters(template.model, result.model, result.edits)
         entry["root_outputs"] = list(result.model.get("Outputs") or {})
@@ -123,7 +124,7 @@ def default_workers(sizes_by_depth: Iterable[Sequence[int]], *, cpus: int, load:
 
 def _transform_tree(
     tree: _Tree, root: str, rules: RuleSet, region: str, variables: Mapping[str, str], bucket: str,
-    jobs: int | None, progress: Progress | None, limits: Limits,
+    jobs: int | None, progress: Progress | None, limits: Limits, positions: bool = False,
 ) -> dict[str, _Outcome]:
     heights = _heights(tree, root)
     outcomes: dict[str, _Outcome] = {}
@@ -146,7 +147,7 @@ def _transform_tree(
                 node = tree.templates[key]
                 removed = {stack: outcomes[child].removed_outputs for stack, child in node.children.items()
                            if child in outcomes and outcomes[child].removed_outputs}
-                batch.append(_Job(key, node.data, rules, region, variables, key == root, removed, bucket, limits))
+                batch.append(_Job(key, node.data, rules, region, variables, key == root, removed, bucket, limits, positions))
             results = pool.map(_transform_one, batch) if pool else map(_transform_one, batch)
             for outcome in results:
                 outcomes[outcome.key] = outcome
