@@ -62,10 +62,23 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="{transform,release,connect,rules}", required=True,
                                      parser_class=_ArgumentParser)
 
-    run = commands.add_parser("transform", help="transform one template (or --check several)")
+    run = commands.add_parser(
+        "transform", help="transform one template, or a project of templates into --out-dir",
+        description="One template: written to -o (default: stdout).  Several, or folders and globs (project mode, "
+                    "docs/projects.md): nested stacks are found among them (relative TemplateURLs, S3 URLs whose key ends "
+                    "in a file of the set, Quick Start Fn::Sub URLs), children are transformed first, the same tree is "
+                    "written under --out-dir all or nothing, and one report covers the set.  With --bucket, the buckets "
+                    "the nested templates are read from become --bucket, keys unchanged (upload the out-dir under the "
+                    "key prefix the report names); relative paths (a `package` layout) stay relative.  The pack applies "
+                    "to every template.  -o is for one template; --patch then holds one JSON Patch per template.")
     run.add_argument("input", nargs="+", metavar="INPUT",
-                     help="template file (YAML or JSON, told apart by content; - for stdin); several only with --check")
-    run.add_argument("-o", "--output", help="write the result here (default and -: stdout)")
+                     help="template file (YAML or JSON, told apart by content; - for stdin), folder or glob (quoted); "
+                          "several, a folder or a glob: project mode with --out-dir, or --check")
+    run.add_argument("-o", "--output", help="write the result here (default and -: stdout); one template only")
+    run.add_argument("--out-dir", help="project mode: write the transformed templates here, at their paths relative "
+                                       "to the inputs' common folder (never a pattern)")
+    run.add_argument("--force", action="store_true", help="project mode: replace a non-empty --out-dir")
+    run.add_argument("--jobs", type=int, metavar="N", help="project mode: worker processes (default: as release)")
     _add_rule_options(run)
     run.add_argument("--report", help="write a report of every change here (- for stdout)")
     run.add_argument("--report-format", choices=REPORT_FORMATS, help=REPORT_FORMAT_HELP)
@@ -230,9 +243,11 @@ def cmd_transform(args: argparse.Namespace) -> int:
     from .report.json_report import build_report
     from .transform import transform_file
 
+    if args.out_dir or (_names_a_project(args.input) and STDIO not in args.input):
+        return _project(args)
     if len(args.input) > 1 and not args.check:
-        raise InputError(f"{len(args.input)} templates given: several are read with --check only, one is transformed at a time",
-                         file="<command line>")
+        raise InputError(f"{len(args.input)} templates given: several are transformed together with --out-dir "
+                         "(project mode), or checked with --check", file="<command line>")
     if args.input.count(STDIO) > 1:
         raise InputError("standard input (-) given more than once", file="<command line>")
     targets = [("--patch", args.patch), ("--report", args.report), ("-o", args.output or STDIO)]
@@ -262,6 +277,58 @@ def cmd_transform(args: argparse.Namespace) -> int:
     if warn:
         _print_warnings(report)
     return EXIT_OK
+
+
+def _names_a_project(inputs: Sequence[str]) -> bool:
+    """Whether the inputs are more than plain files: a folder, or a pattern that names no file as it is."""
+    import glob
+
+    return any(os.path.isdir(name) or (not os.path.exists(name) and glob.has_magic(name)) for name in inputs)
+
+
+def _project(args: argparse.Namespace) -> int:
+    """`transform` over a project: nested stacks found among the inputs, children first, into `--out-dir`."""
+    from .release.project import transform_project
+
+    if STDIO in args.input:
+        raise InputError("standard input cannot be part of a project (give files, folders or globs)", file="<command line>")
+    if args.output:
+        raise InputError("-o is for one template: with several, --out-dir holds the outputs", file="<command line>")
+    if not args.out_dir and not args.check:
+        raise InputError("several templates, a folder or a glob: give --out-dir (project mode) or --check",
+                         file="<command line>")
+    if args.jobs is not None and args.jobs < 1:
+        raise InputError("--jobs must be at least 1", file="<command line>")
+    for target in (args.report, None if args.check else args.patch):  # --check writes only its report
+        if target:
+            check_writable(target)
+    limits = _limits(args)
+    rules = _load_rules(args.rules, limits)
+    result = transform_project(args.input, rules=rules, region=args.region, bucket=args.bucket,
+                               out_dir=args.out_dir, variables=_variables(args), jobs=args.jobs, force=args.force,
+                               check=args.check, limits=limits, notice=_notice)
+    outputs = Outputs()
+    if args.report:
+        outputs.add("--report", args.report, _report_text(args, result.report, rules))
+    if args.patch and not args.check:
+        patches = {entry["place"]: entry["patch"] for entry in result.report["templates"]}
+        outputs.add("--patch", args.patch, json.dumps(patches, indent=2, ensure_ascii=False) + "\n")
+    outputs.write()
+    if not _report_on_screen(args.report):
+        _print_warnings(result.report)
+    for name in result.skipped:
+        print(f"note: {name}: not a CloudFormation template, skipped", file=sys.stderr)
+    project = result.report["project"]
+    for key in result.changed if args.check else ():
+        print(f"{key}: would change", file=sys.stderr)
+    summary = result.report["summary"]
+    where = "nothing written (--check)" if args.check else f"written to {args.out_dir}"
+    print(f"project: {summary['templates']} template(s) ({len(project['roots'])} root(s)), {len(result.changed)} changed, "
+          f"{summary['warnings']} warning(s), {summary['blockers']} blocker(s); {where}", file=sys.stderr)
+    if args.bucket and not args.check:
+        for prefix in project["upload_prefixes"]:
+            print(f"upload: aws s3 cp --recursive {args.out_dir} s3://{args.bucket}/{prefix}", file=sys.stderr)
+    return EXIT_CHANGES if args.check and result.changed else EXIT_OK
 
 
 def _check(args: argparse.Namespace, rules: RuleSet, limits: Limits) -> int:

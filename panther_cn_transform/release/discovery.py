@@ -199,25 +199,38 @@ def releases_held(folder: Path) -> str:
 # -- the tree's shape ----------------------------------------------------------------------
 
 
-def _places(tree: _Tree, root: str) -> dict[str, str]:
-    """Each template's place in the release: `root`, or the stack logical ids leading to it (`Core/Api`)."""
-    places = {root: "root"}
-    pending = [root]
+def _places(tree: _Tree, root: str, *more_roots: str, named_roots: bool = False) -> dict[str, str]:
+    """Each template's place: `root`, or the stack logical ids leading to it (`Core/Api`).
+
+    With `named_roots` (a project, which may have several roots), a root's place is its key and
+    its children's places start there (`main.yaml/Workload/Glue`).
+    """
+    roots = (root, *more_roots)
+    places = {key: key if named_roots else "root" for key in roots}
+    pending = list(roots)
     while pending:
         key = pending.pop()
         for logical_id, child in sorted(tree.templates[key].children.items()):
             if child not in places:
-                places[child] = logical_id if key == root else f"{places[key]}/{logical_id}"
+                places[child] = logical_id if places[key] == "root" else f"{places[key]}/{logical_id}"
                 pending.append(child)
     return places
 
 
-def _heights(tree: _Tree, root: str) -> dict[str, int]:
-    """Height of every template (leaves 0); a nesting cycle is an error.
+def _heights(tree: _Tree, root: str, *more_roots: str) -> dict[str, int]:
+    """Height of every template reached from the roots (leaves 0); a nesting cycle is an error.
 
     Iterative: a chain of thousands of nested stacks must not hit Python's recursion limit.
     """
     heights: dict[str, int] = {}
+    for start in (root, *more_roots):
+        if start not in heights:
+            _measure_heights(tree, start, heights)
+    return heights
+
+
+def _measure_heights(tree: _Tree, root: str, heights: dict[str, int]) -> None:
+    """Add the heights of `root` and what it nests to `heights` (those already there are not walked again)."""
     on_path: set[str] = {root}
     stack: list[tuple[str, list[str]]] = [(root, sorted(tree.templates[root].children.values()))]
     while stack:
@@ -234,4 +247,3 @@ def _heights(tree: _Tree, root: str) -> dict[str, int]:
         stack.pop()
         on_path.discard(key)
         heights[key] = 1 + max((heights[c] for c in tree.templates[key].children.values()), default=-1)
-    return heights

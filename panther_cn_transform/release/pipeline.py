@@ -141,7 +141,7 @@ def transform_release(
         packaged = {key: asset_zip(name) for key, name in rules.assets.items()}  # objects the rule packs ship
         for key in packaged:
             tree.kinds.setdefault(key, "asset")
-        outcomes = _transform_tree(tree, root, rules, region, values, bucket, jobs, progress, limits, positions)
+        outcomes = _transform_tree(tree, (root,), rules, region, values, bucket, jobs, progress, limits, positions)
         reachable = _reachable(root, outcomes, tree)
         left_behind = _left_behind(root, tree, outcomes, reachable)
         _check_keys(reachable, root)

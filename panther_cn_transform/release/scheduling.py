@@ -123,10 +123,11 @@ def default_workers(sizes_by_depth: Iterable[Sequence[int]], *, cpus: int, load:
 
 
 def _transform_tree(
-    tree: _Tree, root: str, rules: RuleSet, region: str, variables: Mapping[str, str], bucket: str,
+    tree: _Tree, roots: Sequence[str], rules: RuleSet, region: str, variables: Mapping[str, str], bucket: str,
     jobs: int | None, progress: Progress | None, limits: Limits, positions: bool = False,
 ) -> dict[str, _Outcome]:
-    heights = _heights(tree, root)
+    """Every template reached from `roots` transformed, children first (a project may have several roots)."""
+    heights = _heights(tree, *roots)
     outcomes: dict[str, _Outcome] = {}
     total, done = len(heights), 0
     if jobs is None:
@@ -147,7 +148,7 @@ def _transform_tree(
                 node = tree.templates[key]
                 removed = {stack: outcomes[child].removed_outputs for stack, child in node.children.items()
                            if child in outcomes and outcomes[child].removed_outputs}
-                batch.append(_Job(key, node.data, rules, region, variables, key == root, removed, bucket, limits, positions))
+                batch.append(_Job(key, node.data, rules, region, variables, key in roots, removed, bucket, limits, positions))
             results = pool.map(_transform_one, batch) if pool else map(_transform_one, batch)
             for outcome in results:
                 outcomes[outcome.key] = outcome
