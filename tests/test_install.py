@@ -43,8 +43,10 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Pat
     (sdist,), (wheel,) = dist.glob("*.tar.gz"), dist.glob("*.whl")
     venv = base / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    # --ignore-installed: the venv sees the system's packages, where this one may be installed already (pip would
+    # then keep that copy and install nothing); the test below checks where the package is imported from
     pip = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
-                          str(wheel)], capture_output=True, text=True, check=False)
+                          "--ignore-installed", str(wheel)], capture_output=True, text=True, check=False)
     assert pip.returncode == 0, pip.stderr[-2000:]
     return venv / "bin", sdist, wheel
 
