@@ -193,10 +193,14 @@ def project_rules(rules: RuleSet, buckets: set[str], bucket: str) -> RuleSet:
         "The nested templates of the project are read from the bucket given with --bucket, under the same keys; "
         "so are the other objects of the buckets they were read from (the report lists them to copy).",
         _ASSET_ACTION,
-        {"source_buckets": sorted(buckets), "target_bucket": bucket, "asset_properties": properties},
+        {"source_buckets": sorted(buckets), "target_bucket": bucket, "asset_properties": properties, "region_defaults": True},
         "<project>",
     )
-    return replace(rules, rules=(rule, *rules.rules))
+    # the pack's own asset rules then meet `bucket` where a bucket is set: it is where the assets are, not a
+    # global bucket to warn about
+    known = [replace(r, params={**r.params, "bucket_map": {**(r.params.get("bucket_map") or {}), bucket: bucket}})
+             if r.action == _ASSET_ACTION else r for r in rules.rules]
+    return replace(rules, rules=(rule, *known))
 
 
 def transform_project(

@@ -341,6 +341,11 @@ class _Planner:
         return result
 
 
+#: Resources whose `Parameters` are the values a nested stack's parameters get: data, like a Lambda's environment
+#: (a SAM application with a local `Location` becomes an AWS::CloudFormation::Stack when packaged)
+_NESTED_STACK_TYPES = ("AWS::CloudFormation::Stack", "AWS::Serverless::Application")
+
+
 def data_position(resource_type: str, path: JsonPath) -> tuple[str, JsonPath | None] | None:
     """Whether a reference at `path` only carries data; then (a name hint, the whole-value site).
 
@@ -353,7 +358,7 @@ def data_position(resource_type: str, path: JsonPath) -> tuple[str, JsonPath | N
         return None
     props = meaning[3:]
     keys = [part for part in props if isinstance(part, str)]
-    if resource_type == "AWS::CloudFormation::Stack" and props[0] == "Parameters" and len(props) > 1:
+    if resource_type in _NESTED_STACK_TYPES and props[0] == "Parameters" and len(props) > 1:
         return str(props[1]), path[:5]
     if "Environment" in keys[:-1] or props[0] == "Tags":
         return _entry_name(props), None
