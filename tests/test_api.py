@@ -35,3 +35,19 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
         assert "no_such_name" in str(exc)
     else:
         raise AssertionError("an unknown name resolved")
+
+
+#: The names `from panther_cn_transform import ...` offered before the package was split into sub-packages (issue 29).
+EXPORTED_BEFORE_THE_LAYOUT = (
+    "Edit EditConflict Finding InputError Limits OutputError RegionError ReleaseError ReleaseResult RenderError Rule "
+    "RuleFileError RuleSet Template TemplateError TransformError TransformResult Warning build_report builtin_packs "
+    "check_manifest decode_bytes decode_text format_report load_rules read_template to_pointer transform transform_file "
+    "transform_release transform_text"
+).split()
+
+
+def test_every_name_offered_before_the_layout_is_still_offered() -> None:
+    code = f"from panther_cn_transform import {', '.join(EXPORTED_BEFORE_THE_LAYOUT)}"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert set(EXPORTED_BEFORE_THE_LAYOUT) <= set(panther_cn_transform.__all__)

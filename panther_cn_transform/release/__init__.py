@@ -12,6 +12,6 @@ May import: everything below it (`report`, `transform`, `ruleset`, `render`, `pa
 `model`, the leaves).  The only sub-package that creates boto3 clients or imports botocore's
 client modules (the import contract in pyproject.toml).
 
-Offers: `transform_release`, `ReleaseResult`, `check_manifest`, `S3Source`, `upload_release`,
-`connect`.
+Offers: `transform_release`, `ReleaseResult`, `check_manifest` (`manifest`), `transform_project` (`project`:
+project mode), `S3Source`, `upload_release`, `connect`.
 """
