@@ -170,6 +170,7 @@ def transform_release(
     problem = bucket_name_problem(bucket)
     if problem:
         raise ReleaseError(f"bucket {bucket!r} is not a valid S3 bucket name: it {problem}", file="<command line>")
+    rules.partitions(region)  # a region the rules do not port to: a RegionError before anything is read
     origin = _as_source(source_dir)
     source = origin.folder
     target = resolve_out_dir(out_dir, source)

@@ -103,6 +103,7 @@ class ReleaseRun:
         transfers = self.jobs or DEFAULT_TRANSFERS
         out_dir = Path(self.out_dir) if self.out_dir else cache / "releases" / self.bucket / self.release
         client = None
+        self.rules.partitions(self.region)  # a region the rules do not port to: refused before any bucket is asked
         if self.upload:
             from .s3target import check_target, target_client
 

@@ -76,6 +76,8 @@ class RuleSet:
     assets: Mapping[str, str] = field(default_factory=dict)
     partition: PartitionFacts | None = None  # the partition the rules port to (None: the region's)
     source_partition: PartitionFacts | None = None  # the partition templates come from (None: aws)
+    #: the regions the rules port to (a pack's `regions:`); None: every region of the partition
+    regions: tuple[str, ...] | None = None
 
     @classmethod
     def empty(cls) -> RuleSet:
@@ -85,8 +87,13 @@ class RuleSet:
     def partitions(self, region: str) -> tuple[Partition, Partition]:
         """The source and target partitions for `region`; a `RegionError` naming the valid regions if it is not the target's.
 
-        Rules without a `partition` port to the partition botocore places the region in.
+        Rules without a `partition` port to the partition botocore places the region in.  Rules
+        with `regions` (the web half's pack: the regions Panther's China guide names) take only those.
         """
+        rules = ", ".join(self.files) or "no rules"
+        if self.regions is not None and region not in self.regions:
+            raise RegionError(f"region {region!r} is not one of the regions of the rules ({rules}); "
+                              f"valid regions: {', '.join(self.regions)}", file="<command line>")
         target_facts = self.partition
         if target_facts is None:
             name = partition_of_region(region)
@@ -94,7 +101,7 @@ class RuleSet:
                 raise RegionError(f"unknown region {region!r}: no partition in botocore's endpoint data has it", file="<command line>")
             target_facts = shipped_partition(name)
         target = build_partition(target_facts)
-        check_region(target, region, ", ".join(self.files) or "no rules")
+        check_region(target, region, rules)
         source = build_partition(self.source_partition or shipped_partition(DEFAULT_SOURCE_PARTITION))
         return source, target
 
@@ -126,9 +133,19 @@ class RuleSet:
         data: dict[str, Any] = {"variables": dict(self.defaults), "rules": rules}
         if self.assets:
             data["assets"] = dict(self.assets)
+        if self.regions is not None:
+            data = {"regions": list(self.regions), **data}
         if self.partition is not None:
             data = {"partition": self.partition.name, **data}
         return data
+
+    def valid_regions(self) -> tuple[str, ...] | None:
+        """The regions `--region` may name: the rules' `regions`, else their partition's; None when any region will do."""
+        if self.regions is not None:
+            return self.regions
+        if self.partition is None:
+            return None
+        return build_partition(self.partition).regions
 
 
 def load_rules(*specs: str | Path, limits: Limits | None = None) -> RuleSet:
@@ -142,7 +159,7 @@ def load_rules(*specs: str | Path, limits: Limits | None = None) -> RuleSet:
     for spec in specs or (DEFAULT_PACK,):
         loader.load(spec, chain=())
     return RuleSet(tuple(loader.rules.values()), dict(loader.defaults), tuple(loader.files), dict(loader.assets),
-                   loader.partition, loader.source_partition)
+                   loader.partition, loader.source_partition, loader.regions)
 
 
 def packs_dir() -> Traversable:
@@ -195,6 +212,7 @@ class _Loader:
         self.loaded: set[str] = set()  # identities of files already merged: each file of an extends graph once
         self.partition: PartitionFacts | None = None
         self.source_partition: PartitionFacts | None = None
+        self.regions: tuple[str, ...] | None = None
 
     def load(self, spec: str | Path, chain: tuple[tuple[str, str], ...], relative_to: Path | None = None) -> None:
         """Merge `spec` (and what it extends, first); `chain` is the (identity, name) path of extends to it."""
@@ -220,6 +238,8 @@ class _Loader:
         for key in ("partition", "source_partition"):
             if key in data:
                 setattr(self, key, self.partition_of(name, data, key, base))
+        if "regions" in data:  # a later file's list replaces what it extends
+            self.regions = tuple(str(region) for region in data["regions"])
         for removed in data.get("disable") or []:
             self.rules.pop(str(removed), None)
         for index, entry in enumerate(data.get("rules") or []):

@@ -55,6 +55,14 @@ def build_schema() -> dict[str, Any]:
                 "description": "A shipped partition (aws-cn, aws-us-gov), a path to a partition file relative to this file, or the facts inline.",
                 "oneOf": [{"type": "string", "minLength": 1}, {"$ref": "#/$defs/partition"}],
             },
+            "regions": {
+                "title": "The regions this pack ports to (default: every region of its partition); --region must be one of them",
+                "description": "A later file's list replaces the one of the pack it extends.",
+                "type": "array",
+                "minItems": 1,
+                "uniqueItems": True,
+                "items": {"type": "string", "pattern": "^[a-z]{2}(-[a-z]+)+-[0-9]+$"},
+            },
             "source_partition": {
                 "title": "The partition templates are written for (default: aws)",
                 "oneOf": [{"type": "string", "minLength": 1}, {"$ref": "#/$defs/partition"}],
