@@ -31,7 +31,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, cast
 
-from ..errors import OutputError, ReleaseError, VerificationError
+from ..errors import BlockedError, OutputError, ReleaseError, VerificationError
 from ..files import Digest, copy_file, hash_file, kind_of, read_limited, write_new
 from ..limits import Limits
 from ..model.decode import decode_bytes
@@ -100,6 +100,7 @@ class _Job:
     removed_outputs: Mapping[str, Mapping[str, str]]
     target_bucket: str
     limits: Limits
+    source_bucket: str | None = None
     today: date = field(default_factory=date.today)
 
 
@@ -132,6 +133,7 @@ def transform_release(
     verify: bool = False,
     notice: Notice | None = None,
     source_label: str | None = None,
+    stop_on_blockers: bool = False,
 ) -> ReleaseResult:
     """Transform the release `release` of the bucket mirror `source_dir` for `region`.
 
@@ -162,6 +164,12 @@ def transform_release(
       are removed.
     * **source_label** - the source as the user named it (a folder, `s3://bucket`): the
       report's next steps repeat it; by default they name the source bucket itself.
+    * **stop_on_blockers** - raise `BlockedError` (carrying the result and its report) when
+      the release has blockers its source does not have (`report/blockers.py`: a foreign-region
+      ARN, an asset still in a global bucket, a new cfn-lint error), before anything is
+      written; `release --upload` sets it unless `--accept-blockers`.  Blockers the global
+      release has too (v1.16's `go1.x` runtimes) stop nothing.  After a failed `verify`,
+      which raises first, whatever this says.
 
     Every object the source release reaches is copied unless a rule removed its last
     reference; those are listed in the report's `left_behind` with the reason.  An object
@@ -190,7 +198,7 @@ def transform_release(
         packaged = {key: asset_zip(name) for key, name in rules.assets.items()}  # objects the rule packs ship
         for key in packaged:
             tree.kinds.setdefault(key, "asset")
-        outcomes = _transform_tree(tree, root, rules, region, values, bucket, jobs, progress, limits)
+        outcomes = _transform_tree(tree, root, rules, region, values, bucket, jobs, progress, limits, source_bucket)
         reachable = _reachable(root, outcomes, tree)
         left_behind = _left_behind(root, tree, outcomes, reachable)
         _check_keys(reachable, root)
@@ -209,10 +217,25 @@ def transform_release(
                 f"{new_errors} cfn-lint error(s) the input did not have; nothing written (the report lists them)",
                 file=root, result=result,
             )
+        own = [blocker for blocker in result.report["blockers"] if not blocker["shared"]]
+        if stop_on_blockers and own:  # like a failed verification: nothing is published
+            raise BlockedError(
+                f"{len(own)} blocker(s) the global release does not have ({blocker_places(own)}); nothing written or "
+                "uploaded (the report lists them under \"What blocks a deployment\")",
+                file=root, result=result,
+            )
         if isinstance(held, OutDir) and staging is not None:
             write_new(staging / MANIFEST, _manifest(objects, release, region, bucket, source_bucket, root))
             held.publish()
     return result
+
+
+def blocker_places(blockers: Iterable[Mapping[str, Any]]) -> str:
+    """`foreign-region in BootstrapGateway, Core; runtime in root`: each kind of blocker and the templates it is in."""
+    places: dict[str, dict[str, None]] = {}
+    for blocker in blockers:
+        places.setdefault(str(blocker["kind"]), {})[str(blocker.get("place") or blocker["template"])] = None
+    return "; ".join(f"{kind} in {', '.join(sorted(where))}" for kind, where in sorted(places.items()))
 
 
 def _result(
@@ -239,6 +262,7 @@ def _result(
         for o in left_behind
     ]
     report["summary"].update(summary)
+    summary["blockers"], summary["shared_blockers"] = report["summary"]["blockers"], report["summary"]["shared_blockers"]
     root_entry = next(entry for entry in entries if entry["source"] == root)
     report["parameters"] = root_entry.pop("root_parameters", [])
     report["outputs"] = root_entry.pop("root_outputs", [])
@@ -434,7 +458,8 @@ def _transform_one(job: _Job) -> _Outcome:
     template = decode_bytes(job.data, source=job.key, limits=job.limits)
     result = transform(template, job.rules, region=job.region, variables=job.variables,
                        is_root=job.is_root, removed_outputs=job.removed_outputs)
-    entry = template_entry(result, job.key, bucket=job.target_bucket, today=job.today)
+    entry = template_entry(result, job.key, bucket=job.target_bucket, today=job.today,
+                           source_region=job.variables.get("source_region"), source_bucket=job.source_bucket)
     if job.is_root:
         entry["root_parameters"] = root_parameters(template.model, result.model, result.edits)
         entry["root_outputs"] = list(result.model.get("Outputs") or {})
@@ -496,7 +521,7 @@ def default_workers(sizes_by_depth: Iterable[Sequence[int]], *, cpus: int, load:
 
 def _transform_tree(
     tree: _Tree, root: str, rules: RuleSet, region: str, variables: Mapping[str, str], bucket: str,
-    jobs: int | None, progress: Progress | None, limits: Limits,
+    jobs: int | None, progress: Progress | None, limits: Limits, source_bucket: str | None = None,
 ) -> dict[str, _Outcome]:
     heights = _heights(tree, root)
     outcomes: dict[str, _Outcome] = {}
@@ -519,7 +544,7 @@ def _transform_tree(
                 node = tree.templates[key]
                 removed = {stack: outcomes[child].removed_outputs for stack, child in node.children.items()
                            if child in outcomes and outcomes[child].removed_outputs}
-                batch.append(_Job(key, node.data, rules, region, variables, key == root, removed, bucket, limits))
+                batch.append(_Job(key, node.data, rules, region, variables, key == root, removed, bucket, limits, source_bucket))
             results = pool.map(_transform_one, batch) if pool else map(_transform_one, batch)
             for outcome in results:
                 outcomes[outcome.key] = outcome

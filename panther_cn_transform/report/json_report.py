@@ -13,16 +13,26 @@ from datetime import date
 from typing import Any, Literal
 
 from ..transform import TransformResult
-from .blockers import find_blockers
+from .blockers import find_blockers, mark_shared, source_blockers
 
 ReportFormat = Literal["text", "markdown", "json"]
 REPORT_VERSION = 1
 
 
 def template_entry(result: TransformResult, output: str | None, *, bucket: str | None = None,
-                   today: date | None = None) -> dict[str, Any]:
-    """One template's part of the JSON report; `bucket` is the China bucket assets should be in."""
-    blockers = find_blockers(result.model, region=result.region, bucket=bucket, today=today or date.today())
+                   today: date | None = None, source_region: str | None = None,
+                   source_bucket: str | None = None) -> dict[str, Any]:
+    """One template's part of the JSON report; `bucket` is the China bucket assets should be in.
+
+    `source_region` and `source_bucket` say where the input comes from (release mode: the
+    source bucket and its region): each blocker the input has there too is marked `shared`
+    (blockers.py says how).
+    """
+    today = today or date.today()
+    blockers = find_blockers(result.model, region=result.region, bucket=bucket, today=today)
+    if blockers:  # most templates have none: the input is checked only when there is something to match
+        source = source_blockers(result.template.model, region=source_region, bucket=source_bucket, today=today)
+        blockers = mark_shared(blockers, source)
     return {
         "source": result.template.source,
         "output": output,
@@ -60,11 +70,13 @@ def assemble_report(templates: list[dict[str, Any]], *, region: str, **extra: An
         {"template": entry["source"], **({"place": entry["place"]} if "place" in entry else {}), **blocker}
         for entry in templates
         for blocker in [
-            *({"kind": "lint", "path": f"line {e['line']}", "message": f"{e['rule']} {e['message']}"} for e in entry.get("lint", [])),
+            *({"kind": "lint", "path": f"line {e['line']}", "message": f"{e['rule']} {e['message']}", "shared": False}
+              for e in entry.get("lint", [])),
             *entry.get("blockers", []),
         ]
     ]
     summary["blockers"] = len(blockers)
+    summary["shared_blockers"] = sum(1 for blocker in blockers if blocker["shared"])
     return {"version": REPORT_VERSION, "region": region, **extra, "templates": templates, "summary": summary,
             "blockers": blockers}
 

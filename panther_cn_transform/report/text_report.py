@@ -31,7 +31,7 @@ _BLOCKER_TITLES = {
     "lint": "New cfn-lint errors (the input did not have them)",
     "runtime": "Lambda runtimes that can no longer be created",
     "foreign-region": "Resources in other regions",
-    "global-bucket": "Assets left in global buckets",
+    "global-bucket": "Assets left in buckets of another partition",
 }
 
 
@@ -63,15 +63,29 @@ def render(report: dict[str, Any], *, markdown: bool) -> str:
 
 
 def _blockers(out: _Writer, blockers: list[dict[str, Any]]) -> None:
-    out.heading(2, f"What blocks a deployment ({len(blockers)})")
+    shared = [b for b in blockers if b.get("shared")]
+    own = [b for b in blockers if not b.get("shared")]
+    out.heading(2, f"What blocks a deployment ({len(blockers)}, {len(shared)} shared with the global release)")
     if not blockers:
         out.line("Nothing found that blocks a deployment.")
         return
+    if own:
+        out.line(f"{len(own)} the global release does not have: `release --upload` stops on these (`--accept-blockers` "
+                 "uploads anyway).")
+    else:
+        out.line("The global release has every one of them too: they stop no upload.")
+    _blocker_list(out, own, 3)
+    if shared:
+        out.heading(3, f"Shared with the global release ({len(shared)}): its source has them too, they stop no upload")
+        _blocker_list(out, shared, 4)
+
+
+def _blocker_list(out: _Writer, blockers: list[dict[str, Any]], level: int) -> None:
     for kind, title in _BLOCKER_TITLES.items():
         found = [b for b in blockers if b["kind"] == kind]
         if not found:
             continue
-        out.heading(3, title)
+        out.heading(level, title)
         for message, places in _grouped(found, key=lambda b: b["message"]):
             if len(places) == 1:
                 out.bullet(f"{message}: {_place(places[0])} {out.code(places[0]['path'])}")

@@ -163,7 +163,42 @@ def test_transform_report_lists_blockers_first() -> None:
     report = build_report([(result, None)], region="cn-north-1")
     assert [b["kind"] for b in report["blockers"]] == ["runtime"] and report["summary"]["blockers"] == 1
     text = format_report(report, "text")
-    assert text.index("What blocks a deployment (1)") < text.index("runtime python3.7 can no longer be created")
+    assert text.index("What blocks a deployment (1, 1 shared with the global release)") < text.index(
+        "runtime python3.7 can no longer be created")
+
+
+def test_a_blocker_the_source_has_in_its_own_partition_is_shared_the_ports_own_are_not() -> None:
+    template = """\
+Resources:
+  Go:
+    Type: AWS::Lambda::Function
+    Properties: {Runtime: go1.x, Handler: main, Role: r, Code: {S3Bucket: assets-us-east-1, S3Key: abc.zip}}
+  Key:
+    Type: AWS::SNS::Topic
+    Properties: {KmsMasterKeyId: 'arn:aws:kms:us-west-2:123456789012:key/k'}
+"""
+    report = build_report([(transform_text(template, CHINA, region="cn-north-1"), None)], region="cn-north-1")
+    shared = {(b["kind"], b["path"]): b["shared"] for b in report["blockers"]}
+    assert shared == {
+        ("runtime", "/Resources/Go/Properties/Runtime"): True,  # the global release cannot create it either
+        ("foreign-region", "/Resources/Key/Properties/KmsMasterKeyId"): False,  # us-west-2 is reachable from us-west-1, not China
+        ("global-bucket", "/Resources/Go/Properties/Code/S3Bucket"): False,  # a global bucket is in place for a global stack
+    }
+    assert report["summary"]["blockers"] == 3 and report["summary"]["shared_blockers"] == 1
+    text = format_report(report, "markdown")
+    own, shared_part = text.split("### Shared with the global release (1)", 1)
+    assert "us-west-2" in own and "assets-us-east-1" in own and "go1.x" in shared_part.split("\n## ", 1)[0]
+
+
+def test_a_bucket_of_another_partition_blocks_a_global_target_too() -> None:
+    model = decode_text(
+        "Resources:\n  Stack:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n"
+        "      TemplateURL: https://my-cn-bucket.s3.cn-north-1.amazonaws.com.cn/v1/panther.yml\n").model
+    found = find_blockers(model, region="ap-southeast-1", bucket="my-web-bucket", today=date(2026, 1, 1))
+    assert [(b.kind, b.message) for b in found if b.kind == "global-bucket"] == [
+        ("global-bucket", ("asset s3://my-cn-bucket/v1/panther.yml is still read from a bucket of partition aws-cn: "
+                           "copy it to a bucket in ap-southeast-1"))]
+    assert not find_blockers(model, region="cn-north-1", bucket="other", today=date(2026, 1, 1))  # in place in China
 
 
 def test_shell_names_of_parameters() -> None:
