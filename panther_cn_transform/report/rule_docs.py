@@ -39,7 +39,7 @@ else from `--set NAME=VALUE` or the file's `variables`. Names are lower-case
 identifiers, so CloudFormation's `${AWS::Region}` is never mistaken for one. An
 undefined variable is an error naming it.
 
-`assets` (variable -> file in `panther_cn_transform/assets/`) names files a pack ships
+`assets` (variable -> file in `panther_cn_transform/ruleset/assets/`) names files a pack ships
 into a release: the variable holds the object key of the file's zip, and release mode
 writes that object beside the release's own assets. Release mode also sets `${release}`
 to `--release`.

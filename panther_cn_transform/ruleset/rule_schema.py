@@ -43,7 +43,7 @@ def build_schema() -> dict[str, Any]:
                 "additionalProperties": {"type": "string"},
             },
             "assets": {
-                "title": "Files this pack ships into a release: variable -> file in panther_cn_transform/assets/",
+                "title": "Files this pack ships into a release: variable -> file in panther_cn_transform/ruleset/assets/",
                 "description": "The file is zipped; the variable holds the zip's object key (its SHA-1), and release mode writes the object beside the release's assets.",
                 "type": "object",
                 "propertyNames": {"pattern": "^[a-z_][a-z0-9_]*$"},

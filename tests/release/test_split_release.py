@@ -28,7 +28,7 @@ from ..corpus import CORPUS
 MIRROR = CORPUS / "panther-release" / "panther-enterprise-us-west-1"
 RELEASE = "v1.16.0"
 ROOT = f"{RELEASE}/panther.yml"
-ASSETS = Path(__file__).resolve().parents[2] / "panther_cn_transform" / "assets"
+ASSETS = Path(__file__).resolve().parents[2] / "panther_cn_transform" / "ruleset" / "assets"
 # Stacks both halves deploy, and why: Bootstrap and BootstrapGateway are the foundation
 # whose outputs every other stack takes as parameters (buckets, keys, alarm topic, the
 # custom-resource function); Core is split by function (the users API runs beside the pool).
