@@ -40,7 +40,7 @@ from ..model.walk import semantic_path
 from ..partitions.bucket_names import bucket_name_problem, region_of_bucket_name
 from ..partitions.region_data import load_region_data
 from ..partitions.s3urls import find_references
-from ..report.guide import attach_next_steps, root_parameters
+from ..report.guide import attach_next_steps, root_parameters, split_half
 from ..report.json_report import assemble_report, template_entry
 from ..ruleset.packaged import asset_zip
 from ..ruleset.rule_files import RuleSet
@@ -210,7 +210,7 @@ def transform_release(
             raise OutputError(f"cannot write object {key!r}: {exc.message.removeprefix('cannot write: ')}", file=str(out_dir)) from None
         result = _result(tree, root, outcomes, reachable, objects, left_behind, None if check else target,
                          region=region, release=release, bucket=bucket, source_bucket=source_bucket, verify=verify, jobs=jobs,
-                         source_label=source_label)
+                         source_label=source_label, rules=rules)
         new_errors = sum(len(entry.get("lint", [])) for entry in result.report["templates"])
         if new_errors:  # raised inside the out-dir: the staging folder is removed, nothing is published
             raise VerificationError(
@@ -242,6 +242,7 @@ def _result(
     tree: _Tree, root: str, outcomes: Mapping[str, _Outcome], reachable: Mapping[str, set[tuple[str, str]]],
     objects: list[ReleaseObject], left_behind: list[LeftBehind], target: Path | None, *,
     region: str, release: str, bucket: str, source_bucket: str, verify: bool, jobs: int | None, source_label: str | None,
+    rules: RuleSet,
 ) -> ReleaseResult:
     """The report of a release: templates by place, lint findings, objects left behind, parameters, next steps."""
     places = _places(tree, root)
@@ -269,6 +270,11 @@ def _result(
     report["uploaded"] = False
     if source_label is not None:
         report["source"] = source_label  # the next steps repeat it (guide.next_steps)
+    report["rules"] = list(rules.specs)  # and the packs, in every command of this tool
+    report["half"] = split_half(rules.files)  # which half of Panther's China split, if any
+    partition = rules.partitions(region)[1]
+    report["template_url"] = (partition.object_url(bucket, region, root)  # the partition's host for the region
+                              or f"https://s3.{region}.{partition.dns_suffix}/{bucket}/{root}")
     attach_next_steps(report)
     return ReleaseResult(target, objects, report, summary, left_behind)
 

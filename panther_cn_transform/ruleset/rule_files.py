@@ -78,6 +78,8 @@ class RuleSet:
     source_partition: PartitionFacts | None = None  # the partition templates come from (None: aws)
     #: the regions the rules port to (a pack's `regions:`); None: every region of the partition
     regions: tuple[str, ...] | None = None
+    #: what the caller asked `load_rules` for (pack names or paths, as given), in order: a report's commands repeat them
+    specs: tuple[str, ...] = ()
 
     @classmethod
     def empty(cls) -> RuleSet:
@@ -159,7 +161,8 @@ def load_rules(*specs: str | Path, limits: Limits | None = None) -> RuleSet:
     for spec in specs or (DEFAULT_PACK,):
         loader.load(spec, chain=())
     return RuleSet(tuple(loader.rules.values()), dict(loader.defaults), tuple(loader.files), dict(loader.assets),
-                   loader.partition, loader.source_partition, loader.regions)
+                   loader.partition, loader.source_partition, loader.regions,
+                   tuple(str(spec) for spec in specs or (DEFAULT_PACK,)))
 
 
 def packs_dir() -> Traversable:
@@ -182,6 +185,28 @@ def shipped_partition(name: str) -> PartitionFacts:
     if not path.is_file():
         return PartitionFacts(name=name, file=f"botocore ({name})")
     return _Loader(Limits()).partition_file(f"<builtin>/partitions/{name}.yml", path.read_text("utf-8"))
+
+
+@functools.cache
+def shipped_pack_regions(name: str) -> tuple[str, ...] | None:
+    """`load_rules(name).valid_regions()` of the shipped pack `name`, read from its files' `regions`, `partition` and `extends` alone.
+
+    A report names the other half's regions with it: a whole `load_rules` (ruamel.yaml, the
+    schema, every rule) costs 0.3-0.5 s, this a few milliseconds (PyYAML's C loader, no rules).
+    """
+    import yaml
+
+    data = yaml.load(packs_dir().joinpath(f"{name}.yml").read_text("utf-8"), Loader=yaml.CSafeLoader) or {}
+    if "regions" in data:
+        return tuple(str(region) for region in data["regions"])
+    if isinstance(data.get("partition"), str):
+        return build_partition(shipped_partition(data["partition"])).regions
+    extends = data.get("extends") or []
+    for parent in reversed([extends] if isinstance(extends, str) else extends):  # the last one loaded wins
+        found = shipped_pack_regions(str(parent))
+        if found is not None:
+            return found
+    return None
 
 
 @functools.cache

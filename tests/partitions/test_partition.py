@@ -161,3 +161,10 @@ def test_the_cli_refuses_another_web_region_in_one_line_and_writes_nothing(tmp_p
     assert done.stderr == (f"error: <command line>: region {region!r} is not one of the regions of the rules "
                            f"(<builtin>/panther-web-proxy.yml); {WEB_REGIONS}\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.yaml"]  # nothing written, no staging folder or lock left
+
+
+def test_a_packs_regions_read_from_its_files_alone_are_those_load_rules_gives() -> None:
+    from panther_cn_transform.ruleset.rule_files import builtin_packs, shipped_pack_regions
+
+    for pack in builtin_packs():
+        assert shipped_pack_regions(pack) == load_rules(pack).valid_regions(), pack
