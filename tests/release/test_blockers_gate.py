@@ -74,6 +74,8 @@ def test_an_out_dir_without_upload_is_never_stopped_and_the_summary_counts_block
     assert ", 1 blocker (0 shared with the global release); written to " in done.stderr
     text = (tmp_path / "report.md").read_text()
     assert "## What blocks a deployment (1, 0 shared with the global release)" in text and FOREIGN_KEY in text
+    upload = text.split("Upload the China half", 1)[1].split("\n### ", 1)[0]
+    assert "1 blocker(s) the global release does not have: the upload stops on them" in upload  # the next step says so
     assert (tmp_path / "out" / "manifest.json").is_file()
     clean = cli(s3, *release(EXAMPLE, "v1.0.0", "--out-dir", tmp_path / "clean"))
     assert clean.returncode == 0 and ", 0 blockers (0 shared with the global release); written to " in clean.stderr
