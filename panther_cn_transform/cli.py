@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from ._gc import collector_paused
-from .errors import InputError, TemplateError, TransformError, VerificationError
+from .errors import BlockedError, InputError, TemplateError, TransformError, VerificationError
 from .files import STDIO, Outputs, check_targets, check_writable, read_limited
 from .limits import Limits
 from .partitions.bucket_names import bucket_name_problem
@@ -108,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     s3.add_argument("--upload", action="store_true", help="copy the finished release to s3://<--bucket>/ under the same keys")
     s3.add_argument("--verify", action=argparse.BooleanOptionalAction, default=None,
                     help="stop on cfn-lint errors the input did not have (default: on with --upload)")
+    s3.add_argument("--accept-blockers", action="store_true",
+                    help="upload even when the report lists blockers the global release does not have (a failed --verify "
+                         "still stops)")
     s3.add_argument("--cache-dir", help="where objects from an S3 SOURCE are kept between runs (default: the user cache dir)")
     s3.add_argument("--source-profile", metavar="PROFILE", help="AWS profile for an S3 SOURCE (global partition)")
     s3.add_argument("--target-profile", metavar="PROFILE", help="AWS profile for --upload (the China account)")
@@ -405,6 +408,7 @@ def cmd_release(args: argparse.Namespace) -> int:
         jobs=args.jobs, force=args.force, check=args.check, upload=args.upload,
         verify=args.upload if args.verify is None else args.verify, cache_dir=args.cache_dir,
         source_profile=args.source_profile, target_profile=args.target_profile, notice=_notice,
+        accept_blockers=args.accept_blockers,
     )
     try:
         outcome = run.execute(sys.stderr)
@@ -412,8 +416,10 @@ def cmd_release(args: argparse.Namespace) -> int:
         if isinstance(exc.result, ReleaseResult):
             _write_report(args, exc.result.report, rules)
         if not args.report:  # the errors are in a report nobody asked for: say how to see them
-            exc.message = exc.message.replace("(the report lists them)", "(--report report.md lists them)")
-            exc.args = (exc.message,)
+            exc.message = exc.message.replace("(the report lists them", "(--report report.md lists them")
+        if isinstance(exc, BlockedError):
+            exc.message += "; --accept-blockers uploads anyway"
+        exc.args = (exc.message,)
         raise
     except KeyboardInterrupt:
         if not args.upload:

@@ -8,6 +8,7 @@ Our exception hierarchy:
         - RuleFileError - a rule file cannot be read, fails its schema or its `extends`.
         - ReleaseError - a release tree is incomplete or unsafe, or its bucket unusable.
             - VerificationError - cfn-lint finds errors in the output the input did not have.
+                - BlockedError - a release to be uploaded has blockers the global release does not have.
         - RegionError - the target region is not one of the rules' partition.
     + EditConflict - two edits disagree about one place of the template (a bug in a
       rule pack, never the user's template).
@@ -76,6 +77,10 @@ class VerificationError(ReleaseError):
     def __init__(self, message: str, *, file: str | None = None, result: object = None) -> None:
         super().__init__(message, file=file)
         self.result = result
+
+
+class BlockedError(VerificationError):
+    """A release to be uploaded has blockers its source does not have (report/blockers.py); `result` holds its report."""
 
 
 class RegionError(InputError):

@@ -37,11 +37,15 @@ class FakeBridge:
     """A stand-in for the China bridge: `POST /prod/cn/{function}` with header `x-api-key`.
 
     `api_key` is the key it accepts now (change it to rotate); `answers` maps a function
-    to the JSON it returns; `delay` makes every answer late by that many seconds.
+    to the JSON it returns, or to `(status, JSON)` for another status than 200 (a backend's
+    502, say); `refusal` is the body of its 403 to a wrong key (API Gateway's usual answer;
+    `{"Message": None}` is the one API Gateway in China gives without an ICP license);
+    `delay` makes every answer late by that many seconds.
     """
 
     api_key: str
     answers: dict[str, Any] = field(default_factory=dict)
+    refusal: Any = field(default_factory=lambda: {"message": "Forbidden"})
     delay: float = 0.0
     calls: list[tuple[str, str, Any]] = field(default_factory=list)  # (path, key, payload)
     url: str = ""
@@ -62,9 +66,11 @@ def fake_bridge(api_key: str) -> Iterator[FakeBridge]:
                 time.sleep(bridge.delay)
             function = self.path.removeprefix("/prod/cn/")
             if key != bridge.api_key:
-                self._send(403, {"message": "Forbidden"})
+                self._send(403, bridge.refusal)
             elif not self.path.startswith("/prod/cn/") or function not in bridge.answers:
                 self._send(404, {"message": "Not Found"})
+            elif isinstance(bridge.answers[function], tuple):
+                self._send(*bridge.answers[function])
             else:
                 self._send(200, bridge.answers[function])
 

@@ -125,7 +125,10 @@ SETUPS: dict[str, Callable[[S3Server, Path], tuple[dict[str, str], AbstractConte
     "S3: target bucket in another region": _plain(_target_elsewhere),
     "S3: not a whole bucket": _plain(lambda s3: None),
     "connect: no such stack": _plain(lambda s3: None),
+    "release: blockers stop the upload": _plain(lambda s3: s3.bucket(TARGET, "cn-north-1")),
 }
+#: rows whose command must leave the target bucket empty, and the bucket's region
+NOTHING_UPLOADED = {"S3: target bucket in another region": "cn-northwest-1", "release: blockers stop the upload": "cn-north-1"}
 
 
 def _tree(folder: Path) -> dict[str, str]:
@@ -167,5 +170,5 @@ def test_the_example_prints_its_line_and_writes_nothing(row: Row, s3: S3Server, 
     assert _matches(row.message, printed), f"the table says\n  {row.message}\nthe command printed\n  {printed}"
     assert "Traceback" not in done.stderr and done.stdout == ""
     assert _tree(tmp_path / "examples") == before  # nothing written, nothing half-written
-    if row.error == "S3: target bucket in another region":
-        assert s3.objects(TARGET, "cn-northwest-1") == {}  # nothing uploaded either
+    if row.error in NOTHING_UPLOADED:
+        assert s3.objects(TARGET, NOTHING_UPLOADED[row.error]) == {}  # nothing uploaded either

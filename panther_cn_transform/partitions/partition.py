@@ -128,6 +128,18 @@ class Partition:
             return f"{service}.{self.dns_suffix}"
         return None
 
+    def object_url(self, bucket: str, region: str, key: str) -> str | None:
+        """The HTTPS URL of object `key` in `bucket` of `region`, from the partition's data; None if it has no S3 host there.
+
+        The first `s3-bucket` host of the partition file (`{resource}.s3.{region}.{dns_suffix}`),
+        else botocore's regional S3 endpoint, path-style.
+        """
+        hosts = self.facts.resource_hosts.get("s3-bucket")
+        if hosts:
+            return f"https://{hosts[0].format(resource=bucket, region=region, dns_suffix=self.dns_suffix)}/{key}"
+        endpoint = self.endpoints.regional("s3", region)
+        return f"https://{endpoint.hostname}/{bucket}/{key}" if endpoint is not None else None
+
     def variables(self) -> dict[str, str]:
         """Rule variables the partition provides: `${partition}`, `${dns_suffix}`, `${console_host}`, `${signin_host}`."""
         values = {"partition": self.name, "dns_suffix": self.dns_suffix}

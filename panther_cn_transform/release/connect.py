@@ -71,7 +71,13 @@ def read_bridge(cloudformation: CloudFormationClient, apigateway: APIGatewayClie
 
 
 def check_bridge(bridge: Bridge, *, timeout: float = 30.0) -> str:
-    """POST the guide's `{"listIntegrations": {}}` to the source API through the bridge; what it answered."""
+    """POST the guide's `{"listIntegrations": {}}` to the source API through the bridge; what it answered.
+
+    A failure says why, as far as the answer tells (`_refused`, `_failed`): a 403 names the likely
+    causes, the ICP license first when API Gateway's answer is the one it gives without it; a 5xx
+    the backend's error, summarized; no answer the URL and what the connection did.  The key's
+    value and the answer's headers are never repeated.
+    """
     target = f"{bridge.url}/cn/{CHECK_FUNCTION}"
     request = urllib.request.Request(target, data=json.dumps(CHECK_PAYLOAD).encode(), method="POST",
                                      headers={"x-api-key": bridge.api_key, "content-type": "application/json"})
@@ -79,10 +85,21 @@ def check_bridge(bridge: Bridge, *, timeout: float = 30.0) -> str:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             status, body = int(response.status), response.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
-        raise ConnectError(f"the bridge answered HTTP {exc.code}: {_excerpt(exc.read().decode('utf-8', 'replace'))}", file=target) from None
+        refused = _scrubbed(exc.read().decode("utf-8", "replace"), bridge.api_key)
+        if exc.code == 403:
+            raise ConnectError(_refused(refused, bridge), file=target) from None
+        if exc.code >= 500:
+            raise ConnectError(_failed(exc.code, refused), file=target) from None
+        raise ConnectError(f"the bridge answered HTTP {exc.code}: {_excerpt(refused)}", file=target) from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-        raise ConnectError(f"the bridge did not answer: {reason}", file=target) from None
+        if isinstance(reason, TimeoutError) or "timed out" in str(reason):
+            what = f"no answer within {timeout:g} s"
+        else:
+            what = f"no connection ({reason})"
+        raise ConnectError(f"the bridge did not answer: {what}; is {bridge.url} the prod stage URL of panther-cn-bridge "
+                           "(the China stack's output BridgeUrl), reachable from here?", file=target) from None
+    body = _scrubbed(body, bridge.api_key)
     try:
         answer: Any = json.loads(body)
     except ValueError:
@@ -91,6 +108,44 @@ def check_bridge(bridge: Bridge, *, timeout: float = 30.0) -> str:
         raise ConnectError(f"{CHECK_FUNCTION} failed in China: {answer['errorMessage']}", file=target)
     count = f"{len(answer)} integration(s)" if isinstance(answer, list) else type(answer).__name__
     return f"{CHECK_FUNCTION} answered HTTP {status} with {count}"
+
+
+#: API Gateway in China answers a request not signed with IAM so when the account has no ICP license (docs/release.md)
+_ICP_REFUSAL = {"Message": None}
+
+
+def _refused(answer: str, bridge: Bridge) -> str:
+    """The 403's line: the answer, and the likely causes in the order the answer suggests."""
+    icp = ("the China account has no ICP license (API Gateway in China then refuses every request not signed "
+           "with IAM; docs/release.md, \"ICP license\")")
+    key = (f"the key sent is not one the bridge accepts (API key {bridge.api_key_id}: disabled, not on the bridge's "
+           "usage plan, or replaced by an upgrade and not yet in the secret)")
+    try:
+        parsed = json.loads(answer)
+    except ValueError:
+        parsed = None
+    causes = [icp, key] if parsed == _ICP_REFUSAL else [key, icp]
+    return f"the bridge answered HTTP 403 ({_excerpt(answer) or 'no body'}): likely {causes[0]}; or {causes[1]}"
+
+
+def _failed(status: int, answer: str) -> str:
+    """The 5xx's line: the backend's error, summarized (API Gateway's `message`, Lambda's `errorType: errorMessage`)."""
+    try:
+        parsed: Any = json.loads(answer)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict):
+        kind = parsed.get("errorType")
+        message = next((parsed[k] for k in ("errorMessage", "message", "Message") if parsed.get(k)), None)
+        if message is not None:
+            summary = f"{kind}: {message}" if kind else str(message)
+            return f"the bridge answered HTTP {status}: the backend in China failed: {_excerpt(summary)}"
+    return f"the bridge answered HTTP {status}: the backend in China failed: {_excerpt(answer) or 'no body'}"
+
+
+def _scrubbed(text: str, api_key: str) -> str:
+    """`text` without the key's value (a backend that echoes its request must not print it)."""
+    return text.replace(api_key, "<api key>") if api_key else text
 
 
 def store_secret(secretsmanager: SecretsManagerClient, secret_id: str, bridge: Bridge, *, where: str) -> Literal["created", "updated"]:

@@ -26,16 +26,16 @@ changed) without the others.  The names callers imported from here before the st
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import OutputError, ReleaseError, VerificationError
+from ..errors import BlockedError, OutputError, ReleaseError, VerificationError
 from ..files import write_new
 from ..limits import Limits
 from ..partitions.bucket_names import bucket_name_problem, region_of_bucket_name
-from ..report.guide import attach_next_steps
+from ..report.guide import attach_next_steps, split_half
 from ..report.json_report import assemble_report
 from ..ruleset.packaged import asset_zip
 from ..ruleset.rule_files import RuleSet
@@ -82,6 +82,7 @@ def transform_release(
     notice: Notice | None = None,
     source_label: str | None = None,
     positions: bool = False,
+    stop_on_blockers: bool = False,
 ) -> ReleaseResult:
     """Transform the release `release` of the bucket mirror `source_dir` for `region`.
 
@@ -114,6 +115,12 @@ def transform_release(
       report's next steps repeat it; by default they name the source bucket itself.
     * **positions** - give the report's warnings and blockers the line and column of their
       place in the source template (for a SARIF log, `format_report(..., "sarif")`).
+    * **stop_on_blockers** - raise `BlockedError` (carrying the result and its report) when
+      the release has blockers its source does not have (`report/blockers.py`: a foreign-region
+      ARN, an asset still in a global bucket, a new cfn-lint error), before anything is
+      written; `release --upload` sets it unless `--accept-blockers`.  Blockers the global
+      release has too (v1.16's `go1.x` runtimes) stop nothing.  After a failed `verify`,
+      which raises first, whatever this says.
 
     Every object the source release reaches is copied unless a rule removed its last
     reference; those are listed in the report's `left_behind` with the reason.  An object
@@ -122,6 +129,7 @@ def transform_release(
     problem = bucket_name_problem(bucket)
     if problem:
         raise ReleaseError(f"bucket {bucket!r} is not a valid S3 bucket name: it {problem}", file="<command line>")
+    rules.partitions(region)  # a region the rules do not port to: a RegionError before anything is read
     origin = _as_source(source_dir)
     source = origin.folder
     target = resolve_out_dir(out_dir, source)
@@ -141,7 +149,8 @@ def transform_release(
         packaged = {key: asset_zip(name) for key, name in rules.assets.items()}  # objects the rule packs ship
         for key in packaged:
             tree.kinds.setdefault(key, "asset")
-        outcomes = _transform_tree(tree, (root,), rules, region, values, bucket, jobs, progress, limits, positions)
+        outcomes = _transform_tree(tree, (root,), rules, region, values, bucket, jobs, progress, limits, positions,
+                                   source_bucket)
         reachable = _reachable(root, outcomes, tree)
         left_behind = _left_behind(root, tree, outcomes, reachable)
         _check_keys(reachable, root)
@@ -153,11 +162,18 @@ def transform_release(
             raise OutputError(f"cannot write object {key!r}: {exc.message.removeprefix('cannot write: ')}", file=str(out_dir)) from None
         result = _result(tree, root, outcomes, reachable, objects, left_behind, None if check else target,
                          region=region, release=release, bucket=bucket, source_bucket=source_bucket, verify=verify, jobs=jobs,
-                         source_label=source_label)
+                         source_label=source_label, rules=rules)
         new_errors = sum(len(entry.get("lint", [])) for entry in result.report["templates"])
         if new_errors:  # raised inside the out-dir: the staging folder is removed, nothing is published
             raise VerificationError(
                 f"{new_errors} cfn-lint error(s) the input did not have; nothing written (the report lists them)",
+                file=root, result=result,
+            )
+        own = [blocker for blocker in result.report["blockers"] if not blocker["shared"]]
+        if stop_on_blockers and own:  # like a failed verification: nothing is published
+            raise BlockedError(
+                f"{len(own)} blocker(s) the global release does not have ({blocker_places(own)}); nothing written or "
+                "uploaded (the report lists them under \"What blocks a deployment\")",
                 file=root, result=result,
             )
         if isinstance(held, OutDir) and staging is not None:
@@ -166,10 +182,19 @@ def transform_release(
     return result
 
 
+def blocker_places(blockers: Iterable[Mapping[str, Any]]) -> str:
+    """`foreign-region in BootstrapGateway, Core; runtime in root`: each kind of blocker and the templates it is in."""
+    places: dict[str, dict[str, None]] = {}
+    for blocker in blockers:
+        places.setdefault(str(blocker["kind"]), {})[str(blocker.get("place") or blocker["template"])] = None
+    return "; ".join(f"{kind} in {', '.join(sorted(where))}" for kind, where in sorted(places.items()))
+
+
 def _result(
     tree: _Tree, root: str, outcomes: Mapping[str, _Outcome], reachable: Mapping[str, set[tuple[str, str]]],
     objects: list[ReleaseObject], left_behind: list[LeftBehind], target: Path | None, *,
     region: str, release: str, bucket: str, source_bucket: str, verify: bool, jobs: int | None, source_label: str | None,
+    rules: RuleSet,
 ) -> ReleaseResult:
     """The report of a release: templates by place, lint findings, objects left behind, parameters, next steps."""
     places = _places(tree, root)
@@ -190,12 +215,18 @@ def _result(
         for o in left_behind
     ]
     report["summary"].update(summary)
+    summary["blockers"], summary["shared_blockers"] = report["summary"]["blockers"], report["summary"]["shared_blockers"]
     root_entry = next(entry for entry in entries if entry["source"] == root)
     report["parameters"] = root_entry.pop("root_parameters", [])
     report["outputs"] = root_entry.pop("root_outputs", [])
     report["uploaded"] = False
     if source_label is not None:
         report["source"] = source_label  # the next steps repeat it (guide.next_steps)
+    report["rules"] = list(rules.specs)  # and the packs, in every command of this tool
+    report["half"] = split_half(rules.files)  # which half of Panther's China split, if any
+    partition = rules.partitions(region)[1]
+    report["template_url"] = (partition.object_url(bucket, region, root)  # the partition's host for the region
+                              or f"https://s3.{region}.{partition.dns_suffix}/{bucket}/{root}")
     attach_next_steps(report)
     return ReleaseResult(target, objects, report, summary, left_behind)
 

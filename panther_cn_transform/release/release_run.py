@@ -61,7 +61,8 @@ class RunOutcome:
             (f"release {self.result.report['release']} for {self.result.report['region']}: "
             f"{summary['templates']} templates transformed, {summary['objects_copied']} objects copied"
             f"{_left_behind(summary)}, "
-            f"{summary['removals']} resources removed, {summary['rewrites']} values rewritten, {summary['warnings']} warnings")
+            f"{summary['removals']} resources removed, {summary['rewrites']} values rewritten, {summary['warnings']} warnings, "
+            f"{_blockers(summary)}")
         ]
         if self.downloads is not None:
             parts.append(f"{self.downloads.downloaded} objects downloaded ({_size(self.downloads.bytes)}), "
@@ -96,6 +97,7 @@ class ReleaseRun:
     target_profile: str | None = None
     notice: Callable[[str], None] | None = None  # one line when stale staging folders are removed
     positions: bool = False  # the report's warnings and blockers with their line and column (for SARIF)
+    accept_blockers: bool = False  # upload even with blockers the global release does not have (never a failed verify)
 
     def execute(self, stream: TextIO) -> RunOutcome:
         """Run it, drawing progress on `stream` when that is a terminal."""
@@ -104,6 +106,7 @@ class ReleaseRun:
         transfers = self.jobs or DEFAULT_TRANSFERS
         out_dir = Path(self.out_dir) if self.out_dir else cache / "releases" / self.bucket / self.release
         client = None
+        self.rules.partitions(self.region)  # a region the rules do not port to: refused before any bucket is asked
         if self.upload:
             from .s3target import check_target, target_client
 
@@ -124,6 +127,7 @@ class ReleaseRun:
                 out_dir=out_dir, variables=self.variables, jobs=self.jobs, force=self.force or not self.out_dir,
                 check=self.check, progress=display.transformed if display.active else None, limits=self.limits,
                 verify=self.verify, notice=self.notice, source_label=self.source, positions=self.positions,
+                stop_on_blockers=self.upload and not self.accept_blockers,
             )
             resources.close()
             where = "checked, nothing written" if self.check else f"written to {out_dir}"
@@ -157,6 +161,12 @@ class ReleaseRun:
         outcome.where += f" and uploaded to s3://{self.bucket}/"
         result.report["uploaded"] = True
         attach_next_steps(result.report)
+
+
+def _blockers(summary: dict[str, int]) -> str:
+    """`2 blockers (0 shared with the global release)`: every run counts them, shared or not."""
+    count = summary.get("blockers", 0)
+    return f"{count} blocker{'' if count == 1 else 's'} ({summary.get('shared_blockers', 0)} shared with the global release)"
 
 
 def _left_behind(summary: dict[str, int]) -> str:

@@ -43,6 +43,7 @@ class _Job:
     target_bucket: str
     limits: Limits
     positions: bool = False
+    source_bucket: str | None = None
     today: date = field(default_factory=date.today)
 
 
@@ -62,7 +63,8 @@ def _transform_one(job: _Job) -> _Outcome:
     template = decode_bytes(job.data, source=job.key, limits=job.limits)
     result = transform(template, job.rules, region=job.region, variables=job.variables,
                        is_root=job.is_root, removed_outputs=job.removed_outputs)
-    entry = template_entry(result, job.key, bucket=job.target_bucket, today=job.today, positions=job.positions)
+    entry = template_entry(result, job.key, bucket=job.target_bucket, today=job.today, positions=job.positions,
+                           source_region=job.variables.get("source_region"), source_bucket=job.source_bucket)
     if job.is_root:
         entry["root_parameters"] = root_parameters(template.model, result.model, result.edits)
         entry["root_outputs"] = list(result.model.get("Outputs") or {})
@@ -125,6 +127,7 @@ def default_workers(sizes_by_depth: Iterable[Sequence[int]], *, cpus: int, load:
 def _transform_tree(
     tree: _Tree, roots: Sequence[str], rules: RuleSet, region: str, variables: Mapping[str, str], bucket: str,
     jobs: int | None, progress: Progress | None, limits: Limits, positions: bool = False,
+    source_bucket: str | None = None,
 ) -> dict[str, _Outcome]:
     """Every template reached from `roots` transformed, children first (a project may have several roots)."""
     heights = _heights(tree, *roots)
@@ -148,7 +151,8 @@ def _transform_tree(
                 node = tree.templates[key]
                 removed = {stack: outcomes[child].removed_outputs for stack, child in node.children.items()
                            if child in outcomes and outcomes[child].removed_outputs}
-                batch.append(_Job(key, node.data, rules, region, variables, key in roots, removed, bucket, limits, positions))
+                batch.append(_Job(key, node.data, rules, region, variables, key in roots, removed, bucket, limits, positions,
+                                  source_bucket))
             results = pool.map(_transform_one, batch) if pool else map(_transform_one, batch)
             for outcome in results:
                 outcomes[outcome.key] = outcome

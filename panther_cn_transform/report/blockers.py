@@ -7,7 +7,19 @@ are found in the output model (new cfn-lint errors, the fourth, come from `verif
   `python3.7`); dates from cfn-lint's `LmbdRuntimeLifecycle.json`, kept current by AWS;
 * `foreign-region`: an ARN, host or region value naming a region outside the target's
   partition, i.e. a resource that cannot be reached from China;
-* `global-bucket`: an asset still read from a bucket of the global partition.
+* `global-bucket`: an asset still read from a bucket of another partition (for a China
+  release: a global bucket), by the bucket's name or its host's DNS suffix.
+
+**Shared blockers.** A blocker the global release has too (v1.16's `go1.x` runtimes) is not
+the port's doing and stops nothing (`release --upload` stops only on the others).  Whether
+the global release has it is decided by running this same check on the source template for
+its own partition and region (`source_blockers`: the source bucket's region in release
+mode, else a region of the global partition) and matching by kind and place (JSON Pointer):
+rules edit values where they are, so a place of the output is that place of the input.  An
+ARN in us-west-2 is no blocker in the global partition, so its blocker in China is not
+shared; a runtime blocked for everyone is.  When a removal before it moved a list entry,
+the places differ and the blocker counts as the port's own: the side that stops an upload.
+New cfn-lint errors are never shared (they are new by definition).
 
 Pure: the model, the target region and bucket, and the date to judge runtimes by.
 """
@@ -24,7 +36,7 @@ from typing import Any
 from ..model.edits import JsonPath, to_pointer
 from ..model.walk import REGION_PATTERN, iter_strings, semantic_path
 from ..partitions.bucket_names import region_of_bucket_name
-from ..partitions.endpoint_data import partition_for
+from ..partitions.endpoint_data import dns_suffixes, partition_endpoints, partition_for, partition_names
 from ..partitions.region_data import cfn_lint_schemas
 from ..partitions.s3urls import find_references
 
@@ -32,21 +44,23 @@ _FUNCTION_TYPES = ("AWS::Lambda::Function", "AWS::Serverless::Function")
 _ARN_REGION = re.compile(rf"arn:aws[a-z-]*:[a-z0-9-]+:(?P<region>{REGION_PATTERN}):")
 _HOST_REGION = re.compile(rf"[a-z0-9-]+[.-](?P<region>{REGION_PATTERN})\.amazonaws\.com(?P<cn>\.cn)?")
 _REGION_VALUE = re.compile(f"^{REGION_PATTERN}$")
-_GLOBAL_HOST = re.compile(r"\.amazonaws\.com(?!\.cn)(?:/|$)")
+#: where templates come from when the caller does not say (a single template): a region of the global partition
+DEFAULT_SOURCE_REGION = "us-east-1"
 #: where text describes rather than configures
 _PROSE_KEYS = frozenset({"Description", "Metadata", "Mappings", "AWSTemplateFormatVersion"})
 
 
 @dataclass(frozen=True)
 class Blocker:
-    """One thing that stops the deployment: its kind, where it is, and what to do."""
+    """One thing that stops the deployment: its kind, where it is, what to do, and whether the global release has it too."""
 
     kind: str
     path: JsonPath
     message: str
+    shared: bool = False
 
-    def to_json(self) -> dict[str, str]:
-        return {"kind": self.kind, "path": to_pointer(self.path), "message": self.message}
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "path": to_pointer(self.path), "message": self.message, "shared": self.shared}
 
 
 @cache
@@ -61,8 +75,23 @@ def find_blockers(model: Any, *, region: str, bucket: str | None, today: date) -
     """Every blocker of the transformed template `model` for `region` (see the module docstring)."""
     found = _runtimes(model, today)
     found += _foreign_regions(model, region)
-    found += _global_buckets(model, bucket)
+    found += _foreign_buckets(model, bucket, region)
     return sorted(set(found), key=lambda b: (b.kind, to_pointer(b.path), b.message))
+
+
+def source_blockers(model: Any, *, region: str | None, bucket: str | None, today: date) -> list[Blocker]:
+    """The blockers the source template has in its own partition: what the global release cannot deploy either.
+
+    `region` is the source's region (release mode reads it from the source bucket's name),
+    else `DEFAULT_SOURCE_REGION`; `bucket` the source bucket, whose own assets are in place.
+    """
+    return find_blockers(model, region=region or DEFAULT_SOURCE_REGION, bucket=bucket, today=today)
+
+
+def mark_shared(blockers: list[Blocker], source: list[Blocker]) -> list[Blocker]:
+    """`blockers` with `shared` set on those the source has too: the same kind at the same place."""
+    places = {(b.kind, b.path) for b in source}
+    return [Blocker(b.kind, b.path, b.message, (b.kind, b.path) in places) for b in blockers]
 
 
 def _runtimes(model: Any, today: date) -> list[Blocker]:
@@ -103,21 +132,44 @@ def _foreign_regions(model: Any, region: str) -> list[Blocker]:
     return found
 
 
-def _global_buckets(model: Any, bucket: str | None) -> list[Blocker]:
+def _foreign_buckets(model: Any, bucket: str | None, region: str) -> list[Blocker]:
+    """Assets read from a bucket of another partition than `region`'s: by the bucket's name, or its host's DNS suffix."""
+    partition = partition_for(region)
+    suffix = partition_endpoints(partition).dns_suffix
     found = []
     for reference in find_references(model):
         if reference.form == "arn" or not reference.key or reference.bucket == bucket:
             continue
-        value = _string_at(model, reference.path)
         bucket_region = region_of_bucket_name(reference.bucket)
-        global_name = bucket_region is not None and partition_for(bucket_region) == "aws"
-        global_host = reference.form in ("virtual-hosted", "path-style") and bool(_GLOBAL_HOST.search(value or ""))
-        if global_name or global_host:
-            found.append(Blocker(
-                "global-bucket", reference.path,
-                f"asset s3://{reference.bucket}/{reference.key} is still read from a global bucket: copy it to the China bucket",
-            ))
+        other = partition_for(bucket_region) if bucket_region is not None else partition
+        if other == partition and reference.form in ("virtual-hosted", "path-style"):
+            host = _s3_host().search(_string_at(model, reference.path) or "")
+            if host and host.group("suffix") != suffix:
+                other = _partition_of_suffix(host.group("suffix"))
+        if other == partition:
+            continue
+        where = "a global bucket" if other == "aws" else f"a bucket of partition {other}"
+        target = "the China bucket" if partition == "aws-cn" else f"a bucket in {region}"
+        found.append(Blocker(
+            "global-bucket", reference.path,
+            f"asset s3://{reference.bucket}/{reference.key} is still read from {where}: copy it to {target}",
+        ))
     return found
+
+
+@cache
+def _s3_host() -> re.Pattern[str]:
+    """An S3 host (`s3.`, `s3-R.`, `B.s3.R.`) with its DNS suffix, longest suffixes first (`.com.cn` before `.com`)."""
+    suffixes = "|".join(re.escape(s) for s in dns_suffixes())
+    return re.compile(rf"(?:^|[/.])s3(?:[.-][a-z0-9-]+)?\.(?P<suffix>{suffixes})(?=/|$)")
+
+
+def _partition_of_suffix(suffix: str) -> str:
+    """The partition whose DNS suffix `suffix` is (`aws` first among those that share one)."""
+    for name in ("aws", *partition_names()):
+        if partition_endpoints(name).dns_suffix == suffix:
+            return name
+    return "aws"
 
 
 def _string_at(model: Any, path: JsonPath) -> str | None:

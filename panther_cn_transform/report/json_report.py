@@ -16,7 +16,7 @@ from ..model.edits import list_alignment
 from ..model.paths import JsonPath
 from ..model.positions import input_path, position
 from ..transform import TransformResult
-from .blockers import find_blockers
+from .blockers import find_blockers, mark_shared, source_blockers
 
 if TYPE_CHECKING:
     from ..ruleset.rule_files import RuleSet
@@ -26,14 +26,23 @@ REPORT_VERSION = 1
 
 
 def template_entry(result: TransformResult, output: str | None, *, bucket: str | None = None,
-                   today: date | None = None, positions: bool = False) -> dict[str, Any]:
+                   today: date | None = None, source_region: str | None = None,
+                   source_bucket: str | None = None, positions: bool = False) -> dict[str, Any]:
     """One template's part of the JSON report; `bucket` is the China bucket assets should be in.
+
+    `source_region` and `source_bucket` say where the input comes from (release mode: the
+    source bucket and its region): each blocker the input has there too is marked `shared`
+    (blockers.py says how).
 
     `positions`: give each warning and blocker the `line` and `column` of its place in the
     input text (`model/positions.py`).  Off unless asked for (SARIF needs them): for JSON it
     composes the template's node tree, seconds for a template of megabytes.
     """
-    blockers = find_blockers(result.model, region=result.region, bucket=bucket, today=today or date.today())
+    today = today or date.today()
+    blockers = find_blockers(result.model, region=result.region, bucket=bucket, today=today)
+    if blockers:  # most templates have none: the input is checked only when there is something to match
+        source = source_blockers(result.template.model, region=source_region, bucket=source_bucket, today=today)
+        blockers = mark_shared(blockers, source)
     entry: dict[str, Any] = {
         "source": result.template.source,
         "output": output,
@@ -86,11 +95,13 @@ def assemble_report(templates: list[dict[str, Any]], *, region: str, **extra: An
         {"template": entry["source"], **({"place": entry["place"]} if "place" in entry else {}), **blocker}
         for entry in templates
         for blocker in [
-            *({"kind": "lint", "path": f"line {e['line']}", "message": f"{e['rule']} {e['message']}"} for e in entry.get("lint", [])),
+            *({"kind": "lint", "path": f"line {e['line']}", "message": f"{e['rule']} {e['message']}", "shared": False}
+              for e in entry.get("lint", [])),
             *entry.get("blockers", []),
         ]
     ]
     summary["blockers"] = len(blockers)
+    summary["shared_blockers"] = sum(1 for blocker in blockers if blocker["shared"])
     return {"version": REPORT_VERSION, "region": region, **extra, "templates": templates, "summary": summary,
             "blockers": blockers}
 

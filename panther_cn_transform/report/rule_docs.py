@@ -28,7 +28,8 @@ A rule file is YAML validated against `rules/schema.json` (JSON Schema 2020-12, 
 editors; generated from the actions by `python -m panther_cn_transform rules schema`).
 Top-level keys: `version` (1), `name`, `description`, `extends` (a built-in pack name or
 a path relative to the file, or a list), `variables` (defaults for `${name}`), `assets`,
-`disable` (ids of extended rules to drop) and `rules`, the ordered list of rules. Each
+`partition`, `source_partition` and `regions` (below), `disable` (ids of extended rules to
+drop) and `rules`, the ordered list of rules. Each
 rule has an `id`, a `description` a reviewer can read, an optional `source_url`, one
 `action` and that action's parameters. A rule whose id is already defined by an extended
 file overrides it in place.
@@ -38,7 +39,7 @@ else from `--set NAME=VALUE` or the file's `variables`. Names are lower-case
 identifiers, so CloudFormation's `${AWS::Region}` is never mistaken for one. An
 undefined variable is an error naming it.
 
-`assets` (variable -> file in `panther_cn_transform/assets/`) names files a pack ships
+`assets` (variable -> file in `panther_cn_transform/ruleset/assets/`) names files a pack ships
 into a release: the variable holds the object key of the file's zip, and release mode
 writes that object beside the release's own assets. Release mode also sets `${release}`
 to `--release`.
@@ -56,7 +57,10 @@ with Panther's release buckets, the global-only components and the bridge; the d
 A pack names the partition it ports to: `partition: aws-cn`. The target region (`--region`)
 must be one of that partition's regions; any other is an error naming the valid ones,
 before any rule runs. A pack without `partition` ports to the partition botocore places the
-region in. What the actions know about a partition comes from two places, never from code:
+region in. A pack may narrow the regions further with `regions`: `panther-web-proxy` takes
+only `[ap-southeast-1, ap-southeast-2]`, the regions Panther's China guide names for the web
+half, and refuses any other in one line naming them (a file that extends it may replace the
+list). What the actions know about a partition comes from two places, never from code:
 
 * **botocore's endpoint data** (`endpoints.json`, read through `botocore.loaders`): the
   partition's DNS suffix, its regions, and which host names are service endpoints in which

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..model.text_span import changed_span
+from ..partitions.endpoint_data import partition_for
 from .guide import value_source
 
 _SHORT = 120
@@ -31,7 +32,7 @@ _BLOCKER_TITLES = {
     "lint": "New cfn-lint errors (the input did not have them)",
     "runtime": "Lambda runtimes that can no longer be created",
     "foreign-region": "Resources in other regions",
-    "global-bucket": "Assets left in global buckets",
+    "global-bucket": "Assets left in buckets of another partition",
 }
 
 
@@ -40,17 +41,17 @@ def render(report: dict[str, Any], *, markdown: bool) -> str:
     out = _Writer(markdown)
     summary = report["summary"]
     if "release" in report:
-        out.title(f"China release report: {report['release']} for {report['region']}")
+        out.title(_titled(_kind(report), f"release report: {report['release']} for {report['region']}"))
         where = f"s3://{report['source_bucket']} -> s3://{report['bucket']}"
         state = "uploaded" if report.get("uploaded") else "not uploaded"
         out.line(f"{where} ({state}). Root: {out.code(report['root'])}.")
     else:
-        out.title(f"China transform report ({report['region']})")
+        out.title(_titled(_kind(report), f"transform report ({report['region']})"))
     out.line(f"{summary['templates']} template(s), {summary['changed']} changed, "
              f"{summary['changes']} change(s), {summary['warnings']} warning(s)")
     _blockers(out, report.get("blockers", []))
     if "release" in report:
-        _parameters(out, report.get("parameters", []))
+        _parameters(out, report.get("parameters", []), report.get("half"))
     _changes(out, report["templates"])
     if report.get("left_behind"):
         _left_behind(out, report["left_behind"])
@@ -63,15 +64,29 @@ def render(report: dict[str, Any], *, markdown: bool) -> str:
 
 
 def _blockers(out: _Writer, blockers: list[dict[str, Any]]) -> None:
-    out.heading(2, f"What blocks a deployment ({len(blockers)})")
+    shared = [b for b in blockers if b.get("shared")]
+    own = [b for b in blockers if not b.get("shared")]
+    out.heading(2, f"What blocks a deployment ({len(blockers)}, {len(shared)} shared with the global release)")
     if not blockers:
         out.line("Nothing found that blocks a deployment.")
         return
+    if own:
+        out.line(f"{len(own)} the global release does not have: `release --upload` stops on these (`--accept-blockers` "
+                 "uploads anyway).")
+    else:
+        out.line("The global release has every one of them too: they stop no upload.")
+    _blocker_list(out, own, 3)
+    if shared:
+        out.heading(3, f"Shared with the global release ({len(shared)}): its source has them too, they stop no upload")
+        _blocker_list(out, shared, 4)
+
+
+def _blocker_list(out: _Writer, blockers: list[dict[str, Any]], level: int) -> None:
     for kind, title in _BLOCKER_TITLES.items():
         found = [b for b in blockers if b["kind"] == kind]
         if not found:
             continue
-        out.heading(3, title)
+        out.heading(level, title)
         for message, places in _grouped(found, key=lambda b: b["message"]):
             if len(places) == 1:
                 out.bullet(f"{message}: {_place(places[0])} {out.code(places[0]['path'])}")
@@ -81,14 +96,26 @@ def _blockers(out: _Writer, blockers: list[dict[str, Any]]) -> None:
                 out.bullet(f"{place}: {', '.join(out.code(b['path']) for b in here)}", indent=1)
 
 
-def _parameters(out: _Writer, parameters: list[dict[str, Any]]) -> None:
+def _kind(report: dict[str, Any]) -> str:
+    """`China`, `Web half`, or `` for a report of another partition: "China" names the China half alone."""
+    if report.get("half") == "web":
+        return "Web half"
+    return "China" if partition_for(str(report["region"])) == "aws-cn" else ""
+
+
+def _titled(kind: str, rest: str) -> str:
+    text = f"{kind} {rest}" if kind else rest
+    return text[:1].upper() + text[1:]
+
+
+def _parameters(out: _Writer, parameters: list[dict[str, Any]], half: str | None) -> None:
     out.heading(2, "Parameters of the root stack to supply")
     if not parameters:
         out.line("None: every parameter has a default.")
         return
     for parameter in parameters:
         status = "added by the transform" if parameter["status"] == "gained" else "no default"
-        out.bullet(f"{out.code(parameter['name'])} ({status}): {value_source(parameter)}")
+        out.bullet(f"{out.code(parameter['name'])} ({status}): {value_source(parameter, half)}")
 
 
 def _changes(out: _Writer, templates: list[dict[str, Any]]) -> None:
@@ -122,11 +149,13 @@ def _left_behind(out: _Writer, items: list[dict[str, Any]]) -> None:
 def _next_steps(out: _Writer, steps: list[dict[str, Any]]) -> None:
     out.heading(2, "Next steps")
     for number, step in enumerate(steps, 1):
-        out.heading(3, f"{number}. {step['title']}")
+        when = f" ({step['when']} only)" if step.get("when") else ""
+        out.heading(3, f"{number}. {step['title']}{when}")
         out.line(step["text"])
         for item in step.get("items", []):
             out.bullet(item)
-        out.block("\n".join(step["commands"]), "sh", level=0)
+        if step["commands"]:
+            out.block("\n".join(step["commands"]), "sh", level=0)
 
 
 # -- one change -----------------------------------------------------------------------------

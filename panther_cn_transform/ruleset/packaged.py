@@ -2,7 +2,7 @@
 
 Panther's release bucket keys every asset by the SHA-1 of its bytes; a pack that adds a
 Lambda function of its own (the web proxy) ships its code the same way.  A rule file
-names its assets under `assets:` (variable -> file in `panther_cn_transform/assets/`);
+names its assets under `assets:` (variable -> file in `panther_cn_transform/ruleset/assets/`);
 the variable holds the object key, so a fragment can say `S3Key: ${web_proxy_key}`, and
 release mode writes the object beside the release's own assets.
 

@@ -74,6 +74,10 @@ class RuleSet:
     assets: Mapping[str, str] = field(default_factory=dict)
     partition: PartitionFacts | None = None  # the partition the rules port to (None: the region's)
     source_partition: PartitionFacts | None = None  # the partition templates come from (None: aws)
+    #: the regions the rules port to (a pack's `regions:`); None: every region of the partition
+    regions: tuple[str, ...] | None = None
+    #: what the caller asked `load_rules` for (pack names or paths, as given), in order: a report's commands repeat them
+    specs: tuple[str, ...] = ()
 
     @classmethod
     def empty(cls) -> RuleSet:
@@ -83,8 +87,13 @@ class RuleSet:
     def partitions(self, region: str) -> tuple[Partition, Partition]:
         """The source and target partitions for `region`; a `RegionError` naming the valid regions if it is not the target's.
 
-        Rules without a `partition` port to the partition botocore places the region in.
+        Rules without a `partition` port to the partition botocore places the region in.  Rules
+        with `regions` (the web half's pack: the regions Panther's China guide names) take only those.
         """
+        rules = ", ".join(self.files) or "no rules"
+        if self.regions is not None and region not in self.regions:
+            raise RegionError(f"region {region!r} is not one of the regions of the rules ({rules}); "
+                              f"valid regions: {', '.join(self.regions)}", file="<command line>")
         target_facts = self.partition
         if target_facts is None:
             name = partition_of_region(region)
@@ -92,7 +101,7 @@ class RuleSet:
                 raise RegionError(f"unknown region {region!r}: no partition in botocore's endpoint data has it", file="<command line>")
             target_facts = shipped_partition(name)
         target = build_partition(target_facts)
-        check_region(target, region, ", ".join(self.files) or "no rules")
+        check_region(target, region, rules)
         source = build_partition(self.source_partition or shipped_partition(DEFAULT_SOURCE_PARTITION))
         return source, target
 
@@ -124,9 +133,19 @@ class RuleSet:
         data: dict[str, Any] = {"variables": dict(self.defaults), "rules": rules}
         if self.assets:
             data["assets"] = dict(self.assets)
+        if self.regions is not None:
+            data = {"regions": list(self.regions), **data}
         if self.partition is not None:
             data = {"partition": self.partition.name, **data}
         return data
+
+    def valid_regions(self) -> tuple[str, ...] | None:
+        """The regions `--region` may name: the rules' `regions`, else their partition's; None when any region will do."""
+        if self.regions is not None:
+            return self.regions
+        if self.partition is None:
+            return None
+        return build_partition(self.partition).regions
 
 
 def load_rules(*specs: str | Path, limits: Limits | None = None) -> RuleSet:
@@ -140,7 +159,8 @@ def load_rules(*specs: str | Path, limits: Limits | None = None) -> RuleSet:
     for spec in specs or (DEFAULT_PACK,):
         loader.load(spec, chain=())
     return RuleSet(tuple(loader.rules.values()), dict(loader.defaults), tuple(loader.files), dict(loader.assets),
-                   loader.partition, loader.source_partition)
+                   loader.partition, loader.source_partition, loader.regions,
+                   tuple(str(spec) for spec in specs or (DEFAULT_PACK,)))
 
 
 def packs_dir() -> Traversable:
@@ -163,6 +183,28 @@ def shipped_partition(name: str) -> PartitionFacts:
     if not path.is_file():
         return PartitionFacts(name=name, file=f"botocore ({name})")
     return _Loader(Limits()).partition_file(f"<builtin>/partitions/{name}.yml", path.read_text("utf-8"))
+
+
+@functools.cache
+def shipped_pack_regions(name: str) -> tuple[str, ...] | None:
+    """`load_rules(name).valid_regions()` of the shipped pack `name`, read from its files' `regions`, `partition` and `extends` alone.
+
+    A report names the other half's regions with it: a whole `load_rules` (ruamel.yaml, the
+    schema, every rule) costs 0.3-0.5 s, this a few milliseconds (PyYAML's C loader, no rules).
+    """
+    import yaml
+
+    data = yaml.load(packs_dir().joinpath(f"{name}.yml").read_text("utf-8"), Loader=yaml.CSafeLoader) or {}
+    if "regions" in data:
+        return tuple(str(region) for region in data["regions"])
+    if isinstance(data.get("partition"), str):
+        return build_partition(shipped_partition(data["partition"])).regions
+    extends = data.get("extends") or []
+    for parent in reversed([extends] if isinstance(extends, str) else extends):  # the last one loaded wins
+        found = shipped_pack_regions(str(parent))
+        if found is not None:
+            return found
+    return None
 
 
 @functools.cache
@@ -193,6 +235,7 @@ class _Loader:
         self.loaded: set[str] = set()  # identities of files already merged: each file of an extends graph once
         self.partition: PartitionFacts | None = None
         self.source_partition: PartitionFacts | None = None
+        self.regions: tuple[str, ...] | None = None
 
     def load(self, spec: str | Path, chain: tuple[tuple[str, str], ...], relative_to: Path | None = None) -> None:
         """Merge `spec` (and what it extends, first); `chain` is the (identity, name) path of extends to it."""
@@ -218,6 +261,8 @@ class _Loader:
         for key in ("partition", "source_partition"):
             if key in data:
                 setattr(self, key, self.partition_of(name, data, key, base))
+        if "regions" in data:  # a later file's list replaces what it extends
+            self.regions = tuple(str(region) for region in data["regions"])
         for removed in data.get("disable") or []:
             self.rules.pop(str(removed), None)
         for index, entry in enumerate(data.get("rules") or []):

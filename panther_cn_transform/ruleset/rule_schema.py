@@ -43,7 +43,7 @@ def build_schema() -> dict[str, Any]:
                 "additionalProperties": {"type": "string"},
             },
             "assets": {
-                "title": "Files this pack ships into a release: variable -> file in panther_cn_transform/assets/",
+                "title": "Files this pack ships into a release: variable -> file in panther_cn_transform/ruleset/assets/",
                 "description": "The file is zipped; the variable holds the zip's object key (its SHA-1), and release mode writes the object beside the release's assets.",
                 "type": "object",
                 "propertyNames": {"pattern": "^[a-z_][a-z0-9_]*$"},
@@ -54,6 +54,14 @@ def build_schema() -> dict[str, Any]:
                 "title": "The partition the rules port to (its regions are the valid --region values)",
                 "description": "A shipped partition (aws-cn, aws-us-gov), a path to a partition file relative to this file, or the facts inline.",
                 "oneOf": [{"type": "string", "minLength": 1}, {"$ref": "#/$defs/partition"}],
+            },
+            "regions": {
+                "title": "The regions this pack ports to (default: every region of its partition); --region must be one of them",
+                "description": "A later file's list replaces the one of the pack it extends.",
+                "type": "array",
+                "minItems": 1,
+                "uniqueItems": True,
+                "items": {"type": "string", "pattern": "^[a-z]{2}(-[a-z]+)+-[0-9]+$"},
             },
             "source_partition": {
                 "title": "The partition templates are written for (default: aws)",

@@ -142,3 +142,50 @@ def test_release_mode_checks_the_region_before_reading_or_writing(tmp_path: Path
                           capture_output=True, text=True, check=False)
     assert done.returncode == 2 and "valid regions: cn-north-1, cn-northwest-1" in done.stderr
     assert done.stderr.count("\n") == 1 and not (tmp_path / "out").exists()
+
+
+WEB_REGIONS = "valid regions: ap-southeast-1, ap-southeast-2"
+EXAMPLE = ROOT / "examples" / "release" / "panther-enterprise-us-west-1"
+
+
+@pytest.mark.parametrize("region", ["cn-north-1", "us-east-1", "eu-west-1"])
+def test_the_web_pack_takes_only_the_regions_panthers_china_guide_names(region: str) -> None:
+    web = load_rules("panther-web-proxy")
+    assert web.regions == ("ap-southeast-1", "ap-southeast-2") == web.valid_regions()
+    with pytest.raises(RegionError) as caught:
+        transform_text(TOPIC, web, region=region, variables={"bucket": "my-web-bucket"})
+    assert str(caught.value) == (f"<command line>: region {region!r} is not one of the regions of the rules "
+                                 f"(<builtin>/panther-web-proxy.yml); {WEB_REGIONS}")
+    for allowed in web.regions:
+        assert transform_text(TOPIC, web, region=allowed, variables={"bucket": "my-web-bucket"}).text == TOPIC
+
+
+def test_a_pack_that_extends_the_web_pack_may_narrow_its_regions(tmp_path: Path) -> None:
+    (tmp_path / "sydney.yml").write_text("extends: panther-web-proxy\nregions: [ap-southeast-2]\nrules: []\n")
+    sydney = load_rules(tmp_path / "sydney.yml")
+    assert sydney.regions == ("ap-southeast-2",) and sydney.to_data()["regions"] == ["ap-southeast-2"]
+    with pytest.raises(RegionError, match="valid regions: ap-southeast-2$"):
+        sydney.partitions("ap-southeast-1")
+    assert load_rules("panther").regions is None and load_rules("panther").valid_regions() == ("cn-north-1", "cn-northwest-1")
+
+
+@pytest.mark.parametrize("region", ["cn-north-1", "us-east-1"])
+@pytest.mark.parametrize("command", ["release", "transform"])
+def test_the_cli_refuses_another_web_region_in_one_line_and_writes_nothing(tmp_path: Path, command: str, region: str) -> None:
+    (tmp_path / "t.yaml").write_text(TOPIC)
+    given = (["release", str(EXAMPLE), "--release", "v1.0.0", "--out-dir", "out"] if command == "release"
+             else ["transform", "t.yaml", "-o", "out"])
+    done = subprocess.run([sys.executable, "-m", "panther_cn_transform", *given, "--rules", "panther-web-proxy",
+                           "--region", region, "--bucket", "my-web-bucket"],
+                          capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == (f"error: <command line>: region {region!r} is not one of the regions of the rules "
+                           f"(<builtin>/panther-web-proxy.yml); {WEB_REGIONS}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.yaml"]  # nothing written, no staging folder or lock left
+
+
+def test_a_packs_regions_read_from_its_files_alone_are_those_load_rules_gives() -> None:
+    from panther_cn_transform.ruleset.rule_files import builtin_packs, shipped_pack_regions
+
+    for pack in builtin_packs():
+        assert shipped_pack_regions(pack) == load_rules(pack).valid_regions(), pack

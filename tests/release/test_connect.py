@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,6 +14,9 @@ from typing import Any
 
 import boto3
 import pytest
+
+from panther_cn_transform.errors import ConnectError
+from panther_cn_transform.release.connect import Bridge, check_bridge
 
 from ..aws_servers import FAKE_CREDENTIALS, FakeBridge, fake_bridge, moto_server
 
@@ -107,3 +111,67 @@ def test_a_stack_without_the_bridge_or_a_wrong_profile_is_one_line(endpoint: str
     assert done.returncode == 2 and done.stderr.startswith(f"error: {CHINA} stack missing: cannot read the stack:")
     done = run_connect(profiles, "--china-stack", "panther", "--web-profile", "nobody")
     assert done.returncode == 2 and "nobody" in done.stderr and done.stderr.count("\n") == 1
+
+
+def no_secret(endpoint: str, name: str) -> bool:
+    secrets = client(endpoint, "secretsmanager", WEB)
+    try:
+        secrets.get_secret_value(SecretId=name)
+    except secrets.exceptions.ResourceNotFoundException:
+        return True
+    return False
+
+
+def key_id(endpoint: str, stack: str) -> str:
+    outputs = client(endpoint, "cloudformation", CHINA).describe_stacks(StackName=stack)["Stacks"][0]["Outputs"]
+    return str(next(o["OutputValue"] for o in outputs if o["OutputKey"] == "BridgeApiKeyId"))
+
+
+@pytest.mark.parametrize(("refusal", "first"), [({"Message": None}, "the China account has no ICP license"),
+                                                ({"message": "Forbidden"}, "the key sent is not one the bridge accepts")])
+def test_a_403_names_the_likely_causes_the_answer_suggests_first(endpoint: str, bridge: FakeBridge, profiles: dict[str, str],
+                                                                 refusal: dict[str, Any], first: str) -> None:
+    key = china_stack(endpoint, "refused403", bridge.url)
+    bridge.api_key, bridge.refusal = "the key the bridge holds", refusal
+    done = run_connect(profiles, "--china-stack", "refused403", "--secret-id", "panther/403", "--test")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    line = done.stderr.rstrip("\n")
+    prefix = f"error: {bridge.url}/cn/panther-source-api: the bridge answered HTTP 403 ({json.dumps(refusal)}): likely "
+    assert line.startswith(prefix + first), line
+    assert "ICP license" in line and f"API key {key_id(endpoint, 'refused403')}" in line  # both causes, always
+    assert key not in line and no_secret(endpoint, "panther/403")
+
+
+def test_a_5xx_names_the_backends_error_summarized_without_the_key(endpoint: str, bridge: FakeBridge, profiles: dict[str, str]) -> None:
+    bridge.api_key = china_stack(endpoint, "failing", bridge.url)
+    echoed = {"errorType": "Runtime.ExitError", "errorMessage": f"exited with status 2 (request header x-api-key: {bridge.api_key})",
+              "trace": ["line"] * 50}
+    bridge.answers["panther-source-api"] = (502, echoed)
+    done = run_connect(profiles, "--china-stack", "failing", "--secret-id", "panther/502", "--test")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert done.stderr == (f"error: {bridge.url}/cn/panther-source-api: the bridge answered HTTP 502: the backend in China failed: "
+                           "Runtime.ExitError: exited with status 2 (request header x-api-key: <api key>)\n")
+    assert no_secret(endpoint, "panther/502")
+    bridge.answers["panther-source-api"] = (500, {"message": "Internal server error"})  # API Gateway's own
+    done = run_connect(profiles, "--china-stack", "failing", "--secret-id", "panther/502", "--test")
+    assert done.stderr.endswith("the bridge answered HTTP 500: the backend in China failed: Internal server error\n")
+
+
+def test_no_answer_names_the_url(endpoint: str, profiles: dict[str, str]) -> None:
+    with socket.socket() as unused:  # a port nothing listens on once closed
+        unused.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{unused.getsockname()[1]}/prod"
+    china_stack(endpoint, "silent", url)
+    done = run_connect(profiles, "--china-stack", "silent", "--secret-id", "panther/silent", "--test")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert done.stderr.startswith(f"error: {url}/cn/panther-source-api: the bridge did not answer: no connection (")
+    assert done.stderr.endswith(f"is {url} the prod stage URL of panther-cn-bridge (the China stack's output BridgeUrl), "
+                                "reachable from here?\n")
+    assert no_secret(endpoint, "panther/silent")
+
+
+def test_a_late_answer_is_no_answer_within_the_timeout(bridge: FakeBridge) -> None:
+    bridge.api_key, bridge.delay = "key", 2.0
+    with pytest.raises(ConnectError) as caught:
+        check_bridge(Bridge(bridge.url, "id", "key"), timeout=0.5)
+    assert str(caught.value).startswith(f"{bridge.url}/cn/panther-source-api: the bridge did not answer: no answer within 0.5 s; is {bridge.url}")

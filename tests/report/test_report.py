@@ -40,7 +40,7 @@ def test_release_report_is_in_the_order_an_operator_acts(tmp_path: Path) -> None
     assert headings == ["root -> v1.0.0/panther.yml", "Bootstrap -> 097d87ea792f734d5e4a49d7fd34124e3b879bf1",
                         "Core -> ca06e195591e94151bf687429730f34fe33a1aee"]
     parameters = text.split("## Parameters", 1)[1].split("\n## ", 1)[0]
-    assert "`UserPoolId` (added by the transform): output UserPoolId of the nested stack Bootstrap" in parameters
+    assert "`UserPoolId` (added by the transform): output UserPoolId of the web half's nested stack Bootstrap" in parameters
     # the bridge's long reason is written once, with its 12 additions under it
     bridge = [line for line in text.splitlines() if "[cn-bridge]" in line]
     assert len(bridge) == 1 and bridge[0].startswith("- add x12 [cn-bridge]")
@@ -49,18 +49,13 @@ def test_release_report_is_in_the_order_an_operator_acts(tmp_path: Path) -> None
 def test_next_steps_are_commands_for_this_release(tmp_path: Path) -> None:
     result = transform_release(EXAMPLE, release="v1.0.0", region="cn-northwest-1", bucket="my-cn-bucket",
                                rules=load_rules("panther"), out_dir=tmp_path / "out", jobs=1)
-    steps = {step["title"]: "\n".join(step["commands"]) for step in result.report["next_steps"]}
-    deploy = steps["Deploy"]
-    assert "--template-url https://my-cn-bucket.s3.cn-northwest-1.amazonaws.com.cn/v1.0.0/panther.yml" in deploy
-    assert 'ParameterKey=UserPoolId,ParameterValue="$USER_POOL_ID"' in deploy
-    assert "OutputKey=='UserPoolId'" in steps["Collect the root's parameters"]
-    assert "REGION=cn-northwest-1" in steps["Set the names the commands below use"]
-    assert "WEB_REGION=ap-southeast-1" in steps["Set the names the commands below use"]
-    assert "OutputKey=='BridgeUrl'" in steps["Read the bridge's URL and API key"]
-    assert 'curl -H "x-api-key: $API_KEY"' in steps["Test the bridge"]
-    secret = steps["Store the bridge in the web application's region"]
-    assert '--region "$WEB_REGION" --name panther/china' in secret  # the web region, never China
-    assert "s3://panther-enterprise-us-west-1 --release v1.0.0" in steps["Upload the release"]
+    steps = {step["id"]: "\n".join(step["commands"]) for step in result.report["next_steps"]}
+    assert "--template-url https://my-cn-bucket.s3.cn-northwest-1.amazonaws.com.cn/v1.0.0/panther.yml" in steps["create"]
+    assert 'ParameterKey=UserPoolId,ParameterValue="$USER_POOL_ID"' in steps["create"]
+    assert "OutputKey=='UserPoolId'" in steps["web-values"]
+    assert "REGION=cn-northwest-1" in steps["names"] and "WEB_REGION=ap-southeast-1" in steps["names"]
+    assert '--web-region "$WEB_REGION"' in steps["connect"]  # the web region, never China
+    assert "s3://panther-enterprise-us-west-1 --release v1.0.0 --rules panther" in steps["upload"]
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +70,7 @@ def test_the_upload_step_repeats_the_source_the_user_gave(json_report_run: subpr
     done = json_report_run
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
-    (upload,) = [step for step in report["next_steps"] if step["title"] == "Upload the release"]
+    (upload,) = [step for step in report["next_steps"] if step["id"] == "upload"]
     assert report["source"] == str(EXAMPLE)
     assert upload["commands"][0].startswith(f"python -m panther_cn_transform release {EXAMPLE} --release v1.0.0")  # the mirror, not s3://
 
@@ -89,7 +84,7 @@ def test_a_report_of_a_failed_verification_also_repeats_the_source_the_user_gave
                "--verify", "--out-dir", tmp_path / "out", "--report", tmp_path / "r.json", "--report-format", "json", "--jobs", "1")
     assert done.returncode == 2 and "cfn-lint error(s) the input did not have" in done.stderr, done.stderr
     report = json.loads((tmp_path / "r.json").read_text())
-    (upload,) = [step for step in report["next_steps"] if step["title"] == "Upload the release"]
+    (upload,) = [step for step in report["next_steps"] if step["id"] == "upload"]
     assert upload["commands"][0].startswith(f"python -m panther_cn_transform release {EXAMPLE} --release v1.0.0")
 
 
@@ -163,7 +158,42 @@ def test_transform_report_lists_blockers_first() -> None:
     report = build_report([(result, None)], region="cn-north-1")
     assert [b["kind"] for b in report["blockers"]] == ["runtime"] and report["summary"]["blockers"] == 1
     text = format_report(report, "text")
-    assert text.index("What blocks a deployment (1)") < text.index("runtime python3.7 can no longer be created")
+    assert text.index("What blocks a deployment (1, 1 shared with the global release)") < text.index(
+        "runtime python3.7 can no longer be created")
+
+
+def test_a_blocker_the_source_has_in_its_own_partition_is_shared_the_ports_own_are_not() -> None:
+    template = """\
+Resources:
+  Go:
+    Type: AWS::Lambda::Function
+    Properties: {Runtime: go1.x, Handler: main, Role: r, Code: {S3Bucket: assets-us-east-1, S3Key: abc.zip}}
+  Key:
+    Type: AWS::SNS::Topic
+    Properties: {KmsMasterKeyId: 'arn:aws:kms:us-west-2:123456789012:key/k'}
+"""
+    report = build_report([(transform_text(template, CHINA, region="cn-north-1"), None)], region="cn-north-1")
+    shared = {(b["kind"], b["path"]): b["shared"] for b in report["blockers"]}
+    assert shared == {
+        ("runtime", "/Resources/Go/Properties/Runtime"): True,  # the global release cannot create it either
+        ("foreign-region", "/Resources/Key/Properties/KmsMasterKeyId"): False,  # us-west-2 is reachable from us-west-1, not China
+        ("global-bucket", "/Resources/Go/Properties/Code/S3Bucket"): False,  # a global bucket is in place for a global stack
+    }
+    assert report["summary"]["blockers"] == 3 and report["summary"]["shared_blockers"] == 1
+    text = format_report(report, "markdown")
+    own, shared_part = text.split("### Shared with the global release (1)", 1)
+    assert "us-west-2" in own and "assets-us-east-1" in own and "go1.x" in shared_part.split("\n## ", 1)[0]
+
+
+def test_a_bucket_of_another_partition_blocks_a_global_target_too() -> None:
+    model = decode_text(
+        "Resources:\n  Stack:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n"
+        "      TemplateURL: https://my-cn-bucket.s3.cn-north-1.amazonaws.com.cn/v1/panther.yml\n").model
+    found = find_blockers(model, region="ap-southeast-1", bucket="my-web-bucket", today=date(2026, 1, 1))
+    assert [(b.kind, b.message) for b in found if b.kind == "global-bucket"] == [
+        ("global-bucket", ("asset s3://my-cn-bucket/v1/panther.yml is still read from a bucket of partition aws-cn: "
+                           "copy it to a bucket in ap-southeast-1"))]
+    assert not find_blockers(model, region="cn-north-1", bucket="other", today=date(2026, 1, 1))  # in place in China
 
 
 def test_shell_names_of_parameters() -> None:
@@ -204,3 +234,11 @@ def test_a_report_to_the_screen_by_any_name_is_where_the_warnings_are_printed_on
         both = done.stdout + done.stderr
         assert both.count("points outside aws-cn") == 1, both  # in the report only, not repeated as a warning line
         assert "warning:" not in done.stderr
+
+
+def test_a_report_says_china_only_for_a_china_region() -> None:
+    topic = "Resources:\n  T:\n    Type: AWS::SNS::Topic\n"
+    china = transform_text(topic, CHINA, region="cn-north-1")
+    assert format_report(build_report([(china, None)], region="cn-north-1"), "text").startswith("China transform report (cn-north-1)")
+    web = transform_text(topic, load_rules("panther-web-proxy"), region="ap-southeast-1", variables={"bucket": "my-web-bucket"})
+    assert format_report(build_report([(web, None)], region="ap-southeast-1"), "text").startswith("Transform report (ap-southeast-1)")

@@ -60,8 +60,6 @@ class RewriteS3Assets:
         partition = context.partition
         if not partition.has_region(region):
             raise RegionError(f"rule {rule.id}: the target bucket's region {region} is not in {partition.name}")
-        host_templates = partition.facts.resource_hosts.get("s3-bucket")
-        s3_endpoint = partition.endpoints.regional("s3", region)
         asset_properties = {tuple(p.split(".", 1)) for p in rule.params.get("asset_properties", [])}
         edits: list[Edit] = []
         warnings: list[Finding] = []
@@ -75,11 +73,10 @@ class RewriteS3Assets:
                 return f"s3://{target}{key}"
             if match.re is forms()["arn"]:
                 return f"arn:{partition.name}:s3:::{target}{key}"
-            if host_templates:
-                return f"https://{host_templates[0].format(resource=target, region=region, dns_suffix=partition.dns_suffix)}{key}"
-            if s3_endpoint is None:
+            url = partition.object_url(target, region, key.lstrip("/"))
+            if url is None:
                 raise RegionError(f"rule {rule.id}: {partition.name} has no S3 endpoint in {region}")
-            return f"https://{s3_endpoint.hostname}/{target}{key}"
+            return url if key else url.removesuffix("/")  # a bucket URL without a key stays without the slash
 
         s3_strings = log.strings_containing("s3")
         bucket_objects = log.mappings_with(*OBJECT_KEYS)
