@@ -78,8 +78,8 @@ def test_bad_input_is_one_line_exit_2_and_output_untouched(tmp_path: Path, conte
 def test_unreadable_and_missing_files(tmp_path: Path) -> None:
     done = run("transform", tmp_path / "missing.yaml", "--region", "cn-north-1")
     assert done.returncode == 2 and "missing.yaml: cannot read" in done.stderr and "Traceback" not in done.stderr
-    done = run("transform", tmp_path, "--region", "cn-north-1")
-    assert done.returncode == 2 and "is a directory" in done.stderr
+    done = run("transform", tmp_path, "--region", "cn-north-1")  # a folder is a project: it needs an out-dir
+    assert done.returncode == 2 and "give --out-dir (project mode) or --check" in done.stderr
 
 
 def test_console_script_and_module_are_the_same_command() -> None:
