@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,8 +36,10 @@ def moto_server() -> Iterator[str]:
 class FakeBridge:
     """A stand-in for the China bridge: `POST /prod/cn/{function}` with header `x-api-key`.
 
-    `api_key` is the key it accepts now (change it to rotate); `answers` maps a function
-    to the JSON it returns; `delay` makes every answer late by that many seconds.
+    `api_key` is the key it accepts now (change it to rotate), unless `accepts` is set: then
+    it accepts the keys that function approves (the deploy tests ask moto's API Gateway which
+    keys are on the bridge's usage plan); `answers` maps a function to the JSON it returns;
+    `delay` makes every answer late by that many seconds.
     """
 
     api_key: str
@@ -45,6 +47,7 @@ class FakeBridge:
     delay: float = 0.0
     calls: list[tuple[str, str, Any]] = field(default_factory=list)  # (path, key, payload)
     url: str = ""
+    accepts: Callable[[str], bool] | None = None
 
 
 @contextmanager
@@ -61,7 +64,7 @@ def fake_bridge(api_key: str) -> Iterator[FakeBridge]:
             if bridge.delay:
                 time.sleep(bridge.delay)
             function = self.path.removeprefix("/prod/cn/")
-            if key != bridge.api_key:
+            if not (bridge.accepts(key) if bridge.accepts else key == bridge.api_key):
                 self._send(403, {"message": "Forbidden"})
             elif not self.path.startswith("/prod/cn/") or function not in bridge.answers:
                 self._send(404, {"message": "Not Found"})
