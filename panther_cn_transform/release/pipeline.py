@@ -429,13 +429,25 @@ def _places(tree: _Tree, root: str) -> dict[str, str]:
     return places
 
 
+def _to_supply(parameters: list[dict[str, Any]], model: dict[str, Any]) -> list[dict[str, Any]]:
+    """The root's parameters an operator supplies: not those a pack added with a default.
+
+    A pack's own parameter with a default (the web half's `SecretID`, the bridge's key slots
+    `BridgeKeyInUse`, `BridgeKeyA`, `BridgeKeyB`, which `deploy` manages) needs nothing from the
+    operator; listing it asked for a value nobody has to choose.
+    """
+    declared = model.get("Parameters") or {}
+    return [p for p in parameters
+            if not (p["status"] == "gained" and isinstance(declared.get(p["name"]), dict) and "Default" in declared[p["name"]])]
+
+
 def _transform_one(job: _Job) -> _Outcome:
     template = decode_bytes(job.data, source=job.key, limits=job.limits)
     result = transform(template, job.rules, region=job.region, variables=job.variables,
                        is_root=job.is_root, removed_outputs=job.removed_outputs)
     entry = template_entry(result, job.key, bucket=job.target_bucket, today=job.today)
     if job.is_root:
-        entry["root_parameters"] = root_parameters(template.model, result.model, result.edits)
+        entry["root_parameters"] = _to_supply(root_parameters(template.model, result.model, result.edits), result.model)
         entry["root_outputs"] = list(result.model.get("Outputs") or {})
     removed: dict[str, str] = {}
     source_outputs = template.model.get("Outputs") or {}
