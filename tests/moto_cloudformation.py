@@ -29,8 +29,12 @@ it lacks:
   bundled resource schemas, the same `createOnlyProperties` CloudFormation uses), cascades a
   replacement to the resources whose properties reference it, and orders updates by reference;
   the models below replace themselves exactly when the diff said so;
+* a change set whose parameters have the values the stack has (one given its default, or its previous
+  value) was a change: values are compared, defaults included, as CloudFormation does;
 * a nested stack's update deleted and re-created it (new name, new resources); it is updated in
   place;
+* moto's Lambda creates a function whose code object is missing from S3 (its lookup answers None
+  instead of failing); the SAM function model fails as Lambda does ("S3 Error Code: NoSuchKey");
 * `Ref` of an `AWS::Lambda::LayerVersion` gave moto's model object, not the layer version's ARN;
 * `IncludeNestedStacks` is accepted and ignored: no nested change sets are made (their changes
   are not shown; docs/testing.md says so).
@@ -48,6 +52,7 @@ import json
 import logging
 import re
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -63,6 +68,7 @@ from moto.cloudformation.utils import get_stack_from_s3_url
 from moto.cognitoidp.models import cognitoidp_backends
 from moto.core.common_models import CloudFormationModel
 from moto.iam.models import iam_backends
+from moto.s3.models import s3_backends
 from moto.utilities.utils import get_partition
 
 unsupported: list[str] = []  # what moto skipped with only a warning since the last `strict_cloudformation()`
@@ -374,6 +380,12 @@ def _patch_stacks() -> None:
         raise ValidationError(self.stack_id, message=f"Output '{key}' not found in stack '{self.stack_id}'")
 
     Stack.get_cfn_attribute = get_cfn_attribute  # type: ignore[attr-defined]
+
+    def has_parameters(self: Stack, other_parameters: dict[str, Any]) -> bool:
+        # CloudFormation compares values, defaults included: a parameter given its previous value is no change
+        return _resolved_parameters(self.template_dict, self.parameters) == _resolved_parameters(self.template_dict, other_parameters)
+
+    Stack.has_parameters = has_parameters  # type: ignore[method-assign]
 
     original_create_resources = Stack.create_resources
 
@@ -692,10 +704,20 @@ class ServerlessFunction(_Model, CloudFormationModel):
             trust = {"Version": "2012-10-17", "Statement": [
                 {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
             role = iam_backends[self.account_id][get_partition(self.region)].create_role(
-                role_name=f"{name}-role"[:64], assume_role_policy_document=json.dumps(trust), path="/",
+                role_name=f"{name[:48]}-role-{uuid.uuid4().hex[:8]}", assume_role_policy_document=json.dumps(trust), path="/",
                 permissions_boundary=None, description="", tags=[], max_session_duration=None)
             self.own_role, self.role_arn = role.name, role.arn
-        function = lambda_backends[self.account_id][self.region].create_function(self._spec(name))
+        try:
+            spec = self._spec(name)
+            code = spec["Code"]
+            if "S3Key" in code and s3_backends[self.account_id][get_partition(self.region)].get_object(code["S3Bucket"], code["S3Key"]) is None:
+                raise ValueError("Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key "
+                                 "does not exist.")  # what Lambda says; moto's Lambda takes code whose object is missing
+            function = lambda_backends[self.account_id][self.region].create_function(spec)
+        except Exception:
+            if self.own_role:  # SAM's role goes with the function it was made for
+                iam_backends[self.account_id][get_partition(self.region)].delete_role(self.own_role)
+            raise
         self.arn = function.function_arn
 
     @property
