@@ -27,7 +27,7 @@ from typing import Any
 import boto3
 import pytest
 
-from panther_cn_transform.release.deploy import DeployOptions, Deployment, Half
+from panther_cn_transform.release.deploy import Deployment, DeployOptions, Half
 from panther_cn_transform.ruleset.assets.web_proxy import Forwarder
 
 from .. import moto_cloudformation
@@ -388,8 +388,8 @@ def test_a_rotation_whose_new_key_is_refused_leaves_the_old_key_and_the_secret(a
     (("deploy", "web", "--china-region", CHINA, "--web-region", "cn-north-1", "--web-bucket", "b", "--release", "v1"),
      "error: <command line>: --web-region cn-north-1: Panther's China guide runs the web half in ap-southeast-1 or ap-southeast-2"),
     (("deploy", "china", "--china-region", CHINA, "--bucket", "my-cn-bucket", "--web-region", WEB, "--release", "v9"),
-     "error: s3://my-cn-bucket: no root template v9/panther.yml: upload the China half first (python -m panther_cn_transform "
-     "release ... --region cn-north-1 --bucket my-cn-bucket --upload)"),
+     ("error: s3://my-cn-bucket: no root template v9/panther.yml: upload the China half first (python -m panther_cn_transform "
+      "release ... --region cn-north-1 --bucket my-cn-bucket --upload)")),
     (("deploy", "all", "--china-region", CHINA, "--bucket", "b", "--web-region", WEB, "--web-bucket", "w", "--release", "v1",
       "--plan", "--yes"), "error: <command line>: --plan changes nothing and --yes executes: give one of them"),
     (("deploy", "china", "--china-region", CHINA, "--bucket", "b", "--web-region", WEB, "--release", "v1", "--parameter", "x"),
