@@ -19,11 +19,11 @@ FAKE_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "te
 
 
 @contextmanager
-def moto_server() -> Iterator[str]:
-    """A moto server on a free port; yields its endpoint URL."""
+def moto_server(port: int = 0) -> Iterator[str]:
+    """A moto server on `port` (0: a free one); yields its endpoint URL."""
     from moto.server import ThreadedMotoServer
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     try:
@@ -51,8 +51,8 @@ class FakeBridge:
 
 
 @contextmanager
-def fake_bridge(api_key: str) -> Iterator[FakeBridge]:
-    """Run a `FakeBridge` on a free port; `bridge.url` is its stage URL (ending in /prod)."""
+def fake_bridge(api_key: str, port: int = 0) -> Iterator[FakeBridge]:
+    """Run a `FakeBridge` on `port` (0: a free one); `bridge.url` is its stage URL (ending in /prod)."""
     bridge = FakeBridge(api_key)
 
     class Handler(BaseHTTPRequestHandler):
@@ -85,7 +85,7 @@ def fake_bridge(api_key: str) -> Iterator[FakeBridge]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

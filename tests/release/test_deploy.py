@@ -398,3 +398,32 @@ def test_a_rotation_whose_new_key_is_refused_leaves_the_old_key_and_the_secret(a
 def test_bad_input_is_one_line(aws: Account, args: tuple[str, ...], message: str) -> None:
     done = aws.run(*args)
     assert done.returncode == 2 and done.stderr == message + "\n"
+
+
+def test_the_local_aws_of_try_it_without_aws_deploys_the_example(tmp_path: Path) -> None:
+    """docs/release.md, "Try it without AWS": tests/local_aws.py as a user runs it, in a process of its own."""
+    server = subprocess.Popen([sys.executable, str(REPO / "tests" / "local_aws.py"), "--port", "0"], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert server.stdout is not None
+        settings = dict(item.split("=", 1) for item in server.stdout.readline().split()[1:])
+        assert set(settings) == {"AWS_ENDPOINT_URL", "PANTHER_CN_BRIDGE_URL"}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(settings, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", XDG_CACHE_HOME=str(tmp_path / "cache"),
+                   AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"))
+
+        def run(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run([sys.executable, "-m", "panther_cn_transform", *args], capture_output=True, text=True,
+                                  check=False, env=env, stdin=subprocess.DEVNULL, timeout=600)
+
+        for pack, region, bucket in (("panther", CHINA, "my-cn-bucket"), ("panther-web-proxy", WEB, "my-web-bucket")):
+            done = run("release", str(EXAMPLE), "--release", "v1.0.0", "--rules", pack, "--region", region, "--bucket", bucket,
+                       "--upload", "--no-verify")
+            assert done.returncode == 0, done.stderr
+        done = run("deploy", "all", "--china-region", CHINA, "--bucket", "my-cn-bucket", "--web-region", WEB, "--web-bucket",
+                   "my-web-bucket", "--release", "v1.0.0", "--yes")
+        assert done.returncode == 0, done.stderr
+        assert last_line(done).startswith("check: cn-north-1 stack panther UPDATE_COMPLETE")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
