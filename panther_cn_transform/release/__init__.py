@@ -4,12 +4,14 @@ Job: a release tree end to end (`pipeline`: discovery, children-first transforms
 manifest), where objects come from (`source`: a local mirror; `s3source`: a bucket through a
 cache) and go to (`outdir`, `s3target`), the worker processes (`workers`), cfn-lint
 verification (`verify`), the `release` command's run (`release_run`) and its progress display
-(`display`), and the edge between the two halves of a China deployment (`connect`).
+(`display`), the edge between the two halves of a China deployment (`connect`), and their
+deployment through change sets (`deploy`, with `changesets`, `stack_events`, `deploy_inputs`
+and `key_slots`).
 
 May import: everything below it (`report`, `transform`, `ruleset`, `render`, `partitions`,
 `model`, the leaves).  The only sub-package that creates boto3 clients or imports botocore's
 client modules (the import contract in pyproject.toml).
 
 Offers: `transform_release`, `ReleaseResult`, `check_manifest`, `S3Source`, `upload_release`,
-`connect`.
+`connect`, `Deployment`.
 """
