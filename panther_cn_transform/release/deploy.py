@@ -153,14 +153,14 @@ class Deployment:
     def deploy_web(self) -> None:
         """The web half's stack (step 3)."""
         self._check_options(web=True)
-        self._web_step(connected=False)
+        self._web_step()
 
     def deploy_all(self) -> None:
         """The guide in order: China half, connect (or the key rotation), web half, the web values into China, the check."""
         self._check_options(china=True, web=True)
         planned = self._china_step()
         self._connect_step(planned)
-        self._web_step(connected=True)
+        self._web_step()
         self._web_values_step()
         self._check_step()
 
@@ -311,7 +311,7 @@ class Deployment:
                     key_slots.expected_replacements(slots.in_use, f"slot {slots.in_use}'s old key is retired "
                                                                   f"(slot {slots.idle} is in use from now on)"))
 
-    def _web_step(self, *, connected: bool) -> None:
+    def _web_step(self) -> None:
         """Deploy the web half from its bucket, with `SecretID` (step 3)."""
         half = self.options.web
         assert half.bucket and self.options.release

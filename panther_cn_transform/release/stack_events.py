@@ -86,7 +86,8 @@ class StackWatch:
     _started: datetime | None = None
 
     def __post_init__(self) -> None:
-        self._seen.update(event.event_id for event in self._read(self.stack_id, ""))
+        # events come newest first and a read stops at the first event seen: the newest page is enough to mark
+        self._seen.update(event.event_id for event in self._read(self.stack_id, "", pages=1))
 
     def wait(self, on_event: Callable[[StackEvent], None]) -> str:
         """Report each new event (oldest first) until the stack is no longer in progress; its final state."""
@@ -140,8 +141,8 @@ class StackWatch:
                     and event.physical_id != self.stack_id and event.physical_id not in self._nested):
                 self._nested[event.physical_id] = f"{event.path}/{event.logical_id}" if event.path else event.logical_id
 
-    def _read(self, stack_id: str, path: str) -> list[StackEvent]:
-        """A stack's events, newest first, up to the first one already seen."""
+    def _read(self, stack_id: str, path: str, pages: int = 0) -> list[StackEvent]:
+        """A stack's events, newest first, up to the first one already seen (at most `pages` pages when given)."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         found: list[StackEvent] = []
@@ -156,7 +157,8 @@ class StackWatch:
                         return found
                     found.append(event)
                 token = page.get("NextToken")
-                if not token:
+                pages -= 1
+                if not token or pages == 0:
                     return found
         except (BotoCoreError, ClientError) as exc:
             if stack_id != self.stack_id:
