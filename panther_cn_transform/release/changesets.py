@@ -85,8 +85,12 @@ class ChangeSet:
         shown = []
         for change in sorted(self.changes, key=lambda c: order.get(c.verb, 5)):
             note = ""
-            if change.verb in ("replace", "may replace"):
-                note = f"  ({expected[change.name]})" if change.name in expected else "  (a new physical resource; the old one is deleted)"
+            if change.name in expected and change.verb in ("replace", "may replace"):
+                note = f"  ({expected[change.name]})"
+            elif change.verb == "replace":
+                note = "  (a new physical resource; the old one is deleted)"
+            elif change.verb == "may replace":
+                note = "  (CloudFormation decides while it runs: it depends on a value known only then)"
             elif change.properties:
                 note = f"  ({', '.join(change.properties)})"
             shown.append(f"  {change.verb:<11} {change.name:<{width}}  {change.resource_type}{note}")
