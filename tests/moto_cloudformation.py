@@ -36,8 +36,10 @@ it lacks:
 * moto's Lambda creates a function whose code object is missing from S3 (its lookup answers None
   instead of failing); the SAM function model fails as Lambda does ("S3 Error Code: NoSuchKey");
 * `Ref` of an `AWS::Lambda::LayerVersion` gave moto's model object, not the layer version's ARN;
-* `IncludeNestedStacks` is accepted and ignored: no nested change sets are made (their changes
-  are not shown; docs/testing.md says so).
+* `IncludeNestedStacks` was ignored: a nested stack that changes now gets its own change set
+  (its template from its `TemplateURL`, its parameters from the parent's new values and the
+  outputs of the stacks that exist), named by the parent's change (`ChangeSetId`), deleted or
+  executed with the parent.
 
 `install()` does all of it once per process; `unsupported` collects every resource type or
 attribute moto still skipped with only a warning, so a test can fail on it
@@ -64,7 +66,8 @@ from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException, ValidationError
 from moto.cloudformation.models import Change, ChangeSet, CloudFormationBackend, Event, Stack, cloudformation_backends
-from moto.cloudformation.utils import get_stack_from_s3_url
+from moto.cloudformation.responses import CloudFormationResponse
+from moto.cloudformation.utils import generate_changeset_id, get_stack_from_s3_url
 from moto.cognitoidp.models import cognitoidp_backends
 from moto.core.common_models import CloudFormationModel
 from moto.iam.models import iam_backends
@@ -439,10 +442,32 @@ def _patch_change_sets() -> None:
                                       for key in sorted(why[name] - {""})]
                     existing = self.stack.resource_map._parsed_resources.get(name)
                     change.physical_resource_id = _physical_id(existing) or None  # type: ignore[attr-defined]
+                    if isinstance(existing, Stack) and getattr(_request, "nested", False):
+                        _nested_change_set(self, change, existing, resource)
                 changes.append(change)
         return changes
 
     ChangeSet.diff = diff  # type: ignore[method-assign]
+
+    original_create = CloudFormationResponse.create_change_set
+
+    def create_change_set(self: CloudFormationResponse) -> Any:
+        _request.nested = self._get_bool_param("IncludeNestedStacks", False)
+        try:
+            return original_create(self)
+        finally:
+            _request.nested = False
+
+    CloudFormationResponse.create_change_set = create_change_set  # type: ignore[method-assign]
+
+    original_delete_change_set = CloudFormationBackend.delete_change_set
+
+    def delete_change_set(self: CloudFormationBackend, change_set_name: str) -> None:
+        found = self.describe_change_set(change_set_name)
+        original_delete_change_set(self, change_set_name)
+        _forget_nested(self, found)
+
+    CloudFormationBackend.delete_change_set = delete_change_set  # type: ignore[method-assign]
 
     def execute_change_set(self: CloudFormationBackend, change_set_name: str, stack_name: str | None = None) -> None:
         change_set = self.describe_change_set(change_set_name)
@@ -483,6 +508,7 @@ def _patch_change_sets() -> None:
             change_set.execution_status = "EXECUTE_COMPLETE"
         for other in [cs for cs in self.change_sets.values() if cs.stack_id == stack.stack_id and cs is not change_set]:
             del self.change_sets[other.change_set_id]  # executing one change set deletes the stack's others
+        _forget_nested(self, change_set)  # the nested change sets ran with it
 
     CloudFormationBackend.execute_change_set = execute_change_set  # type: ignore[method-assign]
 
@@ -496,6 +522,52 @@ def _patch_change_sets() -> None:
 
     CloudFormationBackend.delete_stack = delete_stack  # type: ignore[method-assign]
     cfn_models.CloudFormationBackend.delete_stack = delete_stack  # type: ignore[method-assign]
+
+
+# --- nested change sets (IncludeNestedStacks) ----------------------------------------------------------------------
+
+_request = threading.local()  # IncludeNestedStacks of the CreateChangeSet request being answered
+
+
+def _nested_change_set(parent: ChangeSet, change: Change, nested: Stack, resource: dict[str, Any]) -> None:
+    """The change set CloudFormation makes for a nested stack that changes, named by the parent's change."""
+    properties = resource.get("Properties") or {}
+    url = properties.get("TemplateURL")
+    if not isinstance(url, str):
+        return  # a TemplateURL known only when it runs
+    body = get_stack_from_s3_url(url, account_id=nested.account_id, partition=get_partition(nested.region_name))
+    root_values = _resolved_parameters(parent.template_dict, parent.parameters)
+    existing = parent.stack.resource_map._parsed_resources
+    values = dict(nested.parameters)
+    for key, value in (properties.get("Parameters") or {}).items():
+        if isinstance(value, (str, int, float, bool)):
+            values[key] = str(value)
+        elif isinstance(value, dict) and list(value) == ["Ref"] and value["Ref"] in root_values:
+            values[key] = root_values[value["Ref"]]
+        elif isinstance(value, dict) and list(value) == ["Fn::GetAtt"]:
+            target = value["Fn::GetAtt"] if isinstance(value["Fn::GetAtt"], list) else str(value["Fn::GetAtt"]).split(".", 1)
+            source = existing.get(target[0])
+            with contextlib.suppress(Exception):  # an output known only when it runs keeps its value here
+                values[key] = str(source.get_cfn_attribute(target[1]))  # type: ignore[union-attr]
+    backend = cloudformation_backends[nested.account_id][nested.region_name]
+    name = f"{parent.change_set_name}-{change.logical_resource_id}"[:128]
+    child = ChangeSet(change_set_type="UPDATE", change_set_id=generate_changeset_id(name, nested.region_name, nested.account_id),
+                      change_set_name=name, stack=nested, template=body, parameters=values, description="")
+    child.status, child.execution_status = "CREATE_COMPLETE", "AVAILABLE"
+    child.parent_change_set_id = parent.change_set_id  # type: ignore[attr-defined]
+    child.root_change_set_id = getattr(parent, "root_change_set_id", None) or parent.change_set_id  # type: ignore[attr-defined]
+    backend.change_sets[child.change_set_id] = child
+    change.change_set_id = child.change_set_id  # type: ignore[attr-defined]
+    parent.include_nested_stacks = child.include_nested_stacks = True  # type: ignore[attr-defined]
+    parent.nested_ids = [*getattr(parent, "nested_ids", []), child.change_set_id]  # type: ignore[attr-defined]
+
+
+def _forget_nested(backend: CloudFormationBackend, change_set: ChangeSet) -> None:
+    """A root change set's nested change sets go with it (deleted or executed)."""
+    for nested_id in getattr(change_set, "nested_ids", []):
+        nested = backend.change_sets.pop(nested_id, None)
+        if nested is not None:
+            _forget_nested(backend, nested)
 
 
 # --- the resource models moto lacks ----------------------------------------------------------------------------------

@@ -221,6 +221,9 @@ def test_an_upgrade_updates_both_halves_and_moves_the_secret_to_a_new_key(aws: A
     replaced = [line for line in lines if line.startswith("  replace ")]
     assert replaced[0].split()[1:3] == ["BridgeApiKeyB", "AWS::ApiGateway::ApiKey"] and "expected: slot b's new key for v1.1.0" in replaced[0]
     assert any(line.split()[:2] == ["modify", "Core"] for line in lines)
+    # with the nested stack's own change set, read through the parent's (IncludeNestedStacks)
+    assert [line.split() for line in lines if "Core/SourceApiFunction" in line and line.startswith("  modify")] == [
+        ["modify", "Core/SourceApiFunction", "AWS::Serverless::Function", "(Timeout)"]] * 2  # China, then web
     # both halves run the new release
     for region, bucket in ((CHINA, "my-cn-bucket"), (WEB, "my-web-bucket")):
         assert aws.stack(region)["StackStatus"] == "UPDATE_COMPLETE"
