@@ -59,7 +59,7 @@ class _ArgumentParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _ArgumentParser(prog="panther-cn-transform", description="Port CloudFormation templates to AWS China.")
-    commands = parser.add_subparsers(dest="command", metavar="{transform,release,connect,rules}", required=True,
+    commands = parser.add_subparsers(dest="command", metavar="{transform,release,connect,deploy,rules}", required=True,
                                      parser_class=_ArgumentParser)
 
     run = commands.add_parser(
@@ -125,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     connect.add_argument("--secret-id", default="panther/china", help="the secret the web stack's SecretID names (default panther/china)")
     connect.add_argument("--test", action="store_true", help='first POST {"listIntegrations": {}} through the bridge and require an answer')
 
+    _add_deploy_parser(commands)
+
     rules = commands.add_parser("rules", help="check or show rule files")
     rule_commands = rules.add_subparsers(dest="rules_command", metavar="{check,show,docs}", required=True,
                                          parser_class=_ArgumentParser)
@@ -135,6 +137,45 @@ def build_parser() -> argparse.ArgumentParser:
     rule_commands.add_parser("docs", help="print docs/rules.md, generated from the actions and packs")
     rule_commands.add_parser("schema", help="print rules/schema.json, generated from the actions")
     return parser
+
+
+def _add_deploy_parser(commands: Any) -> None:
+    deploy = commands.add_parser("deploy", help="deploy the China half, the web half or both, through change sets (docs/release.md)")
+    steps = deploy.add_subparsers(dest="deploy_command", metavar="{all,china,web,rotate-key}", required=True,
+                                  parser_class=_ArgumentParser)
+    helps = {
+        "all": "the whole guide: China half, connect (or the key rotation of an upgrade), web half, the web half's values "
+               "into the China stack on a first install, the end-to-end check",
+        "china": "the China half's stack, from the root template in --bucket",
+        "web": "the web half's stack, from the root template in --web-bucket, with SecretID",
+        "rotate-key": "a new bridge key with no outage: the idle key slot regenerated, checked, put in the secret, then in use",
+    }
+    for name, text in helps.items():
+        step = steps.add_parser(name, help=text, description=text)
+        china = step.add_argument_group("China half")
+        china.add_argument("--china-region", required=True, help="e.g. cn-north-1")
+        china.add_argument("--china-profile", metavar="PROFILE", help="AWS profile of the China account (default: the usual credential chain)")
+        china.add_argument("--stack", default="panther", help="the China stack (default panther)")
+        if name in ("all", "china"):
+            china.add_argument("--bucket", required=True, help="the China bucket the release was uploaded to")
+        web = step.add_argument_group("web half")
+        web.add_argument("--web-region", required=True, help="ap-southeast-1 or ap-southeast-2")
+        web.add_argument("--web-profile", metavar="PROFILE", help="AWS profile of the web half's account")
+        web.add_argument("--web-stack", default="panther", help="the web half's stack (default panther)")
+        if name in ("all", "web"):
+            web.add_argument("--web-bucket", required=True, help="the web half's bucket (release ... --rules panther-web-proxy --upload)")
+        elif name == "china":
+            web.add_argument("--web-bucket", help="the web half's bucket, to tell which China parameters come from it "
+                                                  "before the web half exists")
+        web.add_argument("--secret-id", default="panther/china", help="the web region's secret with the bridge (default panther/china)")
+        if name != "rotate-key":
+            step.add_argument("--release", required=True, help="the release folder in the buckets, e.g. v1.18.1")
+            step.add_argument("--first-user-email", help="FirstUserEmail for a first install (kept from the stack on an update)")
+            step.add_argument("--parameter", action="append", default=[], metavar="NAME=VALUE",
+                              help="a root parameter's value, for each half whose root declares it")
+        run = step.add_argument_group("running")
+        run.add_argument("--yes", action="store_true", help="execute each change set without asking (required when stdin is not a terminal)")
+        run.add_argument("--plan", action="store_true", help="show the change sets and the later steps, change nothing (the change sets are deleted)")
 
 
 def _add_limit_options(parser: argparse.ArgumentParser) -> None:
@@ -445,6 +486,36 @@ def cmd_connect(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from .release.deploy import Deployment, DeployOptions, Half
+    from .release.deploy_inputs import parse_assignments
+
+    if args.yes and args.plan:
+        raise InputError("--plan changes nothing and --yes executes: give one of them", file="<command line>")
+    options = DeployOptions(
+        china=Half("China", args.china_region, args.stack, args.china_profile, getattr(args, "bucket", None)),
+        web=Half("web", args.web_region, args.web_stack, args.web_profile, getattr(args, "web_bucket", None)),
+        release=getattr(args, "release", None), secret_id=args.secret_id,
+        first_user_email=getattr(args, "first_user_email", None), parameters=parse_assignments(getattr(args, "parameter", [])),
+        yes=args.yes, plan=args.plan,
+    )
+    deployment = Deployment(options, sys.stderr, confirm=_ask if sys.stdin.isatty() else None)
+    run = {"all": deployment.deploy_all, "china": deployment.deploy_china, "web": deployment.deploy_web,
+           "rotate-key": deployment.rotate_key}[args.deploy_command]
+    run()
+    return EXIT_OK
+
+
+def _ask(question: str) -> bool:
+    """A yes or no from the terminal (anything but y or yes is a no)."""
+    print(f"{question} [y/N] ", end="", file=sys.stderr, flush=True)
+    try:
+        answer = sys.stdin.readline()
+    except (OSError, ValueError):
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
 def _notice(message: str) -> None:
     print(f"note: {message}", file=sys.stderr)
 
@@ -495,7 +566,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"transform": cmd_transform, "release": cmd_release, "connect": cmd_connect, "rules": cmd_rules}
+    handlers = {"transform": cmd_transform, "release": cmd_release, "connect": cmd_connect, "deploy": cmd_deploy, "rules": cmd_rules}
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         return handlers[args.command](args)

@@ -15,6 +15,9 @@ Our exception hierarchy:
     + RenderError - the rendered text does not parse back to the planned model.
     + ConnectError - connecting the two halves of a China deployment failed (an AWS
       call, a missing stack output, a bridge that does not answer).
+    + DeployError - deploying a half failed or needs the operator: a change set CloudFormation
+      refused, a stack operation that failed (its first failed resource and the stack's state),
+      a stack in a state only the operator can resolve, a change not confirmed.
     + OutputError - an output cannot be written (missing folder, permissions, disk full,
       an out-dir that would overwrite the source); nothing was written.
 
@@ -97,6 +100,10 @@ class RenderError(TransformError):
 
 class ConnectError(TransformError):
     """Connecting the halves failed: `file` names the place (stack, secret, URL) and region."""
+
+
+class DeployError(TransformError):
+    """A stack of a China deployment could not be deployed as asked; `file` names the stack and region."""
 
 
 class OutputError(TransformError):

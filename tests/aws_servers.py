@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,11 +19,11 @@ FAKE_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "te
 
 
 @contextmanager
-def moto_server() -> Iterator[str]:
-    """A moto server on a free port; yields its endpoint URL."""
+def moto_server(port: int = 0) -> Iterator[str]:
+    """A moto server on `port` (0: a free one); yields its endpoint URL."""
     from moto.server import ThreadedMotoServer
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     try:
@@ -36,10 +36,12 @@ def moto_server() -> Iterator[str]:
 class FakeBridge:
     """A stand-in for the China bridge: `POST /prod/cn/{function}` with header `x-api-key`.
 
-    `api_key` is the key it accepts now (change it to rotate); `answers` maps a function
-    to the JSON it returns, or to `(status, JSON)` for another status than 200 (a backend's
-    502, say); `refusal` is the body of its 403 to a wrong key (API Gateway's usual answer;
-    `{"Message": None}` is the one API Gateway in China gives without an ICP license);
+    `api_key` is the key it accepts now (change it to rotate), unless `accepts` is set: then
+    it accepts the keys that function approves (the deploy tests ask moto's API Gateway which
+    keys are on the bridge's usage plan); `answers` maps a function to the JSON it returns, or
+    to `(status, JSON)` for another status than 200 (a backend's 502, say); `refusal` is the
+    body of its 403 to a wrong key (API Gateway's usual answer; `{"Message": None}` is the one
+    API Gateway in China gives without an ICP license);
     `delay` makes every answer late by that many seconds.
     """
 
@@ -49,11 +51,12 @@ class FakeBridge:
     delay: float = 0.0
     calls: list[tuple[str, str, Any]] = field(default_factory=list)  # (path, key, payload)
     url: str = ""
+    accepts: Callable[[str], bool] | None = None
 
 
 @contextmanager
-def fake_bridge(api_key: str) -> Iterator[FakeBridge]:
-    """Run a `FakeBridge` on a free port; `bridge.url` is its stage URL (ending in /prod)."""
+def fake_bridge(api_key: str, port: int = 0) -> Iterator[FakeBridge]:
+    """Run a `FakeBridge` on `port` (0: a free one); `bridge.url` is its stage URL (ending in /prod)."""
     bridge = FakeBridge(api_key)
 
     class Handler(BaseHTTPRequestHandler):
@@ -65,7 +68,7 @@ def fake_bridge(api_key: str) -> Iterator[FakeBridge]:
             if bridge.delay:
                 time.sleep(bridge.delay)
             function = self.path.removeprefix("/prod/cn/")
-            if key != bridge.api_key:
+            if not (bridge.accepts(key) if bridge.accepts else key == bridge.api_key):
                 self._send(403, bridge.refusal)
             elif not self.path.startswith("/prod/cn/") or function not in bridge.answers:
                 self._send(404, {"message": "Not Found"})
@@ -88,7 +91,7 @@ def fake_bridge(api_key: str) -> Iterator[FakeBridge]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -32,6 +32,12 @@ The placeholders of the pages stand for the bundled example, always the same way
 * the China stack of `connect` (`--china-stack`, `china_stack=`) - created in moto in the
   China region given, its outputs naming an API key and the stand-in bridge, which answers
   `listIntegrations`;
+* a `deploy` command - finds both halves of its `--release` uploaded to its `--bucket` and
+  `--web-bucket` (unless the block uploads them itself), moto's CloudFormation completed as
+  tests/moto_cloudformation.py does (a resource type moto skipped fails the example), and
+  `PANTHER_CN_BRIDGE_URL` naming a stand-in bridge that accepts the keys on moto's usage plan;
+  `python tests/local_aws.py` (which starts the same two for a user) is not run, the test's
+  own serve instead, and the `export` lines after it run and change nothing;
 * `my-rules.yml` - examples/quickstart-buckets.yml; `examples/`, `bench/`, `tests/` - the
   repository's own;
 * benchmarks run once on small input (`--repeat 1`; bench_transform with `--resources 20`,
@@ -62,6 +68,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from . import moto_cloudformation
 from .aws_servers import FAKE_CREDENTIALS, fake_bridge
 from .s3server import S3Server
 
@@ -162,7 +169,7 @@ def commands(example: Example) -> list[Command]:
 def runnable(text: str) -> str | None:
     """The command as it runs here (placeholders mapped, see the module docstring), or None if CI runs it."""
     parts = [part for part in re.split(r"\s+&&\s+", text.strip()) if not part.startswith("pip install ")]
-    if not parts or parts == ["python -m pytest"]:
+    if not parts or parts == ["python -m pytest"] or parts[0].startswith("python tests/local_aws.py"):
         return None
     command = " && ".join(parts)
     command = re.sub(r"HYPOTHESIS_PROFILE=(long|thorough)\b", "HYPOTHESIS_PROFILE=docs", command)
@@ -220,19 +227,27 @@ def _option(tokens: list[str], name: str) -> str | None:
     return tokens[tokens.index(name) + 1] if name in tokens[:-1] else None
 
 
-def _prepare_aws(s3: S3Server, home: Path, example: Example, stack: ExitStack) -> None:
-    """The buckets and stacks the block's commands expect to exist (see the module docstring)."""
+def _prepare_aws(s3: S3Server, home: Path, example: Example, stack: ExitStack, environment: dict[str, str]) -> dict[str, str]:
+    """The buckets and stacks the block's commands expect to exist (see the module docstring); environment to add."""
     s3.bucket(SOURCE_BUCKET, SOURCE_REGION)
     s3.put_folder(SOURCE_BUCKET, SOURCE_REGION, home / SOURCE_BUCKET)
     targets: set[tuple[str, str]] = set()
     stacks: set[tuple[str, str]] = set()
+    uploaded: set[tuple[str, str]] = set()  # (bucket, release) the block uploads itself
+    deploys: list[list[str]] = []
     source = example.body
     for command in commands(example) if example.language == "sh" else []:
         tokens = shlex.split(command.text, comments=True)
         if "--upload" in tokens and _option(tokens, "--bucket") and _option(tokens, "--region"):
             targets.add((str(_option(tokens, "--bucket")), str(_option(tokens, "--region"))))
+            uploaded.add((str(_option(tokens, "--bucket")), str(_option(tokens, "--release"))))
         if "connect" in tokens and _option(tokens, "--china-stack") and _option(tokens, "--china-region"):
             stacks.add((str(_option(tokens, "--china-stack")), str(_option(tokens, "--china-region"))))
+        if tokens[:4] == ["python", "-m", "panther_cn_transform", "deploy"]:
+            deploys.append(tokens)
+            for bucket, region in (("--bucket", "--china-region"), ("--web-bucket", "--web-region")):
+                if _option(tokens, bucket) and _option(tokens, region):
+                    targets.add((str(_option(tokens, bucket)), str(_option(tokens, region))))
     if "upload_release(" in source:
         targets.update(re.findall(r'bucket="([^"]+)",\s*region="([^"]+)"', source.split("upload_release(", 1)[1]))
     for found in re.finditer(r'connect\(china_stack="([^"]+)", china_region="([^"]+)"', source):
@@ -250,6 +265,32 @@ def _prepare_aws(s3: S3Server, home: Path, example: Example, stack: ExitStack) -
             template = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}, "Outputs": outputs}
             boto3.client("cloudformation", region_name=region, endpoint_url=s3.url, **FAKE_CREDENTIALS).create_stack(
                 StackName=name, TemplateBody=json.dumps(template))
+    return _prepare_deploy(deploys, uploaded, home, stack, environment)
+
+
+def _prepare_deploy(deploys: list[list[str]], uploaded: set[tuple[str, str]], home: Path, stack: ExitStack,
+                    environment: dict[str, str]) -> dict[str, str]:
+    """For `deploy` commands: both halves of their release uploaded, moto completed, a stand-in bridge."""
+    if not deploys:
+        return {}
+    stack.enter_context(moto_cloudformation.strict_cloudformation())
+    china_region = next((str(_option(t, "--china-region")) for t in deploys if _option(t, "--china-region")), "cn-north-1")
+    bridge = stack.enter_context(fake_bridge("unset"))
+    bridge.accepts = lambda key: key in moto_cloudformation.bridge_keys(china_region)
+    bridge.answers["panther-source-api"] = []
+    for tokens in deploys:
+        release = _option(tokens, "--release")
+        halves = (("panther", "--bucket", "--china-region"), ("panther-web-proxy", "--web-bucket", "--web-region"))
+        for pack, bucket, region in halves:
+            if not (release and _option(tokens, bucket) and _option(tokens, region)) or (_option(tokens, bucket), release) in uploaded:
+                continue
+            uploaded.add((str(_option(tokens, bucket)), release))
+            done = subprocess.run([sys.executable, "-m", "panther_cn_transform", "release", f"./{SOURCE_BUCKET}", "--release", release,
+                                   "--rules", pack, "--region", str(_option(tokens, region)), "--bucket", str(_option(tokens, bucket)),
+                                   "--upload", "--no-verify"], cwd=home, env=environment, capture_output=True, text=True,
+                                  check=False, timeout=600)
+            assert done.returncode == 0, done.stderr
+    return {"PANTHER_CN_BRIDGE_URL": bridge.url}
 
 
 def _shown(expected: list[str], printed: list[str]) -> bool:
@@ -282,7 +323,7 @@ def test_the_example_runs_as_documented(example: Example, s3: S3Server, tmp_path
     home = _folder(tmp_path)
     environment = _environment(s3, tmp_path, home)
     with ExitStack() as resources:
-        _prepare_aws(s3, home, example, resources)
+        environment.update(_prepare_aws(s3, home, example, resources, environment))
         if example.language == "python":
             _run_python(example, home, environment)
         else:

@@ -194,3 +194,71 @@ def _reason(exc: Exception) -> str:
 def _excerpt(text: str, limit: int = 200) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[:limit] + "..."
+
+
+# --- what `deploy` adds: the key of a given slot, the secret as it is, and a stand-in bridge for local runs ----------
+
+#: environment variable naming a stand-in for the bridge (a local run against moto: docs/release.md, "Try it without AWS")
+BRIDGE_URL_OVERRIDE = "PANTHER_CN_BRIDGE_URL"
+
+
+def bridge_url_override() -> str | None:
+    """The URL `deploy` uses for the bridge instead of the stack's `BridgeUrl` output, when the environment names one.
+
+    For local runs only: moto's API Gateway serves no stage, so a local stand-in answers for it.
+    Never set it for a real deployment (the web half's secret would name it).
+    """
+    import os
+
+    value = os.environ.get(BRIDGE_URL_OVERRIDE, "").strip()
+    return value.rstrip("/") or None
+
+
+def api_key_value(apigateway: APIGatewayClient, key_id: str, *, where: str) -> str:
+    """The value of API key `key_id` (never printed)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        value = apigateway.get_api_key(apiKey=key_id, includeValue=True).get("value")
+    except (BotoCoreError, ClientError) as exc:
+        raise ConnectError(f"cannot read the value of API key {key_id}: {_reason(exc)}", file=where) from None
+    if not value:
+        raise ConnectError(f"API key {key_id} has no value", file=where)
+    return str(value)
+
+
+def read_secret(secretsmanager: SecretsManagerClient, secret_id: str, *, where: str) -> str | None:
+    """The secret's current string, None when the secret does not exist."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    place = f"{where} secret {secret_id}"
+    try:
+        return str(secretsmanager.get_secret_value(SecretId=secret_id).get("SecretString", ""))
+    except secretsmanager.exceptions.ResourceNotFoundException:
+        return None
+    except (BotoCoreError, ClientError) as exc:
+        raise ConnectError(f"cannot read the secret: {_reason(exc)}", file=place) from None
+
+
+def secret_bridge(text: str | None) -> tuple[str, str] | None:
+    """`(URL, API_KEY)` of a secret string in the proxies' format, None when it is not one."""
+    try:
+        value: Any = json.loads(text or "")
+    except ValueError:
+        return None
+    if isinstance(value, dict) and isinstance(value.get("URL"), str) and isinstance(value.get("API_KEY"), str):
+        return str(value["URL"]).rstrip("/"), str(value["API_KEY"])
+    return None
+
+
+def restore_secret(secretsmanager: SecretsManagerClient, secret_id: str, previous: str | None, *, where: str) -> None:
+    """Put back what the secret held before (`None`: it did not exist, so it is deleted again)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        if previous is None:
+            secretsmanager.delete_secret(SecretId=secret_id, ForceDeleteWithoutRecovery=True)
+        else:
+            secretsmanager.put_secret_value(SecretId=secret_id, SecretString=previous)
+    except (BotoCoreError, ClientError) as exc:
+        raise ConnectError(f"cannot put the secret back: {_reason(exc)}", file=f"{where} secret {secret_id}") from None

@@ -1,8 +1,10 @@
-"""The progress display of release mode on a terminal (rich), silent anywhere else.
+"""The progress displays of release mode and deploy on a terminal (rich).
 
-Three bars: bytes downloaded, templates transformed, objects uploaded.  Everything the
-display is told arrives through plain callbacks, so the library modules never import it;
-when stderr is not a terminal (CI, a pipe, a log file) rich draws nothing at all.
+Release mode: three bars (bytes downloaded, templates transformed, objects uploaded), silent
+when stderr is not a terminal (CI, a pipe, a log file).  Deploy: the events of a stack
+operation, one line each, with a spinner and the time elapsed below them on a terminal and
+plain lines anywhere else (an operator reading a CI log needs the events too).  Everything
+a display is told arrives through plain callbacks, so the library modules never import it.
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ from rich.console import Console
 from rich.progress import (
     BarColumn,
     Progress,
+    SpinnerColumn,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
 
 from .manifest import ReleaseObject
+from .stack_events import StackEvent
 
 
 class ReleaseDisplay:
@@ -73,3 +77,33 @@ class ReleaseDisplay:
             task = self._progress.tasks[self._upload]
             detail = obj.key if sent else f"{obj.key} (already there)"
             self._progress.update(self._upload, count=f"{task.completed:.0f}/{task.total:.0f}", detail=detail)
+
+
+class StackProgress:
+    """The events of one stack operation on `stream`: a line each, and on a terminal a spinner with the time elapsed."""
+
+    def __init__(self, stream: TextIO, title: str) -> None:
+        self._stream = stream
+        self._title = title
+        self._console = Console(file=stream, highlight=False)
+        self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                                  console=self._console, disable=not self._console.is_terminal, transient=True)
+        self._task: TaskID | None = None
+
+    def __enter__(self) -> Self:
+        self._progress.start()
+        if self._console.is_terminal:
+            self._task = self._progress.add_task(self._title)
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+        self._progress.stop()
+
+    def event(self, event: StackEvent) -> None:
+        """A new event: its line, above the spinner on a terminal."""
+        line = f"    {event.line()}"
+        if self._task is None:
+            print(line, file=self._stream, flush=True)
+            return
+        self._console.print(line, markup=False, highlight=False, soft_wrap=True)
+        self._progress.update(self._task, description=f"{self._title}: {event.name} {event.status}")

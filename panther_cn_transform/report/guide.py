@@ -321,8 +321,9 @@ class _Guide:
         if not self.parameters:
             del create["items"]
         kept = "".join(f" \\\n    ParameterKey={p['name']},UsePreviousValue=true" for p in self.parameters)
-        replaced = (" The bridge's API key (BridgeApiKey) is replaced, as on every upgrade: its name carries the release; "
-                    "`connect` then puts the new key into the secret." if self.half == "china" else "")
+        replaced = (" By hand, without parameters, both of the bridge's key slots (BridgeApiKeyA and B) take the new "
+                    "release and their keys are replaced: run `connect` right after it to put the new key into the secret "
+                    "(`deploy all` rotates one slot at a time instead, with no outage)." if self.half == "china" else "")
         update = {
             "id": "update", "title": f"Deploy the {half.name}", "when": UPGRADE,
             "text": ("A change set shows what the upgrade changes before it runs: read it (Replacement True is a resource "

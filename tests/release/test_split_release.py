@@ -170,17 +170,33 @@ def test_the_proxy_code_is_written_as_the_asset_the_functions_name(built: tuple[
         assert archive.read("web_proxy.py") == (ASSETS / "web_proxy.py").read_bytes()
 
 
-def test_an_upgrade_rotates_the_bridge_key(built: tuple[Path, Path]) -> None:
+def test_the_bridge_has_two_key_slots_whose_generation_replaces_a_key(built: tuple[Path, Path]) -> None:
     china_root = model(built[0], ROOT)
-    assert china_root["Resources"]["BridgeApiKey"]["Properties"]["Name"] == "panther-cn-bridge-v1.16.0"
+    parameters, resources, outputs = china_root["Parameters"], china_root["Resources"], china_root["Outputs"]
+    # each slot's key is named after its generation, by default the release: a new generation renames it
+    assert parameters["BridgeKeyA"]["Default"] == parameters["BridgeKeyB"]["Default"] == "v1.16.0"
+    assert resources["BridgeApiKeyA"]["Properties"]["Name"] == {"Fn::Sub": "panther-cn-bridge-a-${BridgeKeyA}"}
+    assert resources["BridgeApiKeyB"]["Properties"]["Name"] == {"Fn::Sub": "panther-cn-bridge-b-${BridgeKeyB}"}
+    assert {resources[f"BridgeUsagePlanKey{slot}"]["Properties"]["KeyId"]["Ref"] for slot in "AB"} == {"BridgeApiKeyA", "BridgeApiKeyB"}
+    # the outputs name the key in use, which BridgeKeyInUse chooses
+    assert parameters["BridgeKeyInUse"]["AllowedValues"] == ["a", "b"] and parameters["BridgeKeyInUse"]["Default"] == "a"
+    assert outputs["BridgeApiKeyId"]["Value"] == {"Fn::If": ["BridgeKeyAInUse", {"Ref": "BridgeApiKeyA"}, {"Ref": "BridgeApiKeyB"}]}
     template = decode_text((MIRROR / ROOT).read_text())
-    names = {release: transform(template, load_rules("panther"), region="cn-north-1", variables={"bucket": "b", "release": release})
-             .model["Resources"]["BridgeApiKey"]["Properties"]["Name"] for release in ("v1.16.0", "v1.17.0")}
-    assert names["v1.16.0"] != names["v1.17.0"]
+    defaults = {release: transform(template, load_rules("panther"), region="cn-north-1", variables={"bucket": "b", "release": release})
+                .model["Parameters"]["BridgeKeyA"]["Default"] for release in ("v1.16.0", "v1.17.0")}
+    assert defaults == {"v1.16.0": "v1.16.0", "v1.17.0": "v1.17.0"}
     # CloudFormation cannot rename a key: a new name replaces it, with a new value
     schemas = Path(__import__("cfnlint").__file__).parent / "data" / "schemas" / "resources"
     schema = next(json.loads(p.read_text()) for p in schemas.glob("*.json") if '"AWS::ApiGateway::ApiKey"' in p.read_text())
     assert "/properties/Name" in schema["createOnlyProperties"]
+
+
+def test_parameters_a_pack_adds_with_a_default_are_not_asked_of_the_operator(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "release" / "panther-enterprise-us-west-1"
+    result = transform_release(example, release="v1.0.0", region="cn-north-1", bucket="my-cn-bucket", rules=load_rules("panther"),
+                               out_dir=tmp_path / "cn", jobs=1)
+    assert {"BridgeKeyInUse", "BridgeKeyA", "BridgeKeyB"} <= set(model(tmp_path / "cn", "v1.0.0/panther.yml")["Parameters"])
+    assert [p["name"] for p in result.report["parameters"]] == ["UserPoolId"]  # deploy manages the key slots
 
 
 @pytest.mark.parametrize("key", ["", "Bootstrap", "BootstrapGateway", "Core", "Appsync", "Web"])
