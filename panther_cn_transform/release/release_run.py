@@ -25,6 +25,7 @@ from ..limits import Limits
 from ..report.guide import attach_next_steps
 from ..ruleset.rule_files import RuleSet
 from .display import ReleaseDisplay
+from .keys import check_release_name
 from .pipeline import ReleaseResult, transform_release
 from .s3source import DownloadStats, S3Source, default_cache_dir, parse_s3_url
 from .source import ReleaseSource
@@ -99,6 +100,7 @@ class ReleaseRun:
     def execute(self, stream: TextIO) -> RunOutcome:
         """Run it, drawing progress on `stream` when that is a terminal."""
         started = time.monotonic()
+        check_release_name(self.release)  # it names the root's key and the default out-dir: never a way out of them
         cache = Path(self.cache_dir) if self.cache_dir else default_cache_dir()
         transfers = self.jobs or DEFAULT_TRANSFERS
         out_dir = Path(self.out_dir) if self.out_dir else cache / "releases" / self.bucket / self.release

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Self
 from ..errors import ReleaseError
 from ..files import write_atomic
 from ..partitions.bucket_names import region_of_bucket_name
+from .keys import check_key
 from .s3common import make_client, s3_error
 
 if TYPE_CHECKING:
@@ -109,7 +110,12 @@ class S3Source:
         return self._folder
 
     def fetch(self, key: str, needed_by: str, *, wait: bool) -> None:
-        """Download `key` unless the cache has it (in the background unless `wait`)."""
+        """Download `key` unless the cache has it (in the background unless `wait`).
+
+        An unsafe key (`keys.unsafe_key`: `..`, absolute, ...) is refused here, before any
+        request, whatever the caller checked: nothing is ever written outside the cache.
+        """
+        check_key(key, needed_by)
         with self._lock:
             future = self._futures.get(key)
             if future is None:
@@ -205,6 +211,8 @@ class S3Source:
             raise s3_error(exc, side="source", bucket=self._bucket, key=key, option=OPTION) from None
         size, etag = int(head["ContentLength"]), str(head["ETag"])
         path, record = self._folder / key, self._state / "etags" / key
+        for folder, base in ((path.parent, self._folder), (record.parent, self._state)):
+            self._inside(folder, base, key)
         if path.is_file() and path.stat().st_size == size and record.is_file() and record.read_text("utf-8") == etag:
             with self._lock:
                 self.stats.cached += 1
@@ -223,11 +231,18 @@ class S3Source:
         with self._lock:
             self.stats.downloaded += 1
 
+    def _inside(self, folder: Path, base: Path, key: str) -> None:
+        """Create `folder` and refuse it unless it really is below `base` (a link in the cache could lead out)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        if not folder.resolve().is_relative_to(base.resolve()):
+            raise ReleaseError(f"the cache folder for object {key!r} is a link leading outside the cache ({folder}); "
+                               "remove it", file=f"s3://{self._bucket}/{key}")
+
     def _stream(self, key: str, etag: str, size: int, partial: Path) -> None:
         """Append the rest of the object to `partial` (all of it when nothing is there yet)."""
         from botocore.exceptions import ClientError
 
-        partial.parent.mkdir(parents=True, exist_ok=True)
+        self._inside(partial.parent, self._state, key)
         offset = partial.stat().st_size if partial.is_file() else 0
         if offset > size:
             partial.unlink()
@@ -244,7 +259,7 @@ class S3Source:
                 partial.unlink(missing_ok=True)
                 raise ReleaseError("the object changed while it was being downloaded; run again", file=f"s3://{self._bucket}/{key}") from None
             raise
-        with open(partial, "ab") as out:
+        with os.fdopen(_open_partial(partial), "ab") as out:
             for chunk in response["Body"].iter_chunks(self._chunk):
                 if self._stopping.is_set():
                     raise ReleaseError("download stopped; run again to resume it", file=f"s3://{self._bucket}/{key}")
@@ -254,6 +269,16 @@ class S3Source:
                     self.stats.bytes += len(chunk)
                 if self._on_bytes:
                     self._on_bytes(len(chunk))
+
+
+def _open_partial(path: Path) -> int:
+    """The partial file opened for appending, never through a link (a planted link is refused)."""
+    try:
+        return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o666)
+    except OSError:
+        if path.is_symlink():
+            raise ReleaseError("a partial download in the cache is a symbolic link; remove it", file=str(path)) from None
+        raise
 
 
 def _check_complete(partial: Path, size: int, etag: str, where: str) -> None:

@@ -1,0 +1,123 @@
+"""The edges that talk to the network and the file system, under hostile conditions (issue 26).
+
+Paths (no key, release name or output ever leads outside the folder it belongs to),
+content (the cache and the target's skip trust bytes, not metadata), bounds (sizes and
+deadlines on every S3 request) and honest errors.  The S3 here is a real server on a
+local socket: moto (tests/s3server.py) where S3 must behave, `hostile_s3` where it must
+not.  Every command runs in its own process under a 1 GiB address-space limit and a
+timeout, so a defect fails fast instead of eating the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .hostile_s3 import HostileS3, hostile_s3
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLE = EXAMPLES / "release" / "panther-enterprise-us-west-1"
+SOURCE = "panther-enterprise-us-west-1"
+TARGET = "my-cn-bucket"
+HOST = f"https://{SOURCE}.s3.us-west-1.amazonaws.com"
+GIB = 1 << 30
+
+
+def _limited() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (GIB, GIB))
+
+
+def run(*args: str | Path, env: dict[str, str] | None = None, timeout: float = 120, cwd: Path | None = None,
+        stdin: int | None = None) -> subprocess.CompletedProcess[str]:
+    """The command line in a new process under a 1 GiB address-space limit."""
+    return subprocess.run([sys.executable, "-m", "panther_cn_transform", *map(str, args)], capture_output=True, text=True,
+                          check=False, timeout=timeout, env=env, cwd=cwd, preexec_fn=_limited, stdin=stdin)
+
+
+def one_line(done: subprocess.CompletedProcess[str], *fragments: str) -> str:
+    """The run failed with exit 2 and exactly one `error:` line holding every fragment."""
+    lines = [line for line in done.stderr.splitlines() if not line.startswith(("warning: ", "note: "))]
+    assert done.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: "), (done.returncode, done.stderr)
+    assert "Traceback" not in done.stderr and "internal error" not in lines[0], done.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+def files_below(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if not p.is_dir()}
+
+
+@pytest.fixture
+def bad_s3(tmp_path: Path) -> Iterator[tuple[HostileS3, dict[str, str]]]:
+    """A hostile S3 holding the source bucket, and the environment that points boto3 at it."""
+    config = tmp_path / "aws-config"
+    config.write_text("")
+    with hostile_s3(SOURCE, "us-west-1") as server:
+        env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+        env.update(AWS_ENDPOINT_URL=server.url, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+                   AWS_CONFIG_FILE=str(config), AWS_SHARED_CREDENTIALS_FILE=str(config), AWS_EC2_METADATA_DISABLED="true",
+                   XDG_CACHE_HOME=str(tmp_path / "xdg"))
+        yield server, env
+
+
+def nested(*children: str) -> bytes:
+    """A root template nesting one stack per key in `children`."""
+    text = "Resources:\n"
+    for index, child in enumerate(children):
+        text += f"  Child{index}:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n      TemplateURL: {HOST}/{child}\n"
+    return text.encode()
+
+
+def with_asset(key: str) -> bytes:
+    return ("Resources:\n  Function:\n    Type: AWS::Lambda::Function\n    Properties:\n      Runtime: python3.12\n"
+            "      Handler: index.handler\n      Role: arn:aws:iam::123456789012:role/r\n"
+            f"      Code:\n        S3Bucket: {SOURCE}\n        S3Key: {key}\n").encode()
+
+
+def release(*extra: str | Path) -> list[str | Path]:
+    return ["release", f"s3://{SOURCE}", "--region", "cn-north-1", "--bucket", TARGET, *extra]
+
+
+# -- paths ------------------------------------------------------------------------------------
+
+
+def test_a_nested_template_key_with_dotdot_is_refused_before_any_request(bad_s3: tuple[HostileS3, dict[str, str]], tmp_path: Path) -> None:
+    s3, env = bad_s3
+    s3.put("v1.0.0/panther.yml", nested("../../../../.bashrc"))
+    s3.put("../../../../.bashrc", b"Resources: {}\n# planted\n")
+    home = tmp_path / "home"
+    cache = home / "a" / "cache"
+    done = run(*release("--release", "v1.0.0", "--out-dir", tmp_path / "out", "--cache-dir", cache), env=env)
+    one_line(done, "unsafe object key '../../../../.bashrc'", "/Resources/Child0/Properties/TemplateURL")
+    assert "../../../../.bashrc" not in s3.keys("HEAD") + s3.keys("GET")  # refused before a request, so before a byte
+    assert {p for p in files_below(home) if not p.startswith("a/cache/")} == set()
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name", ["../../../../x", "..", "v1/../../x", "v1\\..\\x", "v1\nx"])
+def test_a_release_name_that_leaves_the_bucket_folder_is_refused(bad_s3: tuple[HostileS3, dict[str, str]], tmp_path: Path, name: str) -> None:
+    s3, env = bad_s3
+    s3.put(f"{name.strip('/')}/panther.yml", b"Resources: {}\n")
+    cache = tmp_path / "deep" / "er" / "cache"
+    done = run(*release("--release", name, "--upload", "--check", "--cache-dir", cache), env=env)
+    one_line(done, "<command line>: --release", "is not a release folder of the bucket")
+    assert s3.log == [] and files_below(tmp_path) == {"aws-config"}
+
+
+def test_a_link_in_the_cache_never_leads_a_download_outside_it(bad_s3: tuple[HostileS3, dict[str, str]], tmp_path: Path) -> None:
+    s3, env = bad_s3
+    s3.put("v1.0.0/panther.yml", b"Resources: {}\n")
+    outside, cache = tmp_path / "outside", tmp_path / "cache"
+    outside.mkdir()
+    (cache / "objects" / SOURCE).mkdir(parents=True)
+    (cache / "objects" / SOURCE / "v1.0.0").symlink_to(outside)
+    done = run(*release("--release", "v1.0.0", "--out-dir", tmp_path / "out", "--cache-dir", cache), env=env)
+    one_line(done, "is a link leading outside the cache")
+    assert list(outside.iterdir()) == []
