@@ -179,7 +179,8 @@ def write_new(target: Path, data: bytes) -> None:
 
 def _create(target: Path) -> int:
     try:
-        return os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+        # O_EXCL never opens an existing name, a link included; O_NOFOLLOW says so again
+        return os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o666)
     except OSError as exc:
         raise OutputError(f"cannot write: {describe_os_error(exc)}", file=str(target)) from None
 

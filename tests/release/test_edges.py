@@ -21,7 +21,8 @@ import pytest
 
 from .hostile_s3 import HostileS3, hostile_s3
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "examples"
 EXAMPLE = EXAMPLES / "release" / "panther-enterprise-us-west-1"
 SOURCE = "panther-enterprise-us-west-1"
 TARGET = "my-cn-bucket"
@@ -35,9 +36,11 @@ def _limited() -> None:
 
 def run(*args: str | Path, env: dict[str, str] | None = None, timeout: float = 120, cwd: Path | None = None,
         stdin: int | None = None) -> subprocess.CompletedProcess[str]:
-    """The command line in a new process under a 1 GiB address-space limit."""
+    """The command line of this checkout in a new process under a 1 GiB address-space limit."""
+    environment = dict(os.environ if env is None else env)
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), environment.get("PYTHONPATH", "")]))
     return subprocess.run([sys.executable, "-m", "panther_cn_transform", *map(str, args)], capture_output=True, text=True,
-                          check=False, timeout=timeout, env=env, cwd=cwd, preexec_fn=_limited, stdin=stdin)
+                          check=False, timeout=timeout, env=environment, cwd=cwd, preexec_fn=_limited, stdin=stdin)
 
 
 def one_line(done: subprocess.CompletedProcess[str], *fragments: str) -> str:
@@ -121,3 +124,34 @@ def test_a_link_in_the_cache_never_leads_a_download_outside_it(bad_s3: tuple[Hos
     done = run(*release("--release", "v1.0.0", "--out-dir", tmp_path / "out", "--cache-dir", cache), env=env)
     one_line(done, "is a link leading outside the cache")
     assert list(outside.iterdir()) == []
+
+
+# -- the output folder ------------------------------------------------------------------------
+
+
+def test_a_planted_lock_link_is_refused_and_nothing_is_created_where_it_points(tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (tmp_path / ".out.lock").symlink_to(victim / "created-by-the-run")
+    done = run("release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", TARGET,
+               "--out-dir", tmp_path / "out")
+    one_line(done, ".out.lock", "symbolic link")
+    assert list(victim.iterdir()) == [] and not (tmp_path / "out").exists()
+    assert (tmp_path / ".out.lock").is_symlink()  # refused, not removed: it is not ours
+
+
+def test_the_out_dir_name_is_never_a_glob_pattern(tmp_path: Path) -> None:
+    """`--out-dir 'o*'` must not take `.other.partial-*` or `.other.old-*` (another folder's last good output) for its own."""
+    other_staging, other_parked = tmp_path / ".other.partial-1234abcd", tmp_path / ".other.old-5678abcd"
+    for folder in (other_staging, other_parked, tmp_path / "other"):
+        folder.mkdir()
+        (folder / "keep.txt").write_text("another folder's\n")
+    common = ["release", EXAMPLE, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", TARGET, "--out-dir", "o*"]
+    first = run(*common, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    again = run(*common, "--force", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "note:" not in first.stderr + again.stderr  # nothing of another folder was removed
+    for folder in (other_staging, other_parked):
+        assert (folder / "keep.txt").read_text() == "another folder's\n"
+    assert (tmp_path / "o*" / "manifest.json").is_file()
