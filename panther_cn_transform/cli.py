@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ._gc import collector_paused
 from .errors import InputError, TransformError, VerificationError
-from .files import STDIO, Outputs, check_targets, check_writable
+from .files import STDIO, Outputs, check_apart, check_targets, check_writable
 from .limits import Limits
 from .partitions.bucket_names import bucket_name_problem
 
@@ -225,6 +225,9 @@ def cmd_transform(args: argparse.Namespace) -> int:
                 check_writable(target)
     limits = _limits(args)
     rules = _load_rules(args.rules, limits)
+    if not args.check:
+        inputs = [("the template", args.input)] + [("the rule file", name) for name in rules.paths]
+        check_apart([(option, target) for option, target in targets if target], inputs=inputs)
     result = transform_file(args.input, rules, region=args.region, variables=_variables(args), limits=limits)
     report = build_report([(result, args.output)], region=args.region, bucket=args.bucket)
     warn = not _report_on_screen(args.report)
@@ -257,15 +260,17 @@ def cmd_release(args: argparse.Namespace) -> int:
     if not args.out_dir and not (args.upload or args.check):
         raise InputError("release needs --out-dir (or --upload, which keeps the release in the cache)", file="<command line>")
     limits = _limits(args)
-    if args.report:
-        check_writable(args.report)  # before the release is written, not after
     run = ReleaseRun(
         source=args.source_dir, release=args.release, region=args.region, bucket=args.bucket,
         rules=_load_rules(args.rules, limits), variables=_variables(args), limits=limits, out_dir=args.out_dir,
         jobs=args.jobs, force=args.force, check=args.check, upload=args.upload,
         verify=args.upload if args.verify is None else args.verify, cache_dir=args.cache_dir,
         source_profile=args.source_profile, target_profile=args.target_profile, notice=_notice,
+        outputs=(("--report", args.report),) if args.report else (),
     )
+    run.check_places()  # the report apart from the inputs, the source, the out-dir and the cache
+    if args.report:
+        check_writable(args.report)  # before the release is written, not after
     try:
         outcome = run.execute(sys.stderr)
     except VerificationError as exc:

@@ -23,7 +23,7 @@ import os
 import secrets
 import stat
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -278,6 +278,40 @@ def check_targets(targets: list[tuple[str, str]]) -> None:
             where = "standard output" if key == STDIO else target
             raise OutputError(f"{seen[key]} and {option} both write to {where}; give them different targets", file="<command line>")
         seen[key] = option
+
+
+def check_apart(
+    outputs: Sequence[tuple[str, str]],
+    *,
+    inputs: Sequence[tuple[str, str]] = (),
+    folders: Sequence[tuple[str, Path]] = (),
+) -> None:
+    """Refuse an output that would overwrite one of the run's inputs or land inside a folder it must not touch.
+
+    `outputs` are (option, target as typed); `inputs` (what, path), e.g. ("the rule file",
+    "my-rules.yml"); `folders` (what, folder), e.g. ("the source mirror", mirror).  A target
+    is where its bytes would go (a link's target), an input is the same file by path or by
+    inode (a hard link).  Standard output, devices and FIFOs are not files, and pass.
+    """
+    for option, target in outputs:
+        if target == STDIO or _is_special(target):
+            continue
+        where = Path(os.path.realpath(target))
+        for what, path in inputs:
+            if path != STDIO and _same_file(where, path):
+                raise OutputError(f"{option} would overwrite {what} {path}, an input of this run; write it elsewhere", file=target)
+        for what, folder in folders:
+            if where.is_relative_to(os.path.realpath(folder)):
+                raise OutputError(f"{option} would write inside {what} {folder}; write it elsewhere", file=target)
+
+
+def _same_file(where: Path, path: str) -> bool:
+    if where == Path(os.path.realpath(path)):
+        return True
+    try:
+        return os.path.samefile(where, path)
+    except OSError:  # one of them does not exist (yet): not the same file
+        return False
 
 
 def check_writable(target: str) -> None:

@@ -77,6 +77,11 @@ class RuleSet:
     partition: PartitionFacts | None = None  # the partition the rules port to (None: the region's)
     source_partition: PartitionFacts | None = None  # the partition templates come from (None: aws)
 
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """The rule files read from disk (`files` without the built-in packs): inputs no output may overwrite."""
+        return tuple(name for name in self.files if not name.startswith("<builtin>/"))
+
     @classmethod
     def empty(cls) -> RuleSet:
         """A rule set with no rules: the transform changes nothing."""

@@ -155,3 +155,80 @@ def test_the_out_dir_name_is_never_a_glob_pattern(tmp_path: Path) -> None:
     for folder in (other_staging, other_parked):
         assert (folder / "keep.txt").read_text() == "another folder's\n"
     assert (tmp_path / "o*" / "manifest.json").is_file()
+
+
+# -- outputs apart from inputs ------------------------------------------------------------------
+
+
+def copy_mirror(folder: Path) -> Path:
+    import shutil
+
+    mirror = folder / SOURCE
+    shutil.copytree(EXAMPLE, mirror)
+    return mirror
+
+
+def local_release(mirror: Path, *extra: str | Path) -> list[str | Path]:
+    return ["release", mirror, "--release", "v1.0.0", "--region", "cn-north-1", "--bucket", TARGET, *extra]
+
+
+def test_the_report_is_never_written_into_the_source_mirror(tmp_path: Path) -> None:
+    mirror = copy_mirror(tmp_path)
+    root = (mirror / "v1.0.0" / "panther.yml").read_bytes()
+    for report in (mirror / "v1.0.0" / "panther.yml", mirror / "notes.md"):
+        done = run(*local_release(mirror, "--out-dir", tmp_path / "out", "--report", report))
+        one_line(done, "--report would write inside the source mirror")
+    assert (mirror / "v1.0.0" / "panther.yml").read_bytes() == root and not (mirror / "notes.md").exists()
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_report_is_never_written_into_the_output_folder_or_its_staging(tmp_path: Path) -> None:
+    mirror = copy_mirror(tmp_path)
+    (tmp_path / ".out.partial-0000").mkdir()  # a stale staging folder: the run removes it, and the report with it
+    for report in (tmp_path / "out" / "report.md", tmp_path / ".out.partial-0000" / "report.md"):
+        done = run(*local_release(mirror, "--out-dir", tmp_path / "out", "--report", report))
+        one_line(done, "--report would write inside the output folder")
+    assert not (tmp_path / "out").exists() and list((tmp_path / ".out.partial-0000").iterdir()) == []
+
+
+def test_an_output_is_never_one_of_the_runs_inputs(tmp_path: Path) -> None:
+    mirror = copy_mirror(tmp_path)
+    rules = tmp_path / "my-rules.yml"
+    rules.write_text("version: 1\nname: mine\nextends: panther\nrules: []\n")
+    template = tmp_path / "topic.yaml"
+    template.write_text("Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n")
+    before = rules.read_text(), template.read_text()
+    done = run(*local_release(mirror, "--out-dir", tmp_path / "out", "--rules", rules, "--report", rules))
+    one_line(done, "--report would overwrite the rule file", "an input of this run")
+    for option, target in (("--report", rules), ("--patch", template), ("-o", template), ("--report", tmp_path / "link.yaml")):
+        if target.name == "link.yaml":
+            target.symlink_to(template)
+        done = run("transform", template, "--region", "cn-north-1", "--bucket", TARGET, "--rules", rules, option, target)
+        one_line(done, f"{option} would overwrite", "an input of this run")
+    assert (rules.read_text(), template.read_text()) == before
+
+
+def test_force_never_replaces_a_folder_holding_the_runs_rule_file(tmp_path: Path) -> None:
+    mirror = copy_mirror(tmp_path)
+    config = tmp_path / "config"
+    config.mkdir()
+    rules = config / "my-rules.yml"
+    rules.write_text("version: 1\nname: mine\nextends: panther\nrules: []\n")
+    for out in (config, tmp_path):
+        done = run(*local_release(mirror, "--out-dir", out, "--force", "--rules", rules))
+        assert done.returncode == 2
+        if out == config:
+            one_line(done, "holds the rule file", "an input of this run")
+    assert rules.is_file()
+
+
+def test_force_never_replaces_the_download_cache(tmp_path: Path) -> None:
+    mirror = copy_mirror(tmp_path)
+    cache = tmp_path / "xdg" / "panther-cn-transform"
+    (cache / "objects" / "other-bucket").mkdir(parents=True)
+    (cache / "objects" / "other-bucket" / "object").write_text("a download of another run\n")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    for out in (cache, cache / "state", cache / "objects", tmp_path / "xdg"):
+        done = run(*local_release(mirror, "--out-dir", out, "--force"), env=env)
+        one_line(done, "download cache")
+    assert (cache / "objects" / "other-bucket" / "object").is_file()
