@@ -1,10 +1,12 @@
 """Upload a finished China release to its bucket, in an order no reader can trip over.
 
 The objects are those of the release's manifest (`release.ReleaseObject`), read from the
-folder release mode wrote.  An object already in the bucket with the same SHA-256 (our
-`sha256` metadata, or S3's own SHA-256 checksum) is skipped, so a rerun after an
-interruption uploads only what is missing.  Every upload carries its SHA-256 as S3's
-checksum, which S3 verifies before it stores the object.
+folder release mode wrote.  An object already in the bucket whose S3 SHA-256 checksum
+(`head_object(ChecksumMode='ENABLED')`) is the manifest's is skipped, so a rerun after an
+interruption uploads only what is missing; the `sha256` metadata the uploads also carry is
+for people, never trusted (anyone who may write the object can set it over other bytes).
+Every upload carries its SHA-256 as S3's checksum (`ChecksumAlgorithm='SHA256'`), which S3
+verifies before it stores the object and keeps with it.
 
 Order: assets first, then templates children before parents, the root template last of
 all, so a stack created from the root while the upload runs never finds a child missing.
@@ -171,7 +173,9 @@ def _present(client: S3Client, bucket: str, obj: ReleaseObject) -> bool:
         raise s3_error(exc, side="target", bucket=bucket, key=obj.key, option=OPTION) from None
     except BotoCoreError as exc:
         raise s3_error(exc, side="target", bucket=bucket, key=obj.key, option=OPTION) from None
-    return bool(head.get("Metadata", {}).get("sha256") == obj.sha256 or head.get("ChecksumSHA256") == _b64(obj.sha256))
+    # S3's own checksum, which S3 verified when the object was stored; never the `sha256` metadata, which anyone
+    # who may write the object can set over other bytes (such an object would be skipped forever)
+    return bool(head.get("ChecksumSHA256") == _b64(obj.sha256))
 
 
 def _put(client: S3Client, bucket: str, folder: Path, obj: ReleaseObject) -> None:
@@ -181,7 +185,7 @@ def _put(client: S3Client, bucket: str, folder: Path, obj: ReleaseObject) -> Non
         with open(folder / obj.key, "rb") as body:
             client.put_object(
                 Bucket=bucket, Key=obj.key, Body=body, ContentLength=obj.size,
-                ChecksumSHA256=_b64(obj.sha256), Metadata={"sha256": obj.sha256},
+                ChecksumAlgorithm="SHA256", ChecksumSHA256=_b64(obj.sha256), Metadata={"sha256": obj.sha256},
             )
     except FileNotFoundError:
         raise ReleaseError(f"object {obj.key} of the manifest is missing from the release folder", file=str(folder)) from None

@@ -9,7 +9,8 @@ object, so that the edge code's defences can be tested through boto3 unchanged:
   bytes than announced, `get_size` being the Content-Length it announces then);
 * `trickle` - seconds between the body's bytes (a slow loris);
 * `ignore_if_match` - serve the current bytes whatever `If-Match` says;
-* `etag` - another ETag than the MD5 (a multipart `"...-2"`), `sse_kms` - the header
+* `etag` - another ETag than the MD5 (a multipart `"...-2"`), `get_etag` - the ETag a GET
+  answers with (another version's), `sse_kms` - the header
   that says the ETag is not the MD5, `checksum_sha256` - S3's own SHA-256 checksum;
 * `silent` (on the server) - accept connections and never answer.
 
@@ -37,6 +38,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 class HostileObject:
     data: bytes
     etag: str | None = None
+    get_etag: str | None = None
     head_size: int | None = None
     body: bytes | None = None
     get_size: int | None = None
@@ -139,10 +141,13 @@ def hostile_s3(bucket: str, region: str) -> Iterator[HostileS3]:
                 return
             body = obj.body if obj.body is not None else obj.data
             status, headers = 200, self._object_headers(obj)
+            if obj.get_etag:
+                headers["ETag"] = obj.get_etag
             ranged = self.headers.get("Range", "")
             if ranged.startswith("bytes=") and ranged.endswith("-"):
                 start = int(ranged[len("bytes="):-1])
                 headers["Content-Range"] = f"bytes {start}-{len(body) - 1}/{len(body)}"
+                headers.pop("x-amz-checksum-sha256", None)  # S3 sends no whole-object checksum with a range
                 body, status = body[start:], 206
             length = obj.get_size if obj.get_size is not None else len(body)
             self._reply(status, body, headers=headers, length=length, trickle=obj.trickle, key=key)

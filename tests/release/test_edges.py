@@ -10,6 +10,7 @@ timeout, so a defect fails fast instead of eating the machine.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import resource
 import subprocess
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from ..s3server import S3Server
 from .hostile_s3 import HostileS3, hostile_s3
 
 REPO = Path(__file__).resolve().parents[2]
@@ -232,3 +234,131 @@ def test_force_never_replaces_the_download_cache(tmp_path: Path) -> None:
         done = run(*local_release(mirror, "--out-dir", out, "--force"), env=env)
         one_line(done, "download cache")
     assert (cache / "objects" / "other-bucket" / "object").is_file()
+
+
+# -- content, not metadata --------------------------------------------------------------------
+
+
+@pytest.fixture
+def bad_s3_here(bad_s3: tuple[HostileS3, dict[str, str]], monkeypatch: pytest.MonkeyPatch) -> HostileS3:
+    """The hostile S3, for an `S3Source` made in this process."""
+    server, env = bad_s3
+    for name in [n for n in os.environ if n.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    for name, value in env.items():
+        if name.startswith("AWS_"):
+            monkeypatch.setenv(name, value)
+    return server
+
+
+MULTIPART = '"0123456789abcdef0123456789abcdef-2"'
+
+
+def fetch(cache: Path, key: str, *, stop_after: int | None = None, chunk: int = 256) -> None:
+    from panther_cn_transform.release.s3source import S3Source
+
+    received: list[int] = []
+
+    def stop(size: int) -> None:
+        received.append(size)
+        if stop_after is not None and len(received) == stop_after:
+            raise ConnectionResetError("connection lost")
+
+    with S3Source(SOURCE, cache_dir=cache, jobs=1, on_bytes=stop, chunk_size=chunk) as source:
+        source.fetch(key, key, wait=True)
+
+
+def partial_files(cache: Path) -> list[Path]:
+    return [p for p in (cache / "state").rglob("*") if p.is_file() and "partial" in p.parts]
+
+
+def test_a_poisoned_partial_download_is_never_stitched_in(bad_s3_here: HostileS3, tmp_path: Path) -> None:
+    data = bytes(range(256)) * 8
+    bad_s3_here.put("asset", data, etag=MULTIPART)  # no MD5 to check the result against
+    cache = tmp_path / "cache"
+    with pytest.raises(ConnectionResetError):
+        fetch(cache, "asset", stop_after=2)
+    [partial] = partial_files(cache)
+    partial.write_bytes(b"X" * partial.stat().st_size)  # other bytes, same length
+    fetch(cache, "asset")
+    assert (cache / "objects" / SOURCE / "asset").read_bytes() == data
+
+
+def test_a_server_that_ignores_if_match_cannot_swap_bytes(bad_s3_here: HostileS3, tmp_path: Path) -> None:
+    from panther_cn_transform.errors import ReleaseError
+
+    old, new = b"A" * 2048, b"B" * 2048
+    obj = bad_s3_here.put("asset", old, etag=MULTIPART)
+    cache = tmp_path / "cache"
+    with pytest.raises(ConnectionResetError):
+        fetch(cache, "asset", stop_after=2)
+    obj.body, obj.get_etag, obj.ignore_if_match = new, '"fedcba9876543210fedcba9876543210-2"', True  # replaced after the HEAD
+    with pytest.raises(ReleaseError, match="another version"):
+        fetch(cache, "asset")
+    with pytest.raises(ReleaseError, match="another version"):  # and from the start, with no partial download
+        fetch(tmp_path / "fresh", "asset")
+    for folder in (cache, tmp_path / "fresh"):
+        assert not (folder / "objects" / SOURCE / "asset").exists()
+
+
+def test_s3s_sha256_checksum_decides_where_the_etag_cannot(bad_s3_here: HostileS3, tmp_path: Path) -> None:
+    import base64
+    import hashlib
+
+    from panther_cn_transform.errors import ReleaseError
+
+    data = b"the object's own bytes\n" * 100
+    checksum = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    obj = bad_s3_here.put("asset", data, etag=MULTIPART, checksum_sha256=checksum)
+    with pytest.raises(ConnectionResetError):
+        fetch(tmp_path / "cache", "asset", stop_after=2)
+    obj.body = data.upper()  # the rest comes from other bytes under the same ETag: a range has no checksum of its own
+    with pytest.raises(ReleaseError, match="SHA-256 checksum"):
+        fetch(tmp_path / "cache", "asset")
+    assert not (tmp_path / "cache" / "objects" / SOURCE / "asset").exists()
+
+
+def test_an_sse_kms_etag_is_not_taken_for_an_md5(bad_s3_here: HostileS3, tmp_path: Path) -> None:
+    data = b"encrypted at rest with a KMS key\n"
+    bad_s3_here.put("asset", data, etag='"00112233445566778899aabbccddeeff"', sse_kms=True)
+    fetch(tmp_path / "cache", "asset")
+    assert (tmp_path / "cache" / "objects" / SOURCE / "asset").read_bytes() == data
+
+
+def moto_env(s3: S3Server) -> dict[str, str]:
+    return {**os.environ, **s3.environment}
+
+
+def test_a_cached_object_replaced_by_other_bytes_of_the_same_size_is_downloaded_again(s3: S3Server, tmp_path: Path) -> None:
+    s3.bucket(SOURCE, "us-west-1")
+    objects = s3.put_folder(SOURCE, "us-west-1", EXAMPLE)
+    cache = tmp_path / "cache"
+    first = run(*release("--release", "v1.0.0", "--out-dir", tmp_path / "o1", "--cache-dir", cache), env=moto_env(s3))
+    assert first.returncode == 0, first.stderr
+    asset = "c44fcecfc0872060c79d9029a0d9183275d6b078"
+    cached = cache / "objects" / SOURCE / asset
+    cached.write_bytes(bytes(b ^ 0xFF for b in cached.read_bytes()))  # other bytes, same size, same mtime or not
+    again = run(*release("--release", "v1.0.0", "--out-dir", tmp_path / "o2", "--cache-dir", cache), env=moto_env(s3))
+    assert again.returncode == 0, again.stderr
+    assert "1 objects downloaded" in again.stderr
+    assert (tmp_path / "o2" / asset).read_bytes() == objects[asset] == cached.read_bytes()
+
+
+def test_the_targets_skip_trusts_s3s_checksum_not_the_objects_metadata(s3: S3Server, tmp_path: Path) -> None:
+    import json
+
+    s3.bucket(SOURCE, "us-west-1")
+    s3.put_folder(SOURCE, "us-west-1", EXAMPLE)
+    target = s3.bucket(TARGET, "cn-north-1")
+    common = ["--release", "v1.0.0", "--upload", "--no-verify", "--cache-dir", tmp_path / "cache"]
+    first = run(*release(*common), env=moto_env(s3))
+    assert first.returncode == 0, first.stderr
+    manifest = json.loads((tmp_path / "cache" / "releases" / TARGET / "v1.0.0" / "manifest.json").read_text())
+    asset = next(o for o in manifest["objects"] if o["kind"] == "asset")
+    target.put_object(Bucket=TARGET, Key=asset["key"], Body=b"other bytes", Metadata={"sha256": asset["sha256"]})
+    again = run(*release(*common), env=moto_env(s3))
+    assert again.returncode == 0, again.stderr
+    assert "1 objects uploaded" in again.stderr and f"{len(manifest['objects']) - 1} skipped" in again.stderr
+    assert hashlib.sha256(s3.objects(TARGET, "cn-north-1")[asset["key"]]).hexdigest() == asset["sha256"]
+    third = run(*release(*common), env=moto_env(s3))
+    assert "0 objects uploaded" in third.stderr  # what went up carries S3's checksum, and is skipped from now on
