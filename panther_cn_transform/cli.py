@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 from ._gc import collector_paused
 from .errors import InputError, TransformError, VerificationError
 from .files import STDIO, Outputs, check_apart, check_targets, check_writable
-from .limits import Limits
+from .limits import MAX_ASSET_BYTES, Limits
 from .partitions.bucket_names import bucket_name_problem
 
 if TYPE_CHECKING:
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 # for YAML, JSON Schema, botocore or the process pool (docs/performance.md, "Start-up"; tests/test_startup.py).
 
 EXIT_OK, EXIT_CHANGES, EXIT_ERROR = 0, 1, 2
+DEFAULT_S3_TIMEOUT = 60.0  # release.s3common.DEFAULT_TIMEOUT, not imported: --help should not load botocore's side
 EXIT_INTERRUPTED, EXIT_TERMINATED = 128 + signal.SIGINT, 128 + signal.SIGTERM
 
 
@@ -90,6 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
     s3.add_argument("--cache-dir", help="where objects from an S3 SOURCE are kept between runs (default: the user cache dir)")
     s3.add_argument("--source-profile", metavar="PROFILE", help="AWS profile for an S3 SOURCE (global partition)")
     s3.add_argument("--target-profile", metavar="PROFILE", help="AWS profile for --upload (the China account)")
+    s3.add_argument("--max-asset-bytes", type=int, default=MAX_ASSET_BYTES, metavar="N",
+                    help=f"largest asset downloaded from an S3 SOURCE (default {MAX_ASSET_BYTES:,}; docs/limits.md)")
+    s3.add_argument("--s3-timeout", type=float, default=DEFAULT_S3_TIMEOUT, metavar="SECONDS",
+                    help=f"connect and read timeout of every S3 request, and the base of its deadline (default {DEFAULT_S3_TIMEOUT:g})")
     _add_limit_options(release)
 
     connect = commands.add_parser("connect", help="store the China bridge's URL and API key as the web region's secret (docs/release.md)")
@@ -260,6 +265,10 @@ def cmd_release(args: argparse.Namespace) -> int:
     if not args.out_dir and not (args.upload or args.check):
         raise InputError("release needs --out-dir (or --upload, which keeps the release in the cache)", file="<command line>")
     limits = _limits(args)
+    if args.max_asset_bytes < 1:
+        raise InputError("--max-asset-bytes must be at least 1", file="<command line>")
+    if not args.s3_timeout > 0:
+        raise InputError("--s3-timeout must be more than 0 seconds", file="<command line>")
     run = ReleaseRun(
         source=args.source_dir, release=args.release, region=args.region, bucket=args.bucket,
         rules=_load_rules(args.rules, limits), variables=_variables(args), limits=limits, out_dir=args.out_dir,
@@ -267,6 +276,7 @@ def cmd_release(args: argparse.Namespace) -> int:
         verify=args.upload if args.verify is None else args.verify, cache_dir=args.cache_dir,
         source_profile=args.source_profile, target_profile=args.target_profile, notice=_notice,
         outputs=(("--report", args.report),) if args.report else (),
+        max_asset_bytes=args.max_asset_bytes, s3_timeout=args.s3_timeout,
     )
     run.check_places()  # the report apart from the inputs, the source, the out-dir and the cache
     if args.report:

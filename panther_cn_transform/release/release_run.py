@@ -25,12 +25,13 @@ from typing import TYPE_CHECKING, TextIO
 
 from ..errors import OutputError
 from ..files import check_apart
-from ..limits import Limits
+from ..limits import MAX_ASSET_BYTES, Limits
 from ..report.guide import attach_next_steps
 from ..ruleset.rule_files import RuleSet
 from .display import ReleaseDisplay
 from .keys import check_release_name
 from .pipeline import ReleaseResult, transform_release
+from .s3common import DEFAULT_TIMEOUT
 from .s3source import DownloadStats, S3Source, default_cache_dir, parse_s3_url
 from .source import ReleaseSource
 
@@ -103,6 +104,8 @@ class ReleaseRun:
     #: files the caller writes after the run, as (option, path): refused inside the source, the output
     #: folder (or its staging), the download cache, or on an input, before anything is read
     outputs: Sequence[tuple[str, str]] = ()
+    max_asset_bytes: int = MAX_ASSET_BYTES  # largest asset downloaded from an S3 source
+    s3_timeout: float = DEFAULT_TIMEOUT  # connect and read timeout of every S3 request, and the base of its deadline
 
     def execute(self, stream: TextIO) -> RunOutcome:
         """Run it, drawing progress on `stream` when that is a terminal."""
@@ -114,7 +117,7 @@ class ReleaseRun:
         if self.upload:
             from .s3target import check_target, target_client
 
-            client = target_client(self.target_profile, self.region, jobs=transfers)
+            client = target_client(self.target_profile, self.region, jobs=transfers, timeout=self.s3_timeout)
             check_target(client, self.bucket, self.region)
         with ReleaseDisplay(stream) as display, ExitStack() as resources:
             source: str | ReleaseSource = self.source
@@ -123,7 +126,8 @@ class ReleaseRun:
             if bucket:
                 s3_source = resources.enter_context(S3Source(
                     bucket, cache_dir=cache, profile=self.source_profile, jobs=transfers,
-                    on_bytes=display.downloaded if display.active else None,
+                    on_bytes=display.downloaded if display.active else None, timeout=self.s3_timeout,
+                    max_template_bytes=self.limits.max_input_bytes, max_asset_bytes=self.max_asset_bytes,
                 ))
                 source = s3_source
             result = transform_release(

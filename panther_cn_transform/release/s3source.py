@@ -37,17 +37,19 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from ..errors import ReleaseError
 from ..files import write_new
+from ..limits import MAX_ASSET_BYTES, Limits
 from ..partitions.bucket_names import region_of_bucket_name
 from .keys import check_key
-from .s3common import make_client, s3_error
+from .s3common import DEFAULT_TIMEOUT, deadline, make_client, s3_error, within
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
+T = TypeVar("T")
 OPTION = "--source-profile"
 CHUNK = 1 << 20
 BytesCallback = Callable[[int], None]
@@ -82,9 +84,15 @@ class S3Source:
     """The bucket `bucket` as a `source.ReleaseSource`, fetched into `cache_dir`.
 
     Use as a context manager (it owns a thread pool).  `client` defaults to one of its own
-    session (`profile`) in the region the bucket's name ends with.  `on_bytes` is called
-    with every chunk received (for a progress display); an exception it raises stops that
-    download, leaving its partial file to resume from.
+    session (`profile`) in the region the bucket's name ends with, whose connect and read
+    timeout is `timeout` seconds; every request also has an overall deadline
+    (`s3common.within`).  `on_bytes` is called with every chunk received (for a progress
+    display); an exception it raises stops that download, leaving its partial file to
+    resume from.
+
+    Sizes are checked on the HEAD, before a byte is downloaded, and again while the body
+    streams: a template (a fetch that waits, since its references lead further) may have
+    at most `max_template_bytes`, an asset `max_asset_bytes`.
     """
 
     def __init__(
@@ -97,13 +105,18 @@ class S3Source:
         jobs: int = 8,
         on_bytes: BytesCallback | None = None,
         chunk_size: int = CHUNK,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_template_bytes: int | None = None,
+        max_asset_bytes: int = MAX_ASSET_BYTES,
     ) -> None:
         self._bucket = bucket
         root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         root = root.expanduser().resolve()
         self._folder = root / "objects" / bucket
         self._state = root / "state" / bucket
-        self._client = client or make_client(profile, region_of_bucket_name(bucket), connections=max(jobs, 1))
+        self._client = client or make_client(profile, region_of_bucket_name(bucket), connections=max(jobs, 1), timeout=timeout)
+        self._max_template = Limits().max_input_bytes if max_template_bytes is None else max_template_bytes
+        self._max_asset = max_asset_bytes
         self._pool = ThreadPoolExecutor(max_workers=max(jobs, 1), thread_name_prefix="s3-download")
         self._futures: dict[str, Future[None]] = {}
         self._lock = threading.Lock()
@@ -132,7 +145,7 @@ class S3Source:
         with self._lock:
             future = self._futures.get(key)
             if future is None:
-                future = self._pool.submit(self._download, key, needed_by)
+                future = self._pool.submit(self._download, key, needed_by, wait)
                 self._futures[key] = future
         if wait:
             future.result()
@@ -176,7 +189,7 @@ class S3Source:
         if needed_by != key:
             return ReleaseError(f"object {key!r} needed by {needed_by} is missing from the source bucket s3://{self._bucket}", file=needed_by)
         try:
-            self._client.head_bucket(Bucket=self._bucket)
+            self._bounded(lambda _expired: self._client.head_bucket(Bucket=self._bucket), f"s3://{self._bucket}")
         except ClientError as exc:
             if str(exc.response.get("Error", {}).get("Code")) in ("404", "NoSuchBucket", "NotFound"):
                 return s3_error(exc, side="source", bucket=self._bucket, option=OPTION)
@@ -193,30 +206,39 @@ class S3Source:
         from botocore.exceptions import BotoCoreError, ClientError
 
         folders: list[str] = []
-        try:
+
+        def listing(_expired: threading.Event) -> None:
             paginator = self._client.get_paginator("list_objects_v2")
             for page in paginator.paginate(Bucket=self._bucket, Delimiter="/", PaginationConfig={"MaxItems": pages * 1000}):
-                folders += [str(p["Prefix"]).rstrip("/") for p in page.get("CommonPrefixes", [])]
-        except (BotoCoreError, ClientError):
+                folders.extend(str(p["Prefix"]).rstrip("/") for p in page.get("CommonPrefixes", []))
+
+        try:
+            self._bounded(listing, f"s3://{self._bucket}", size=pages * 1000 * 1024)
+        except (BotoCoreError, ClientError, ReleaseError):
             return f"list its releases with: aws s3 ls s3://{self._bucket}/ (choose one with --release)"
         if not folders:
             return "the bucket holds no release folder"
         return f"the bucket holds {', '.join(sorted(set(folders)))} (choose one with --release)"
 
-    def _download(self, key: str, needed_by: str) -> None:
+    def _bounded(self, call: Callable[[threading.Event], T], where: str, size: int = 0) -> T:
+        """`call` under the deadline of a request moving `size` bytes (`s3common.within`); Ctrl-C ends the wait."""
+        return within(deadline(self._client, size), call, where=where, stop=self._stopping,
+                      stopped="download stopped; run again to resume it")
+
+    def _download(self, key: str, needed_by: str, template: bool) -> None:
         try:
-            self._fetch_one(key, needed_by)
+            self._fetch_one(key, needed_by, template)
         except (ConnectionError, TimeoutError):  # the network, not the disk: the partial file is kept
             raise
         except OSError as exc:  # the cache folder: permissions, a full disk, a file in the way
             raise ReleaseError(f"cannot write the download cache: {exc.strerror or exc}", file=str(exc.filename or self._folder)) from None
 
-    def _fetch_one(self, key: str, needed_by: str) -> None:
+    def _fetch_one(self, key: str, needed_by: str, template: bool) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
 
         where = f"s3://{self._bucket}/{key}"
         try:
-            head = self._client.head_object(Bucket=self._bucket, Key=key, ChecksumMode="ENABLED")
+            head = self._bounded(lambda _expired: self._client.head_object(Bucket=self._bucket, Key=key, ChecksumMode="ENABLED"), where)
         except ClientError as exc:
             if str(exc.response.get("Error", {}).get("Code")) in ("404", "NoSuchKey", "NotFound"):
                 raise self._missing(key, needed_by) from None
@@ -224,6 +246,11 @@ class S3Source:
         except BotoCoreError as exc:
             raise s3_error(exc, side="source", bucket=self._bucket, key=key, option=OPTION) from None
         size, etag = int(head["ContentLength"]), str(head["ETag"])
+        limit, what, option = ((self._max_template, "template", "--max-input-bytes") if template
+                               else (self._max_asset, "asset", "--max-asset-bytes"))
+        if size > limit:
+            raise ReleaseError(f"object {key!r} is {size:,} bytes (its size in S3), over the {limit:,}-byte {what} limit "
+                               f"(raise it with {option}); it was not downloaded", file=needed_by)
         path, record = self._folder / key, self._state / "verified" / f"{key}.json"
         for folder, base in ((path.parent, self._folder), (record.parent, self._state)):
             self._inside(folder, base, key)
@@ -266,12 +293,19 @@ class S3Source:
         prefix is hashed again, whole), anything else starts over.  The answer must be the
         version asked for: its ETag (a server may ignore `If-Match`) and its range or length.
         """
-        from botocore.exceptions import ClientError
-
         where = f"s3://{self._bucket}/{key}"
         digests, offset = _resume(partial, progress, etag, size)
         if offset == size:
             return digests
+        return self._bounded(lambda expired: self._receive(key, etag, size, offset, digests, partial, progress, expired),
+                             where, size=size - offset)
+
+    def _receive(self, key: str, etag: str, size: int, offset: int, digests: _Digests, partial: Path, progress: Path,
+                 expired: threading.Event) -> _Digests:
+        """GET the object from `offset` and append it to `partial` (in `within`'s thread: stops once `expired`)."""
+        from botocore.exceptions import ClientError
+
+        where = f"s3://{self._bucket}/{key}"
         try:
             if offset:
                 response = self._client.get_object(Bucket=self._bucket, Key=key, IfMatch=etag, Range=f"bytes={offset}-")
@@ -292,7 +326,7 @@ class S3Source:
         received = offset
         with os.fdopen(_open_partial(partial), "ab") as out:
             for chunk in response["Body"].iter_chunks(self._chunk):
-                if self._stopping.is_set():
+                if self._stopping.is_set() or expired.is_set():
                     raise ReleaseError("download stopped; run again to resume it", file=where)
                 received += len(chunk)
                 if received > size:

@@ -15,13 +15,14 @@ import os
 import resource
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ..s3server import S3Server
-from .hostile_s3 import HostileS3, hostile_s3
+from .hostile_s3 import HostileS3, endless, hostile_s3
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
@@ -362,3 +363,70 @@ def test_the_targets_skip_trusts_s3s_checksum_not_the_objects_metadata(s3: S3Ser
     assert hashlib.sha256(s3.objects(TARGET, "cn-north-1")[asset["key"]]).hexdigest() == asset["sha256"]
     third = run(*release(*common), env=moto_env(s3))
     assert "0 objects uploaded" in third.stderr  # what went up carries S3's checksum, and is skipped from now on
+
+
+# -- bounds -----------------------------------------------------------------------------------
+
+
+def test_a_template_whose_head_says_2_gib_is_refused_before_a_byte_is_downloaded(bad_s3: tuple[HostileS3, dict[str, str]], tmp_path: Path) -> None:
+    s3, env = bad_s3
+    s3.put("v1.0.0/panther.yml", nested("child"))
+    s3.put("child", endless(8 << 20), head_size=2 * GIB, get_size=2 * GIB)
+    done = run(*release("--release", "v1.0.0", "--out-dir", tmp_path / "out", "--cache-dir", tmp_path / "cache"), env=env)
+    one_line(done, "object 'child' is 2,147,483,648 bytes", "over the 10,485,760-byte template limit (raise it with --max-input-bytes)")
+    assert s3.keys("GET") == ["v1.0.0/panther.yml"]  # the child was never asked for
+
+
+def test_assets_have_a_limit_of_their_own_checked_on_the_head(bad_s3: tuple[HostileS3, dict[str, str]], tmp_path: Path) -> None:
+    s3, env = bad_s3
+    s3.put("v1.0.0/panther.yml", with_asset("asset"))
+    s3.put("asset", endless(8 << 20), head_size=3 * GIB, get_size=3 * GIB)
+    common = ["--release", "v1.0.0", "--out-dir", tmp_path / "out", "--cache-dir", tmp_path / "cache"]
+    done = run(*release(*common), env=env)
+    one_line(done, "v1.0.0/panther.yml:/Resources/Function/Properties/Code/", "object 'asset' is 3,221,225,472 bytes",
+             "over the 2,147,483,648-byte asset limit (raise it with --max-asset-bytes)")
+    s3.put("asset", endless(5000))
+    done = run(*release(*common, "--max-asset-bytes", "4096"), env=env)
+    one_line(done, "object 'asset' is 5,000 bytes", "over the 4,096-byte asset limit")
+    assert "asset" not in s3.keys("GET")
+    done = run(*release(*common, "--max-asset-bytes", "5000"), env=env)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_body_longer_than_its_head_said_is_cut_off(bad_s3: tuple[HostileS3, dict[str, str]], tmp_path: Path) -> None:
+    s3, env = bad_s3
+    s3.put("v1.0.0/panther.yml", with_asset("asset"))
+    s3.put("asset", endless(64 << 20), head_size=1000, get_size=64 << 20)
+    done = run(*release("--release", "v1.0.0", "--out-dir", tmp_path / "out", "--cache-dir", tmp_path / "cache"), env=env)
+    one_line(done, "s3://panther-enterprise-us-west-1/asset")
+    assert s3.sent("GET") < 32 << 20  # refused on the answer's length, not read to the end
+    assert sum(p.stat().st_size for p in (tmp_path / "cache").rglob("*") if p.is_file()) < 1 << 20
+
+
+def test_a_body_that_trickles_meets_the_deadline(bad_s3: tuple[HostileS3, dict[str, str]], tmp_path: Path) -> None:
+    s3, env = bad_s3
+    s3.put("v1.0.0/panther.yml", with_asset("asset"))
+    s3.put("asset", endless(64), trickle=0.3)  # a byte every 0.3 s: no read ever times out
+    started = time.monotonic()
+    done = run(*release("--release", "v1.0.0", "--out-dir", tmp_path / "out", "--cache-dir", tmp_path / "cache",
+                        "--s3-timeout", "1"), env=env, timeout=120)
+    one_line(done, "s3://panther-enterprise-us-west-1/asset", "no complete answer from S3 within 10 s")
+    assert time.monotonic() - started < 60  # 10 s deadline; the margin holds at load 8
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_endpoint_that_never_answers_is_a_one_line_error(bad_s3: tuple[HostileS3, dict[str, str]], tmp_path: Path) -> None:
+    s3, env = bad_s3
+    s3.silent = True
+    started = time.monotonic()
+    done = run(*release("--release", "v1.0.0", "--out-dir", tmp_path / "out", "--cache-dir", tmp_path / "cache",
+                        "--s3-timeout", "1"), env=env, timeout=120)
+    one_line(done, "s3://panther-enterprise-us-west-1/v1.0.0/panther.yml")
+    assert time.monotonic() - started < 60
+
+
+def test_the_command_lines_s3_timeout_default_is_the_libraries() -> None:
+    from panther_cn_transform.cli import DEFAULT_S3_TIMEOUT
+    from panther_cn_transform.release.s3common import DEFAULT_TIMEOUT
+
+    assert DEFAULT_S3_TIMEOUT == DEFAULT_TIMEOUT
