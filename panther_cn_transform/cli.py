@@ -10,15 +10,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import sys
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from ._gc import collector_paused
-from .errors import InputError, TransformError, VerificationError
+from .errors import InputError, OutputError, TransformError, VerificationError
 from .files import STDIO, Outputs, check_apart, check_targets, check_writable
 from .limits import MAX_ASSET_BYTES, Limits
 from .partitions.bucket_names import bucket_name_problem
@@ -48,9 +49,26 @@ class _ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         command = self.prog.removeprefix("panther-cn-transform").strip()
-        print(f"error: <command line>: {command + ': ' if command else ''}{message} "
-              f"({self.prog} --help lists what it takes)", file=sys.stderr)
+        _say("error", f"<command line>: {command + ': ' if command else ''}{message} ({self.prog} --help lists what it takes)")
         raise SystemExit(EXIT_ERROR)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _one_line(text: str) -> str:
+    """`text` with its control characters escaped (`\\n`, `\\x1b`, ...).
+
+    A newline in a file name or a value must not split the one line an error is, nor an
+    escape sequence reach the terminal.
+    """
+    return _CONTROL.sub(lambda m: _ESCAPES.get(m[0]) or (f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}"), text)
+
+
+def _say(kind: str, text: str) -> None:
+    """One line on stderr: `error: ...`, `warning: ...` or `note: ...`, its control characters escaped."""
+    print(f"{kind}: {_one_line(text)}", file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -169,10 +187,10 @@ def _print_warnings(report: dict[str, Any]) -> None:
     seen: set[str] = set()
     for template in report["templates"]:
         for warning in template["warnings"]:
-            line = f"warning: {template['source']}:{warning['path']}: {warning['message']} [{warning['rule']}]"
+            line = f"{template['source']}:{warning['path']}: {warning['message']} [{warning['rule']}]"
             if line not in seen:
                 seen.add(line)
-                print(line, file=sys.stderr)
+                _say("warning", line)
 
 
 def _report_on_screen(report: str | None) -> bool:
@@ -293,8 +311,8 @@ def cmd_release(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         if not args.upload:
             raise
-        print("error: interrupted; run the same command again to resume (what reached the cache or the bucket is "
-              "skipped; the root template is uploaded last)", file=sys.stderr)
+        _say("error", "interrupted; run the same command again to resume (what reached the cache or the bucket is "
+             "skipped; the root template is uploaded last)")
         return EXIT_INTERRUPTED
     if not _report_on_screen(args.report):
         _print_warnings(outcome.report)
@@ -314,8 +332,15 @@ def cmd_connect(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _stdout() -> TextIO:
+    """Standard output, or an `OutputError` when the command was started with it closed (`>&-`)."""
+    if sys.stdout is None:
+        raise OutputError("cannot write: standard output is closed", file="<stdout>")
+    return sys.stdout
+
+
 def _notice(message: str) -> None:
-    print(f"note: {message}", file=sys.stderr)
+    _say("note", message)
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
@@ -327,18 +352,18 @@ def cmd_rules(args: argparse.Namespace) -> int:
     if args.rules_command == "docs":
         from .report.rule_docs import render_rules_doc
 
-        sys.stdout.write(render_rules_doc())
+        _stdout().write(render_rules_doc())
         return EXIT_OK
     if args.rules_command == "schema":
         from .ruleset.rule_schema import render_schema
 
-        sys.stdout.write(render_schema())
+        _stdout().write(render_schema())
         return EXIT_OK
     from ruamel.yaml import YAML
 
     yaml = YAML()
     yaml.default_flow_style = False
-    yaml.dump(_load_rules(args.rules).to_data(), sys.stdout)
+    yaml.dump(_load_rules(args.rules).to_data(), _stdout())
     return EXIT_OK
 
 
@@ -369,22 +394,22 @@ def _run(argv: Sequence[str] | None) -> int:
     try:
         return handlers[args.command](args)
     except TransformError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _say("error", str(exc))
         return EXIT_ERROR
     except KeyboardInterrupt:
-        print("error: interrupted; no output was written", file=sys.stderr)
+        _say("error", "interrupted; no output was written")
         return EXIT_INTERRUPTED
     except Terminated:
-        print("error: terminated (SIGTERM); no output was written", file=sys.stderr)
+        _say("error", "terminated (SIGTERM); no output was written")
         return EXIT_TERMINATED
     except BrokenPipeError:
         return EXIT_ERROR
     except MemoryError:
-        print("error: out of memory; no output was written (lower the limits, docs/limits.md)", file=sys.stderr)
+        _say("error", "out of memory; no output was written (lower the limits, docs/limits.md)")
         return EXIT_ERROR
     except Exception as exc:  # noqa: BLE001 - a bug, not the user's input: still one line, never a traceback
         detail = str(exc).splitlines()[0] if str(exc) else ""
-        print(f"error: internal error ({type(exc).__name__}: {detail}); no output was written; please report it", file=sys.stderr)
+        _say("error", f"internal error ({type(exc).__name__}: {detail}); no output was written; please report it")
         return EXIT_ERROR
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -12,17 +12,21 @@ guarantees of docs/limits.md hold in one place:
   place only when every output of the run has been staged; a new file gets the ordinary
   mode (0666 less the umask), an existing file keeps its mode, a link keeps pointing
   where it pointed, and a device or pipe (`/dev/stdout`, a FIFO) is written, never
-  replaced.  `-` means standard output.
+  replaced; a regular file is replaced wherever it is (`/dev/shm/x.yaml` too).  A FIFO
+  that no process reads fails after `FIFO_WAIT` seconds instead of blocking the run.
+  `-` means standard output.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import secrets
 import stat
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +36,8 @@ from .errors import OutputError, TransformError
 
 CHUNK = 1024 * 1024
 STDIO = "-"
+#: seconds an output FIFO may wait for a process to read it (`transform -o fifo & cat fifo` starts both at once)
+FIFO_WAIT = 10.0
 ErrorType = Callable[..., TransformError]
 
 _KINDS = {
@@ -248,6 +254,8 @@ class Outputs:
 
     def _stream(self, item: _Staged) -> None:
         if item.target == STDIO:
+            if self.stdout is None and sys.stdout is None:  # started with standard output closed (`>&-`)
+                raise OutputError("cannot write: standard output is closed", file="<stdout>")
             out = self.stdout or sys.stdout.buffer
             try:
                 out.write(item.data)
@@ -257,14 +265,32 @@ class Outputs:
             except OSError as exc:
                 raise OutputError(f"cannot write: {describe_os_error(exc)}", file="<stdout>") from None
             return
-        try:
-            fd = os.open(item.target, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
-        except OSError as exc:
-            raise OutputError(f"cannot write: {describe_os_error(exc)}", file=item.target) from None
+        fd = _open_stream(item.target)
         try:
             _write_all(fd, item.data, item.target)
         finally:
             os.close(fd)
+
+
+def _open_stream(target: str) -> int:
+    """A device or FIFO opened for writing; a FIFO no process reads within `FIFO_WAIT` seconds is an `OutputError`.
+
+    O_NONBLOCK: opening a FIFO without a reader fails at once (ENXIO) instead of blocking,
+    so it can be retried until the bound; the descriptor is made blocking again to write.
+    """
+    end = time.monotonic() + FIFO_WAIT
+    while True:
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        except OSError as exc:
+            if exc.errno != errno.ENXIO:
+                raise OutputError(f"cannot write: {describe_os_error(exc)}", file=target) from None
+            if time.monotonic() >= end:
+                raise OutputError(f"cannot write: no process read this FIFO within {FIFO_WAIT:g} s", file=target) from None
+            time.sleep(0.05)
+            continue
+        os.set_blocking(fd, True)
+        return fd
 
 
 def check_targets(targets: list[tuple[str, str]]) -> None:
@@ -326,14 +352,17 @@ def check_writable(target: str) -> None:
 
 
 def _is_special(target: str) -> bool:
-    """Paths that name a stream or a device: written in place, never replaced by a rename."""
-    absolute = os.path.abspath(target)
-    if absolute.startswith(("/dev/", "/proc/")):
-        return True
+    """Paths that name a stream or a device: written in place, never replaced by a rename.
+
+    Decided by what the path is, not where: a regular file under /dev (`/dev/shm/x.yaml`)
+    is replaced like any other.  A missing name directly in /dev or anywhere in /proc is
+    a device that is not there, never a file to create.
+    """
     try:
         info = os.stat(target)
     except OSError:
-        return False
+        absolute = os.path.abspath(target)
+        return os.path.dirname(absolute) == "/dev" or absolute.startswith("/proc/")
     return not stat.S_ISREG(info.st_mode)
 
 

@@ -63,9 +63,29 @@ def resolve_out_dir(out_dir: str | Path, source: Path) -> Path:
         raise OutputError("the output folder is the current folder or contains it; choose a new folder", file=given)
     if target.parent == target:
         raise OutputError("the output folder cannot be the file system root", file=given)
-    if target.exists() and not target.is_dir():
+    _check_name_length(target, given)
+    try:
+        info = target.stat()
+    except FileNotFoundError:
+        return target
+    except OSError as exc:
+        raise OutputError(f"cannot use the output folder: {exc.strerror or exc}", file=given) from None
+    if not stat.S_ISDIR(info.st_mode):
         raise OutputError("exists and is not a folder", file=given)
     return target
+
+
+def _check_name_length(target: Path, given: str) -> None:
+    """Refuse an out-dir name too long for its staging folder (`.<name>.partial-XXXXXXXX`) to be created beside it."""
+    limit = 255
+    with contextlib.suppress(OSError, ValueError):
+        existing = next(p for p in (target.parent, *target.parents) if p.is_dir())
+        limit = os.pathconf(existing, "PC_NAME_MAX")
+    longest = limit - len(".") - len(".partial-") - 8
+    size = len(os.fsencode(target.name))
+    if size > longest:
+        raise OutputError(f"the output folder's name is {size} bytes; at most {longest} fit (its staging folder "
+                          f".<name>.partial-XXXXXXXX beside it must fit the file system's {limit}-byte name limit)", file=given)
 
 
 def check_replaceable(target: Path, force: bool, given: str) -> None:
