@@ -430,3 +430,25 @@ def test_the_command_lines_s3_timeout_default_is_the_libraries() -> None:
     from panther_cn_transform.release.s3common import DEFAULT_TIMEOUT
 
     assert DEFAULT_S3_TIMEOUT == DEFAULT_TIMEOUT
+
+
+def test_the_target_side_has_timeouts_and_a_deadline_too(bad_s3_here: HostileS3) -> None:
+    from panther_cn_transform.errors import ReleaseError
+    from panther_cn_transform.release.s3target import check_target, target_client
+
+    bad_s3_here.silent = True
+    started = time.monotonic()
+    with pytest.raises(ReleaseError, match="s3://my-cn-bucket"):
+        check_target(target_client(None, "cn-north-1", jobs=1, timeout=2), TARGET, "cn-north-1")
+    assert time.monotonic() - started < 100
+
+
+def test_the_report_is_never_written_into_the_download_cache(bad_s3: tuple[HostileS3, dict[str, str]], tmp_path: Path) -> None:
+    s3, env = bad_s3
+    s3.put("v1.0.0/panther.yml", b"Resources: {}\n")
+    cache = tmp_path / "cache"
+    (cache / "objects" / SOURCE / "v1.0.0").mkdir(parents=True)
+    done = run(*release("--release", "v1.0.0", "--out-dir", tmp_path / "out", "--cache-dir", cache,
+                        "--report", cache / "objects" / SOURCE / "v1.0.0" / "panther.yml"), env=env)
+    one_line(done, "--report would write inside the download cache")
+    assert s3.log == [] and files_below(cache) == set()
