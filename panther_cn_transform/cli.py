@@ -10,17 +10,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import sys
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from ._gc import collector_paused
-from .errors import BlockedError, InputError, TemplateError, TransformError, VerificationError
-from .files import STDIO, Outputs, check_targets, check_writable, read_limited
-from .limits import Limits
+from .errors import BlockedError, InputError, OutputError, TemplateError, TransformError, VerificationError
+from .files import STDIO, Outputs, check_apart, check_targets, check_writable, read_limited
+from .limits import MAX_ASSET_BYTES, Limits
 from .partitions.bucket_names import bucket_name_problem
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ REPORT_FORMATS = ["text", "markdown", "json", "sarif"]
 REPORT_SUFFIXES = {".json": "json", ".md": "markdown", ".sarif": "sarif"}
 REPORT_FORMAT_HELP = ("sarif: SARIF 2.1.0 for code scanning, each warning and blocker at its line (docs/projects.md); "
                       "default: by --report's extension (.json, .md, .sarif), else text")
+DEFAULT_S3_TIMEOUT = 60.0  # release.s3common.DEFAULT_TIMEOUT, not imported: --help should not load botocore's side
 EXIT_INTERRUPTED, EXIT_TERMINATED = 128 + signal.SIGINT, 128 + signal.SIGTERM
 
 
@@ -52,9 +54,26 @@ class _ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         command = self.prog.removeprefix("panther-cn-transform").strip()
-        print(f"error: <command line>: {command + ': ' if command else ''}{message} "
-              f"({self.prog} --help lists what it takes)", file=sys.stderr)
+        _say("error", f"<command line>: {command + ': ' if command else ''}{message} ({self.prog} --help lists what it takes)")
         raise SystemExit(EXIT_ERROR)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _one_line(text: str) -> str:
+    """`text` with its control characters escaped (`\\n`, `\\x1b`, ...).
+
+    A newline in a file name or a value must not split the one line an error is, nor an
+    escape sequence reach the terminal.
+    """
+    return _CONTROL.sub(lambda m: _ESCAPES.get(m[0]) or (f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}"), text)
+
+
+def _say(kind: str, text: str) -> None:
+    """One line on stderr: `error: ...`, `warning: ...` or `note: ...`, its control characters escaped."""
+    print(f"{kind}: {_one_line(text)}", file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,6 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     s3.add_argument("--cache-dir", help="where objects from an S3 SOURCE are kept between runs (default: the user cache dir)")
     s3.add_argument("--source-profile", metavar="PROFILE", help="AWS profile for an S3 SOURCE (global partition)")
     s3.add_argument("--target-profile", metavar="PROFILE", help="AWS profile for --upload (the China account)")
+    s3.add_argument("--max-asset-bytes", type=int, default=MAX_ASSET_BYTES, metavar="N",
+                    help=f"largest asset downloaded from an S3 SOURCE (default {MAX_ASSET_BYTES:,}; docs/limits.md)")
+    s3.add_argument("--s3-timeout", type=float, default=DEFAULT_S3_TIMEOUT, metavar="SECONDS",
+                    help=f"connect and read timeout of every S3 request, and the base of its deadline (default {DEFAULT_S3_TIMEOUT:g})")
     _add_limit_options(release)
 
     connect = commands.add_parser("connect", help="store the China bridge's URL and API key as the web region's secret (docs/release.md)")
@@ -234,10 +257,10 @@ def _print_warnings(report: dict[str, Any]) -> None:
     seen: set[str] = set()
     for template in report["templates"]:
         for warning in template["warnings"]:
-            line = f"warning: {template['source']}:{warning['path']}: {warning['message']} [{warning['rule']}]"
+            line = f"{template['source']}:{warning['path']}: {warning['message']} [{warning['rule']}]"
             if line not in seen:
                 seen.add(line)
-                print(line, file=sys.stderr)
+                _say("warning", line)
 
 
 def _report_on_screen(report: str | None) -> bool:
@@ -305,6 +328,9 @@ def cmd_transform(args: argparse.Namespace) -> int:
                 check_writable(target)
     limits = _limits(args)
     rules = _load_rules(args.rules, limits)
+    if not args.check:
+        inputs = [("the template", name) for name in args.input] + [("the rule file", name) for name in rules.paths]
+        check_apart([(option, target) for option, target in targets if target], inputs=inputs)
     if args.check:
         return _check(args, rules, limits)
     (path,) = args.input
@@ -440,8 +466,10 @@ def cmd_release(args: argparse.Namespace) -> int:
     if not args.out_dir and not (args.upload or args.check):
         raise InputError("release needs --out-dir (or --upload, which keeps the release in the cache)", file="<command line>")
     limits = _limits(args)
-    if args.report:
-        check_writable(args.report)  # before the release is written, not after
+    if args.max_asset_bytes < 1:
+        raise InputError("--max-asset-bytes must be at least 1", file="<command line>")
+    if not args.s3_timeout > 0:
+        raise InputError("--s3-timeout must be more than 0 seconds", file="<command line>")
     rules = _load_rules(args.rules, limits)
     run = ReleaseRun(
         source=args.source_dir, release=args.release, region=args.region, bucket=args.bucket,
@@ -450,7 +478,12 @@ def cmd_release(args: argparse.Namespace) -> int:
         verify=args.upload if args.verify is None else args.verify, cache_dir=args.cache_dir,
         source_profile=args.source_profile, target_profile=args.target_profile, notice=_notice,
         accept_blockers=args.accept_blockers,
+        outputs=(("--report", args.report),) if args.report else (),
+        max_asset_bytes=args.max_asset_bytes, s3_timeout=args.s3_timeout,
     )
+    run.check_places()  # the report apart from the inputs, the source, the out-dir and the cache
+    if args.report:
+        check_writable(args.report)  # before the release is written, not after
     try:
         outcome = run.execute(sys.stderr)
     except VerificationError as exc:
@@ -465,8 +498,8 @@ def cmd_release(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         if not args.upload:
             raise
-        print("error: interrupted; run the same command again to resume (what reached the cache or the bucket is "
-              "skipped; the root template is uploaded last)", file=sys.stderr)
+        _say("error", "interrupted; run the same command again to resume (what reached the cache or the bucket is "
+             "skipped; the root template is uploaded last)")
         return EXIT_INTERRUPTED
     if not _report_on_screen(args.report):
         _print_warnings(outcome.report)
@@ -516,8 +549,15 @@ def _ask(question: str) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
+def _stdout() -> TextIO:
+    """Standard output, or an `OutputError` when the command was started with it closed (`>&-`)."""
+    if sys.stdout is None:
+        raise OutputError("cannot write: standard output is closed", file="<stdout>")
+    return sys.stdout
+
+
 def _notice(message: str) -> None:
-    print(f"note: {message}", file=sys.stderr)
+    _say("note", message)
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
@@ -529,18 +569,18 @@ def cmd_rules(args: argparse.Namespace) -> int:
     if args.rules_command == "docs":
         from .report.rule_docs import render_rules_doc
 
-        sys.stdout.write(render_rules_doc())
+        _stdout().write(render_rules_doc())
         return EXIT_OK
     if args.rules_command == "schema":
         from .ruleset.rule_schema import render_schema
 
-        sys.stdout.write(render_schema())
+        _stdout().write(render_schema())
         return EXIT_OK
     from ruamel.yaml import YAML
 
     yaml = YAML()
     yaml.default_flow_style = False
-    yaml.dump(_load_rules(args.rules).to_data(), sys.stdout)
+    yaml.dump(_load_rules(args.rules).to_data(), _stdout())
     return EXIT_OK
 
 
@@ -571,22 +611,22 @@ def _run(argv: Sequence[str] | None) -> int:
     try:
         return handlers[args.command](args)
     except TransformError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _say("error", str(exc))
         return EXIT_ERROR
     except KeyboardInterrupt:
-        print("error: interrupted; no output was written", file=sys.stderr)
+        _say("error", "interrupted; no output was written")
         return EXIT_INTERRUPTED
     except Terminated:
-        print("error: terminated (SIGTERM); no output was written", file=sys.stderr)
+        _say("error", "terminated (SIGTERM); no output was written")
         return EXIT_TERMINATED
     except BrokenPipeError:
         return EXIT_ERROR
     except MemoryError:
-        print("error: out of memory; no output was written (lower the limits, docs/limits.md)", file=sys.stderr)
+        _say("error", "out of memory; no output was written (lower the limits, docs/limits.md)")
         return EXIT_ERROR
     except Exception as exc:  # noqa: BLE001 - a bug, not the user's input: still one line, never a traceback
         detail = str(exc).splitlines()[0] if str(exc) else ""
-        print(f"error: internal error ({type(exc).__name__}: {detail}); no output was written; please report it", file=sys.stderr)
+        _say("error", f"internal error ({type(exc).__name__}: {detail}); no output was written; please report it")
         return EXIT_ERROR
     finally:
         signal.signal(signal.SIGTERM, previous)

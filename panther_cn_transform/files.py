@@ -12,18 +12,22 @@ guarantees of docs/limits.md hold in one place:
   place only when every output of the run has been staged; a new file gets the ordinary
   mode (0666 less the umask), an existing file keeps its mode, a link keeps pointing
   where it pointed, and a device or pipe (`/dev/stdout`, a FIFO) is written, never
-  replaced.  `-` means standard output.
+  replaced; a regular file is replaced wherever it is (`/dev/shm/x.yaml` too).  A FIFO
+  that no process reads fails after `FIFO_WAIT` seconds instead of blocking the run.
+  `-` means standard output.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import secrets
 import stat
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -32,6 +36,8 @@ from .errors import OutputError, TransformError
 
 CHUNK = 1024 * 1024
 STDIO = "-"
+#: seconds an output FIFO may wait for a process to read it (`transform -o fifo & cat fifo` starts both at once)
+FIFO_WAIT = 10.0
 ErrorType = Callable[..., TransformError]
 
 _KINDS = {
@@ -179,7 +185,8 @@ def write_new(target: Path, data: bytes) -> None:
 
 def _create(target: Path) -> int:
     try:
-        return os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+        # O_EXCL never opens an existing name, a link included; O_NOFOLLOW says so again
+        return os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o666)
     except OSError as exc:
         raise OutputError(f"cannot write: {describe_os_error(exc)}", file=str(target)) from None
 
@@ -247,6 +254,8 @@ class Outputs:
 
     def _stream(self, item: _Staged) -> None:
         if item.target == STDIO:
+            if self.stdout is None and sys.stdout is None:  # started with standard output closed (`>&-`)
+                raise OutputError("cannot write: standard output is closed", file="<stdout>")
             out = self.stdout or sys.stdout.buffer
             try:
                 out.write(item.data)
@@ -256,14 +265,32 @@ class Outputs:
             except OSError as exc:
                 raise OutputError(f"cannot write: {describe_os_error(exc)}", file="<stdout>") from None
             return
-        try:
-            fd = os.open(item.target, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
-        except OSError as exc:
-            raise OutputError(f"cannot write: {describe_os_error(exc)}", file=item.target) from None
+        fd = _open_stream(item.target)
         try:
             _write_all(fd, item.data, item.target)
         finally:
             os.close(fd)
+
+
+def _open_stream(target: str) -> int:
+    """A device or FIFO opened for writing; a FIFO no process reads within `FIFO_WAIT` seconds is an `OutputError`.
+
+    O_NONBLOCK: opening a FIFO without a reader fails at once (ENXIO) instead of blocking,
+    so it can be retried until the bound; the descriptor is made blocking again to write.
+    """
+    end = time.monotonic() + FIFO_WAIT
+    while True:
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        except OSError as exc:
+            if exc.errno != errno.ENXIO:
+                raise OutputError(f"cannot write: {describe_os_error(exc)}", file=target) from None
+            if time.monotonic() >= end:
+                raise OutputError(f"cannot write: no process read this FIFO within {FIFO_WAIT:g} s", file=target) from None
+            time.sleep(0.05)
+            continue
+        os.set_blocking(fd, True)
+        return fd
 
 
 def check_targets(targets: list[tuple[str, str]]) -> None:
@@ -279,6 +306,40 @@ def check_targets(targets: list[tuple[str, str]]) -> None:
         seen[key] = option
 
 
+def check_apart(
+    outputs: Sequence[tuple[str, str]],
+    *,
+    inputs: Sequence[tuple[str, str]] = (),
+    folders: Sequence[tuple[str, Path]] = (),
+) -> None:
+    """Refuse an output that would overwrite one of the run's inputs or land inside a folder it must not touch.
+
+    `outputs` are (option, target as typed); `inputs` (what, path), e.g. ("the rule file",
+    "my-rules.yml"); `folders` (what, folder), e.g. ("the source mirror", mirror).  A target
+    is where its bytes would go (a link's target), an input is the same file by path or by
+    inode (a hard link).  Standard output, devices and FIFOs are not files, and pass.
+    """
+    for option, target in outputs:
+        if target == STDIO or _is_special(target):
+            continue
+        where = Path(os.path.realpath(target))
+        for what, path in inputs:
+            if path != STDIO and _same_file(where, path):
+                raise OutputError(f"{option} would overwrite {what} {path}, an input of this run; write it elsewhere", file=target)
+        for what, folder in folders:
+            if where.is_relative_to(os.path.realpath(folder)):
+                raise OutputError(f"{option} would write inside {what} {folder}; write it elsewhere", file=target)
+
+
+def _same_file(where: Path, path: str) -> bool:
+    if where == Path(os.path.realpath(path)):
+        return True
+    try:
+        return os.path.samefile(where, path)
+    except OSError:  # one of them does not exist (yet): not the same file
+        return False
+
+
 def check_writable(target: str) -> None:
     """Fail now, before any work, if `target` could not be written later (missing folder, a folder, no permission)."""
     if target == STDIO or _is_special(target):
@@ -291,14 +352,17 @@ def check_writable(target: str) -> None:
 
 
 def _is_special(target: str) -> bool:
-    """Paths that name a stream or a device: written in place, never replaced by a rename."""
-    absolute = os.path.abspath(target)
-    if absolute.startswith(("/dev/", "/proc/")):
-        return True
+    """Paths that name a stream or a device: written in place, never replaced by a rename.
+
+    Decided by what the path is, not where: a regular file under /dev (`/dev/shm/x.yaml`)
+    is replaced like any other.  A missing name directly in /dev or anywhere in /proc is
+    a device that is not there, never a file to create.
+    """
     try:
         info = os.stat(target)
     except OSError:
-        return False
+        absolute = os.path.abspath(target)
+        return os.path.dirname(absolute) == "/dev" or absolute.startswith("/proc/")
     return not stat.S_ISREG(info.st_mode)
 
 

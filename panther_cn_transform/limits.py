@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: largest release asset an S3 source downloads (`--max-asset-bytes`): Panther's largest assets are tens of MB,
+#: so 2 GiB is far above any real one, and still refuses a HEAD that announces an endless object
+MAX_ASSET_BYTES = 2 * 1024 * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class Limits:

@@ -13,7 +13,9 @@ What a page promises, and how it is checked:
 * lines `# => TEXT` right after a command are output the page shows: each must be a line
   the command printed (stdout or stderr), in that order; `...` in TEXT matches anything;
 * a Python block runs as a script and must exit 0; what it shows is written as `assert`s,
-  and `test_*` functions it defines are called, as pytest would;
+  and `test_*` functions it defines are called, as pytest would; a Hypothesis test among
+  them must carry `deadline=None` and suppress the `too_slow` health check (the script runs
+  with Hypothesis's defaults, which stop a slow but correct run on a loaded machine);
 * a block after the comment `<!-- needs: aws -->` uses the AWS CLI against a real account
   (CloudFormation deployments, API keys); it is skipped for that reason alone: the marker
   is refused on a block that does not call `aws`, and an unmarked block that calls `aws`
@@ -335,6 +337,12 @@ def _run_python(example: Example, home: Path, environment: dict[str, str]) -> No
     script.write_text(example.body + (
         "\nfor _name, _value in list(globals().items()):\n"
         "    if _name.startswith('test_') and callable(_value):\n"
+        "        _settings = getattr(_value, '_hypothesis_internal_use_settings', None)\n"
+        "        if _settings is not None:  # a page's Hypothesis test must not fail on a slow machine\n"
+        "            from hypothesis import HealthCheck\n"
+        "            assert _settings.deadline is None and HealthCheck.too_slow in _settings.suppress_health_check, (\n"
+        "                f'{_name}: give it @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow]): '\n"
+        "                'with the defaults a loaded machine stops it with \"Input generation is slow\"')\n"
         "        _value()\n"
     ))
     done = subprocess.run([sys.executable, str(script)], cwd=home, env=environment, capture_output=True, text=True,

@@ -121,6 +121,7 @@ SETUPS: dict[str, Callable[[S3Server, Path], tuple[dict[str, str], AbstractConte
     "S3: access denied": _access_denied,
     "S3: no such source bucket": _plain(lambda s3: None),
     "S3: no such release": _plain(_source_bucket),
+    "S3: asset over the limit": _plain(_source_bucket),
     "S3: no such target bucket": _plain(_source_bucket),
     "S3: target bucket in another region": _plain(_target_elsewhere),
     "S3: not a whole bucket": _plain(lambda s3: None),

@@ -63,9 +63,29 @@ def resolve_out_dir(out_dir: str | Path, source: Path) -> Path:
         raise OutputError("the output folder is the current folder or contains it; choose a new folder", file=given)
     if target.parent == target:
         raise OutputError("the output folder cannot be the file system root", file=given)
-    if target.exists() and not target.is_dir():
+    _check_name_length(target, given)
+    try:
+        info = target.stat()
+    except FileNotFoundError:
+        return target
+    except OSError as exc:
+        raise OutputError(f"cannot use the output folder: {exc.strerror or exc}", file=given) from None
+    if not stat.S_ISDIR(info.st_mode):
         raise OutputError("exists and is not a folder", file=given)
     return target
+
+
+def _check_name_length(target: Path, given: str) -> None:
+    """Refuse an out-dir name too long for its staging folder (`.<name>.partial-XXXXXXXX`) to be created beside it."""
+    limit = 255
+    with contextlib.suppress(OSError, ValueError):
+        existing = next(p for p in (target.parent, *target.parents) if p.is_dir())
+        limit = os.pathconf(existing, "PC_NAME_MAX")
+    longest = limit - len(".") - len(".partial-") - 8
+    size = len(os.fsencode(target.name))
+    if size > longest:
+        raise OutputError(f"the output folder's name is {size} bytes; at most {longest} fit (its staging folder "
+                          f".<name>.partial-XXXXXXXX beside it must fit the file system's {limit}-byte name limit)", file=given)
 
 
 def check_replaceable(target: Path, force: bool, given: str) -> None:
@@ -149,9 +169,12 @@ class OutDir:
         file before that sees a different inode and retries, so removal is safe.
         """
         while True:
-            try:
-                fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
+            try:  # O_NOFOLLOW: a link planted at the lock's name must not make us create or open a file elsewhere
+                fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o666)
             except OSError as exc:
+                if self.lock_path.is_symlink():
+                    raise OutputError(f"the lock file {self.lock_path} is a symbolic link, not a lock this tool made; "
+                                      "remove it if no other run is writing this output folder", file=self.given) from None
                 raise OutputError(f"cannot create the lock file {self.lock_path}: {exc.strerror or exc}", file=self.given) from None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -162,7 +185,8 @@ class OutDir:
                     file=self.given,
                 ) from None
             try:
-                same = os.fstat(fd).st_ino == os.stat(self.lock_path).st_ino
+                on_disk = os.lstat(self.lock_path)
+                same = (os.fstat(fd).st_ino, os.fstat(fd).st_dev) == (on_disk.st_ino, on_disk.st_dev)
             except FileNotFoundError:
                 same = False
             if same:
@@ -171,9 +195,8 @@ class OutDir:
             os.close(fd)
 
     def _clean_stale(self) -> None:
-        parent, name = self.target.parent, self.target.name
-        stale = sorted(p for p in parent.glob(f".{name}.partial-*") if p.is_dir() and not p.is_symlink())
-        parked = sorted(p for p in parent.glob(f".{name}.old-*") if p.is_dir() and not p.is_symlink())
+        stale = self._siblings("partial")
+        parked = self._siblings("old")
         if parked and not self.target.exists():
             raise OutputError(
                 f"{parked[0]} holds the previous output of an interrupted run and the output folder is missing; "
@@ -185,6 +208,20 @@ class OutDir:
             self.removed.append(folder.name)
         if self.removed and self.notice:
             self.notice(f"removed {len(self.removed)} staging folder(s) left by interrupted runs: {', '.join(self.removed)}")
+
+    def _siblings(self, kind: str) -> list[Path]:
+        """Folders `.<name>.<kind>-<suffix>` beside the out-dir, not links.
+
+        Compared as plain text, never as a glob: an out-dir named `o*` must not take
+        `.other.old-*` (another folder's last good output) for its own.
+        """
+        prefix = f".{self.target.name}.{kind}-"
+        try:
+            entries = list(os.scandir(self.target.parent))
+        except OSError as exc:
+            raise OutputError(f"cannot list {self.target.parent}: {exc.strerror or exc}", file=self.given) from None
+        return sorted(Path(e.path) for e in entries
+                      if e.name.startswith(prefix) and len(e.name) > len(prefix) and e.is_dir(follow_symlinks=False))
 
     def _release(self) -> None:
         if self.staging is not None:

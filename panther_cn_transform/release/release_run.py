@@ -14,18 +14,24 @@ what makes a copy safe:
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from ..limits import Limits
+from ..errors import OutputError
+from ..files import check_apart
+from ..limits import MAX_ASSET_BYTES, Limits
 from ..report.guide import attach_next_steps
 from ..ruleset.rule_files import RuleSet
 from .display import ReleaseDisplay
+from .keys import check_release_name
 from .pipeline import ReleaseResult, transform_release
+from .s3common import DEFAULT_TIMEOUT
 from .s3source import DownloadStats, S3Source, default_cache_dir, parse_s3_url
 from .source import ReleaseSource
 
@@ -98,19 +104,24 @@ class ReleaseRun:
     notice: Callable[[str], None] | None = None  # one line when stale staging folders are removed
     positions: bool = False  # the report's warnings and blockers with their line and column (for SARIF)
     accept_blockers: bool = False  # upload even with blockers the global release does not have (never a failed verify)
+    #: files the caller writes after the run, as (option, path): refused inside the source, the output
+    #: folder (or its staging), the download cache, or on an input, before anything is read
+    outputs: Sequence[tuple[str, str]] = ()
+    max_asset_bytes: int = MAX_ASSET_BYTES  # largest asset downloaded from an S3 source
+    s3_timeout: float = DEFAULT_TIMEOUT  # connect and read timeout of every S3 request, and the base of its deadline
 
     def execute(self, stream: TextIO) -> RunOutcome:
         """Run it, drawing progress on `stream` when that is a terminal."""
         started = time.monotonic()
-        cache = Path(self.cache_dir) if self.cache_dir else default_cache_dir()
+        self.check_places()
+        cache, out_dir = self._places()
         transfers = self.jobs or DEFAULT_TRANSFERS
-        out_dir = Path(self.out_dir) if self.out_dir else cache / "releases" / self.bucket / self.release
         client = None
         self.rules.partitions(self.region)  # a region the rules do not port to: refused before any bucket is asked
         if self.upload:
             from .s3target import check_target, target_client
 
-            client = target_client(self.target_profile, self.region, jobs=transfers)
+            client = target_client(self.target_profile, self.region, jobs=transfers, timeout=self.s3_timeout)
             check_target(client, self.bucket, self.region)
         with ReleaseDisplay(stream) as display, ExitStack() as resources:
             source: str | ReleaseSource = self.source
@@ -119,7 +130,8 @@ class ReleaseRun:
             if bucket:
                 s3_source = resources.enter_context(S3Source(
                     bucket, cache_dir=cache, profile=self.source_profile, jobs=transfers,
-                    on_bytes=display.downloaded if display.active else None,
+                    on_bytes=display.downloaded if display.active else None, timeout=self.s3_timeout,
+                    max_template_bytes=self.limits.max_input_bytes, max_asset_bytes=self.max_asset_bytes,
                 ))
                 source = s3_source
             result = transform_release(
@@ -136,6 +148,46 @@ class ReleaseRun:
                 self._upload(client, out_dir, result, outcome, display, transfers)
         outcome.seconds = time.monotonic() - started
         return outcome
+
+    def _places(self) -> tuple[Path, Path]:
+        """The download cache and the out-dir (by default in the cache)."""
+        cache = Path(self.cache_dir) if self.cache_dir else default_cache_dir()
+        return cache, Path(self.out_dir) if self.out_dir else cache / "releases" / self.bucket / self.release
+
+    def check_places(self) -> None:
+        """Nothing this run writes or replaces may be one of its inputs, its source or the download cache.
+
+        `--force` replaces the out-dir whole, so an out-dir holding a rule file of this run,
+        or the cache (or inside its objects), is refused; the caller's outputs (the report)
+        may not land in the source, the out-dir, its staging folders or the cache.  Run by
+        `execute` first; a caller that checks its outputs' folders itself calls it before.
+        """
+        check_release_name(self.release)  # it names the root's key and the default out-dir: never a way out of them
+        cache, out_dir = self._places()
+        given = str(out_dir)
+        target = Path(os.path.realpath(out_dir))
+        uses_cache = parse_s3_url(self.source) is not None or not self.out_dir or cache.exists()
+        real_cache = Path(os.path.realpath(cache))
+        for name in self.rules.paths:
+            if Path(os.path.realpath(name)).is_relative_to(target):
+                raise OutputError(f"the output folder holds the rule file {name}, an input of this run (--force would delete it); "
+                                  "choose another folder", file=given)
+        if uses_cache and real_cache.is_relative_to(target):
+            raise OutputError(f"the output folder is or contains the download cache {cache}; choose another folder", file=given)
+        if uses_cache and target.is_relative_to(real_cache) and not target.is_relative_to(real_cache / "releases"):
+            raise OutputError(f"the output folder is inside the download cache {cache} (only its releases/ folder holds "
+                              "outputs); choose another folder", file=given)
+        if not self.outputs:
+            return
+        folders = [("the output folder", out_dir)]
+        with contextlib.suppress(OSError):
+            prefixes = (f".{target.name}.partial-", f".{target.name}.old-")
+            folders += [("the output folder's staging", p) for p in target.parent.iterdir() if p.name.startswith(prefixes)]
+        if parse_s3_url(self.source) is None:
+            folders.append(("the source mirror", Path(self.source)))
+        else:
+            folders += [("the download cache", cache / "objects"), ("the download cache", cache / "state")]
+        check_apart(self.outputs, inputs=[("the rule file", name) for name in self.rules.paths], folders=folders)
 
     def _upload(self, client: S3Client, out_dir: Path, result: ReleaseResult, outcome: RunOutcome,
                 display: ReleaseDisplay, transfers: int) -> None:

@@ -1,19 +1,23 @@
 """Upload a finished China release to its bucket, in an order no reader can trip over.
 
 The objects are those of the release's manifest (`release.ReleaseObject`), read from the
-folder release mode wrote.  An object already in the bucket with the same SHA-256 (our
-`sha256` metadata, or S3's own SHA-256 checksum) is skipped, so a rerun after an
-interruption uploads only what is missing.  Every upload carries its SHA-256 as S3's
-checksum, which S3 verifies before it stores the object.
+folder release mode wrote.  An object already in the bucket whose S3 SHA-256 checksum
+(`head_object(ChecksumMode='ENABLED')`) is the manifest's is skipped, so a rerun after an
+interruption uploads only what is missing; the `sha256` metadata the uploads also carry is
+for people, never trusted (anyone who may write the object can set it over other bytes).
+Every upload carries its SHA-256 as S3's checksum (`ChecksumAlgorithm='SHA256'`), which S3
+verifies before it stores the object and keeps with it.
 
 Order: assets first, then templates children before parents, the root template last of
 all, so a stack created from the root while the upload runs never finds a child missing.
-Objects of one step go up in parallel; botocore retries each request (standard mode).
+Objects of one step go up in parallel; botocore retries each request (standard mode), and
+each has a deadline (`s3common.within`).
 """
 
 from __future__ import annotations
 
 import base64
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -22,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ReleaseError
 from .manifest import ReleaseObject
-from .s3common import bucket_location, check_partition, make_client, s3_error
+from .s3common import DEFAULT_TIMEOUT, bucket_location, check_partition, deadline, make_client, s3_error, within
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -50,9 +54,9 @@ class UploadResult:
     bytes: int = 0
 
 
-def target_client(profile: str | None, region: str, *, jobs: int) -> S3Client:
-    """A client of the target's own session in the China region."""
-    return make_client(profile, region, connections=max(jobs, 1))
+def target_client(profile: str | None, region: str, *, jobs: int, timeout: float = DEFAULT_TIMEOUT) -> S3Client:
+    """A client of the target's own session in the China region (`timeout`: its connect and read timeout, seconds)."""
+    return make_client(profile, region, connections=max(jobs, 1), timeout=timeout)
 
 
 def check_target(client: S3Client, bucket: str, region: str) -> None:
@@ -164,25 +168,31 @@ def _present(client: S3Client, bucket: str, obj: ReleaseObject) -> bool:
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        head = client.head_object(Bucket=bucket, Key=obj.key, ChecksumMode="ENABLED")
+        head = within(deadline(client), lambda _expired: client.head_object(Bucket=bucket, Key=obj.key, ChecksumMode="ENABLED"),
+                      where=f"s3://{bucket}/{obj.key}")
     except ClientError as exc:
         if str(exc.response.get("Error", {}).get("Code")) in ("404", "NoSuchKey", "NotFound"):
             return False
         raise s3_error(exc, side="target", bucket=bucket, key=obj.key, option=OPTION) from None
     except BotoCoreError as exc:
         raise s3_error(exc, side="target", bucket=bucket, key=obj.key, option=OPTION) from None
-    return bool(head.get("Metadata", {}).get("sha256") == obj.sha256 or head.get("ChecksumSHA256") == _b64(obj.sha256))
+    # S3's own checksum, which S3 verified when the object was stored; never the `sha256` metadata, which anyone
+    # who may write the object can set over other bytes (such an object would be skipped forever)
+    return bool(head.get("ChecksumSHA256") == _b64(obj.sha256))
 
 
 def _put(client: S3Client, bucket: str, folder: Path, obj: ReleaseObject) -> None:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    try:
+    def send(_expired: threading.Event) -> None:
         with open(folder / obj.key, "rb") as body:
             client.put_object(
                 Bucket=bucket, Key=obj.key, Body=body, ContentLength=obj.size,
-                ChecksumSHA256=_b64(obj.sha256), Metadata={"sha256": obj.sha256},
+                ChecksumAlgorithm="SHA256", ChecksumSHA256=_b64(obj.sha256), Metadata={"sha256": obj.sha256},
             )
+
+    try:
+        within(deadline(client, obj.size), send, where=f"s3://{bucket}/{obj.key}")
     except FileNotFoundError:
         raise ReleaseError(f"object {obj.key} of the manifest is missing from the release folder", file=str(folder)) from None
     except (BotoCoreError, ClientError) as exc:

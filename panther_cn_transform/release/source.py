@@ -30,8 +30,9 @@ class ReleaseSource(Protocol):
     def fetch(self, key: str, needed_by: str, *, wait: bool) -> None:
         """Make `folder/key` present; `wait=False` may return before it is (see `finish`).
 
-        `key` has already been checked to stay inside `folder`; `needed_by` names the
-        template and property that references it, for error messages.
+        `key` has already been checked to stay inside `folder` (a source that writes,
+        such as `s3source.S3Source`, checks it again before any request); `needed_by` names
+        the template and property that references it, for error messages.
         """
         ...
 

@@ -32,7 +32,8 @@ a path relative to the file, or a list), `variables` (defaults for `${name}`), `
 drop) and `rules`, the ordered list of rules. Each
 rule has an `id`, a `description` a reviewer can read, an optional `source_url`, one
 `action` and that action's parameters. A rule whose id is already defined by an extended
-file overrides it in place.
+file overrides it in place; two rules of one id in the same file, and a `disable` id that
+no rule loaded before the file has, are errors naming the line (and the closest id).
 
 Variables: `${region}` is the target region, `${bucket}` comes from `--bucket`, anything
 else from `--set NAME=VALUE` or the file's `variables`. Names are lower-case

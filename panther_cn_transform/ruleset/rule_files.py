@@ -19,6 +19,7 @@ expression and replacement is compiled and tested at load time (patterns.py), so
 from __future__ import annotations
 
 import copy
+import difflib
 import functools
 import os
 import re
@@ -78,6 +79,11 @@ class RuleSet:
     regions: tuple[str, ...] | None = None
     #: what the caller asked `load_rules` for (pack names or paths, as given), in order: a report's commands repeat them
     specs: tuple[str, ...] = ()
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """The rule files read from disk (`files` without the built-in packs): inputs no output may overwrite."""
+        return tuple(name for name in self.files if not name.startswith("<builtin>/"))
 
     @classmethod
     def empty(cls) -> RuleSet:
@@ -263,10 +269,19 @@ class _Loader:
                 setattr(self, key, self.partition_of(name, data, key, base))
         if "regions" in data:  # a later file's list replaces what it extends
             self.regions = tuple(str(region) for region in data["regions"])
-        for removed in data.get("disable") or []:
-            self.rules.pop(str(removed), None)
+        for position, removed in enumerate(data.get("disable") or []):
+            if str(removed) not in self.rules:  # a misspelled id would otherwise disable nothing, silently
+                raise RuleFileError(f"disable/{position}: unknown rule id {str(removed)!r}: no rule loaded before this file "
+                                    f"has it{_closest(str(removed), self.rules)}",
+                                    file=name, line=_line_of(data["disable"], position) or _line_of(data, "disable"))
+            self.rules.pop(str(removed))
+        first_at: dict[str, int | None] = {}
         for index, entry in enumerate(data.get("rules") or []):
             line = _line_of(data["rules"], index)
+            if str(entry["id"]) in first_at:  # the second would replace the first, silently
+                raise RuleFileError(f"rules/{index}/id: rule id {str(entry['id'])!r} is given twice in this file (first at line "
+                                    f"{first_at[str(entry['id'])]}); give one of them another id, or remove it", file=name, line=line)
+            first_at[str(entry["id"])] = line
             params = {k: _plain(v) for k, v in entry.items() if k not in ("id", "description", "action", "source_url")}
             rule = Rule(str(entry["id"]), str(entry["description"]), str(entry["action"]), params, name, line, entry.get("source_url"))
             self.rules[rule.id] = rule  # an override keeps the overridden rule's place in the order
@@ -442,6 +457,14 @@ def _regex_problem(pattern: str) -> str:
     except regex.error as exc:
         return str(exc)
     return "Python's re module refuses it"
+
+
+def _closest(word: str, known: Mapping[str, Any]) -> str:
+    """`(did you mean 'x'?)` for the known id closest to `word`, else how to list them."""
+    match = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    if match:
+        return f" (did you mean {match[0]!r}?)"
+    return f" ({len(known)} rules are loaded before it; `rules show` lists them)"
 
 
 def _line_of(container: Any, key: Any) -> int | None:
