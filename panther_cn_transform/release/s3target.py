@@ -14,7 +14,7 @@ Objects of one step go up in parallel; botocore retries each request (standard m
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 OPTION = "--target-profile"
+#: the root template's S3 metadata saying how many blockers the global release does not have the release has, and
+#: where (`pipeline.blocker_places`): written by `release --upload` (only ever non-zero with --accept-blockers), read by `deploy`
+BLOCKERS_METADATA, BLOCKER_PLACES_METADATA = "blockers", "blocker-places"
 #: called after each object is uploaded or found already there: (object, uploaded?)
 ObjectCallback = Callable[[ReleaseObject, bool], None]
 
@@ -116,6 +119,7 @@ def upload_release(
     jobs: int = 8,
     check: bool = False,
     on_object: ObjectCallback | None = None,
+    root_metadata: Mapping[str, str] | None = None,
 ) -> UploadResult:
     """Upload `objects` (read from `folder/<key>`) to `bucket` under the same keys.
 
@@ -123,6 +127,8 @@ def upload_release(
     before anything is sent).  With `check`, only the plan is made: what would go up and
     what is already there.  `on_object` runs in the calling thread after each object; an
     exception it raises stops the upload (objects already sent stay, and a rerun skips them).
+    `root_metadata` is S3 metadata the root template carries besides its SHA-256 (the release's
+    blockers, which `deploy` reads: `BLOCKERS_METADATA`).
     """
     check_target(client, bucket, region)
     source = Path(folder)
@@ -138,7 +144,8 @@ def upload_release(
                     result.skipped += 1
                     if on_object:
                         on_object(obj, False)
-            pending = {pool.submit(_put, client, bucket, source, obj): obj for obj in step if not present[obj.key]}
+            pending = {pool.submit(_put, client, bucket, source, obj, root_metadata if obj.key == root else None): obj
+                       for obj in step if not present[obj.key]}
             _drain(pending, result, on_object)
     return result
 
@@ -174,14 +181,14 @@ def _present(client: S3Client, bucket: str, obj: ReleaseObject) -> bool:
     return bool(head.get("Metadata", {}).get("sha256") == obj.sha256 or head.get("ChecksumSHA256") == _b64(obj.sha256))
 
 
-def _put(client: S3Client, bucket: str, folder: Path, obj: ReleaseObject) -> None:
+def _put(client: S3Client, bucket: str, folder: Path, obj: ReleaseObject, metadata: Mapping[str, str] | None = None) -> None:
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         with open(folder / obj.key, "rb") as body:
             client.put_object(
                 Bucket=bucket, Key=obj.key, Body=body, ContentLength=obj.size,
-                ChecksumSHA256=_b64(obj.sha256), Metadata={"sha256": obj.sha256},
+                ChecksumSHA256=_b64(obj.sha256), Metadata={**(metadata or {}), "sha256": obj.sha256},
             )
     except FileNotFoundError:
         raise ReleaseError(f"object {obj.key} of the manifest is missing from the release folder", file=str(folder)) from None

@@ -32,6 +32,7 @@ from panther_cn_transform.ruleset.assets.web_proxy import Forwarder
 
 from .. import moto_cloudformation
 from ..aws_servers import FAKE_CREDENTIALS, FakeBridge, fake_bridge, moto_server
+from .test_blockers_gate import FOREIGN_KEY
 
 CHINA, WEB = "cn-north-1", "ap-southeast-1"
 ACCOUNT = "123456789012"
@@ -262,6 +263,57 @@ def test_a_failure_in_the_middle_exits_2_with_its_reason_and_a_rerun_continues(a
     assert lines[1].startswith("connect: secret panther/china (ap-southeast-1) already holds the bridge")
     assert "web: ap-southeast-1 stack panther deleted (ROLLBACK_COMPLETE)" in lines
     assert aws.stack(WEB)["StackStatus"] == "CREATE_COMPLETE" and last_line(again).startswith("check: ")
+
+
+def test_a_china_specific_blocker_recorded_by_the_upload_stops_deploy_until_accepted(aws: Account) -> None:
+    """The gate of `deploy`: the blockers `release --upload --accept-blockers` recorded on the root stop it again."""
+    root = (aws.mirror / "v1.0.0" / "panther.yml").read_text()
+    topic = f"Resources:\n  AlarmTopic:\n    Type: AWS::SNS::Topic\n    Properties:\n      KmsMasterKeyId: {FOREIGN_KEY}\n"
+    (aws.mirror / "v1.0.1").mkdir()
+    (aws.mirror / "v1.0.1" / "panther.yml").write_text(root.replace("Resources:\n", topic, 1))
+    upload = ("release", str(aws.mirror), "--release", "v1.0.1", "--rules", "panther", "--region", CHINA, "--bucket",
+              "my-cn-bucket", "--upload", "--no-verify", "--cache-dir", aws.env["XDG_CACHE_HOME"])
+    assert aws.run(*upload).returncode == 2  # release --upload stops on it
+    assert aws.run(*upload, "--accept-blockers").returncode == 0
+    head = aws.client("s3", CHINA).head_object(Bucket="my-cn-bucket", Key="v1.0.1/panther.yml")
+    assert head["Metadata"]["blockers"] == "1" and head["Metadata"]["blocker-places"] == "foreign-region in root"
+
+    def deploy_china(*extra: str) -> subprocess.CompletedProcess[str]:  # the web half of v1.0.1 is not uploaded
+        return aws.run("deploy", "china", "--china-region", CHINA, "--china-profile", "china", "--bucket", "my-cn-bucket",
+                       "--web-region", WEB, "--web-profile", "web", "--release", "v1.0.1",
+                       "--first-user-email", "admin@example.com", *extra)
+
+    before = aws.snapshot()
+    done = deploy_china("--yes")
+    assert done.returncode == 2 and done.stderr == (
+        "error: cn-north-1 stack panther: 1 blocker(s) the global release does not have in the China half's release "
+        's3://my-cn-bucket/v1.0.1/panther.yml (foreign-region in root); its release report lists them under "What blocks '
+        'a deployment"; nothing deployed: fix them, or add --accept-blockers to deploy anyway\n'), done.stderr
+    assert aws.snapshot() == before  # nothing deployed, not even an empty stack
+    # --plan says it would stop, and shows the change set all the same
+    planned = deploy_china("--plan")
+    assert planned.returncode == 0 and planned.stderr.startswith("blockers (plan): 1 blocker(s)"), planned.stderr
+    assert aws.snapshot() == before
+
+    accepted = deploy_china("--yes", "--accept-blockers")
+    assert accepted.returncode == 0, accepted.stderr
+    assert accepted.stderr.splitlines()[0].endswith("deploying anyway (--accept-blockers)")
+    assert aws.stack(CHINA)["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_a_release_without_blockers_deploys_and_a_root_without_a_record_is_said_to_be_unchecked(aws: Account) -> None:
+    aws.upload("v1.0.0")
+    s3 = aws.client("s3", CHINA)
+    assert s3.head_object(Bucket="my-cn-bucket", Key="v1.0.0/panther.yml")["Metadata"]["blockers"] == "0"
+    done = aws.deploy("china", "v1.0.0", "--plan")
+    assert done.returncode == 0 and "blockers" not in done.stderr, done.stderr
+    # the same root copied by hand: no record, so deploy says it did not check and goes on
+    s3.copy_object(Bucket="my-cn-bucket", Key="v1.0.0/panther.yml", CopySource={"Bucket": "my-cn-bucket", "Key": "v1.0.0/panther.yml"},
+                   MetadataDirective="REPLACE", Metadata={})
+    done = aws.deploy("china", "v1.0.0", "--plan")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines()[0] == ("blockers: s3://my-cn-bucket/v1.0.0/panther.yml carries no record of its blockers "
+                                          "(uploaded by hand or by an older version): not checked; its release report lists them")
 
 
 def test_without_yes_and_without_a_terminal_nothing_changes(aws: Account) -> None:
