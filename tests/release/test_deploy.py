@@ -65,11 +65,12 @@ class Account:
         return subprocess.run([sys.executable, "-m", "panther_cn_transform", *args], capture_output=True, text=True,
                               check=False, env=self.env, stdin=subprocess.DEVNULL, timeout=600)
 
-    def upload(self, release: str) -> None:
-        """Both halves of `release`, as the guide's steps 1 and 4 make them."""
+    def upload(self, release: str, reports: Path | None = None) -> None:
+        """Both halves of `release`, as the guide's steps 1 and 4 make them (their JSON reports in `reports/<pack>.json`)."""
         for pack, region, bucket in (("panther", CHINA, "my-cn-bucket"), ("panther-web-proxy", WEB, "my-web-bucket")):
+            report = ("--report", str(reports / f"{pack}.json")) if reports else ()
             done = self.run("release", str(self.mirror), "--release", release, "--rules", pack, "--region", region,
-                            "--bucket", bucket, "--upload", "--no-verify", "--cache-dir", self.env["XDG_CACHE_HOME"])
+                            "--bucket", bucket, "--upload", "--no-verify", "--cache-dir", self.env["XDG_CACHE_HOME"], *report)
             assert done.returncode == 0, done.stderr
 
     def deploy(self, command: str, release: str, *extra: str) -> subprocess.CompletedProcess[str]:
