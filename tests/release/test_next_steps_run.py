@@ -133,6 +133,7 @@ def test_the_first_install_commands_create_both_stacks_and_the_secret_and_the_up
     reports.mkdir()
     aws.upload("v1.0.0", reports)
     china, web = _reports(reports)
+    assert ".amazonaws.com.cn" not in json.dumps(web["next_steps"])  # the web half's report names no China host
 
     operator.follow(china, FIRST_INSTALL, web=web)
     missed = [command for command in _every_command(FIRST_INSTALL, china, web) if command not in operator.ran]
