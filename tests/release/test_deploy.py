@@ -138,8 +138,11 @@ def aws(endpoint: str, tmp_path: Path) -> Iterator[Account]:
         account = Account(endpoint, env, bridge, mirror)
         for bucket, region in (("my-cn-bucket", CHINA), ("my-web-bucket", WEB)):
             account.client("s3", region).create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
-        with moto_cloudformation.strict_cloudformation():  # fails the test if moto skipped a resource type or attribute
-            yield account
+        try:
+            with moto_cloudformation.strict_cloudformation():  # fails the test if moto skipped a resource type or attribute
+                yield account
+        finally:  # moto's backends are this process's: a later module's moto server (test_connect's) would see these stacks
+            urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=30).close()
 
 
 def second_release(mirror: Path, name: str = "v1.1.0") -> None:
