@@ -199,6 +199,10 @@ def _add_deploy_parser(commands: Any) -> None:
         run = step.add_argument_group("running")
         run.add_argument("--yes", action="store_true", help="execute each change set without asking (required when stdin is not a terminal)")
         run.add_argument("--plan", action="store_true", help="show the change sets and the later steps, change nothing (the change sets are deleted)")
+        if name != "rotate-key":
+            run.add_argument("--accept-blockers", action="store_true",
+                             help="deploy even when the upload recorded blockers the global release does not have "
+                                  "(release ... --upload --accept-blockers)")
 
 
 def _add_limit_options(parser: argparse.ArgumentParser) -> None:
@@ -530,7 +534,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         web=Half("web", args.web_region, args.web_stack, args.web_profile, getattr(args, "web_bucket", None)),
         release=getattr(args, "release", None), secret_id=args.secret_id,
         first_user_email=getattr(args, "first_user_email", None), parameters=parse_assignments(getattr(args, "parameter", [])),
-        yes=args.yes, plan=args.plan,
+        yes=args.yes, plan=args.plan, accept_blockers=getattr(args, "accept_blockers", False),
     )
     deployment = Deployment(options, sys.stderr, confirm=_ask if sys.stdin.isatty() else None)
     run = {"all": deployment.deploy_all, "china": deployment.deploy_china, "web": deployment.deploy_web,

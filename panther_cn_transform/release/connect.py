@@ -180,6 +180,10 @@ def connect(*, china_stack: str, china_region: str, web_region: str, china_profi
         raise ConnectError(str(exc), file="<command line>") from None
     bridge = read_bridge(cloudformation, apigateway, china_stack, where=china_region)
     done = [f"bridge {bridge.url} (API key {bridge.api_key_id}) from stack {china_stack} in {china_region}"]
+    override = bridge_url_override()
+    if override:  # a local run against moto, as `deploy` does: the report's `connect` commands must run there too
+        bridge = Bridge(override, bridge.api_key_id, bridge.api_key)
+        done.append(f"bridge URL {override} instead, from {BRIDGE_URL_OVERRIDE} (a local run; never set it for a real deployment)")
     if test:
         done.append(f"check: {check_bridge(bridge)}")
     outcome = store_secret(secretsmanager, secret_id, bridge, where=web_region)
@@ -203,7 +207,7 @@ BRIDGE_URL_OVERRIDE = "PANTHER_CN_BRIDGE_URL"
 
 
 def bridge_url_override() -> str | None:
-    """The URL `deploy` uses for the bridge instead of the stack's `BridgeUrl` output, when the environment names one.
+    """The URL `deploy` and `connect` use for the bridge instead of the stack's `BridgeUrl` output, when the environment names one.
 
     For local runs only: moto's API Gateway serves no stage, so a local stand-in answers for it.
     Never set it for a real deployment (the web half's secret would name it).

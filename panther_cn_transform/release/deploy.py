@@ -97,6 +97,7 @@ class DeployOptions:
     parameters: Mapping[str, str] = field(default_factory=dict)
     yes: bool = False
     plan: bool = False
+    accept_blockers: bool = False  # deploy a release whose root records blockers the global release does not have
     interval: float = 5.0  # seconds between polls of a running stack operation
 
 
@@ -142,22 +143,26 @@ class Deployment:
         self.sleep = sleep
         self._clients: dict[tuple[str, str], Any] = {}
         self._sessions: dict[str, Any] = {}
+        self._roots: dict[str, Root] = {}
 
     # --- the commands -------------------------------------------------------------------------------------------
 
     def deploy_china(self) -> None:
         """The China half's stack (step 1)."""
         self._check_options(china=True)
+        self._gate(self.options.china)
         self._china_step()
 
     def deploy_web(self) -> None:
         """The web half's stack (step 3)."""
         self._check_options(web=True)
+        self._gate(self.options.web)
         self._web_step()
 
     def deploy_all(self) -> None:
         """The guide in order: China half, connect (or the key rotation), web half, the web values into China, the check."""
         self._check_options(china=True, web=True)
+        self._gate(self.options.china, self.options.web)
         planned = self._china_step()
         self._connect_step(planned)
         self._web_step()
@@ -200,8 +205,7 @@ class Deployment:
         """Deploy the China half from its bucket; the slot values it asked for (to tell a due rotation in a plan)."""
         half = self.options.china
         assert half.bucket and self.options.release
-        root = read_root(bucket=half.bucket, region=half.region, release=self.options.release, profile=half.profile,
-                         half="China", option="--china-profile")
+        root = self._root(half)
         china, web = self._describe(half), self._describe(self.options.web)
         decided = self._given(root.parameters)
         web_model = self._web_model(web)
@@ -315,8 +319,7 @@ class Deployment:
         """Deploy the web half from its bucket, with `SecretID` (step 3)."""
         half = self.options.web
         assert half.bucket and self.options.release
-        root = read_root(bucket=half.bucket, region=half.region, release=self.options.release, profile=half.profile,
-                         half="web", option="--web-profile")
+        root = self._root(half)
         decided = self._given(root.parameters)
         if "SecretID" in root.parameters:
             decided["SecretID"] = self.options.secret_id
@@ -522,8 +525,7 @@ class Deployment:
             return deployed_template(self._cloudformation(self.options.web), self.options.web.stack, where=self.options.web.where)
         half = self.options.web
         if half.bucket and self.options.release:
-            return read_root(bucket=half.bucket, region=half.region, release=self.options.release, profile=half.profile,
-                             half="web", option="--web-profile").model
+            return self._root(half).model
         return {}
 
     def _web_output(self, web: _Stack, nested: str, output: str) -> str | None:
@@ -565,6 +567,52 @@ class Deployment:
             raise InputError("deploy needs --web-bucket (the web half's bucket)", file="<command line>")
         if options.first_user_email is not None and "@" not in options.first_user_email:
             raise InputError(f"--first-user-email {options.first_user_email!r} is not an email address", file="<command line>")
+
+    def _root(self, half: Half) -> Root:
+        """The half's root template in its bucket, read once per run."""
+        assert half.bucket and self.options.release
+        if half.name not in self._roots:
+            self._roots[half.name] = read_root(
+                bucket=half.bucket, region=half.region, release=self.options.release, profile=half.profile,
+                half="China" if half.name == "China" else "web", option="--china-profile" if half.name == "China" else "--web-profile")
+        return self._roots[half.name]
+
+    def _gate(self, *halves: Half) -> None:
+        """Stop before anything is deployed when a half's release has blockers the global release does not have.
+
+        How deploy knows them: `release --upload` records the count (and the places) of those blockers in
+        the root template's own S3 metadata (`s3target.BLOCKERS_METADATA`), the object deploy reads anyway.
+        Only the upload can tell them: a blocker is "own" by comparison with the global source release,
+        which deploy never sees, so running the check again on the root in the bucket could not tell a
+        China-specific blocker from a shared one (v1.16's `go1.x` runtimes).  The upload stops on them
+        unless `--accept-blockers`, so a root that records any was accepted at upload time and is stopped
+        here again unless `deploy --accept-blockers`.  A root with no record (uploaded by hand, or by an
+        older version) is said to be unchecked, in one line, and does not stop.  `--plan` says what would
+        stop and goes on showing (it deploys nothing).
+        """
+        from .s3target import BLOCKER_PLACES_METADATA, BLOCKERS_METADATA
+
+        for half in halves:
+            root = self._root(half)
+            where = f"s3://{root.bucket}/{root.key}"
+            recorded = root.metadata.get(BLOCKERS_METADATA)
+            if recorded is None or not recorded.isdigit():
+                self._say(f"blockers: {where} carries no record of its blockers (uploaded by hand or by an older "
+                          "version): not checked; its release report lists them")
+                continue
+            count = int(recorded)
+            if not count:
+                continue
+            places = root.metadata.get(BLOCKER_PLACES_METADATA, "")
+            line = (f"{count} blocker(s) the global release does not have in the {half.name} half's release {where}"
+                    f"{f' ({places})' if places else ''}; its release report lists them under \"What blocks a deployment\"")
+            if self.options.accept_blockers:
+                self._say(f"blockers: {line}; deploying anyway (--accept-blockers)")
+            elif self.options.plan:
+                self._say(f"blockers (plan): {line}; deploy stops on them before anything is deployed, unless --accept-blockers")
+            else:
+                raise DeployError(f"{line}; nothing deployed: fix them, or add --accept-blockers to deploy anyway",
+                                  file=half.where)
 
     # --- clients --------------------------------------------------------------------------------------------------
 

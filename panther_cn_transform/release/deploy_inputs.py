@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DeployError, InputError
@@ -46,6 +46,7 @@ class Root:
     region: str
     key: str
     model: dict[str, Any]
+    metadata: Mapping[str, str] = field(default_factory=dict)  # the object's S3 metadata (`s3target.BLOCKERS_METADATA`)
 
     @property
     def url(self) -> str:
@@ -72,7 +73,8 @@ def read_root(*, bucket: str, region: str, release: str, profile: str | None, ha
     key = f"{release}/panther.yml"
     client = make_client(profile, region)
     try:
-        data = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+        answer = client.get_object(Bucket=bucket, Key=key)
+        data = answer["Body"].read()
     except ClientError as exc:
         if str(exc.response.get("Error", {}).get("Code")) in ("NoSuchKey", "404"):
             pack = " --rules panther-web-proxy" if half == "web" else ""
@@ -82,7 +84,8 @@ def read_root(*, bucket: str, region: str, release: str, profile: str | None, ha
         raise s3_error(exc, side=half, bucket=bucket, key=key, option=option) from None
     except BotoCoreError as exc:
         raise s3_error(exc, side=half, bucket=bucket, key=key, option=option) from None
-    return Root(bucket, region, key, decode_bytes(data, source=f"s3://{bucket}/{key}").model)
+    return Root(bucket, region, key, decode_bytes(data, source=f"s3://{bucket}/{key}").model,
+                {str(k): str(v) for k, v in (answer.get("Metadata") or {}).items()})
 
 
 def deployed_template(cloudformation: CloudFormationClient, stack: str, *, where: str) -> dict[str, Any]:

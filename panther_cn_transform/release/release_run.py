@@ -17,11 +17,11 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import OutputError
 from ..files import check_apart
@@ -30,7 +30,7 @@ from ..report.guide import attach_next_steps
 from ..ruleset.rule_files import RuleSet
 from .display import ReleaseDisplay
 from .keys import check_release_name
-from .pipeline import ReleaseResult, transform_release
+from .pipeline import ReleaseResult, blocker_places, transform_release
 from .s3common import DEFAULT_TIMEOUT
 from .s3source import DownloadStats, S3Source, default_cache_dir, parse_s3_url
 from .source import ReleaseSource
@@ -197,7 +197,7 @@ class ReleaseRun:
         root = str(result.report["root"])
         done = upload_release(
             out_dir, result.objects, root=root, bucket=self.bucket, region=self.region, client=client,
-            jobs=transfers, check=self.check, on_object=display.uploaded,
+            jobs=transfers, check=self.check, on_object=display.uploaded, root_metadata=blockers_metadata(result.report),
         )
         wanted = {p.obj.key for p in done.plan if p.upload}
         if self.check:
@@ -213,6 +213,18 @@ class ReleaseRun:
         outcome.where += f" and uploaded to s3://{self.bucket}/"
         result.report["uploaded"] = True
         attach_next_steps(result.report)
+
+
+def blockers_metadata(report: Mapping[str, Any]) -> dict[str, str]:
+    """The root's S3 metadata recording the release's own blockers (those the global release does not have), for `deploy`.
+
+    S3 metadata is ASCII and at most 2 KB in all, so the places are cut to 1,500 characters; the count is whole.
+    """
+    from .s3target import BLOCKER_PLACES_METADATA, BLOCKERS_METADATA
+
+    own = [blocker for blocker in report.get("blockers", []) if not blocker.get("shared")]
+    places = blocker_places(own).encode("ascii", "replace").decode("ascii")
+    return {BLOCKERS_METADATA: str(len(own)), **({BLOCKER_PLACES_METADATA: places[:1500]} if own else {})}
 
 
 def _blockers(summary: dict[str, int]) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import base64
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 OPTION = "--target-profile"
+#: the root template's S3 metadata saying how many blockers the global release does not have the release has, and
+#: where (`pipeline.blocker_places`): written by `release --upload` (only ever non-zero with --accept-blockers), read by `deploy`
+BLOCKERS_METADATA, BLOCKER_PLACES_METADATA = "blockers", "blocker-places"
 #: called after each object is uploaded or found already there: (object, uploaded?)
 ObjectCallback = Callable[[ReleaseObject, bool], None]
 
@@ -120,6 +123,7 @@ def upload_release(
     jobs: int = 8,
     check: bool = False,
     on_object: ObjectCallback | None = None,
+    root_metadata: Mapping[str, str] | None = None,
 ) -> UploadResult:
     """Upload `objects` (read from `folder/<key>`) to `bucket` under the same keys.
 
@@ -127,6 +131,8 @@ def upload_release(
     before anything is sent).  With `check`, only the plan is made: what would go up and
     what is already there.  `on_object` runs in the calling thread after each object; an
     exception it raises stops the upload (objects already sent stay, and a rerun skips them).
+    `root_metadata` is S3 metadata the root template carries besides its SHA-256 (the release's
+    blockers, which `deploy` reads: `BLOCKERS_METADATA`).
     """
     check_target(client, bucket, region)
     source = Path(folder)
@@ -142,7 +148,8 @@ def upload_release(
                     result.skipped += 1
                     if on_object:
                         on_object(obj, False)
-            pending = {pool.submit(_put, client, bucket, source, obj): obj for obj in step if not present[obj.key]}
+            pending = {pool.submit(_put, client, bucket, source, obj, root_metadata if obj.key == root else None): obj
+                       for obj in step if not present[obj.key]}
             _drain(pending, result, on_object)
     return result
 
@@ -181,14 +188,15 @@ def _present(client: S3Client, bucket: str, obj: ReleaseObject) -> bool:
     return bool(head.get("ChecksumSHA256") == _b64(obj.sha256))
 
 
-def _put(client: S3Client, bucket: str, folder: Path, obj: ReleaseObject) -> None:
+def _put(client: S3Client, bucket: str, folder: Path, obj: ReleaseObject, metadata: Mapping[str, str] | None = None) -> None:
     from botocore.exceptions import BotoCoreError, ClientError
 
     def send(_expired: threading.Event) -> None:
         with open(folder / obj.key, "rb") as body:
             client.put_object(
                 Bucket=bucket, Key=obj.key, Body=body, ContentLength=obj.size,
-                ChecksumAlgorithm="SHA256", ChecksumSHA256=_b64(obj.sha256), Metadata={"sha256": obj.sha256},
+                ChecksumAlgorithm="SHA256", ChecksumSHA256=_b64(obj.sha256),
+                Metadata={**(metadata or {}), "sha256": obj.sha256},
             )
 
     try:

@@ -32,6 +32,7 @@ from panther_cn_transform.ruleset.assets.web_proxy import Forwarder
 
 from .. import moto_cloudformation
 from ..aws_servers import FAKE_CREDENTIALS, FakeBridge, fake_bridge, moto_server
+from .test_blockers_gate import FOREIGN_KEY
 
 CHINA, WEB = "cn-north-1", "ap-southeast-1"
 ACCOUNT = "123456789012"
@@ -64,11 +65,12 @@ class Account:
         return subprocess.run([sys.executable, "-m", "panther_cn_transform", *args], capture_output=True, text=True,
                               check=False, env=self.env, stdin=subprocess.DEVNULL, timeout=600)
 
-    def upload(self, release: str) -> None:
-        """Both halves of `release`, as the guide's steps 1 and 4 make them."""
+    def upload(self, release: str, reports: Path | None = None) -> None:
+        """Both halves of `release`, as the guide's steps 1 and 4 make them (their JSON reports in `reports/<pack>.json`)."""
         for pack, region, bucket in (("panther", CHINA, "my-cn-bucket"), ("panther-web-proxy", WEB, "my-web-bucket")):
+            report = ("--report", str(reports / f"{pack}.json")) if reports else ()
             done = self.run("release", str(self.mirror), "--release", release, "--rules", pack, "--region", region,
-                            "--bucket", bucket, "--upload", "--no-verify", "--cache-dir", self.env["XDG_CACHE_HOME"])
+                            "--bucket", bucket, "--upload", "--no-verify", "--cache-dir", self.env["XDG_CACHE_HOME"], *report)
             assert done.returncode == 0, done.stderr
 
     def deploy(self, command: str, release: str, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -136,8 +138,11 @@ def aws(endpoint: str, tmp_path: Path) -> Iterator[Account]:
         account = Account(endpoint, env, bridge, mirror)
         for bucket, region in (("my-cn-bucket", CHINA), ("my-web-bucket", WEB)):
             account.client("s3", region).create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
-        with moto_cloudformation.strict_cloudformation():  # fails the test if moto skipped a resource type or attribute
-            yield account
+        try:
+            with moto_cloudformation.strict_cloudformation():  # fails the test if moto skipped a resource type or attribute
+                yield account
+        finally:  # moto's backends are this process's: a later module's moto server (test_connect's) would see these stacks
+            urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=30).close()
 
 
 def second_release(mirror: Path, name: str = "v1.1.0") -> None:
@@ -262,6 +267,57 @@ def test_a_failure_in_the_middle_exits_2_with_its_reason_and_a_rerun_continues(a
     assert lines[1].startswith("connect: secret panther/china (ap-southeast-1) already holds the bridge")
     assert "web: ap-southeast-1 stack panther deleted (ROLLBACK_COMPLETE)" in lines
     assert aws.stack(WEB)["StackStatus"] == "CREATE_COMPLETE" and last_line(again).startswith("check: ")
+
+
+def test_a_china_specific_blocker_recorded_by_the_upload_stops_deploy_until_accepted(aws: Account) -> None:
+    """The gate of `deploy`: the blockers `release --upload --accept-blockers` recorded on the root stop it again."""
+    root = (aws.mirror / "v1.0.0" / "panther.yml").read_text()
+    topic = f"Resources:\n  AlarmTopic:\n    Type: AWS::SNS::Topic\n    Properties:\n      KmsMasterKeyId: {FOREIGN_KEY}\n"
+    (aws.mirror / "v1.0.1").mkdir()
+    (aws.mirror / "v1.0.1" / "panther.yml").write_text(root.replace("Resources:\n", topic, 1))
+    upload = ("release", str(aws.mirror), "--release", "v1.0.1", "--rules", "panther", "--region", CHINA, "--bucket",
+              "my-cn-bucket", "--upload", "--no-verify", "--cache-dir", aws.env["XDG_CACHE_HOME"])
+    assert aws.run(*upload).returncode == 2  # release --upload stops on it
+    assert aws.run(*upload, "--accept-blockers").returncode == 0
+    head = aws.client("s3", CHINA).head_object(Bucket="my-cn-bucket", Key="v1.0.1/panther.yml")
+    assert head["Metadata"]["blockers"] == "1" and head["Metadata"]["blocker-places"] == "foreign-region in root"
+
+    def deploy_china(*extra: str) -> subprocess.CompletedProcess[str]:  # the web half of v1.0.1 is not uploaded
+        return aws.run("deploy", "china", "--china-region", CHINA, "--china-profile", "china", "--bucket", "my-cn-bucket",
+                       "--web-region", WEB, "--web-profile", "web", "--release", "v1.0.1",
+                       "--first-user-email", "admin@example.com", *extra)
+
+    before = aws.snapshot()
+    done = deploy_china("--yes")
+    assert done.returncode == 2 and done.stderr == (
+        "error: cn-north-1 stack panther: 1 blocker(s) the global release does not have in the China half's release "
+        's3://my-cn-bucket/v1.0.1/panther.yml (foreign-region in root); its release report lists them under "What blocks '
+        'a deployment"; nothing deployed: fix them, or add --accept-blockers to deploy anyway\n'), done.stderr
+    assert aws.snapshot() == before  # nothing deployed, not even an empty stack
+    # --plan says it would stop, and shows the change set all the same
+    planned = deploy_china("--plan")
+    assert planned.returncode == 0 and planned.stderr.startswith("blockers (plan): 1 blocker(s)"), planned.stderr
+    assert aws.snapshot() == before
+
+    accepted = deploy_china("--yes", "--accept-blockers")
+    assert accepted.returncode == 0, accepted.stderr
+    assert accepted.stderr.splitlines()[0].endswith("deploying anyway (--accept-blockers)")
+    assert aws.stack(CHINA)["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_a_release_without_blockers_deploys_and_a_root_without_a_record_is_said_to_be_unchecked(aws: Account) -> None:
+    aws.upload("v1.0.0")
+    s3 = aws.client("s3", CHINA)
+    assert s3.head_object(Bucket="my-cn-bucket", Key="v1.0.0/panther.yml")["Metadata"]["blockers"] == "0"
+    done = aws.deploy("china", "v1.0.0", "--plan")
+    assert done.returncode == 0 and "blockers" not in done.stderr, done.stderr
+    # the same root copied by hand: no record, so deploy says it did not check and goes on
+    s3.copy_object(Bucket="my-cn-bucket", Key="v1.0.0/panther.yml", CopySource={"Bucket": "my-cn-bucket", "Key": "v1.0.0/panther.yml"},
+                   MetadataDirective="REPLACE", Metadata={})
+    done = aws.deploy("china", "v1.0.0", "--plan")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines()[0] == ("blockers: s3://my-cn-bucket/v1.0.0/panther.yml carries no record of its blockers "
+                                          "(uploaded by hand or by an older version): not checked; its release report lists them")
 
 
 def test_without_yes_and_without_a_terminal_nothing_changes(aws: Account) -> None:
