@@ -77,7 +77,7 @@ def test_several_files_need_check_and_standard_input_is_read_once(tmp_path: Path
                           capture_output=True, text=True, check=False, cwd=tmp_path, env=ENVIRONMENT)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.splitlines() == [
-        "error: <command line>: 2 templates given: several are read with --check only, one is transformed at a time"]
+        "error: <command line>: 2 templates given: several are transformed together with --out-dir (project mode), or checked with --check"]
     done = check(tmp_path, "-", "-")
     assert done.returncode == 2 and "standard input (-) given more than once" in done.stderr
 
