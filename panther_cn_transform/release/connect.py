@@ -61,13 +61,7 @@ def read_bridge(cloudformation: CloudFormationClient, apigateway: APIGatewayClie
     if missing:
         raise ConnectError(f"no output {' or '.join(missing)}: deploy a China release made with the panther pack first", file=place)
     url, key_id = str(outputs["BridgeUrl"]).rstrip("/"), str(outputs["BridgeApiKeyId"])
-    try:
-        value = apigateway.get_api_key(apiKey=key_id, includeValue=True).get("value")
-    except (BotoCoreError, ClientError) as exc:
-        raise ConnectError(f"cannot read the value of API key {key_id}: {_reason(exc)}", file=place) from None
-    if not value:
-        raise ConnectError(f"API key {key_id} has no value", file=place)
-    return Bridge(url, key_id, value)
+    return Bridge(url, key_id, api_key_value(apigateway, key_id, where=place))
 
 
 def check_bridge(bridge: Bridge, *, timeout: float = 30.0) -> str:
