@@ -35,6 +35,7 @@ from ..errors import InputError, OutputError, TemplateError
 from ..files import read_limited, write_new
 from ..limits import Limits
 from ..model.decode import decode_bytes, looks_like_template
+from ..model.paths import JsonPath
 from ..partitions.bucket_names import bucket_name_problem
 from ..partitions.nested_locations import NestedLocation, nested_locations
 from ..report.json_report import assemble_report
@@ -79,8 +80,7 @@ def expand_inputs(inputs: Sequence[str | Path]) -> tuple[Path, list[ProjectFile]
         text = str(given)
         path = Path(text)
         if path.is_dir():
-            found.update(dict.fromkeys(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in TEMPLATE_SUFFIXES
-                                              and not any(part.startswith(".") for part in p.relative_to(path).parts))))
+            found.update(dict.fromkeys(_templates_in(path)))
         elif path.exists() or not glob.has_magic(text):
             if not path.is_file():
                 raise InputError("no such file or folder", file=text)
@@ -90,7 +90,7 @@ def expand_inputs(inputs: Sequence[str | Path]) -> tuple[Path, list[ProjectFile]
             files = [m for m in matches if m.is_file()]
             for match in matches:
                 if match.is_dir():
-                    files += [p for p in sorted(match.rglob("*")) if p.is_file() and p.suffix in TEMPLATE_SUFFIXES]
+                    files += _templates_in(match)
             if not files:
                 raise InputError("the pattern matches no file", file=text)
             found.update(dict.fromkeys(files))
@@ -99,6 +99,12 @@ def expand_inputs(inputs: Sequence[str | Path]) -> tuple[Path, list[ProjectFile]
     resolved = [p.resolve() for p in found]
     base = Path(os.path.commonpath([p.parent for p in resolved]))
     return base, [ProjectFile(p.relative_to(base).as_posix(), given) for p, given in zip(resolved, found)]
+
+
+def _templates_in(folder: Path) -> list[Path]:
+    """The files of `folder` (and below) that may be templates, by their suffix; hidden folders and files left out."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in TEMPLATE_SUFFIXES
+                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
 
 
 @dataclass
@@ -133,6 +139,7 @@ def read_project(files: Sequence[ProjectFile], limits: Limits) -> _Set:
     buckets: set[str] = set()
     prefixes: dict[str, set[str]] = {}
     unmatched: list[tuple[str, NestedLocation]] = []
+    matched: set[tuple[str, JsonPath]] = set()  # (template, property) with a spelling that names a file of the set
     for key, model in models.items():
         for location in nested_locations(model):
             child = _child_of(key, location, keys)
@@ -140,6 +147,7 @@ def read_project(files: Sequence[ProjectFile], limits: Limits) -> _Set:
                 if location.form != "other" or not location.text.startswith("${"):
                     unmatched.append((key, location))
                 continue
+            matched.add((key, location.path))
             if location.logical_id is not None:
                 tree.templates[key].children[location.logical_id] = child
             tree.referrers.setdefault(child, set()).add((key, "/" + "/".join(map(str, location.path))))
@@ -149,15 +157,12 @@ def read_project(files: Sequence[ProjectFile], limits: Limits) -> _Set:
                 prefixes.setdefault(location.bucket, set()).add(location.key[: len(location.key) - len(child)])
     nested = {child for node in tree.templates.values() for child in node.children.values()}
     roots = sorted(key for key in tree.templates if key not in nested)
-    if tree.templates and not roots:
-        first = min(tree.templates)
-        raise InputError(f"nested stacks form a cycle through {first}", file=first)
     heights = _heights(tree, *roots) if roots else {}
-    for key in sorted(tree.templates):  # a cycle no root reaches
+    for key in sorted(tree.templates):  # a cycle no root reaches (with no root at all, the first template)
         if key not in heights:
             raise InputError(f"nested stacks form a cycle through {key}", file=key)
-    unmatched = [(key, location) for key, location in unmatched
-                 if not any(loc.path == location.path and _child_of(key, loc, keys) for loc in nested_locations(models[key]))]
+    # a spelling that names no file is reported only when no other spelling of the same property did (Fn::If branches)
+    unmatched = [(key, location) for key, location in unmatched if (key, location.path) not in matched]
     return _Set(tree, roots, buckets, prefixes, unmatched, skipped)
 
 
