@@ -292,7 +292,7 @@ def _report(project: _Set, outcomes: Mapping[str, _Outcome], files: Mapping[str,
         entries.append(entry)
     prefixes = sorted({prefix for name in project.buckets for prefix in project.prefixes.get(name, ())})
     copies = sorted({ref_key for outcome in outcomes.values() for ref_key, _pointer, is_template in outcome.references
-                     if not is_template and bucket})
+                     if not is_template}) if bucket else []  # assets the templates read from `bucket`
     return assemble_report(entries, region=region, project={
         "base": str(base), "roots": project.roots, "bucket": bucket,
         "upload_prefixes": prefixes if bucket else [],
