@@ -20,9 +20,13 @@ from ..errors import TemplateError
 from ..limits import Limits
 from .intrinsics import SHORT_TAGS, long_name_of_tag, split_getatt
 from .template import RecordedStrings
+from .yaml_compose import MAP as _MAP
+from .yaml_compose import SEQ as _SEQ
 from .yaml_compose import STR
 
 _INT = "tag:yaml.org,2002:int"
+#: tags compared in place by `matches`; any other (an intrinsic, a number, `!!set`) is built by `value`
+_PLAIN_TAGS = frozenset({STR, _MAP, _SEQ})
 _NATIVE_SCALARS = {
     "tag:yaml.org,2002:int": "construct_yaml_int",
     "tag:yaml.org,2002:float": "construct_yaml_float",
@@ -155,6 +159,9 @@ class ModelBuilder:
             return self.intrinsic(node, tag, depth)
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node, tag)
+        if tag != (_MAP if isinstance(node, yaml.MappingNode) else _SEQ):
+            # `!!set`, `!!omap`, `!!python/...` on a mapping or list: CloudFormation has no such value
+            raise self.error(node, f"unsupported YAML tag {tag!r}")
         key = id(node)
         cached = self.memo.get(key)
         if cached is not None:
@@ -190,7 +197,7 @@ class ModelBuilder:
         if depth > self.max_depth:
             return False
         node_class = node.__class__
-        if node.tag[:1] == "!" or (node_class is yaml.ScalarNode and node.tag != STR):
+        if node.tag not in _PLAIN_TAGS or (node_class is yaml.ScalarNode and node.tag != STR):
             return bool(self.value(node, depth) == expected)
         self.count += 1
         if self.count > self.max_nodes:

@@ -99,6 +99,9 @@ def test_namespaced_tool_tags_load_opaquely() -> None:
         ("Resources:\n  R:\n    Type: T\n    Properties: {A: !Foo x}\n", "unknown tag !Foo", 4),
         ("Resources:\n  R:\n    Type: T\n    Properties: {A: !GetAtt nodot}\n", "!GetAtt needs Resource.Attribute", 4),
         ("", "empty file", None),
+        ("Resources:\n  R:\n    Type: T\n    Metadata: !!set {a, b}\n", "unsupported YAML tag 'tag:yaml.org,2002:set'", 4),
+        ("Resources:\n  R:\n    Type: T\n    Metadata: !!python/object/apply:os.system [x]\n", "unsupported YAML tag", 4),
+        ("Resources:\n  R:\n    Type: T\n    Metadata:\n      A: !!omap [{a: 1}]\n", "unsupported YAML tag", 5),
     ],
 )
 def test_bad_templates_are_one_line_errors_with_a_line(text: str, message: str, line: int | None) -> None:
