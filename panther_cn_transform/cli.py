@@ -362,7 +362,7 @@ def _names_a_project(inputs: Sequence[str]) -> bool:
 
 def _project(args: argparse.Namespace) -> int:
     """`transform` over a project: nested stacks found among the inputs, children first, into `--out-dir`."""
-    from .release.project import transform_project
+    from .release.project import expand_inputs, transform_project
 
     if STDIO in args.input:
         raise InputError("standard input cannot be part of a project (give files, folders or globs)", file="<command line>")
@@ -378,6 +378,11 @@ def _project(args: argparse.Namespace) -> int:
             check_writable(target)
     limits = _limits(args)
     rules = _load_rules(args.rules, limits)
+    written = [(option, target) for option, target in (("--report", args.report), ("--patch", args.patch)) if target]
+    if written:  # never over one of the templates, or the rule file, read
+        _base, files = expand_inputs(args.input)
+        check_apart(written, inputs=[("the template", str(file.path)) for file in files] +
+                    [("the rule file", name) for name in rules.paths])
     result = transform_project(args.input, rules=rules, region=args.region, bucket=args.bucket,
                                out_dir=args.out_dir, variables=_variables(args), jobs=args.jobs, force=args.force,
                                check=args.check, limits=limits, notice=_notice)

@@ -372,6 +372,7 @@ def _stage(target: str, data: bytes) -> _Staged:
             raise OutputError("is a directory", file=target)
         return _Staged(target, None, None, data)
     final = Path(os.path.realpath(target))  # a link keeps pointing where it pointed
+    _check_name_fits(final, target)
     if final.is_dir():
         raise OutputError("is a directory, not a file", file=target)
     mode = None
@@ -397,6 +398,19 @@ def _stage(target: str, data: bytes) -> _Staged:
         _unlink_quietly(temp)
         raise OutputError(f"cannot write: {describe_os_error(exc)}", file=target) from None
     return _Staged(target, final, temp, data)
+
+
+def _check_name_fits(final: Path, target: str) -> None:
+    """Refuse a file name too long for its staging file (`.<name>.XXXXXXXX.tmp` beside it) to be created."""
+    limit = 255
+    with contextlib.suppress(OSError, ValueError, StopIteration):
+        existing = next(p for p in final.parents if p.is_dir())
+        limit = os.pathconf(existing, "PC_NAME_MAX")
+    longest = limit - len(".") - len(".12345678.tmp")
+    size = len(os.fsencode(final.name))
+    if size > longest:
+        raise OutputError(f"cannot write: the file name is {size} bytes; at most {longest} fit (its staging file "
+                          f".<name>.XXXXXXXX.tmp beside it must fit the file system's {limit}-byte name limit)", file=target)
 
 
 def _unlink_quietly(path: Path) -> None:
