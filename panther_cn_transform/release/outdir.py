@@ -53,7 +53,7 @@ def resolve_out_dir(out_dir: str | Path, source: Path) -> Path:
         cwd = Path.cwd().resolve()
     except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python 3.11)
         raise OutputError(f"cannot resolve the output folder: {exc}", file=given) from None
-    if Path(out_dir).is_symlink():
+    if os.path.islink(out_dir):  # (False for a name too long: refused below)
         # the swap would replace the folder the link points to, wherever it is, while the link stays: never guess
         raise OutputError(f"the output folder is a link (to {os.readlink(out_dir)}); give the folder itself, or remove the link",
                           file=given)
