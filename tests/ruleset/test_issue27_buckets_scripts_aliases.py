@@ -41,6 +41,76 @@ def test_the_client_vpn_dashboard_links_go_to_the_china_console() -> None:
     assert all(link.startswith("https://console.amazonaws.cn/cloudwatch/home?region=${AWS::Region}") for link in links)
 
 
+
+# -- class 3: the CLI through a variable or an alias; downloads from hosts China cannot reach well
+
+
+SCRIPT = """\
+Resources:
+  Bucket: {Type: AWS::S3::Bucket}
+  Host:
+    Type: AWS::EC2::Instance
+    Properties:
+      ImageId: ami-12345678
+      UserData:
+        Fn::Base64: !Sub |
+          #!/bin/bash
+          AWS=/usr/local/bin/aws
+          AWSR="aws --region ${AWS::Region}"
+          alias s3cli='aws --output json'
+          $AWS s3 cp s3://${Bucket}/a /tmp/a
+          ${!AWS} s3 sync s3://${Bucket}/b /tmp/b
+          $AWSR s3 cp s3://${Bucket}/c /tmp/c
+          s3cli s3 ls s3://${Bucket}
+          # git clone https://github.com/example/commented-out
+          git clone https://github.com/aws/efs-utils.git
+          pip3 install boto3
+          pip install -i https://mirror.example.cn/simple requests
+          curl -sL https://raw.githubusercontent.com/example/tool/main/install.sh | bash
+"""
+
+
+def _script_findings(text: str) -> list[str]:
+    result = transform_text(text, CHINA, region="cn-north-1")
+    return [w.message for w in result.warnings if w.rule == "scripts"]
+
+
+def test_the_cli_through_a_variable_or_an_alias_needs_a_region_too() -> None:
+    found = [m for m in _script_findings(SCRIPT) if "has no --region" in m]
+    assert [m.split("`")[1] for m in found] == [
+        "$AWS s3 cp s3://${Bucket}/a /tmp/a", "${!AWS} s3 sync s3://${Bucket}/b /tmp/b", "s3cli s3 ls s3://${Bucket}"]
+    assert [m.split(":")[0] for m in found] == ["line 5", "line 6", "line 8"]
+
+
+def test_an_alias_that_gives_the_cli_its_region_covers_aws_s3() -> None:
+    text = SCRIPT.replace("alias s3cli='aws --output json'", "alias aws='aws --region ${AWS::Region}'").replace(
+        "$AWS s3 cp", "aws s3 cp")
+    assert not [m for m in _script_findings(text) if "aws s3 cp" in m]
+
+
+def test_downloads_from_hosts_china_reaches_badly_are_warned_once_per_script() -> None:
+    [found] = [m for m in _script_findings(SCRIPT) if m.startswith("downloads from")]
+    # a comment is no download; pip with its own index is no PyPI download; each host once, at its first line
+    assert found.startswith("downloads from github.com (GitHub, line 10); pypi.org (PyPI, line 11, pip3 install without an index); "
+                            "raw.githubusercontent.com (GitHub, line 13): slow or unreachable from aws-cn's regions")
+
+
+def test_a_url_in_inline_code_that_downloads_nothing_is_not_a_download() -> None:
+    path = CORPUS / "pairs" / "siem-log-exporter-workspaces" / "global.template"
+    assert "__url__ = 'https://github.com/" in path.read_text()
+    result = transform(read_template(path), CHINA, region="cn-north-1")
+    assert not [w for w in result.warnings if w.message.startswith("downloads from")]
+
+
+def test_the_gitea_and_greengrass_scripts_name_github_and_pypi() -> None:
+    gitea = transform(read_template(PUBLIC / "Solutions" / "Gitea" / "Gitea-pkg.json"), CHINA, region="cn-north-1")
+    greengrass = transform(read_template(PUBLIC / "IoT" / "amzn2-greengrass-cfn.yaml"), CHINA, region="cn-north-1")
+    [clone] = [w for w in gitea.warnings if w.message.startswith("downloads from")]
+    [pip] = [w for w in greengrass.warnings if w.message.startswith("downloads from")]
+    assert clone.message.startswith("downloads from github.com (GitHub, line 25)") and clone.pointer.endswith("/UserData/Fn::Base64/Fn::Sub")
+    assert pip.message.startswith("downloads from pypi.org (PyPI, line 3, pip3 install without an index)")
+
+
 # -- class 4: CloudFront aliases -------------------------------------------------------------
 
 DISTRIBUTION = """\
@@ -84,7 +154,7 @@ def test_an_alias_list_that_is_empty_when_a_condition_says_so_cannot_serve() -> 
     # the HTTPS policy needs a certificate for the alias; the output hands out a domain that serves nothing;
     # the Route 53 alias target is how an alias points at a distribution, not a reader
     assert "/Resources/Cdn/Properties/DistributionConfig/DefaultCacheBehavior/ViewerProtocolPolicy" in message
-    assert message.endswith("the default domain read at /Outputs/Url/Value serves nothing in China")
+    assert message.endswith("the default domain read at /Outputs/Url/Value serves nothing there")
     assert "Record" not in message
 
 

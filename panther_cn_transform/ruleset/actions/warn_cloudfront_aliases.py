@@ -9,7 +9,7 @@ from ...model.edits import EditLog, JsonPath, to_pointer
 from ...model.intrinsics import intrinsic_name
 from ...model.property_paths import NO_VALUE
 from ..findings import Finding
-from ..rule_api import ActionSpec, BoundRule, RuleContext
+from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
 
 #: what a distribution's alias list can be at deploy time
 Aliases = Literal["none", "maybe", "some"]
@@ -43,6 +43,16 @@ class WarnCloudFrontAliases:
             'configuration; all of that deploys in China and serves nothing.'
         ),
         safety='Reports only; nothing changes.',
+        params=(
+            Param('message', 'What a distribution without an alias (or with a list that can be empty) cannot do, and what to add', {'type': 'string', 'minLength': 1}, required=True),
+            Param('https_message', 'What an HTTPS viewer policy on the default certificate needs instead (added with the policies named)', {'type': 'string', 'minLength': 1}, required=True),
+            Param('alias_message', 'The reminder for a distribution whose aliases are set', {'type': 'string', 'minLength': 1}, required=True),
+        ),
+        example_params={
+            'message': 'CloudFront China cannot serve content from the default *.cloudfront.cn domain; add Aliases with a domain that has an ICP recordal',
+            'https_message': 'the alias needs its own certificate, uploaded to IAM (ViewerCertificate.IamCertificateId)',
+            'alias_message': 'CloudFront China serves an alternate domain name only with an ICP recordal',
+        },
         example=(
             'Parameters:\n'
             '  Domain: {Type: String, Default: ""}\n'
@@ -73,18 +83,15 @@ class WarnCloudFrontAliases:
             place: JsonPath = ("Resources", logical_id, *_CONFIG, "Aliases")
             state, why = _aliases(model, config.get("Aliases"))
             if state == "some":
-                found.append(Finding(place, "CloudFront China serves an alternate domain name only with an ICP recordal: "
-                                            "record each alias before the distribution goes live", rule.id))
+                found.append(Finding(place, str(rule.params["alias_message"]), rule.id))
                 continue
-            message = (f"{why}: CloudFront China cannot serve content from the default *.cloudfront.cn domain; "
-                       "add Aliases with a domain that has an ICP recordal")
+            message = f"{why}: {rule.params['message']}"
             https = list(_https_policies(config, ("Resources", logical_id, *_CONFIG)))
             if https:
-                message += (f"; to serve HTTPS ({', '.join(https)}) the alias needs its own certificate, uploaded to IAM "
-                            "(ViewerCertificate.IamCertificateId): the default certificate covers only *.cloudfront.cn")
+                message += f"; to serve HTTPS ({', '.join(https)}) {rule.params['https_message']}"
             readers = _default_domain_readers(log, logical_id)
             if readers:
-                message += f"; the default domain read at {', '.join(readers)} serves nothing in China"
+                message += f"; the default domain read at {', '.join(readers)} serves nothing there"
             found.append(Finding(place, message, rule.id))
         return found
 
