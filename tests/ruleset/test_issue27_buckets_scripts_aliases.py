@@ -7,12 +7,115 @@ alias list that can be empty at deploy, a bucket whose name holds a global regio
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+
 from panther_cn_transform import load_rules, read_template, transform, transform_text
+from panther_cn_transform.model.paths import to_pointer
+from panther_cn_transform.partitions.bucket_names import regions_in_bucket_name
+from panther_cn_transform.report.blockers import find_blockers
 
 from ..corpus import CORPUS
 
 CHINA = load_rules("china")
 PUBLIC = CORPUS / "public" / "aws-cloudformation-templates"
+
+
+
+# -- class 2: buckets by where they live ------------------------------------------------------
+
+SAGEMAKER = """\
+Parameters:
+  DataUri:
+    Type: String
+    Description: where the data is, in a bucket such as s3://example-data-us-east-1
+    Default: s3://sagemaker-ap-northeast-1-123456789012/data/train.csv
+  SourceBucket: {Type: String, Default: my-data-eu-west-1-archive}
+Mappings:
+  Examples:
+    us-east-1: {Uri: s3://cloudformation-examples-us-east-1}
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties: {AssumeRolePolicyDocument: {}}
+  Model:
+    Type: AWS::SageMaker::Model
+    Properties:
+      ExecutionRoleArn: !GetAtt Role.Arn
+      PrimaryContainer:
+        Image: 123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/model:1
+        ModelDataUrl: s3://sagemaker-ap-northeast-1-123456789012/model/model.tar.gz
+        Environment:
+          SAGEMAKER_SUBMIT_DIRECTORY: s3://sagemaker-ap-northeast-1-123456789012/code/sourcedir.tar.gz
+  Task:
+    Type: AWS::ECS::TaskDefinition
+    Properties:
+      ContainerDefinitions:
+        - Name: train
+          Image: train
+          Command: [python, train.py, --data, "s3://sagemaker-ap-northeast-1-123456789012/"]
+          Environment: [{Name: INPUT, Value: !Sub "s3://${SourceBucket}/in/"}]
+"""
+
+
+def _bucket_blockers(text: str, rules: object = CHINA) -> dict[str, str]:
+    result = transform_text(text, rules, region="cn-north-1")  # type: ignore[arg-type]
+    found = find_blockers(result.model, region="cn-north-1", bucket=None, today=date(2026, 12, 7))
+    return {to_pointer(b.path): b.message for b in found if b.kind == "global-bucket"}
+
+
+def test_a_bucket_named_after_a_global_region_is_a_blocker_where_it_is_set() -> None:
+    found = _bucket_blockers(SAGEMAKER)
+    assert sorted(found) == [
+        "/Parameters/DataUri/Default",
+        "/Parameters/SourceBucket/Default",  # the default that sets the bucket, not the Sub that reads it
+        "/Resources/Model/Properties/PrimaryContainer/Environment/SAGEMAKER_SUBMIT_DIRECTORY",
+        "/Resources/Model/Properties/PrimaryContainer/ModelDataUrl",
+        "/Resources/Task/Properties/ContainerDefinitions/0/Command/3",  # a bucket without a key too
+    ]  # the Description's example and the us-east-1 Mapping entry are not read in China
+    assert found["/Resources/Model/Properties/PrimaryContainer/ModelDataUrl"] == (
+        "s3://sagemaker-ap-northeast-1-123456789012/model/model.tar.gz is in bucket sagemaker-ap-northeast-1-123456789012, "
+        "which its name places in ap-northeast-1 (aws): copy the objects to a bucket in cn-north-1 and name that bucket "
+        "here (or map it: rewrite_s3_assets bucket_map)")
+    assert "parameter SourceBucket (a bucket, read at /Resources/Task/Properties/ContainerDefinitions/0/Environment/0/Value/Fn::Sub)" in (
+        found["/Parameters/SourceBucket/Default"])
+
+
+def test_a_mapped_bucket_is_rewritten_in_plain_strings_and_blocks_nothing(tmp_path: Path) -> None:
+    rules = tmp_path / "data.yml"
+    rules.write_text("""\
+extends: china
+rules:
+  - id: s3-assets
+    description: SageMaker data copied to a China bucket.
+    source_url: https://docs.amazonaws.cn/en_us/aws/latest/userguide/s3.html
+    action: rewrite_s3_assets
+    source_buckets: []
+    target_bucket: ${region}-assets
+    bucket_map: {sagemaker-ap-northeast-1-123456789012: my-cn-data}
+""")
+    mapped = load_rules(rules)
+    result = transform_text(SAGEMAKER, mapped, region="cn-north-1")
+    container = result.model["Resources"]["Model"]["Properties"]["PrimaryContainer"]
+    assert container["ModelDataUrl"] == "s3://my-cn-data/model/model.tar.gz"
+    assert container["Environment"]["SAGEMAKER_SUBMIT_DIRECTORY"] == "s3://my-cn-data/code/sourcedir.tar.gz"
+    assert result.model["Parameters"]["DataUri"]["Default"] == "s3://my-cn-data/data/train.csv"
+    assert sorted(_bucket_blockers(SAGEMAKER, mapped)) == ["/Parameters/SourceBucket/Default"]  # the one left unmapped
+
+
+def test_regions_in_bucket_names_come_from_botocore() -> None:
+    assert regions_in_bucket_name("sagemaker-ap-northeast-1-123456789012") == ("ap-northeast-1",)
+    assert regions_in_bucket_name("logs.eu-west-1.example") == ("eu-west-1",)
+    assert regions_in_bucket_name("my-cn-north-1-data") == ("cn-north-1",)
+    assert regions_in_bucket_name("aus-east-1x") == regions_in_bucket_name("my-bucket") == ()
+
+
+def test_the_webapp_lambda_code_bucket_default_is_a_blocker_at_the_default() -> None:
+    result = transform(read_template(PUBLIC / "Solutions" / "WebApp" / "webapp.yaml"), CHINA, region="cn-north-1")
+    found = find_blockers(result.model, region="cn-north-1", bucket=None, today=date(2026, 12, 7))
+    [blocker] = [b for b in found if "which its name places" in b.message]
+    assert to_pointer(blocker.path) == "/Parameters/LambdaCodeS3Bucket/Default"
+    assert "rain-artifacts-207567786752-us-east-1, which its name places in us-east-1 (aws)" in blocker.message
 
 
 # -- class 3: console hosts with a region subdomain ------------------------------------------

@@ -34,7 +34,7 @@ class RewriteS3Assets:
             Param('target_bucket', 'Bucket the assets are copied to (usually ${bucket})', {'type': 'string', 'minLength': 1}, required=True),
             Param('region', 'Region of the target bucket (default: the target region)', {'type': 'string'}),
             Param('asset_properties', 'Resource properties that hold assets (Type.Property); an unmapped bucket there is a warning', {'type': 'array', 'items': {'type': 'string', 'pattern': '^[A-Za-z0-9:]+\\.[A-Za-z0-9]+$'}}),
-            Param('bucket_map', 'Other global buckets and their China copies (e.g. aws-quickstart: aws-cn-quickstart), rewritten where the bucket is set', {'type': 'object', 'additionalProperties': {'type': 'string', 'minLength': 1}}),
+            Param('bucket_map', 'Other global buckets and their China copies (e.g. aws-quickstart: aws-cn-quickstart), rewritten where the bucket is set (a URL, s3:// URI or ARN naming it, a bucket key, a Parameter default)', {'type': 'object', 'additionalProperties': {'type': 'string', 'minLength': 1}}),
             Param('region_defaults', "Rewrite a Parameter default that sets an asset bucket's region to the target region (else warn)", {'type': 'boolean'}),
         ),
         example=(
@@ -64,16 +64,19 @@ class RewriteS3Assets:
         edits: list[Edit] = []
         warnings: list[Finding] = []
 
+        bucket_map = {str(k): str(v) for k, v in (rule.params.get("bucket_map") or {}).items()}
+
         def ours(bucket: str) -> bool:
-            return _is_source(bucket, sources)
+            return _is_source(bucket, sources) or bucket in bucket_map
 
         def rewrite(match: re.Match[str]) -> str:
             key = match.group("key")
+            china = bucket_map.get(match.group("bucket"), target)  # a mapped bucket, else a release asset's
             if match.re is forms()["s3-uri"]:
-                return f"s3://{target}{key}"
+                return f"s3://{china}{key}"
             if match.re is forms()["arn"]:
-                return f"arn:{partition.name}:s3:::{target}{key}"
-            url = partition.object_url(target, region, key.lstrip("/"))
+                return f"arn:{partition.name}:s3:::{china}{key}"
+            url = partition.object_url(china, region, key.lstrip("/"))
             if url is None:
                 raise RegionError(f"rule {rule.id}: {partition.name} has no S3 endpoint in {region}")
             return url if key else url.removesuffix("/")  # a bucket URL without a key stays without the slash
@@ -82,10 +85,11 @@ class RewriteS3Assets:
         bucket_objects = log.mappings_with(*OBJECT_KEYS)
         for path, value in s3_strings:
             new = value
-            for form in forms().values() if sources else ():  # no source bucket: nothing is ours
+            for form in forms().values() if sources or bucket_map else ():  # no source or mapped bucket: nothing is ours
                 new = form.sub(lambda m: rewrite(m) if ours(m.group("bucket")) else m.group(0), new)
             if new != value:
-                edits.append(Edit(path, "replace", rule.id, f"S3 asset moved to the bucket {target} ({region})", value=new))
+                moved = sorted({bucket_map.get(m.group("bucket"), target) for form in forms().values() for m in form.finditer(value) if ours(m.group("bucket"))})
+                edits.append(Edit(path, "replace", rule.id, f"S3 asset moved to the bucket {', '.join(moved)} ({region})", value=new))
             elif self._in_asset_property(log.model, path, asset_properties) and (
                 found := next((m for form in forms().values() if (m := form.search(value))), None)
             ):
@@ -97,7 +101,8 @@ class RewriteS3Assets:
 
         for reference in object_references(log.model, bucket_objects):  # strings were rewritten above
             if ours(reference.bucket):
-                edits.append(Edit(reference.path, "replace", rule.id, f"S3 asset moved to the bucket {target}", value=target))
+                china = bucket_map.get(reference.bucket, target)
+                edits.append(Edit(reference.path, "replace", rule.id, f"S3 asset moved to the bucket {china}", value=china))
             elif "${" not in reference.bucket and reference.bucket != target and self._in_asset_property(
                 log.model, reference.path, asset_properties
             ):
