@@ -26,7 +26,13 @@ class RewriteS3Assets:
             "under the same keys to the customer's bucket; this action points every reference at it, in every "
             'form CloudFormation accepts (DESIGN.md section 3): virtual-hosted and path-style URLs with or '
             'without a region, `s3://` URIs, IAM ARNs, and `{S3Bucket, S3Key}` / `{Bucket, Key}` objects, also '
-            'inside `Fn::Sub` and `Fn::Join`.'
+            'inside `Fn::Sub` and `Fn::Join`. Other buckets are moved where `bucket_map` names them (a URL, '
+            '`s3://` URI or ARN, a bucket key, the Parameter default or Mapping entry that sets one). A bucket '
+            "the rules do not map whose name places it in another partition's region "
+            '(`sagemaker-ap-northeast-1-<account>`, from botocore\'s region list), read anywhere in the template '
+            '(model data, environment, commands, job arguments, Parameter defaults), is a `global-bucket` blocker '
+            'in the report at the place that sets it: copy the objects to a bucket in the target region and name '
+            'it there, or map it.'
         ),
         safety='Changes buckets and hosts; keys are kept. Unmapped buckets in asset properties are reported.',
         params=(

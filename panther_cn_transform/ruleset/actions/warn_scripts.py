@@ -80,6 +80,8 @@ def _download_host_patterns(hosts: tuple[DownloadHost, ...]) -> tuple[tuple[Down
 def _downloads(script: str, hosts: tuple[DownloadHost, ...]) -> list[tuple[str, str, int, str]]:
     """(host, what it serves, first line, how) of each download host a script fetches from."""
     found: dict[str, tuple[str, str, int, str]] = {}
+    if not any(text in script for entry in hosts for text in (*entry.hosts, *entry.commands)):
+        return []  # most scripts name none: no line is looked at
     patterns = _download_host_patterns(hosts)
     for number, line in enumerate(script.splitlines(), 1):
         if _COMMENT.match(line) or not _DOWNLOADER.search(line):
