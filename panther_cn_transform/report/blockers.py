@@ -41,7 +41,7 @@ from ..model.walk import REGION_PATTERN, in_mapping_for_elsewhere, iter_strings,
 from ..partitions.bucket_names import region_of_bucket_name, regions_in_bucket_name
 from ..partitions.endpoint_data import dns_suffixes, partition_endpoints, partition_for, partition_names
 from ..partitions.region_data import cfn_lint_schemas
-from ..partitions.s3urls import BUCKET_KEYS, find_references
+from ..partitions.s3urls import find_references
 
 _FUNCTION_TYPES = ("AWS::Lambda::Function", "AWS::Serverless::Function")
 _ARN_REGION = re.compile(rf"arn:aws[a-z-]*:[a-z0-9-]+:(?P<region>{REGION_PATTERN}):")
@@ -141,7 +141,8 @@ def _foreign_buckets(model: Any, bucket: str | None, region: str) -> list[Blocke
     A bucket whose name holds a region of another partition anywhere (SageMaker's
     `sagemaker-<region>-<account>`, `<name>-<region>-data`) is one too, wherever the template
     reads it (model data, environment, commands, job arguments, Parameter defaults), with
-    or without a key; a `${Parameter}` bucket is judged by the default that sets it, there.
+    or without a key, and in a property that names an existing bucket (`S3Bucket`, `Bucket`,
+    `S3BucketName` ...); a `${Parameter}` or `!Ref` bucket is judged by the default that sets it, there.
     """
     partition = partition_for(region)
     suffix = partition_endpoints(partition).dns_suffix
@@ -179,7 +180,7 @@ def _named_elsewhere(model: Any, bucket: str | None, region: str, partition: str
         elsewhere = [r for r in regions_in_bucket_name(name) if partition_for(r) != partition]
         if elsewhere:
             found[path] = Blocker("global-bucket", path, (
-                f"{shown} is in bucket {name}, which its name places in {elsewhere[0]} ({partition_for(elsewhere[0])}): copy "
+                f"{shown} reads bucket {name}, which its name places in {elsewhere[0]} ({partition_for(elsewhere[0])}): copy "
                 f"the objects to a bucket in {region} and name that bucket here (or map it: rewrite_s3_assets bucket_map)"))
 
     def parameter_default(name: str) -> tuple[JsonPath, str] | None:
@@ -196,29 +197,40 @@ def _named_elsewhere(model: Any, bucket: str | None, region: str, partition: str
             judge(setter[0], setter[1], f"the default of parameter {variable.group(1)} (a bucket, read at {to_pointer(reference.path)})")
         else:
             judge(reference.path, reference.bucket, shown)
-    for path, name in _bucket_refs(model):  # {S3Bucket: !Ref P}, {Bucket: !Ref P}
-        if (setter := parameter_default(name)) is not None:
-            judge(setter[0], setter[1], f"the default of parameter {name} (a bucket, read at {to_pointer(path)})")
+    for path, value in _bucket_properties(model):  # S3Bucket, Bucket, S3BucketName ...: a bucket that exists
+        if isinstance(value, str):
+            judge(path, value, f"property {path[-1]}")
+        elif (setter := parameter_default(value["Ref"])) is not None:
+            judge(setter[0], setter[1], f"the default of parameter {value['Ref']} (a bucket, read at {to_pointer(path)})")
     return list(found.values())
 
 
 _WHOLE_VARIABLE = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 
 
-def _bucket_refs(model: Any) -> list[tuple[JsonPath, str]]:
-    """`(path, parameter)` of each `S3Bucket`/`Bucket` key that reads a parameter (`!Ref P`) beside its object key."""
-    found: list[tuple[JsonPath, str]] = []
-    stack: list[tuple[JsonPath, Any]] = [(("Resources",), model.get("Resources"))]
-    while stack:
-        path, node = stack.pop()
-        if isinstance(node, dict):
-            for bucket_key, key_key in BUCKET_KEYS:
-                value = node.get(bucket_key)
-                if key_key in node and isinstance(value, dict) and list(value) == ["Ref"] and isinstance(value["Ref"], str):
-                    found.append((path + (bucket_key,), value["Ref"]))
-            stack.extend((path + (k,), v) for k, v in node.items())
-        elif isinstance(node, list):
-            stack.extend((path + (i,), v) for i, v in enumerate(node))
+def _bucket_properties(model: Any) -> list[tuple[JsonPath, Any]]:
+    """`(path, value)` of each resource property whose key names an existing bucket (`S3Bucket`, `Bucket`,
+    `S3BucketName`, `TargetBucket` ...), a literal or a `!Ref` of a parameter; a bucket resource's own
+    `BucketName` creates the bucket and is left out."""
+    found: list[tuple[JsonPath, Any]] = []
+    resources = model.get("Resources")
+    for logical_id, resource in resources.items() if isinstance(resources, dict) else ():
+        if not isinstance(resource, dict):
+            continue
+        creates = str(resource.get("Type", "")).endswith("Bucket")
+        stack: list[tuple[JsonPath, Any]] = [(("Resources", logical_id, "Properties"), resource.get("Properties"))]
+        while stack:
+            path, node = stack.pop()
+            if isinstance(node, dict):
+                for key, value in node.items():
+                    if not (isinstance(key, str) and key.endswith(("Bucket", "BucketName"))):
+                        stack.append((path + (key,), value))
+                    elif creates and len(path) == 3 and key == "BucketName":
+                        continue
+                    elif isinstance(value, str) or (isinstance(value, dict) and list(value) == ["Ref"] and isinstance(value["Ref"], str)):
+                        found.append((path + (key,), value))
+            elif isinstance(node, list):
+                stack.extend((path + (i,), v) for i, v in enumerate(node))
     return found
 
 

@@ -74,11 +74,34 @@ def test_a_bucket_named_after_a_global_region_is_a_blocker_where_it_is_set() -> 
         "/Resources/Task/Properties/ContainerDefinitions/0/Command/3",  # a bucket without a key too
     ]  # the Description's example and the us-east-1 Mapping entry are not read in China
     assert found["/Resources/Model/Properties/PrimaryContainer/ModelDataUrl"] == (
-        "s3://sagemaker-ap-northeast-1-123456789012/model/model.tar.gz is in bucket sagemaker-ap-northeast-1-123456789012, "
+        "s3://sagemaker-ap-northeast-1-123456789012/model/model.tar.gz reads bucket sagemaker-ap-northeast-1-123456789012, "
         "which its name places in ap-northeast-1 (aws): copy the objects to a bucket in cn-north-1 and name that bucket "
         "here (or map it: rewrite_s3_assets bucket_map)")
     assert "parameter SourceBucket (a bucket, read at /Resources/Task/Properties/ContainerDefinitions/0/Environment/0/Value/Fn::Sub)" in (
         found["/Parameters/SourceBucket/Default"])
+
+
+def test_a_property_that_names_an_existing_bucket_is_read_where_it_is_set() -> None:
+    text = """\
+Parameters:
+  TrailBucket: {Type: String, Default: org-trail-eu-west-1}
+Resources:
+  Copy:
+    Type: AWS::S3::Bucket
+    Properties: {BucketName: mirror-us-east-1}  # creates a bucket: any name will do in China
+  Policy:
+    Type: AWS::S3::BucketPolicy
+    Properties:
+      Bucket: shared-logs-us-east-1
+      PolicyDocument: {Statement: []}
+  Trail:
+    Type: AWS::CloudTrail::Trail
+    Properties: {IsLogging: true, S3BucketName: !Ref TrailBucket}
+"""
+    found = _bucket_blockers(text)
+    assert sorted(found) == ["/Parameters/TrailBucket/Default", "/Resources/Policy/Properties/Bucket"]
+    assert found["/Resources/Policy/Properties/Bucket"].startswith(
+        "property Bucket reads bucket shared-logs-us-east-1, which its name places in us-east-1 (aws)")
 
 
 def test_a_mapped_bucket_is_rewritten_in_plain_strings_and_blocks_nothing(tmp_path: Path) -> None:
@@ -115,7 +138,7 @@ def test_the_webapp_lambda_code_bucket_default_is_a_blocker_at_the_default() -> 
     found = find_blockers(result.model, region="cn-north-1", bucket=None, today=date(2026, 12, 7))
     [blocker] = [b for b in found if "which its name places" in b.message]
     assert to_pointer(blocker.path) == "/Parameters/LambdaCodeS3Bucket/Default"
-    assert "rain-artifacts-207567786752-us-east-1, which its name places in us-east-1 (aws)" in blocker.message
+    assert "reads bucket rain-artifacts-207567786752-us-east-1, which its name places in us-east-1 (aws)" in blocker.message
 
 
 # -- class 3: console hosts with a region subdomain ------------------------------------------

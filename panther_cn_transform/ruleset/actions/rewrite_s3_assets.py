@@ -30,7 +30,8 @@ class RewriteS3Assets:
             '`s3://` URI or ARN, a bucket key, the Parameter default or Mapping entry that sets one). A bucket '
             "the rules do not map whose name places it in another partition's region "
             '(`sagemaker-ap-northeast-1-<account>`, from botocore\'s region list), read anywhere in the template '
-            '(model data, environment, commands, job arguments, Parameter defaults), is a `global-bucket` blocker '
+            '(model data, environment, commands, job arguments, properties naming a bucket such as `Bucket` or '
+            '`S3BucketName`, Parameter defaults), is a `global-bucket` blocker '
             'in the report at the place that sets it: copy the objects to a bucket in the target region and name '
             'it there, or map it.'
         ),
