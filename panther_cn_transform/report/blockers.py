@@ -41,7 +41,7 @@ from ..model.walk import REGION_PATTERN, in_mapping_for_elsewhere, iter_strings,
 from ..partitions.bucket_names import region_of_bucket_name, regions_in_bucket_name
 from ..partitions.endpoint_data import dns_suffixes, partition_endpoints, partition_for, partition_names
 from ..partitions.region_data import cfn_lint_schemas
-from ..partitions.s3urls import find_references
+from ..partitions.s3urls import bucket_properties, find_references
 
 _FUNCTION_TYPES = ("AWS::Lambda::Function", "AWS::Serverless::Function")
 _ARN_REGION = re.compile(rf"arn:aws[a-z-]*:[a-z0-9-]+:(?P<region>{REGION_PATTERN}):")
@@ -197,7 +197,7 @@ def _named_elsewhere(model: Any, bucket: str | None, region: str, partition: str
             judge(setter[0], setter[1], f"the default of parameter {variable.group(1)} (a bucket, read at {to_pointer(reference.path)})")
         else:
             judge(reference.path, reference.bucket, shown)
-    for path, value in _bucket_properties(model):  # S3Bucket, Bucket, S3BucketName ...: a bucket that exists
+    for path, value in bucket_properties(model):  # S3Bucket, Bucket, S3BucketName ...: a bucket that exists
         if isinstance(value, str):
             judge(path, value, f"property {path[-1]}")
         elif (setter := parameter_default(value["Ref"])) is not None:
@@ -206,32 +206,6 @@ def _named_elsewhere(model: Any, bucket: str | None, region: str, partition: str
 
 
 _WHOLE_VARIABLE = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
-
-
-def _bucket_properties(model: Any) -> list[tuple[JsonPath, Any]]:
-    """`(path, value)` of each resource property whose key names an existing bucket (`S3Bucket`, `Bucket`,
-    `S3BucketName`, `TargetBucket` ...), a literal or a `!Ref` of a parameter; a bucket resource's own
-    `BucketName` creates the bucket and is left out."""
-    found: list[tuple[JsonPath, Any]] = []
-    resources = model.get("Resources")
-    for logical_id, resource in resources.items() if isinstance(resources, dict) else ():
-        if not isinstance(resource, dict):
-            continue
-        creates = str(resource.get("Type", "")).endswith("Bucket")
-        stack: list[tuple[JsonPath, Any]] = [(("Resources", logical_id, "Properties"), resource.get("Properties"))]
-        while stack:
-            path, node = stack.pop()
-            if isinstance(node, dict):
-                for key, value in node.items():
-                    if not (isinstance(key, str) and key.endswith(("Bucket", "BucketName"))):
-                        stack.append((path + (key,), value))
-                    elif creates and len(path) == 3 and key == "BucketName":
-                        continue
-                    elif isinstance(value, str) or (isinstance(value, dict) and list(value) == ["Ref"] and isinstance(value["Ref"], str)):
-                        found.append((path + (key,), value))
-            elif isinstance(node, list):
-                stack.extend((path + (i,), v) for i, v in enumerate(node))
-    return found
 
 
 def _prose(path: JsonPath, regions: tuple[str, ...], partition: str) -> bool:

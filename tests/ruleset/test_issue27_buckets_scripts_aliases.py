@@ -57,6 +57,18 @@ Resources:
           Environment: [{Name: INPUT, Value: !Sub "s3://${SourceBucket}/in/"}]
 """
 
+MAPPED = """\
+extends: china
+rules:
+  - id: s3-assets
+    description: Data copied to buckets in China.
+    source_url: https://docs.amazonaws.cn/en_us/aws/latest/userguide/s3.html
+    action: rewrite_s3_assets
+    source_buckets: []
+    target_bucket: ${region}-assets
+    bucket_map: BUCKETS
+"""
+
 
 def _bucket_blockers(text: str, rules: object = CHINA) -> dict[str, str]:
     result = transform_text(text, rules, region="cn-north-1")  # type: ignore[arg-type]
@@ -81,7 +93,7 @@ def test_a_bucket_named_after_a_global_region_is_a_blocker_where_it_is_set() -> 
         found["/Parameters/SourceBucket/Default"])
 
 
-def test_a_property_that_names_an_existing_bucket_is_read_where_it_is_set() -> None:
+def test_a_property_that_names_an_existing_bucket_is_read_where_it_is_set(tmp_path: Path) -> None:
     text = """\
 Parameters:
   TrailBucket: {Type: String, Default: org-trail-eu-west-1}
@@ -102,21 +114,20 @@ Resources:
     assert sorted(found) == ["/Parameters/TrailBucket/Default", "/Resources/Policy/Properties/Bucket"]
     assert found["/Resources/Policy/Properties/Bucket"].startswith(
         "property Bucket reads bucket shared-logs-us-east-1, which its name places in us-east-1 (aws)")
+    # mapped, both move where they are set (the bucket resource's own name stays), and nothing blocks
+    rules = tmp_path / "map.yml"
+    rules.write_text(MAPPED.replace("BUCKETS", "{shared-logs-us-east-1: shared-logs-cn, org-trail-eu-west-1: org-trail-cn, "
+                                                "mirror-us-east-1: never-used}"))
+    result = transform_text(text, load_rules(rules), region="cn-north-1")
+    assert result.model["Resources"]["Policy"]["Properties"]["Bucket"] == "shared-logs-cn"
+    assert result.model["Parameters"]["TrailBucket"]["Default"] == "org-trail-cn"
+    assert result.model["Resources"]["Copy"]["Properties"]["BucketName"] == "mirror-us-east-1"
+    assert not _bucket_blockers(text, load_rules(rules))
 
 
 def test_a_mapped_bucket_is_rewritten_in_plain_strings_and_blocks_nothing(tmp_path: Path) -> None:
     rules = tmp_path / "data.yml"
-    rules.write_text("""\
-extends: china
-rules:
-  - id: s3-assets
-    description: SageMaker data copied to a China bucket.
-    source_url: https://docs.amazonaws.cn/en_us/aws/latest/userguide/s3.html
-    action: rewrite_s3_assets
-    source_buckets: []
-    target_bucket: ${region}-assets
-    bucket_map: {sagemaker-ap-northeast-1-123456789012: my-cn-data}
-""")
+    rules.write_text(MAPPED.replace("BUCKETS", "{sagemaker-ap-northeast-1-123456789012: my-cn-data}"))
     mapped = load_rules(rules)
     result = transform_text(SAGEMAKER, mapped, region="cn-north-1")
     container = result.model["Resources"]["Model"]["Properties"]["PrimaryContainer"]

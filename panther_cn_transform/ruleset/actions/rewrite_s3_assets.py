@@ -7,9 +7,9 @@ import re
 from typing import Any, ClassVar
 
 from ...errors import RegionError
-from ...model.edits import Edit, EditLog, JsonPath
+from ...model.edits import Edit, EditLog, JsonPath, to_pointer
 from ...model.walk import leading_meaning, semantic_path
-from ...partitions.s3urls import OBJECT_KEYS, forms, object_references
+from ...partitions.s3urls import OBJECT_KEYS, bucket_properties, forms, object_references
 from ..asset_flow import FlowFindings, follow_assets, indexed_asset_values
 from ..findings import Finding
 from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
@@ -117,6 +117,9 @@ class RewriteS3Assets:
                                         rule.id, about=f"bucket {reference.bucket}"))
         findings = self._follow(log, rule, region, sources, target, asset_properties,
                                 [path for path, _ in s3_strings], [path for path, _ in bucket_objects])
+        if bucket_map:  # after _follow, which has moved the defaults of asset buckets already
+            # a mapped bucket named by a property (BucketPolicy.Bucket, S3BucketName) or the default it reads
+            edits += self._mapped_properties(log, rule.id, bucket_map, {edit.path for edit in edits})
         warnings = [w for w in warnings if not _followed(w, findings.followed)]
         warnings += [Finding(place, message, rule.id) for place, message in findings.messages()]
         for edit in edits:
@@ -144,6 +147,23 @@ class RewriteS3Assets:
         for edit in findings.edits.values():
             log.apply(edit)
         return findings
+
+    @staticmethod
+    def _mapped_properties(log: EditLog, rule: str, bucket_map: dict[str, str], done: set[JsonPath]) -> list[Edit]:
+        """Edits for the `bucket_map` buckets that a property naming a bucket sets, or reads from a Parameter default."""
+        edits: dict[JsonPath, Edit] = {}
+        parameters = log.model.get("Parameters") if isinstance(log.model.get("Parameters"), dict) else {}
+        for path, value in bucket_properties(log.model):
+            if isinstance(value, dict):  # !Ref Parameter: its default sets the bucket
+                entry = parameters.get(value["Ref"])
+                place: JsonPath = ("Parameters", value["Ref"], "Default")
+                value = entry.get("Default") if isinstance(entry, dict) else None
+                where = f"its default, read as a bucket at {to_pointer(path)}"
+            else:
+                place, where = path, "a property that names a bucket"
+            if isinstance(value, str) and value in bucket_map and place not in done and place not in edits:
+                edits[place] = Edit(place, "replace", rule, f"bucket {value} moved to its copy {bucket_map[value]} ({where})", value=bucket_map[value])
+        return list(edits.values())
 
     @staticmethod
     def _in_asset_property(model: Any, path: JsonPath, properties: set[tuple[str, ...]]) -> bool:
