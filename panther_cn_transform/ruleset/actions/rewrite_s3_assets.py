@@ -152,7 +152,8 @@ class RewriteS3Assets:
     def _mapped_properties(log: EditLog, rule: str, bucket_map: dict[str, str], done: set[JsonPath]) -> list[Edit]:
         """Edits for the `bucket_map` buckets that a property naming a bucket sets, or reads from a Parameter default."""
         edits: dict[JsonPath, Edit] = {}
-        parameters = log.model.get("Parameters") if isinstance(log.model.get("Parameters"), dict) else {}
+        found = log.model.get("Parameters")
+        parameters: dict[str, Any] = found if isinstance(found, dict) else {}
         for path, value in bucket_properties(log.model):
             if isinstance(value, dict):  # !Ref Parameter: its default sets the bucket
                 entry = parameters.get(value["Ref"])
