@@ -11,9 +11,11 @@ Source: https://docs.amazonaws.cn/en_us/AmazonS3/latest/userguide/bucketnamingru
 
 from __future__ import annotations
 
+import functools
 import re
 
 from ..model.walk import REGION_PATTERN
+from .endpoint_data import partition_endpoints, partition_names
 
 _ALLOWED = re.compile(r"[a-z0-9.-]*")
 _IP_ADDRESS = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
@@ -61,3 +63,20 @@ def region_of_bucket_name(bucket: str) -> str | None:
     """
     match = _REGION_SUFFIX.search(bucket)
     return match.group("region") if match else None
+
+
+@functools.cache
+def _known_regions() -> re.Pattern[str]:
+    """Every region of every partition botocore's endpoint data lists, as a dash- or dot-separated word."""
+    regions = sorted({region for name in partition_names() for region in partition_endpoints(name).regions}, key=len, reverse=True)
+    return re.compile(rf"(?:^|(?<=[-.]))(?:{'|'.join(map(re.escape, regions))})(?=$|[-.])")
+
+
+def regions_in_bucket_name(bucket: str) -> tuple[str, ...]:
+    """The regions botocore's data lists that `bucket` names as a word of its own, in order.
+
+    `sagemaker-ap-northeast-1-123456789012` (SageMaker's default bucket) -> `('ap-northeast-1',)`;
+    `cloudformation-examples-us-east-1` -> `('us-east-1',)`.  A bucket lives in one region, and
+    names like these say which: a region of another partition is a bucket the target cannot read.
+    """
+    return tuple(match.group(0) for match in _known_regions().finditer(bucket))

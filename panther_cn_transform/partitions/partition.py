@@ -5,7 +5,8 @@ service endpoints (from botocore, endpoint_data.py) and the facts botocore does 
 have, which a partition file states with its sources (`rules/partitions/<name>.yml`):
 console and sign-in hosts, the service principals that differ from
 `<service>.amazonaws.com`, how interface VPC endpoints are named, and the host names AWS
-gives resources (buckets, APIs, registries).  Packs select a partition (`partition:
+gives resources (buckets, APIs, registries), and the hosts scripts download from that are
+slow or unreachable from its regions.  Packs select a partition (`partition:
 aws-cn`); actions read it from their `RuleContext` and hold no partition literals.
 """
 
@@ -52,6 +53,19 @@ class VpcEndpointNames:
 
 
 @dataclass(frozen=True)
+class DownloadHost:
+    """Hosts scripts download from that are slow or unreachable from a partition's regions (hand ports use mirrors).
+
+    `commands` download from `hosts[0]` when a line names no other source (`pip install x`).
+    """
+
+    name: str
+    hosts: tuple[str, ...]
+    commands: tuple[str, ...] = ()
+    source_url: str = ""
+
+
+@dataclass(frozen=True)
 class PartitionFacts:
     """What a partition file states (validated against the `partition` schema)."""
 
@@ -64,6 +78,7 @@ class PartitionFacts:
     vpc_endpoint_names: VpcEndpointNames = field(default_factory=VpcEndpointNames)
     resource_hosts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     host_aliases: Mapping[str, str] = field(default_factory=dict)
+    download_hosts: tuple[DownloadHost, ...] = ()
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any], file: str) -> PartitionFacts:
@@ -85,6 +100,11 @@ class PartitionFacts:
             vpc_endpoint_names=names,
             resource_hosts={str(k): tuple(map(str, [v] if isinstance(v, str) else v)) for k, v in (data.get("resource_hosts") or {}).items()},
             host_aliases={str(k): str(v) for k, v in (data.get("host_aliases") or {}).items()},
+            download_hosts=tuple(
+                DownloadHost(str(entry["name"]), tuple(map(str, entry["hosts"])), tuple(map(str, entry.get("commands") or ())),
+                             str(entry.get("source_url", "")))
+                for entry in data.get("download_hosts") or ()
+            ),
         )
 
 

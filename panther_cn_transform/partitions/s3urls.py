@@ -98,3 +98,29 @@ def _object_references(path: JsonPath, value: dict[str, Any]) -> Iterator[S3Refe
                 bucket = bucket["Fn::Sub"]
             if isinstance(bucket, str):  # a key built with intrinsics is reported as ""
                 yield S3Reference(path + (bucket_key,), bucket, key if isinstance(key, str) else "", "object")
+
+
+def bucket_properties(model: Any) -> list[tuple[JsonPath, Any]]:
+    """`(path, value)` of each resource property whose key names an existing bucket (`S3Bucket`, `Bucket`,
+    `S3BucketName`, `TargetBucket` ...), a literal or a `!Ref` of a parameter; a bucket resource's own
+    `BucketName` creates the bucket and is left out."""
+    found: list[tuple[JsonPath, Any]] = []
+    resources = model.get("Resources")
+    for logical_id, resource in resources.items() if isinstance(resources, dict) else ():
+        if not isinstance(resource, dict):
+            continue
+        creates = str(resource.get("Type", "")).endswith("Bucket")
+        stack: list[tuple[JsonPath, Any]] = [(("Resources", logical_id, "Properties"), resource.get("Properties"))]
+        while stack:
+            path, node = stack.pop()
+            if isinstance(node, dict):
+                for key, value in node.items():
+                    if not (isinstance(key, str) and key.endswith(("Bucket", "BucketName"))):
+                        stack.append((path + (key,), value))
+                    elif creates and len(path) == 3 and key == "BucketName":
+                        continue
+                    elif isinstance(value, str) or (isinstance(value, dict) and list(value) == ["Ref"] and isinstance(value["Ref"], str)):
+                        found.append((path + (key,), value))
+            elif isinstance(node, list):
+                stack.extend((path + (i,), v) for i, v in enumerate(node))
+    return found

@@ -8,7 +8,10 @@ are found in the output model (new cfn-lint errors, the fourth, come from `verif
 * `foreign-region`: an ARN, host or region value naming a region outside the target's
   partition, i.e. a resource that cannot be reached from China;
 * `global-bucket`: an asset still read from a bucket of another partition (for a China
-  release: a global bucket), by the bucket's name or its host's DNS suffix.
+  release: a global bucket), by the bucket's name or its host's DNS suffix; and any bucket
+  the template reads (model data, commands, environment, Parameter defaults) whose name
+  holds a region of another partition (`sagemaker-ap-northeast-1-<account>`), at the place
+  that sets it.
 
 **Shared blockers.** A blocker the global release has too (v1.16's `go1.x` runtimes) is not
 the port's doing and stops nothing (`release --upload` stops only on the others).  Whether
@@ -34,11 +37,11 @@ from functools import cache
 from typing import Any
 
 from ..model.edits import JsonPath, to_pointer
-from ..model.walk import REGION_PATTERN, iter_strings, semantic_path
-from ..partitions.bucket_names import region_of_bucket_name
+from ..model.walk import REGION_PATTERN, in_mapping_for_elsewhere, iter_strings, semantic_path
+from ..partitions.bucket_names import region_of_bucket_name, regions_in_bucket_name
 from ..partitions.endpoint_data import dns_suffixes, partition_endpoints, partition_for, partition_names
 from ..partitions.region_data import cfn_lint_schemas
-from ..partitions.s3urls import find_references
+from ..partitions.s3urls import bucket_properties, find_references
 
 _FUNCTION_TYPES = ("AWS::Lambda::Function", "AWS::Serverless::Function")
 _ARN_REGION = re.compile(rf"arn:aws[a-z-]*:[a-z0-9-]+:(?P<region>{REGION_PATTERN}):")
@@ -133,7 +136,14 @@ def _foreign_regions(model: Any, region: str) -> list[Blocker]:
 
 
 def _foreign_buckets(model: Any, bucket: str | None, region: str) -> list[Blocker]:
-    """Assets read from a bucket of another partition than `region`'s: by the bucket's name, or its host's DNS suffix."""
+    """Assets read from a bucket of another partition than `region`'s: by the bucket's name, or its host's DNS suffix.
+
+    A bucket whose name holds a region of another partition anywhere (SageMaker's
+    `sagemaker-<region>-<account>`, `<name>-<region>-data`) is one too, wherever the template
+    reads it (model data, environment, commands, job arguments, Parameter defaults), with
+    or without a key, and in a property that names an existing bucket (`S3Bucket`, `Bucket`,
+    `S3BucketName` ...); a `${Parameter}` or `!Ref` bucket is judged by the default that sets it, there.
+    """
     partition = partition_for(region)
     suffix = partition_endpoints(partition).dns_suffix
     found = []
@@ -154,7 +164,55 @@ def _foreign_buckets(model: Any, bucket: str | None, region: str) -> list[Blocke
             "global-bucket", reference.path,
             f"asset s3://{reference.bucket}/{reference.key} is still read from {where}: copy it to {target}",
         ))
-    return found
+    places = {blocker.path for blocker in found}
+    return found + [b for b in _named_elsewhere(model, bucket, region, partition) if b.path not in places]
+
+
+def _named_elsewhere(model: Any, bucket: str | None, region: str, partition: str) -> list[Blocker]:
+    """Buckets read by the template whose names place them in a region of another partition (see `_foreign_buckets`)."""
+    regions = partition_endpoints(partition).regions
+    parameters = model.get("Parameters") if isinstance(model.get("Parameters"), dict) else {}
+    found: dict[JsonPath, Blocker] = {}
+
+    def judge(path: JsonPath, name: str, shown: str) -> None:
+        if name == bucket or path in found or _prose(path, regions, partition):
+            return
+        elsewhere = [r for r in regions_in_bucket_name(name) if partition_for(r) != partition]
+        if elsewhere:
+            found[path] = Blocker("global-bucket", path, (
+                f"{shown} reads bucket {name}, which its name places in {elsewhere[0]} ({partition_for(elsewhere[0])}): copy "
+                f"the objects to a bucket in {region} and name that bucket here (or map it: rewrite_s3_assets bucket_map)"))
+
+    def parameter_default(name: str) -> tuple[JsonPath, str] | None:
+        entry = parameters.get(name)
+        default = entry.get("Default") if isinstance(entry, dict) else None
+        return (("Parameters", name, "Default"), default) if isinstance(default, str) else None
+
+    for reference in find_references(model):
+        if reference.form == "arn":
+            continue  # a policy naming a bucket grants nothing that exists here; no read
+        shown = f"s3://{reference.bucket}/{reference.key}" if reference.form != "object" else f"object {reference.key}"
+        variable = _WHOLE_VARIABLE.fullmatch(reference.bucket)
+        if variable and (setter := parameter_default(variable.group(1))) is not None:
+            judge(setter[0], setter[1], f"the default of parameter {variable.group(1)} (a bucket, read at {to_pointer(reference.path)})")
+        else:
+            judge(reference.path, reference.bucket, shown)
+    for path, value in bucket_properties(model):  # S3Bucket, Bucket, S3BucketName ...: a bucket that exists
+        if isinstance(value, str):
+            judge(path, value, f"property {path[-1]}")
+        elif (setter := parameter_default(value["Ref"])) is not None:
+            judge(setter[0], setter[1], f"the default of parameter {value['Ref']} (a bucket, read at {to_pointer(path)})")
+    return list(found.values())
+
+
+_WHOLE_VARIABLE = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+
+
+def _prose(path: JsonPath, regions: tuple[str, ...], partition: str) -> bool:
+    """Text that describes, or data for elsewhere: a Description, the template's Metadata, a Mapping entry of another region."""
+    if path[:1] == ("Metadata",) or "Description" in path:
+        return True
+    return in_mapping_for_elsewhere(path, regions, partition, partition_names())
 
 
 @cache

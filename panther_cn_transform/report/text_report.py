@@ -32,7 +32,7 @@ _BLOCKER_TITLES = {
     "lint": "New cfn-lint errors (the input did not have them)",
     "runtime": "Lambda runtimes that can no longer be created",
     "foreign-region": "Resources in other regions",
-    "global-bucket": "Assets left in buckets of another partition",
+    "global-bucket": "Assets and data left in buckets of another partition",
 }
 
 

@@ -142,6 +142,21 @@ _PARTITION: dict[str, Any] = {
             "type": "object",
             "additionalProperties": {"type": "string"},
         },
+        "download_hosts": {
+            "title": "Hosts scripts download from that are slow or unreachable from this partition's regions (warned once per script)",
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["name", "hosts", "source_url"],
+                "properties": {
+                    "name": {"title": "What the hosts serve (PyPI, GitHub ...)", "type": "string", "minLength": 1},
+                    "hosts": {"title": "Host names; a script that names one in a download command is warned", "type": "array", "minItems": 1, "items": {"type": "string", "pattern": "^[a-z0-9.-]+$"}},
+                    "commands": {"title": "Commands that download from the first host unless the line names another (pip install, npm install)", "type": "array", "items": {"type": "string", "minLength": 1}},
+                    "source_url": {"title": "Where the problem is reported", "type": "string", "format": "uri"},
+                },
+            },
+        },
     },
 }
 

@@ -27,6 +27,7 @@ from .rewrite_partition import RewritePartition
 from .rewrite_s3_assets import RewriteS3Assets
 from .rewrite_vpce_names import RewriteVpceNames
 from .warn_arns import WarnArns
+from .warn_cloudfront_aliases import WarnCloudFrontAliases
 from .warn_managed_policies import WarnManagedPolicies
 from .warn_region_mappings import WarnRegionMappings
 from .warn_scripts import WarnScripts
@@ -48,6 +49,7 @@ ACTIONS: Mapping[str, type[Action]] = MappingProxyType(
             WarnManagedPolicies,
             WarnRegionMappings,
             WarnScripts,
+            WarnCloudFrontAliases,
             AddFragment,
             EditProperty,
             RewriteAliasZones,

@@ -7,9 +7,9 @@ import re
 from typing import Any, ClassVar
 
 from ...errors import RegionError
-from ...model.edits import Edit, EditLog, JsonPath
+from ...model.edits import Edit, EditLog, JsonPath, to_pointer
 from ...model.walk import leading_meaning, semantic_path
-from ...partitions.s3urls import OBJECT_KEYS, forms, object_references
+from ...partitions.s3urls import OBJECT_KEYS, bucket_properties, forms, object_references
 from ..asset_flow import FlowFindings, follow_assets, indexed_asset_values
 from ..findings import Finding
 from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
@@ -26,7 +26,14 @@ class RewriteS3Assets:
             "under the same keys to the customer's bucket; this action points every reference at it, in every "
             'form CloudFormation accepts (DESIGN.md section 3): virtual-hosted and path-style URLs with or '
             'without a region, `s3://` URIs, IAM ARNs, and `{S3Bucket, S3Key}` / `{Bucket, Key}` objects, also '
-            'inside `Fn::Sub` and `Fn::Join`.'
+            'inside `Fn::Sub` and `Fn::Join`. Other buckets are moved where `bucket_map` names them (a URL, '
+            '`s3://` URI or ARN, a bucket key, the Parameter default or Mapping entry that sets one). A bucket '
+            "the rules do not map whose name places it in another partition's region "
+            '(`sagemaker-ap-northeast-1-<account>`, from botocore\'s region list), read anywhere in the template '
+            '(model data, environment, commands, job arguments, properties naming a bucket such as `Bucket` or '
+            '`S3BucketName`, Parameter defaults), is a `global-bucket` blocker '
+            'in the report at the place that sets it: copy the objects to a bucket in the target region and name '
+            'it there, or map it.'
         ),
         safety='Changes buckets and hosts; keys are kept. Unmapped buckets in asset properties are reported.',
         params=(
@@ -34,7 +41,7 @@ class RewriteS3Assets:
             Param('target_bucket', 'Bucket the assets are copied to (usually ${bucket})', {'type': 'string', 'minLength': 1}, required=True),
             Param('region', 'Region of the target bucket (default: the target region)', {'type': 'string'}),
             Param('asset_properties', 'Resource properties that hold assets (Type.Property); an unmapped bucket there is a warning', {'type': 'array', 'items': {'type': 'string', 'pattern': '^[A-Za-z0-9:]+\\.[A-Za-z0-9]+$'}}),
-            Param('bucket_map', 'Other global buckets and their China copies (e.g. aws-quickstart: aws-cn-quickstart), rewritten where the bucket is set', {'type': 'object', 'additionalProperties': {'type': 'string', 'minLength': 1}}),
+            Param('bucket_map', 'Other global buckets and their China copies (e.g. aws-quickstart: aws-cn-quickstart), rewritten where the bucket is set (a URL, s3:// URI or ARN naming it, a bucket key, a Parameter default)', {'type': 'object', 'additionalProperties': {'type': 'string', 'minLength': 1}}),
             Param('region_defaults', "Rewrite a Parameter default that sets an asset bucket's region to the target region (else warn)", {'type': 'boolean'}),
         ),
         example=(
@@ -64,16 +71,19 @@ class RewriteS3Assets:
         edits: list[Edit] = []
         warnings: list[Finding] = []
 
+        bucket_map = {str(k): str(v) for k, v in (rule.params.get("bucket_map") or {}).items()}
+
         def ours(bucket: str) -> bool:
-            return _is_source(bucket, sources)
+            return _is_source(bucket, sources) or bucket in bucket_map
 
         def rewrite(match: re.Match[str]) -> str:
             key = match.group("key")
+            china = bucket_map.get(match.group("bucket"), target)  # a mapped bucket, else a release asset's
             if match.re is forms()["s3-uri"]:
-                return f"s3://{target}{key}"
+                return f"s3://{china}{key}"
             if match.re is forms()["arn"]:
-                return f"arn:{partition.name}:s3:::{target}{key}"
-            url = partition.object_url(target, region, key.lstrip("/"))
+                return f"arn:{partition.name}:s3:::{china}{key}"
+            url = partition.object_url(china, region, key.lstrip("/"))
             if url is None:
                 raise RegionError(f"rule {rule.id}: {partition.name} has no S3 endpoint in {region}")
             return url if key else url.removesuffix("/")  # a bucket URL without a key stays without the slash
@@ -82,10 +92,11 @@ class RewriteS3Assets:
         bucket_objects = log.mappings_with(*OBJECT_KEYS)
         for path, value in s3_strings:
             new = value
-            for form in forms().values() if sources else ():  # no source bucket: nothing is ours
+            for form in forms().values() if sources or bucket_map else ():  # no source or mapped bucket: nothing is ours
                 new = form.sub(lambda m: rewrite(m) if ours(m.group("bucket")) else m.group(0), new)
             if new != value:
-                edits.append(Edit(path, "replace", rule.id, f"S3 asset moved to the bucket {target} ({region})", value=new))
+                moved = sorted({bucket_map.get(m.group("bucket"), target) for form in forms().values() for m in form.finditer(value) if ours(m.group("bucket"))})
+                edits.append(Edit(path, "replace", rule.id, f"S3 asset moved to the bucket {', '.join(moved)} ({region})", value=new))
             elif self._in_asset_property(log.model, path, asset_properties) and (
                 found := next((m for form in forms().values() if (m := form.search(value))), None)
             ):
@@ -97,7 +108,8 @@ class RewriteS3Assets:
 
         for reference in object_references(log.model, bucket_objects):  # strings were rewritten above
             if ours(reference.bucket):
-                edits.append(Edit(reference.path, "replace", rule.id, f"S3 asset moved to the bucket {target}", value=target))
+                china = bucket_map.get(reference.bucket, target)
+                edits.append(Edit(reference.path, "replace", rule.id, f"S3 asset moved to the bucket {china}", value=china))
             elif "${" not in reference.bucket and reference.bucket != target and self._in_asset_property(
                 log.model, reference.path, asset_properties
             ):
@@ -105,6 +117,9 @@ class RewriteS3Assets:
                                         rule.id, about=f"bucket {reference.bucket}"))
         findings = self._follow(log, rule, region, sources, target, asset_properties,
                                 [path for path, _ in s3_strings], [path for path, _ in bucket_objects])
+        if bucket_map:  # after _follow, which has moved the defaults of asset buckets already
+            # a mapped bucket named by a property (BucketPolicy.Bucket, S3BucketName) or the default it reads
+            edits += self._mapped_properties(log, rule.id, bucket_map, {edit.path for edit in edits})
         warnings = [w for w in warnings if not _followed(w, findings.followed)]
         warnings += [Finding(place, message, rule.id) for place, message in findings.messages()]
         for edit in edits:
@@ -132,6 +147,24 @@ class RewriteS3Assets:
         for edit in findings.edits.values():
             log.apply(edit)
         return findings
+
+    @staticmethod
+    def _mapped_properties(log: EditLog, rule: str, bucket_map: dict[str, str], done: set[JsonPath]) -> list[Edit]:
+        """Edits for the `bucket_map` buckets that a property naming a bucket sets, or reads from a Parameter default."""
+        edits: dict[JsonPath, Edit] = {}
+        found = log.model.get("Parameters")
+        parameters: dict[str, Any] = found if isinstance(found, dict) else {}
+        for path, value in bucket_properties(log.model):
+            if isinstance(value, dict):  # !Ref Parameter: its default sets the bucket
+                entry = parameters.get(value["Ref"])
+                place: JsonPath = ("Parameters", value["Ref"], "Default")
+                value = entry.get("Default") if isinstance(entry, dict) else None
+                where = f"its default, read as a bucket at {to_pointer(path)}"
+            else:
+                place, where = path, "a property that names a bucket"
+            if isinstance(value, str) and value in bucket_map and place not in done and place not in edits:
+                edits[place] = Edit(place, "replace", rule, f"bucket {value} moved to its copy {bucket_map[value]} ({where})", value=bucket_map[value])
+        return list(edits.values())
 
     @staticmethod
     def _in_asset_property(model: Any, path: JsonPath, properties: set[tuple[str, ...]]) -> bool:
