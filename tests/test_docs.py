@@ -16,10 +16,22 @@ What a page promises, and how it is checked:
   and `test_*` functions it defines are called, as pytest would; a Hypothesis test among
   them must carry `deadline=None` and suppress the `too_slow` health check (the script runs
   with Hypothesis's defaults, which stop a slow but correct run on a loaded machine);
-* a block after the comment `<!-- needs: aws -->` uses the AWS CLI against a real account
-  (CloudFormation deployments, API keys); it is skipped for that reason alone: the marker
-  is refused on a block that does not call `aws`, and an unmarked block that calls `aws`
-  fails.
+* a block after the comment `<!-- aws: moto -->` runs the AWS CLI (awscli, from the test
+  extras), against moto like everything else: `AWS_ENDPOINT_URL` and the profiles of the
+  test's AWS config file (each with `endpoint_url` naming moto) point it there.  Such a block
+  has its entry in `AWS_BLOCKS`: the state its page implies before it runs, prepared (the
+  China bucket holding the transformed release, the China stack created before
+  `describe-stacks`, the web stack before the `UserPoolId` lookup, `./cn-release` written
+  before `aws s3 sync`, ...), and its effect, checked afterwards in moto (the stack and its
+  nested stacks complete with the parameters the command gave, the change set executed
+  with the bridge's keys replaced, the secret holding the bridge's URL and key, the bucket
+  holding exactly the manifest's objects, the root last, ...), not only its exit code.  Its
+  commands run after the names the China report's first step sets (`REGION`, `STACK`,
+  `CHINA_PROFILE`, `WEB_REGION`, ..., from a real report of the uploaded release) and the
+  block's own earlier `NAME=value` lines, with `set -u -o pipefail`: an unset variable, or
+  an assignment that gives nothing (`None`), fails it.  The marker is refused on a block
+  that does not call `aws`, an unmarked block that calls `aws` fails, and so does a marked
+  block without its entry; no block is skipped;
 
 The placeholders of the pages stand for the bundled example, always the same way:
 
@@ -40,6 +52,13 @@ The placeholders of the pages stand for the bundled example, always the same way
   `PANTHER_CN_BRIDGE_URL` naming a stand-in bridge that accepts the keys on moto's usage plan;
   `python tests/local_aws.py` (which starts the same two for a user) is not run, the test's
   own serve instead, and the `export` lines after it run and change nothing;
+* Panther's root parameters the example's root lacks, given by an AWS block's command
+  (`FirstUserEmail`; `AppDomainURL`, which the China split lifts; `SecretID`, which the web
+  pack adds with the proxies, only to a root with `Appsync` and `Web` stacks, which the
+  example has not) - declared in that block's copy of the root as Panther's are
+  (`PANTHER_ROOT_PARAMETERS`), so what the command gives is checked against what the stack
+  took (moto ignores a parameter the template does not declare, and checks no
+  `AllowedPattern`: the test does both);
 * `my-rules.yml` - examples/quickstart-buckets.yml; `examples/`, `bench/`, `tests/` - the
   repository's own;
 * benchmarks run once on small input (`--repeat 1`; bench_transform with `--resources 20`,
