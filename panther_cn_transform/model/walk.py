@@ -288,7 +288,11 @@ def same_value(got: Any, want: Any) -> bool:
 
 
 def _types_alike(got: Any, want: Any) -> bool:
-    """Whether two values already known equal (`==`) have the same types throughout."""
+    """Whether two values already known equal (`==`) have the same types throughout.
+
+    A string is passed without a look at the other side (equal to a string, it is one);
+    the other side is indexed only for containers and other leaves.
+    """
     stack = [(got, want)]
     pop, push = stack.pop, stack.append
     while stack:
@@ -297,19 +301,23 @@ def _types_alike(got: Any, want: Any) -> bool:
         if kind is not b.__class__:
             return False
         if kind is dict:
-            pairs: Iterable[tuple[Any, Any]] = ((value, b[key]) for key, value in a.items())
+            for key, value in a.items():
+                inner = value.__class__
+                if inner is str:
+                    continue
+                if inner is dict or inner is list:
+                    push((value, b[key]))
+                elif inner is not b[key].__class__:
+                    return False
         elif kind is list:
-            pairs = zip(a, b)
-        else:
-            continue
-        for value, other in pairs:
-            inner = value.__class__
-            if inner is str:
-                continue
-            if inner is dict or inner is list:
-                push((value, other))
-            elif inner is not other.__class__:
-                return False
+            for index, value in enumerate(a):
+                inner = value.__class__
+                if inner is str:
+                    continue
+                if inner is dict or inner is list:
+                    push((value, b[index]))
+                elif inner is not b[index].__class__:
+                    return False
     return True
 
 
