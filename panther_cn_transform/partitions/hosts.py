@@ -29,8 +29,9 @@ from .partition import Partition
 REGION_PSEUDO = "${AWS::Region}"
 URL_SUFFIX_PSEUDO = "${AWS::URLSuffix}"
 
-# a label is letters, digits and dashes, or a ${Variable} after any of those (`s3-website-${AWS::Region}`)
-_LABEL = r"(?:[A-Za-z0-9-]*\$\{[A-Za-z0-9:._!-]+\}|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)"
+# a label is letters, digits and dashes, or ${Variable}s among those (`s3-website-${AWS::Region}`,
+# `web-${AWS::Region}-${AWS::AccountId}`: a Join's references between its parts, read as placeholders)
+_LABEL = r"(?:(?:[A-Za-z0-9-]*\$\{[A-Za-z0-9:._!-]+\})+[A-Za-z0-9-]*|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)"
 _EMBEDDED_REGION = re.compile(rf"-{REGION_PATTERN}$")
 _PRINCIPAL_KEY = re.compile(
     r"(?i:\b(?:service|principal|serviceprincipal|awsservicename|passedtoservice|principalservicename)\b)[\"']?\s*[:=(]"
@@ -125,7 +126,7 @@ def decide(host: HostMatch, context: HostContext, after: str = "") -> Decision:
     source, target = context.source, context.target
     same_suffix = source.dns_suffix == target.dns_suffix
     if host.suffix == URL_SUFFIX_PSEUDO:
-        return KEEP  # partition-neutral already
+        return _decide_neutral(host, context)
     if host.suffix != source.dns_suffix:
         return KEEP  # written for the target partition already
     if host.glued:
@@ -158,6 +159,51 @@ def decide(host: HostMatch, context: HostContext, after: str = "") -> Decision:
         reason=f"not a service endpoint in botocore's data for {source.name}, nor a resource host the partition files list "
         f"(a download site or another owner's host); check that {target.name} can reach it",
     )
+
+
+def _decide_neutral(host: HostMatch, context: HostContext) -> Decision:
+    """A host written with `${AWS::URLSuffix}`, evaluated for the target partition.
+
+    Partition-neutral is not always right: `s3.${AWS::URLSuffix}` is `s3.amazonaws.com`
+    in the global partition, its S3 endpoint, but `s3.amazonaws.com.cn` in China, which
+    botocore's data does not list (China's S3 endpoints are regional).  The host is read
+    as the source partition's (what the author tested), and moved as a literal host would
+    be: kept when the target has the same form, rewritten to the form the data gives
+    (`s3.${AWS::Region}.${AWS::URLSuffix}`, still neutral), or reported when the target
+    lacks it.  What the data does not know is left as written, silently, as before: a
+    neutral host was written on purpose, and only data can say it is wrong.  Only where
+    the pseudo parameter is substituted (an `Fn::Sub` string); a region chosen by another
+    parameter (`${S3Region}`) is the author's choice and is kept.
+    """
+    source, target = context.source, context.target
+    if not context.in_sub or source.dns_suffix == target.dns_suffix or host.glued:
+        return KEEP
+    if not host.url and not any("${" in label or is_region(label) for label in host.labels):
+        return KEEP  # `ec2.${AWS::URLSuffix}`: a principal's shape (map_principals decides those)
+    region_index, region_value = _region_slot(host.labels)
+    if region_value is not None and region_value.startswith("${") and region_value != REGION_PSEUDO:
+        return KEEP
+    text = ".".join((*host.labels, source.dns_suffix))
+    concrete = HostMatch(host.start, host.end, text, host.labels, source.dns_suffix, host.url, host.glued)
+    endpoint, aliased_region = _endpoint(concrete, source, region_index)
+    if endpoint is not None:
+        decision = _move_endpoint(concrete, endpoint, region_value or aliased_region, context)
+    else:
+        resource = _resource_host(concrete, source)
+        if resource is None:
+            return KEEP
+        name, owner, region = resource
+        decision = _move_resource(concrete, name, owner or "", region, context)
+    evaluated = ".".join((*host.labels, target.dns_suffix))
+    if decision.kind == "warn":
+        return Decision("warn", reason=f"{URL_SUFFIX_PSEUDO} makes it {evaluated} in {target.name}: {decision.reason}", about=decision.about)
+    if decision.kind != "rewrite" or not decision.new.endswith("." + target.dns_suffix):
+        return KEEP
+    new = decision.new[: -len(target.dns_suffix)] + URL_SUFFIX_PSEUDO
+    if new == host.text:
+        return KEEP
+    return Decision("rewrite", new=new, reason=f"{URL_SUFFIX_PSEUDO} makes it {evaluated} in {target.name}, which neither "
+                    f"botocore's data nor the partition file lists; {decision.reason}")
 
 
 def _region_slot(labels: tuple[str, ...]) -> tuple[int | None, str | None]:

@@ -70,7 +70,8 @@ class RewriteEndpoints:
         suffixes = {context.source_partition.dns_suffix, context.partition.dns_suffix}
         edits: list[Edit] = []
         findings: list[Finding] = []
-        candidates = log.strings_containing(*suffixes)
+        # and the hosts written with ${AWS::URLSuffix}, evaluated for the target (hosts.decide)
+        candidates = log.strings_containing(*suffixes, "${AWS::URLSuffix}")
         seen = {path for path, _ in candidates}  # and the Join parts a suffix runs across, looked at the same way
         candidates += [entry for entry in join_parts_across(log.mappings_with("Fn::Join"), suffixes) if entry[0] not in seen]
         for path, value in candidates:
