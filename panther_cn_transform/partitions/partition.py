@@ -64,6 +64,7 @@ class PartitionFacts:
     vpc_endpoint_names: VpcEndpointNames = field(default_factory=VpcEndpointNames)
     resource_hosts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     host_aliases: Mapping[str, str] = field(default_factory=dict)
+    attribute_hosts: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any], file: str) -> PartitionFacts:
@@ -85,6 +86,7 @@ class PartitionFacts:
             vpc_endpoint_names=names,
             resource_hosts={str(k): tuple(map(str, [v] if isinstance(v, str) else v)) for k, v in (data.get("resource_hosts") or {}).items()},
             host_aliases={str(k): str(v) for k, v in (data.get("host_aliases") or {}).items()},
+            attribute_hosts={str(k): str(v) for k, v in (data.get("attribute_hosts") or {}).items()},
         )
 
 

@@ -9,7 +9,15 @@ from ...model.edits import Edit, EditLog
 from ...model.text_span import PartEditor
 from ...model.walk import in_arn, is_service_principal, is_sub_template, is_text_field, join_parts_across, join_view
 from ...partitions.bucket_names import region_of_bucket_name
-from ...partitions.hosts import HostContext, decide, find_hosts, in_principal_text
+from ...partitions.hosts import (
+    HostContext,
+    decide,
+    decide_pattern,
+    find_hosts,
+    getatt_subjects,
+    in_principal_text,
+    pattern_tool,
+)
 from ...partitions.s3urls import find_references
 from ..findings import Finding
 from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
@@ -23,8 +31,13 @@ class RewriteEndpoints:
     the source region (`source_region`, or the region in the name of the template's asset
     buckets matching `source_region_from`) moves to the target region. Everything else is left
     as it is and reported with the reason: download sites, other owners' buckets, hosts in
-    another region, services the target partition lacks. Values built from `${AWS::URLSuffix}`
-    are left alone.
+    another region, services the target partition lacks. A host built with `${AWS::URLSuffix}`
+    in an `Fn::Sub` is evaluated for the target: one the target lacks (`s3.${AWS::URLSuffix}`,
+    China's S3 endpoints being regional) is rewritten to the form the data gives
+    (`s3.${AWS::Region}.${AWS::URLSuffix}`) or reported. A host inside a pattern (`sed`,
+    `grep`, `awk`, a regular expression) is not an endpoint: it follows what the resource
+    attribute it is matched against holds in the target (`GetAtt Bucket.DomainName` is
+    `<bucket>.s3.amazonaws.com.cn` in China), and is reported where no data says which.
     """
 
     spec: ClassVar[ActionSpec] = ActionSpec(
@@ -94,7 +107,11 @@ class RewriteEndpoints:
                 if not part_start < host.end <= part_end or in_arn(text, host.start) or in_principal_text(text, host.start):
                     continue
                 whole = view is None and host.start == 0 and host.end == len(text)
-                decision = decide(host, _with_whole(host_context, whole), text[host.end :])
+                tool = pattern_tool(text, host.start)
+                if tool is not None:  # matched against a value, not called: it follows what the value holds
+                    decision = decide_pattern(host, host_context, tool, getatt_subjects(text, _resource_types(log.model)))
+                else:
+                    decision = decide(host, _with_whole(host_context, whole), text[host.end :])
                 if decision.kind == "warn":
                     if not quiet:
                         findings.append(Finding(path, f"{host.text}: {decision.reason}; left as is", rule.id, about=decision.about))
@@ -113,6 +130,14 @@ class RewriteEndpoints:
         for edit in edits:
             log.apply(edit)
         return findings
+
+
+def _resource_types(model: Any) -> dict[str, str]:
+    """Logical id -> resource type, for the GetAtt references a pattern is matched against."""
+    resources = model.get("Resources") if isinstance(model, dict) else None
+    if not isinstance(resources, dict):
+        return {}
+    return {name: body["Type"] for name, body in resources.items() if isinstance(body, dict) and isinstance(body.get("Type"), str)}
 
 
 def _with_whole(context: HostContext, whole: bool) -> HostContext:
