@@ -78,8 +78,10 @@ list). What the actions know about a partition comes from two places, never from
   that take it per region, suffixes; gateway endpoints always keep `default_prefix`),
   `resource_hosts` (host names AWS gives resources, `{resource}.s3.{region}.{dns_suffix}`,
   which botocore does not list: a host of the stack's own resource, `${Bucket}.s3...`, is
-  moved; a literal one belongs to someone else and is reported) and `host_aliases` (older
-  host forms of listed endpoints).
+  moved; a literal one belongs to someone else and is reported), `host_aliases` (older
+  host forms of listed endpoints) and `attribute_hosts` (what a resource attribute holds,
+  `AWS::S3::Bucket.DomainName: "{resource}.s3.{dns_suffix}"`: a host inside a `sed`, `grep`,
+  `awk` or regular-expression pattern matched against it follows it to the target).
 
 `source_partition` (default `aws`) names the partition templates are written for; its file
 says which hosts of the source are resource hosts.
