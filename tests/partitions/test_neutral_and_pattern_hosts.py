@@ -198,3 +198,26 @@ def test_a_regular_expression_in_inline_code_is_a_pattern() -> None:
     result = port(text)
     assert result.model["Resources"]["Fn"]["Properties"]["Code"]["ZipFile"] == code
     assert any(w.rule == "endpoints" and "regular expression pattern" in w.message for w in result.warnings)
+
+
+@pytest.mark.parametrize(
+    ("join", "should_be"),
+    [
+        ("['', ['https://s3.', !Ref 'AWS::URLSuffix', '/', !Ref Bucket, '/k.yaml']]", "s3.${AWS::Region}.${AWS::URLSuffix}"),
+        ("['', ['https://', !Ref Bucket, '.s3.', !Ref 'AWS::URLSuffix', '/k.yaml']]", "${Bucket}.s3.${AWS::Region}.${AWS::URLSuffix}"),
+    ],
+)
+def test_a_neutral_host_a_join_builds_around_the_url_suffix_is_reported(join: str, should_be: str) -> None:
+    """A Join part cannot take `${AWS::Region}` (it would stay text): the host is reported with its form, never edited."""
+    text = f"Parameters:\n  Bucket: {{Type: String}}\nResources:\n  S:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n      TemplateURL: !Join {join}\n"
+    result = port(text)
+    assert result.edits == ()
+    found = [w for w in result.warnings if w.rule == "endpoints"]
+    assert len(found) == 1 and f"should be {should_be}" in found[0].message and "/TemplateURL/Fn::Join/1/" in found[0].pointer
+
+
+def test_a_join_around_the_url_suffix_that_the_target_has_is_quiet() -> None:
+    text = ("Resources:\n  Fn:\n    Type: AWS::Lambda::Function\n    Properties:\n      Environment:\n        Variables:\n"
+            "          Q: !Join ['', ['https://sqs.', !Ref 'AWS::Region', '.', !Ref 'AWS::URLSuffix', '/q']]\n")
+    result = port(text)
+    assert result.edits == () and [w for w in result.warnings if w.rule == "endpoints"] == []
