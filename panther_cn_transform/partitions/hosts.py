@@ -52,6 +52,8 @@ _PATTERN_TOOL = re.compile(
 _COMMAND_END = re.compile(r"\s(?:\||\|\||&&|;)\s|;\s*$|;\s")
 # a sed substitution's opening: `s/`, `s|`, `s#`, `s,` after a space, a quote or `-e`
 _SED_SUBSTITUTE = re.compile(r"(?:^|[\s\"'])s(?P<delimiter>[/|#,:])")
+# a sed address opening (`'/` or `"/`, after a space), when the command has no s expression before the host
+_SED_ADDRESS = re.compile(r"\s[\"']/[^/]*$")
 # `${Name.Attribute}`: a GetAtt in an Fn::Sub string (or a Join view)
 _GETATT_PLACEHOLDER = re.compile(r"\$\{(?P<name>[A-Za-z0-9]+)\.(?P<attribute>[A-Za-z0-9.]+)\}")
 _S3_PATH_BUCKET = re.compile(r"^/(?P<bucket>(?:[a-z0-9.-]|\$\{[A-Za-z0-9:._-]+\})+)(?=/|$|[\s\"'])")
@@ -246,8 +248,8 @@ def pattern_tool(text: str, start: int) -> str | None:
         opening = None
         for opening in _SED_SUBSTITUTE.finditer(between):
             pass
-        if opening is None:
-            return None
+        if opening is None:  # an address (`'/s3.amazonaws.com/d'`) is a pattern too
+            return "sed" if _SED_ADDRESS.search(between) else None
         delimiter = opening.group("delimiter")
         inside = between[opening.end() :].replace("\\" + delimiter, "")
         return "sed" if delimiter not in inside else None  # the pattern half, before the second delimiter

@@ -182,6 +182,7 @@ def test_a_host_in_a_pattern_follows_the_attribute_it_is_matched_against(script:
         'curl -s "$URL" | grep -q "https://s3.amazonaws.com/"',
         "aws s3api list-buckets | awk '/s3.amazonaws.com\\// {print}'",
         'echo "$HOST" | sed -e "s/.s3.amazonaws.com//"',
+        "sed -i '/s3.amazonaws.com:443/d' /etc/proxy.conf",  # a sed address is a pattern too
     ],
 )
 def test_a_host_in_a_pattern_with_no_known_subject_is_reported_not_rewritten(script: str) -> None:
