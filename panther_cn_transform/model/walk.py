@@ -267,6 +267,17 @@ def _placeholder(value: Any) -> str:
     return "${Fn::Intrinsic}"
 
 
+def in_comment_line(value: str, index: int) -> bool:
+    """True when `value[index]` lies on a comment line of a script or inline code (`# ...`, `// ...`, not `#!`).
+
+    Why: a comment is prose, as a Description is: an example ARN or host it names is no
+    resource the stack uses, so it is neither rewritten by halves nor reported.  Only whole
+    comment lines count (a `#` later in a line may be part of a URL or a string).
+    """
+    line = value[value.rfind("\n", 0, index) + 1 : index].lstrip()
+    return (line.startswith("#") and not line.startswith("#!")) or line.startswith("//")
+
+
 def in_arn(value: str, index: int) -> bool:
     """True when `value[index]` lies inside an ARN (`arn:...` up to the next space or quote)."""
     start = value.rfind("arn:", 0, index)

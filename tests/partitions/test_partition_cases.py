@@ -208,6 +208,19 @@ def test_prose_never_holds_a_half_rewritten_arn(prose: str, expected: str, place
     assert find_blockers(result.model, region="cn-north-1", bucket=None, today=date(2026, 12, 1)) == []
 
 
+def test_a_comment_line_in_inline_code_is_prose() -> None:
+    code = ("# e.g. QUEUE=arn:aws:sqs:us-east-1:123456789012:q\n"
+            "// the key: arn:aws:kms:eu-west-1:123456789012:key/k\n"
+            "KEY = 'arn:aws:kms:us-west-2:123456789012:key/k'\n")
+    result = run(resource({"Runtime": "python3.12", "Handler": "index.h", "Code": {"ZipFile": code}}, "AWS::Lambda::Function"))[0]
+    assert props(result)["Code"]["ZipFile"] == code  # every ARN names a global region: all stay whole
+    arns = [w for w in result.warnings if w.rule == "foreign-arns"]
+    assert len(arns) == 1 and "us-west-2" in arns[0].message  # the code line only, not the comments
+    blockers = find_blockers(result.model, region="cn-north-1", bucket=None, today=date(2026, 12, 1))
+    assert [b.message for b in blockers if b.kind == "foreign-region"] == [
+        f"{code!r} names us-west-2, outside aws-cn: provide this resource in cn-north-1"]
+
+
 def test_siem_main_example_arns_in_descriptions_stay_whole() -> None:
     """The hand port's build script wrote `arn:aws-cn:sqs:us-east-1:...` into two parameter descriptions."""
     result = transform(read_template(CORPUS / "pairs" / "siem-main" / "global.template"), CHINA, region="cn-north-1")
