@@ -20,6 +20,7 @@ from ..errors import TemplateError
 from ..limits import Limits
 from .intrinsics import SHORT_TAGS, long_name_of_tag, split_getatt
 from .template import RecordedStrings
+from .walk import same_value
 from .yaml_compose import MAP as _MAP
 from .yaml_compose import SEQ as _SEQ
 from .yaml_compose import STR
@@ -186,7 +187,8 @@ class ModelBuilder:
 
         Plain mappings, sequences and strings (nearly all of a template) are compared in
         place, counted against the same limits as `value`; any other node (an intrinsic's
-        tag, a number) is built by `value` and compared with `==`.  False also when unsure:
+        tag, a number) is built by `value` and compared with `walk.same_value`: type and value, so
+        that `1`, `1.0` and `true` do not pass for one another.  False also when unsure:
         a mapping whose keys are in another order than `expected`'s, or a limit reached
         (`value` would raise there, or a full decode finds the difference).
 
@@ -198,7 +200,7 @@ class ModelBuilder:
             return False
         node_class = node.__class__
         if node.tag not in _PLAIN_TAGS or (node_class is yaml.ScalarNode and node.tag != STR):
-            return bool(self.value(node, depth) == expected)
+            return same_value(self.value(node, depth), expected)  # `1` is not `1.0` nor `true`
         self.count += 1
         if self.count > self.max_nodes:
             return False

@@ -25,9 +25,9 @@ def yaml_decodes_to(text: str, model: dict[str, Any], *, source: str = "<input>"
     walked both models in memory the decode had left cold.  Here the node tree is
     compared with `model` in place.
 
-    True means what `decode_text(text, trusted=True).model == model` means: the text
-    parses, passes the same limits and template checks, and loads equal.  False is no
-    verdict: text that would be decoded as JSON, and any mapping whose keys are not in
+    True means what `walk.same_value(decode_text(text, trusted=True).model, model)` means:
+    the text parses, passes the same limits and template checks, and loads equal, type and
+    value (`1`, `1.0` and `true` are three values).  False is no verdict: text that would be decoded as JSON, and any mapping whose keys are not in
     `model`'s order, are left to a full decode, which also says what differs.
     """
     limits = limits or Limits()

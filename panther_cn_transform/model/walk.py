@@ -267,6 +267,17 @@ def _placeholder(value: Any) -> str:
     return "${Fn::Intrinsic}"
 
 
+def in_comment_line(value: str, index: int) -> bool:
+    """True when `value[index]` lies on a comment line of a script or inline code (`# ...`, `// ...`, not `#!`).
+
+    Why: a comment is prose, as a Description is: an example ARN or host it names is no
+    resource the stack uses, so it is neither rewritten by halves nor reported.  Only whole
+    comment lines count (a `#` later in a line may be part of a URL or a string).
+    """
+    line = value[value.rfind("\n", 0, index) + 1 : index].lstrip()
+    return (line.startswith("#") and not line.startswith("#!")) or line.startswith("//")
+
+
 def in_arn(value: str, index: int) -> bool:
     """True when `value[index]` lies inside an ARN (`arn:...` up to the next space or quote)."""
     start = value.rfind("arn:", 0, index)
@@ -275,19 +286,65 @@ def in_arn(value: str, index: int) -> bool:
     return not any(ch in value[start:index] for ch in " \t\n\"',")
 
 
+def same_value(got: Any, want: Any) -> bool:
+    """`got == want` with every value's type compared too: `1`, `1.0` and `True` are three values.
+
+    Why: `==` lets them pass for one another (`True == 1 == 1.0`), so a check built on it
+    would take a text that writes `1.0` for `1`, or `1` for `true`, for the planned model;
+    CloudFormation and the next decode would not.  `==` runs first, in C, and answers
+    nearly every difference; after it, only what `==` cannot see is walked: the containers
+    and the leaves that are not strings (a string equal to another value is a string).
+    """
+    return bool(got == want) and _types_alike(got, want)
+
+
+def _types_alike(got: Any, want: Any) -> bool:
+    """Whether two values already known equal (`==`) have the same types throughout.
+
+    A string is passed without a look at the other side (equal to a string, it is one);
+    the other side is indexed only for containers and other leaves.
+    """
+    stack = [(got, want)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        a, b = pop()
+        kind = a.__class__
+        if kind is not b.__class__:
+            return False
+        if kind is dict:
+            for key, value in a.items():
+                inner = value.__class__
+                if inner is str:
+                    continue
+                if inner is dict or inner is list:
+                    push((value, b[key]))
+                elif inner is not b[key].__class__:
+                    return False
+        elif kind is list:
+            for index, value in enumerate(a):
+                inner = value.__class__
+                if inner is str:
+                    continue
+                if inner is dict or inner is list:
+                    push((value, b[index]))
+                elif inner is not b[index].__class__:
+                    return False
+    return True
+
+
 def first_difference(got: Any, want: Any, path: str = "") -> str:
-    """JSON Pointer of the first place where two models differ ("/" for the root)."""
+    """JSON Pointer of the first place where two models differ, types included ("/" for the root)."""
     if type(got) is not type(want):
         return path or "/"
     if isinstance(want, dict):
         for key in sorted(set(got) | set(want), key=str):
             if key not in got or key not in want:
                 return f"{path}/{key}"
-            if got[key] != want[key]:
+            if not same_value(got[key], want[key]):
                 return first_difference(got[key], want[key], f"{path}/{key}")
     if isinstance(want, list) and len(got) == len(want):
         for index, (a, b) in enumerate(zip(got, want)):
-            if a != b:
+            if not same_value(a, b):
                 return first_difference(a, b, f"{path}/{index}")
     return path or "/"
 

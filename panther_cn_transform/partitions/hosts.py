@@ -13,13 +13,19 @@ Service principals look like hosts (`events.amazonaws.com`) but are not: a host 
 principal position, or in text that names it as a principal (`"Service": ...` in a
 JSON-string policy, `Principal=...` in inline code) is never an endpoint, and a bare
 `<service>.amazonaws.com` without a scheme or path is taken for a principal too.
+
+A host inside a pattern (a `sed` expression, a `grep` or `awk` argument, a regular
+expression) is not an endpoint either: it must match what the value it is matched against
+holds in the target partition.  Where that value is a resource attribute the partition
+files describe (`GetAtt Bucket.DomainName`: `<bucket>.s3.amazonaws.com.cn` in China, no
+region), the pattern follows it; otherwise it is reported, never rewritten as an endpoint.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from ..model.walk import REGION_PATTERN, is_region
@@ -29,14 +35,27 @@ from .partition import Partition
 REGION_PSEUDO = "${AWS::Region}"
 URL_SUFFIX_PSEUDO = "${AWS::URLSuffix}"
 
-# a label is letters, digits and dashes, or a ${Variable} after any of those (`s3-website-${AWS::Region}`)
-_LABEL = r"(?:[A-Za-z0-9-]*\$\{[A-Za-z0-9:._!-]+\}|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)"
+# a label is letters, digits and dashes, or ${Variable}s among those (`s3-website-${AWS::Region}`,
+# `web-${AWS::Region}-${AWS::AccountId}`: a Join's references between its parts, read as placeholders)
+_LABEL = r"(?:(?:[A-Za-z0-9-]*\$\{[A-Za-z0-9:._!-]+\})+[A-Za-z0-9-]*|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)"
 _EMBEDDED_REGION = re.compile(rf"-{REGION_PATTERN}$")
 _PRINCIPAL_KEY = re.compile(
     r"(?i:\b(?:service|principal|serviceprincipal|awsservicename|passedtoservice|principalservicename)\b)[\"']?\s*[:=(]"
 )
 # between a principal key and the host: list punctuation and other principal-like tokens only
 _PRINCIPAL_TAIL = re.compile(r"^(?:[\s\[\](){},\"']|-(?=\s))*(?:(?:[A-Za-z0-9.\-]|\$\{[^}\s]*\})+(?:[\s\[\](){},\"']|-(?=\s))+)*$")
+# what reads a pattern: sed, grep and awk (the last on the line before the host), or a regular-expression call
+_PATTERN_TOOL = re.compile(
+    r"(?P<tool>\b(?:sed|grep|egrep|fgrep|awk|gawk)\b|\bre\.(?:sub|subn|match|fullmatch|search|compile|findall|finditer|split)\s*\(|\bRegExp\s*\()"
+)
+# what ends a shell command before the host: a pipe or list operator (with spaces, as scripts write them)
+_COMMAND_END = re.compile(r"\s(?:\||\|\||&&|;)\s|;\s*$|;\s")
+# a sed substitution's opening: `s/`, `s|`, `s#`, `s,` after a space, a quote or `-e`
+_SED_SUBSTITUTE = re.compile(r"(?:^|[\s\"'])s(?P<delimiter>[/|#,:])")
+# a sed address opening (`'/` or `"/`, after a space), when the command has no s expression before the host
+_SED_ADDRESS = re.compile(r"\s[\"']/[^/]*$")
+# `${Name.Attribute}`: a GetAtt in an Fn::Sub string (or a Join view)
+_GETATT_PLACEHOLDER = re.compile(r"\$\{(?P<name>[A-Za-z0-9]+)\.(?P<attribute>[A-Za-z0-9.]+)\}")
 _S3_PATH_BUCKET = re.compile(r"^/(?P<bucket>(?:[a-z0-9.-]|\$\{[A-Za-z0-9:._-]+\})+)(?=/|$|[\s\"'])")
 
 
@@ -125,7 +144,7 @@ def decide(host: HostMatch, context: HostContext, after: str = "") -> Decision:
     source, target = context.source, context.target
     same_suffix = source.dns_suffix == target.dns_suffix
     if host.suffix == URL_SUFFIX_PSEUDO:
-        return KEEP  # partition-neutral already
+        return _decide_neutral(host, context)
     if host.suffix != source.dns_suffix:
         return KEEP  # written for the target partition already
     if host.glued:
@@ -157,6 +176,142 @@ def decide(host: HostMatch, context: HostContext, after: str = "") -> Decision:
         "warn",
         reason=f"not a service endpoint in botocore's data for {source.name}, nor a resource host the partition files list "
         f"(a download site or another owner's host); check that {target.name} can reach it",
+    )
+
+
+def _decide_neutral(host: HostMatch, context: HostContext) -> Decision:
+    """A host written with `${AWS::URLSuffix}`, evaluated for the target partition.
+
+    Partition-neutral is not always right: `s3.${AWS::URLSuffix}` is `s3.amazonaws.com`
+    in the global partition, its S3 endpoint, but `s3.amazonaws.com.cn` in China, which
+    botocore's data does not list (China's S3 endpoints are regional).  The host is read
+    as the source partition's (what the author tested), and moved as a literal host would
+    be: kept when the target has the same form, rewritten to the form the data gives
+    (`s3.${AWS::Region}.${AWS::URLSuffix}`, still neutral), or reported when the target
+    lacks it.  What the data does not know is left as written, silently, as before: a
+    neutral host was written on purpose, and only data can say it is wrong.  Only where
+    the pseudo parameter is substituted (an `Fn::Sub` string); a region chosen by another
+    parameter (`${S3Region}`) is the author's choice and is kept.
+    """
+    source, target = context.source, context.target
+    if not context.in_sub or source.dns_suffix == target.dns_suffix or host.glued:
+        return KEEP
+    if not host.url and not any("${" in label or is_region(label) for label in host.labels):
+        return KEEP  # `ec2.${AWS::URLSuffix}`: a principal's shape (map_principals decides those)
+    region_index, region_value = _region_slot(host.labels)
+    if region_value is not None and region_value.startswith("${") and region_value != REGION_PSEUDO:
+        return KEEP
+    text = ".".join((*host.labels, source.dns_suffix))
+    concrete = HostMatch(host.start, host.end, text, host.labels, source.dns_suffix, host.url, host.glued)
+    endpoint, aliased_region = _endpoint(concrete, source, region_index)
+    if endpoint is not None:
+        decision = _move_endpoint(concrete, endpoint, region_value or aliased_region, context)
+    else:
+        resource = _resource_host(concrete, source)
+        if resource is None:
+            return KEEP
+        name, owner, region = resource
+        decision = _move_resource(concrete, name, owner or "", region, context)
+    evaluated = ".".join((*host.labels, target.dns_suffix))
+    if decision.kind == "warn":
+        return Decision("warn", reason=f"{URL_SUFFIX_PSEUDO} makes it {evaluated} in {target.name}: {decision.reason}", about=decision.about)
+    if decision.kind != "rewrite" or not decision.new.endswith("." + target.dns_suffix):
+        return KEEP
+    new = decision.new[: -len(target.dns_suffix)] + URL_SUFFIX_PSEUDO
+    if new == host.text:
+        return KEEP
+    return Decision("rewrite", new=new, reason=f"{URL_SUFFIX_PSEUDO} makes it {evaluated} in {target.name}, which neither "
+                    f"botocore's data nor the partition file lists; {decision.reason}")
+
+
+def pattern_tool(text: str, start: int) -> str | None:
+    """The tool whose pattern the host at `start` is written in (`sed`, `grep`, `awk`, `re.sub(`...), or None.
+
+    A tool counts when it is the last one named on the host's line before it, with no pipe or
+    command list between; in a `sed` command only the pattern half of an `s` expression is a
+    pattern (its replacement is text written out), and in a regular-expression call only the
+    first argument.
+    """
+    line = text[text.rfind("\n", 0, start) + 1 : start]
+    last = None
+    for last in _PATTERN_TOOL.finditer(line):
+        pass
+    if last is None:
+        return None
+    between = line[last.end() :]
+    if _COMMAND_END.search(between):
+        return None
+    tool = last.group("tool")
+    if tool.endswith("("):
+        return "regular expression" if "," not in between else None
+    if tool == "sed":
+        opening = None
+        for opening in _SED_SUBSTITUTE.finditer(between):
+            pass
+        if opening is None:  # an address (`'/s3.amazonaws.com/d'`) is a pattern too
+            return "sed" if _SED_ADDRESS.search(between) else None
+        delimiter = opening.group("delimiter")
+        inside = between[opening.end() :].replace("\\" + delimiter, "")
+        return "sed" if delimiter not in inside else None  # the pattern half, before the second delimiter
+    return tool
+
+
+def getatt_subjects(text: str, resource_types: Mapping[str, str]) -> tuple[str, ...]:
+    """`Type.Attribute` of each `${Name.Attribute}` in `text` whose `Name` is a resource of `resource_types`."""
+    found = []
+    for match in _GETATT_PLACEHOLDER.finditer(text):
+        kind = resource_types.get(match.group("name"))
+        if kind:
+            found.append(f"{kind}.{match.group('attribute')}")
+    return tuple(dict.fromkeys(found))
+
+
+def decide_pattern(host: HostMatch, context: HostContext, tool: str, subjects: tuple[str, ...]) -> Decision:
+    """What to do with a host inside a pattern: follow the attribute it is matched against, or report it.
+
+    `subjects` are the resource attributes the script reads (`AWS::S3::Bucket.DomainName`);
+    the host is the tail of one of them (`s3.amazonaws.com` of `<bucket>.s3.amazonaws.com`)
+    or the whole of it.  It becomes the same part of what that attribute holds in the
+    target partition (`s3.amazonaws.com.cn`: DomainName has no region), as the partition
+    files' `attribute_hosts` say; when no attribute the files describe explains it, or two
+    explain it differently, it is reported and left as it is.
+    """
+    source, target = context.source, context.target
+    if host.suffix != source.dns_suffix:
+        return KEEP  # the target's suffix, or ${AWS::URLSuffix}: it follows the value by itself
+    if source.dns_suffix == target.dns_suffix:
+        return KEEP
+    followed: dict[str, str] = {}
+    for subject in subjects:
+        source_form, target_form = source.facts.attribute_hosts.get(subject), target.facts.attribute_hosts.get(subject)
+        if not source_form or not target_form:
+            continue
+        for prefix in ("", "{resource}."):
+            if not (source_form.startswith(prefix) and target_form.startswith(prefix)):
+                continue
+            match = _template_regex(source_form[len(prefix) :], source.dns_suffix).match(host.text)
+            if match is None:
+                continue
+            groups = match.groupdict()
+            region_value = groups.get("region")
+            region = _concrete_region(region_value, context) if "{region}" in target_form else context.region
+            if isinstance(region, Decision):
+                return Decision("warn", reason=f"inside a {tool} pattern matched against {subject}: {region.reason}")
+            region_text = REGION_PSEUDO if context.in_sub and region_value in (None, REGION_PSEUDO) else region
+            followed[subject] = target_form[len(prefix) :].format(
+                resource=groups.get("resource", ""), region=region_text, dns_suffix=target.dns_suffix)
+            break
+    if len(set(followed.values())) == 1:
+        (subject, new), *_ = followed.items()
+        if new == host.text:
+            return KEEP
+        return Decision("rewrite", new=new, reason=f"inside a {tool} pattern matched against {subject}, which is "
+                        f"{target.facts.attribute_hosts[subject].format(resource='<name>', region='<region>', dns_suffix=target.dns_suffix)} "
+                        f"in {target.name}")
+    return Decision(
+        "warn",
+        reason=f"inside a {tool} pattern, not an endpoint: make it match what the value it is matched against holds in "
+        f"{target.name} (no attribute the partition files describe says which)",
     )
 
 
@@ -287,4 +442,7 @@ def _template_regex(template: str, dns_suffix: str) -> re.Pattern[str]:
     return re.compile(f"^{pattern}$")
 
 
-__all__ = ["Decision", "HostContext", "HostMatch", "decide", "find_hosts", "in_principal_text", "principal_shaped"]
+__all__ = [
+    "Decision", "HostContext", "HostMatch", "decide", "decide_pattern", "find_hosts", "getatt_subjects", "in_principal_text",
+    "pattern_tool", "principal_shaped",
+]

@@ -79,6 +79,7 @@ class PartitionFacts:
     resource_hosts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     host_aliases: Mapping[str, str] = field(default_factory=dict)
     download_hosts: tuple[DownloadHost, ...] = ()
+    attribute_hosts: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any], file: str) -> PartitionFacts:
@@ -105,6 +106,7 @@ class PartitionFacts:
                              str(entry.get("source_url", "")))
                 for entry in data.get("download_hosts") or ()
             ),
+            attribute_hosts={str(k): str(v) for k, v in (data.get("attribute_hosts") or {}).items()},
         )
 
 

@@ -36,7 +36,7 @@ from ..limits import Limits
 from ..model.decode import Template, decode_text
 from ..model.paths import JsonPath
 from ..model.render_check import yaml_decodes_to
-from ..model.walk import first_difference
+from ..model.walk import first_difference, same_value
 from .aliases import AliasIndex, AliasRepair
 from .diff import Alignment, Differ, Place
 from .json_strings import changed_strings, escaped_alike, render_strings
@@ -126,13 +126,13 @@ def _reparsed_problem(template: Template, text: str, new_model: dict[str, Any], 
         reparsed = decode_text(text, source=template.source, limits=limits, trusted=True).model
     except TemplateError as exc:
         return f"rendered text does not parse ({exc.message}, line {exc.line})"
-    if reparsed == new_model:
+    if same_value(reparsed, new_model):  # type and value: `1` is not `1.0` nor `true`
         return None
     return f"rendered text differs from the planned model at {first_difference(reparsed, new_model)}"
 
 
 def _loads_as(template: Template, text: str, new_model: dict[str, Any]) -> bool:
-    """The check of a strings-only JSON render: `json.loads(text) == new_model`.
+    """The check of a strings-only JSON render: `json.loads(text)` is `new_model`, type and value (`walk.same_value`).
 
     That is the whole re-parse here: the planned model has the input's keys and nesting
     (only strings differ), so a text that loads equal to it has no duplicate key (the
@@ -140,7 +140,7 @@ def _loads_as(template: Template, text: str, new_model: dict[str, Any]) -> bool:
     """
     _check_encodable(template, text)
     try:
-        return bool(json.loads(text) == new_model)
+        return same_value(json.loads(text), new_model)
     except (ValueError, RecursionError):
         return False
 

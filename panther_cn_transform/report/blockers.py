@@ -37,7 +37,7 @@ from functools import cache
 from typing import Any
 
 from ..model.edits import JsonPath, to_pointer
-from ..model.walk import REGION_PATTERN, in_mapping_for_elsewhere, iter_strings, semantic_path
+from ..model.walk import REGION_PATTERN, in_comment_line, in_mapping_for_elsewhere, iter_strings, semantic_path
 from ..partitions.bucket_names import region_of_bucket_name, regions_in_bucket_name
 from ..partitions.endpoint_data import dns_suffixes, partition_endpoints, partition_for, partition_names
 from ..partitions.region_data import cfn_lint_schemas
@@ -125,8 +125,8 @@ def _foreign_regions(model: Any, region: str) -> list[Blocker]:
     for path, value in iter_strings(model):
         if any(part in _PROSE_KEYS for part in semantic_path(path) if isinstance(part, str)) or path[:1] == ("Parameters",):
             continue
-        named = {m.group("region") for m in _ARN_REGION.finditer(value)}
-        named |= {m.group("region") for m in _HOST_REGION.finditer(value)}
+        named = {m.group("region") for m in _ARN_REGION.finditer(value) if not in_comment_line(value, m.start())}
+        named |= {m.group("region") for m in _HOST_REGION.finditer(value) if not in_comment_line(value, m.start())}
         if _REGION_VALUE.match(value):
             named.add(value)
         for other in sorted(named):

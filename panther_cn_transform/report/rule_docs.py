@@ -82,6 +82,9 @@ list). What the actions know about a partition comes from two places, never from
   host forms of listed endpoints) and `download_hosts` (hosts scripts download from that are
   slow or unreachable from the partition's regions, each with its source; `warn_scripts`
   names them once per script).
+  host forms of listed endpoints) and `attribute_hosts` (what a resource attribute holds,
+  `AWS::S3::Bucket.DomainName: "{resource}.s3.{dns_suffix}"`: a host inside a `sed`, `grep`,
+  `awk` or regular-expression pattern matched against it follows it to the target).
 
 `source_partition` (default `aws`) names the partition templates are written for; its file
 says which hosts of the source are resource hosts.

@@ -157,6 +157,13 @@ _PARTITION: dict[str, Any] = {
                 },
             },
         },
+        "attribute_hosts": {
+            "title": "What a resource attribute holds (Type.Attribute -> host template with {resource}, {region}, {dns_suffix}): "
+                     "a host inside a pattern matched against it follows it",
+            "type": "object",
+            "propertyNames": {"pattern": "^[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+\\.[A-Za-z0-9.]+$"},
+            "additionalProperties": _HOST_TEMPLATE,
+        },
     },
 }
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from panther_cn_transform import load_rules, read_template, transform, transform_text
-from panther_cn_transform.model.walk import is_region, is_text_field, iter_strings
+from panther_cn_transform.model.walk import is_region, iter_strings
 from panther_cn_transform.partitions.endpoint_data import partition_endpoints
 from panther_cn_transform.ruleset.actions import ACTIONS
 
@@ -26,8 +26,8 @@ def _arns(value: str) -> list[tuple[str, str]]:
 
 
 def _portable(path: tuple[object, ...], value: str) -> bool:
-    """An ARN of the global partition the partition rule rewrites: one not pinned to a global region, or any in prose."""
-    return any(partition == "aws" and (is_text_field(path) or not is_region(region)) for partition, region in _arns(value))
+    """An ARN of the global partition the partition rule rewrites: one not pinned to a global region (in prose too: issue 27)."""
+    return any(partition == "aws" and not is_region(region) for partition, region in _arns(value))
 
 
 def test_the_pack_is_shipped_actions_and_partition_data_only() -> None:

@@ -8,6 +8,7 @@ Fn::Join) and both China regions.
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ import yaml
 
 from panther_cn_transform import load_rules, read_template, transform, transform_text
 from panther_cn_transform.model.walk import iter_strings
+from panther_cn_transform.report.blockers import find_blockers
 
 from ..corpus import CORPUS
 from ..ruleset.test_actions import renderings, resource
@@ -163,9 +165,70 @@ def test_text_fields_may_change_but_are_never_warned_about(region: str) -> None:
     }
     result = run(template, region)[0]
     assert result.warnings == ()
-    # prose is made consistent (the authors of the siem pair did the same), hosts only where the data knows them
-    assert result.model["Description"] == template["Description"].replace("arn:aws:", "arn:aws-cn:")
-    assert result.model["Parameters"]["Key"]["ConstraintDescription"] == "Get your address from checkip.amazonaws.com"
+    assert find_blockers(result.model, region=region, bucket=None, today=date(2026, 12, 1)) == []
+    # an ARN in a global region stays whole in prose too (issue 27: the siem pair's build script wrote
+    # arn:aws-cn:sqs:us-east-1:..., which names nothing); hosts change only where the data knows them
+    assert result.model["Description"] == template["Description"]
+    assert result.model["Metadata"] == template["Metadata"]
+    assert result.model["Parameters"] == template["Parameters"]
+
+
+@pytest.mark.parametrize(
+    ("prose", "expected"),
+    [
+        # the siem-main parameter description: an example ARN naming us-east-1 stays whole
+        ("Specify SQS ARN (e.g., arn:aws:sqs:us-east-1:123456789012:aes-siem-ct )",
+         "Specify SQS ARN (e.g., arn:aws:sqs:us-east-1:123456789012:aes-siem-ct )"),
+        # beside a regionless ARN, which moves: each ARN decided alone, none half-rewritten
+        ("Role arn:aws:iam::123456789012:role/r reads arn:aws:sqs:eu-west-1:123456789012:q",
+         "Role arn:aws-cn:iam::123456789012:role/r reads arn:aws:sqs:eu-west-1:123456789012:q"),
+        # an ARN in a target region moves whole
+        ("Queue arn:aws:sqs:cn-north-1:123456789012:q or arn:aws:sqs:us-west-2:123456789012:q",
+         "Queue arn:aws-cn:sqs:cn-north-1:123456789012:q or arn:aws:sqs:us-west-2:123456789012:q"),
+    ],
+)
+@pytest.mark.parametrize("place", ["description", "metadata", "output-description"])
+def test_prose_never_holds_a_half_rewritten_arn(prose: str, expected: str, place: str) -> None:
+    template: dict[str, Any] = {"Resources": {"T": {"Type": "AWS::SNS::Topic"}}}
+    if place == "description":
+        template["Parameters"] = {"P": {"Type": "String", "Description": prose}}
+        at: tuple[str, ...] = ("Parameters", "P", "Description")
+    elif place == "metadata":
+        template["Metadata"] = {"Notes": {"Queue": prose}}
+        at = ("Metadata", "Notes", "Queue")
+    else:
+        template["Outputs"] = {"O": {"Value": "v", "Description": prose}}
+        at = ("Outputs", "O", "Description")
+    result = run(template)[0]
+    value: Any = result.model
+    for key in at:
+        value = value[key]
+    assert value == expected
+    assert result.warnings == ()  # prose is never reported, nor a blocker
+    assert find_blockers(result.model, region="cn-north-1", bucket=None, today=date(2026, 12, 1)) == []
+
+
+def test_a_comment_line_in_inline_code_is_prose() -> None:
+    code = ("# e.g. QUEUE=arn:aws:sqs:us-east-1:123456789012:q\n"
+            "// the key: arn:aws:kms:eu-west-1:123456789012:key/k\n"
+            "KEY = 'arn:aws:kms:us-west-2:123456789012:key/k'\n")
+    result = run(resource({"Runtime": "python3.12", "Handler": "index.h", "Code": {"ZipFile": code}}, "AWS::Lambda::Function"))[0]
+    assert props(result)["Code"]["ZipFile"] == code  # every ARN names a global region: all stay whole
+    arns = [w for w in result.warnings if w.rule == "foreign-arns"]
+    assert len(arns) == 1 and "us-west-2" in arns[0].message  # the code line only, not the comments
+    blockers = find_blockers(result.model, region="cn-north-1", bucket=None, today=date(2026, 12, 1))
+    assert [b.message for b in blockers if b.kind == "foreign-region"] == [
+        f"{code!r} names us-west-2, outside aws-cn: provide this resource in cn-north-1"]
+
+
+def test_siem_main_example_arns_in_descriptions_stay_whole() -> None:
+    """The hand port's build script wrote `arn:aws-cn:sqs:us-east-1:...` into two parameter descriptions."""
+    result = transform(read_template(CORPUS / "pairs" / "siem-main" / "global.template"), CHINA, region="cn-north-1")
+    parameters = result.model["Parameters"]
+    assert "(e.g., arn:aws:sqs:us-east-1:123456789012:aes-siem-ct )" in parameters["ControlTowerSqsForLogBuckets"]["Description"]
+    assert "arn:aws:sqs:us-east-1:123456789012:AmazonSecurityLake-" in parameters["SecurityLakeSubscriberSqs"]["Description"]
+    assert "(e.g., arn:aws-cn:iam::123456789012:role/ct-role-for-siem )" in parameters["ControlTowerRoleArnForEsLoader"]["Description"]
+    assert not any(w.pointer.startswith("/Parameters/") and w.pointer.endswith("/Description") for w in result.warnings)
 
 
 def test_a_foreign_region_arn_is_reported_and_left_whole() -> None:

@@ -5,11 +5,21 @@ from __future__ import annotations
 import fnmatch
 from typing import Any, ClassVar
 
-from ...model.edits import Edit, EditLog
+from ...model.edits import Edit, EditLog, JsonPath
 from ...model.text_span import PartEditor
 from ...model.walk import in_arn, is_service_principal, is_sub_template, is_text_field, join_parts_across, join_view
 from ...partitions.bucket_names import region_of_bucket_name
-from ...partitions.hosts import HostContext, decide, find_hosts, in_principal_text
+from ...partitions.hosts import (
+    URL_SUFFIX_PSEUDO,
+    HostContext,
+    HostMatch,
+    decide,
+    decide_pattern,
+    find_hosts,
+    getatt_subjects,
+    in_principal_text,
+    pattern_tool,
+)
 from ...partitions.s3urls import find_references
 from ..findings import Finding
 from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
@@ -23,8 +33,13 @@ class RewriteEndpoints:
     the source region (`source_region`, or the region in the name of the template's asset
     buckets matching `source_region_from`) moves to the target region. Everything else is left
     as it is and reported with the reason: download sites, other owners' buckets, hosts in
-    another region, services the target partition lacks. Values built from `${AWS::URLSuffix}`
-    are left alone.
+    another region, services the target partition lacks. A host built with `${AWS::URLSuffix}`
+    in an `Fn::Sub` is evaluated for the target: one the target lacks (`s3.${AWS::URLSuffix}`,
+    China's S3 endpoints being regional) is rewritten to the form the data gives
+    (`s3.${AWS::Region}.${AWS::URLSuffix}`) or reported. A host inside a pattern (`sed`,
+    `grep`, `awk`, a regular expression) is not an endpoint: it follows what the resource
+    attribute it is matched against holds in the target (`GetAtt Bucket.DomainName` is
+    `<bucket>.s3.amazonaws.com.cn` in China), and is reported where no data says which.
     """
 
     spec: ClassVar[ActionSpec] = ActionSpec(
@@ -70,9 +85,12 @@ class RewriteEndpoints:
         suffixes = {context.source_partition.dns_suffix, context.partition.dns_suffix}
         edits: list[Edit] = []
         findings: list[Finding] = []
-        candidates = log.strings_containing(*suffixes)
+        # and the hosts written with ${AWS::URLSuffix}, evaluated for the target (hosts.decide)
+        candidates = log.strings_containing(*suffixes, "${AWS::URLSuffix}")
         seen = {path for path, _ in candidates}  # and the Join parts a suffix runs across, looked at the same way
         candidates += [entry for entry in join_parts_across(log.mappings_with("Fn::Join"), suffixes) if entry[0] not in seen]
+        seen = {path for path, _ in candidates}  # and the parts a Ref to AWS::URLSuffix follows (a neutral host a Join builds)
+        candidates += [entry for entry in _parts_before_url_suffix(log.mappings_with("Fn::Join")) if entry[0] not in seen]
         for path, value in candidates:
             if is_service_principal(path) or context.partition.elsewhere(path):
                 continue
@@ -90,10 +108,19 @@ class RewriteEndpoints:
             part = PartEditor(text, part_start, part_end)
             notes: list[str] = []
             for host in find_hosts(text, context.source_partition, context.partition):
-                if not part_start < host.end <= part_end or in_arn(text, host.start) or in_principal_text(text, host.start):
+                if not part_start < host.end <= part_end:
+                    if (view is not None and not quiet and _ends_in_url_suffix_ref(log.model, path, host, part_end)
+                            and not in_arn(text, host.start) and not in_principal_text(text, host.start)):
+                        findings += _neutral_join_host(path, host, text, host_context, rule.id)
+                    continue
+                if in_arn(text, host.start) or in_principal_text(text, host.start):
                     continue
                 whole = view is None and host.start == 0 and host.end == len(text)
-                decision = decide(host, _with_whole(host_context, whole), text[host.end :])
+                tool = pattern_tool(text, host.start)
+                if tool is not None:  # matched against a value, not called: it follows what the value holds
+                    decision = decide_pattern(host, host_context, tool, getatt_subjects(text, _resource_types(log.model)))
+                else:
+                    decision = decide(host, _with_whole(host_context, whole), text[host.end :])
                 if decision.kind == "warn":
                     if not quiet:
                         findings.append(Finding(path, f"{host.text}: {decision.reason}; left as is", rule.id, about=decision.about))
@@ -112,6 +139,53 @@ class RewriteEndpoints:
         for edit in edits:
             log.apply(edit)
         return findings
+
+
+def _parts_before_url_suffix(joins: list[tuple[JsonPath, Any]]) -> list[tuple[JsonPath, str]]:
+    """The literal Join parts a `{"Ref": "AWS::URLSuffix"}` part follows: where a neutral host a Join builds ends its labels."""
+    found: list[tuple[JsonPath, str]] = []
+    for path, mapping in joins:
+        args = mapping.get("Fn::Join") if isinstance(mapping, dict) else None
+        if not (isinstance(args, list) and len(args) == 2 and isinstance(args[1], list)):
+            continue
+        items = args[1]
+        found += [(path + ("Fn::Join", 1, index), item) for index, item in enumerate(items[:-1])
+                  if isinstance(item, str) and items[index + 1] == {"Ref": "AWS::URLSuffix"}]
+    return found
+
+
+def _ends_in_url_suffix_ref(model: Any, path: JsonPath, host: HostMatch, part_end: int) -> bool:
+    """Whether `host` (in the Join view of the part at `path`) ends in the `Ref: AWS::URLSuffix` part right after it."""
+    if host.suffix != URL_SUFFIX_PSEUDO or not host.start < part_end:
+        return False
+    node = model
+    for key in path[:-2]:
+        node = node[key]
+    delimiter, items = node[0], node[1]
+    index = path[-1]
+    return (isinstance(index, int) and index + 1 < len(items) and items[index + 1] == {"Ref": "AWS::URLSuffix"}
+            and host.end == part_end + len(delimiter) + len(URL_SUFFIX_PSEUDO))
+
+
+def _neutral_join_host(path: JsonPath, host: HostMatch, text: str, context: HostContext, rule_id: str) -> list[Finding]:
+    """A neutral host a Join builds around `Ref: AWS::URLSuffix`: evaluated as in an Fn::Sub, reported, never written
+    into the parts (a `${AWS::Region}` in a Join part would stay text)."""
+    decision = decide(host, HostContext(context.source, context.target, context.region, context.source_region, True, False),
+                      text[host.end :])
+    if decision.kind == "rewrite":
+        return [Finding(path, f"{host.text}: should be {decision.new} ({decision.reason}), but it is built with Fn::Join; "
+                              "rewrite it by hand (an Fn::Sub writes it in one string)", rule_id)]
+    if decision.kind == "warn":
+        return [Finding(path, f"{host.text}: {decision.reason}; left as is", rule_id, about=decision.about)]
+    return []
+
+
+def _resource_types(model: Any) -> dict[str, str]:
+    """Logical id -> resource type, for the GetAtt references a pattern is matched against."""
+    resources = model.get("Resources") if isinstance(model, dict) else None
+    if not isinstance(resources, dict):
+        return {}
+    return {name: body["Type"] for name, body in resources.items() if isinstance(body, dict) and isinstance(body.get("Type"), str)}
 
 
 def _with_whole(context: HostContext, whole: bool) -> HostContext:

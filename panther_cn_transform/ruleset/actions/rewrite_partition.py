@@ -24,7 +24,8 @@ _NOT_FREE_TEXT = frozenset({"Type", "DependsOn", "Condition", "DeletionPolicy", 
 class RewritePartition:
     """Rewrites `arn:<from>:` to the target partition in every string. An ARN with a hard-coded
     region outside the target partition names a resource that stays where it is: it is left
-    whole (and `warn_arns` reports it), never half-rewritten. Style `literal` writes the
+    whole (and `warn_arns` reports it, outside prose), never half-rewritten, in descriptions and
+    Metadata too. Style `literal` writes the
     partition (`arn:aws-cn:`); style `pseudo` writes `${AWS::Partition}` so that the template
     stays portable: inside an `Fn::Sub` string it is inserted as is; a plain string in Resources
     or Outputs becomes an `Fn::Sub`, with any `${` it already had escaped as `${!`. Where an
@@ -89,9 +90,9 @@ class RewritePartition:
                 count = (len(new) - len(value)) // (len(after) - len(before)) if len(after) != len(before) else value.count(before)
             else:
                 matches = list(pattern.finditer(value))
-                # prose (descriptions, Metadata) is only made consistent; a value is never half-rewritten
-                prose = is_text_field(path)
-                moved = [m for m in matches if prose or not (is_region(m.group("region") or "") and not context.partition.has_region(m.group("region")))]
+                # an ARN in another partition's region stays whole, in prose (descriptions, Metadata) too:
+                # `arn:aws-cn:sqs:us-east-1:...` names nothing anywhere, not even as an example
+                moved = [m for m in matches if not (is_region(m.group("region") or "") and not context.partition.has_region(m.group("region")))]
                 if not moved:
                     continue  # every ARN here names a resource in another partition's region: warn_arns reports it
                 count = len(moved)

@@ -7,7 +7,7 @@ import re
 from typing import ClassVar
 
 from ...model.edits import EditLog
-from ...model.walk import REGION_PATTERN, is_region, is_text_field
+from ...model.walk import REGION_PATTERN, in_comment_line, is_region, is_text_field
 from ..findings import Finding
 from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
 
@@ -28,7 +28,8 @@ def _foreign_arn(regions: tuple[str, ...]) -> re.Pattern[str]:
 
 class WarnArns:
     """Reports ARNs whose region is hard-coded outside the target partition (in any partition's ARN
-    form, or with `${AWS::Partition}`). Text fields (descriptions, Metadata) are not reported.
+    form, or with `${AWS::Partition}`). Text fields (descriptions, Metadata) and comment lines of
+    scripts and inline code (`# ...`, `// ...`) are prose: not reported.
     """
 
     spec: ClassVar[ActionSpec] = ActionSpec(
@@ -59,7 +60,7 @@ class WarnArns:
                 continue
             for match in _ARN.finditer(value):
                 region, account = match.group("region"), match.group("account")
-                if is_region(region) and not partition.has_region(region) and account not in ignored:
+                if is_region(region) and not partition.has_region(region) and account not in ignored and not in_comment_line(value, match.start()):
                     findings.append(
                         Finding(
                             path,
