@@ -11,10 +11,13 @@ table per pair and the totals.  See docs/fidelity.md.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from panther_cn_transform import load_rules
-from panther_cn_transform.report.fidelity import PairExpectations, PairReport, load_expectations, run_pair
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout, never an installed copy
+
+from panther_cn_transform import load_rules  # noqa: E402
+from panther_cn_transform.report.fidelity import PairExpectations, PairReport, load_expectations, run_pair  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_PAIRS = HERE.parents[1] / "shared" / "corpus" / "pairs"
