@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout, never an installed copy
 
-from panther_cn_transform import load_rules  # noqa: E402
-from panther_cn_transform.report.fidelity import PairExpectations, PairReport, load_expectations, run_pair  # noqa: E402
+from panther_cn_transform import load_rules
+from panther_cn_transform.report.fidelity import PairExpectations, PairReport, load_expectations, run_pair
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_PAIRS = HERE.parents[1] / "shared" / "corpus" / "pairs"
