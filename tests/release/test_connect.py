@@ -21,6 +21,8 @@ from panther_cn_transform.release.connect import Bridge, check_bridge
 from ..aws_servers import FAKE_CREDENTIALS, FakeBridge, fake_bridge, moto_server
 
 CHINA, WEB = "cn-north-1", "ap-southeast-1"
+#: a China stack's output BridgeUrl as the panther pack writes it; the tests' bridge is local, named by the override
+STAGE_URL = "https://a1b2c3d4e5.execute-api.cn-north-1.amazonaws.com.cn/prod"
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +48,11 @@ def profiles(tmp_path: Path, endpoint: str) -> dict[str, str]:
     env.update(AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "credentials"), AWS_CONFIG_FILE=str(tmp_path / "config"),
                AWS_ENDPOINT_URL=endpoint)
     return env
+
+
+def through(env: dict[str, str], url: str) -> dict[str, str]:
+    """`env` with the stand-in bridge at `url` (`PANTHER_CN_BRIDGE_URL`, as a local run sets it)."""
+    return {**env, "PANTHER_CN_BRIDGE_URL": url}
 
 
 def client(endpoint: str, service: str, region: str) -> Any:
@@ -75,25 +82,25 @@ def secret(endpoint: str, name: str) -> Any:
 
 
 def test_connect_checks_the_bridge_and_creates_then_updates_the_secret(endpoint: str, bridge: FakeBridge, profiles: dict[str, str]) -> None:
-    bridge.api_key = china_stack(endpoint, "panther", bridge.url)
-    done = run_connect(profiles, "--china-stack", "panther", "--test")
+    bridge.api_key = china_stack(endpoint, "panther", STAGE_URL)
+    done = run_connect(through(profiles, bridge.url), "--china-stack", "panther", "--test")
     assert done.returncode == 0, done.stderr
     assert secret(endpoint, "panther/china") == {"URL": bridge.url, "API_KEY": bridge.api_key}
     assert bridge.calls == [("/prod/cn/panther-source-api", bridge.api_key, {"listIntegrations": {}})]
     assert "panther-source-api answered HTTP 200 with 1 integration(s)" in done.stderr and "secret panther/china created" in done.stderr
     assert bridge.api_key not in done.stderr + done.stdout  # the key's value is never printed
 
-    bridge.api_key = china_stack(endpoint, "panther", bridge.url)  # an upgrade replaced the key
-    done = run_connect(profiles, "--china-stack", "panther")
+    bridge.api_key = china_stack(endpoint, "panther", STAGE_URL)  # an upgrade replaced the key
+    done = run_connect(through(profiles, bridge.url), "--china-stack", "panther")
     assert done.returncode == 0, done.stderr
     assert "secret panther/china updated" in done.stderr and len(bridge.calls) == 1  # no --test: no call
     assert secret(endpoint, "panther/china")["API_KEY"] == bridge.api_key
 
 
 def test_a_failed_check_writes_nothing(endpoint: str, bridge: FakeBridge, profiles: dict[str, str]) -> None:
-    china_stack(endpoint, "refused", bridge.url)
+    china_stack(endpoint, "refused", STAGE_URL)
     bridge.api_key = "another key"
-    done = run_connect(profiles, "--china-stack", "refused", "--secret-id", "panther/refused", "--test")
+    done = run_connect(through(profiles, bridge.url), "--china-stack", "refused", "--secret-id", "panther/refused", "--test")
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert done.stderr.splitlines()[-1].startswith(f"error: {bridge.url}/cn/panther-source-api: the bridge answered HTTP 403")
     secrets = client(endpoint, "secretsmanager", WEB)
@@ -131,9 +138,9 @@ def key_id(endpoint: str, stack: str) -> str:
                                                 ({"message": "Forbidden"}, "the key sent is not one the bridge accepts")])
 def test_a_403_names_the_likely_causes_the_answer_suggests_first(endpoint: str, bridge: FakeBridge, profiles: dict[str, str],
                                                                  refusal: dict[str, Any], first: str) -> None:
-    key = china_stack(endpoint, "refused403", bridge.url)
+    key = china_stack(endpoint, "refused403", STAGE_URL)
     bridge.api_key, bridge.refusal = "the key the bridge holds", refusal
-    done = run_connect(profiles, "--china-stack", "refused403", "--secret-id", "panther/403", "--test")
+    done = run_connect(through(profiles, bridge.url), "--china-stack", "refused403", "--secret-id", "panther/403", "--test")
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     line = done.stderr.rstrip("\n")
     prefix = f"error: {bridge.url}/cn/panther-source-api: the bridge answered HTTP 403 ({json.dumps(refusal)}): likely "
@@ -143,17 +150,17 @@ def test_a_403_names_the_likely_causes_the_answer_suggests_first(endpoint: str, 
 
 
 def test_a_5xx_names_the_backends_error_summarized_without_the_key(endpoint: str, bridge: FakeBridge, profiles: dict[str, str]) -> None:
-    bridge.api_key = china_stack(endpoint, "failing", bridge.url)
+    bridge.api_key = china_stack(endpoint, "failing", STAGE_URL)
     echoed = {"errorType": "Runtime.ExitError", "errorMessage": f"exited with status 2 (request header x-api-key: {bridge.api_key})",
               "trace": ["line"] * 50}
     bridge.answers["panther-source-api"] = (502, echoed)
-    done = run_connect(profiles, "--china-stack", "failing", "--secret-id", "panther/502", "--test")
+    done = run_connect(through(profiles, bridge.url), "--china-stack", "failing", "--secret-id", "panther/502", "--test")
     assert done.returncode == 2 and done.stderr.count("\n") == 1
     assert done.stderr == (f"error: {bridge.url}/cn/panther-source-api: the bridge answered HTTP 502: the backend in China failed: "
                            "Runtime.ExitError: exited with status 2 (request header x-api-key: <api key>)\n")
     assert no_secret(endpoint, "panther/502")
     bridge.answers["panther-source-api"] = (500, {"message": "Internal server error"})  # API Gateway's own
-    done = run_connect(profiles, "--china-stack", "failing", "--secret-id", "panther/502", "--test")
+    done = run_connect(through(profiles, bridge.url), "--china-stack", "failing", "--secret-id", "panther/502", "--test")
     assert done.stderr.endswith("the bridge answered HTTP 500: the backend in China failed: Internal server error\n")
 
 
@@ -161,8 +168,8 @@ def test_no_answer_names_the_url(endpoint: str, profiles: dict[str, str]) -> Non
     with socket.socket() as unused:  # a port nothing listens on once closed
         unused.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{unused.getsockname()[1]}/prod"
-    china_stack(endpoint, "silent", url)
-    done = run_connect(profiles, "--china-stack", "silent", "--secret-id", "panther/silent", "--test")
+    china_stack(endpoint, "silent", STAGE_URL)
+    done = run_connect(through(profiles, url), "--china-stack", "silent", "--secret-id", "panther/silent", "--test")
     assert done.returncode == 2 and done.stderr.count("\n") == 1
     assert done.stderr.startswith(f"error: {url}/cn/panther-source-api: the bridge did not answer: no connection (")
     assert done.stderr.endswith(f"is {url} the prod stage URL of panther-cn-bridge (the China stack's output BridgeUrl), "
@@ -170,8 +177,9 @@ def test_no_answer_names_the_url(endpoint: str, profiles: dict[str, str]) -> Non
     assert no_secret(endpoint, "panther/silent")
 
 
-def test_a_late_answer_is_no_answer_within_the_timeout(bridge: FakeBridge) -> None:
+def test_a_late_answer_is_no_answer_within_the_timeout(bridge: FakeBridge, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PANTHER_CN_BRIDGE_URL", bridge.url)
     bridge.api_key, bridge.delay = "key", 2.0
     with pytest.raises(ConnectError) as caught:
         check_bridge(Bridge(bridge.url, "id", "key"), timeout=0.5)
-    assert str(caught.value).startswith(f"{bridge.url}/cn/panther-source-api: the bridge did not answer: no answer within 0.5 s; is {bridge.url}")
+    assert str(caught.value).startswith(f"{bridge.url}/cn/panther-source-api: the bridge did not answer: no complete answer within 0.5 s; is {bridge.url}")
