@@ -11,6 +11,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import boto3
 import pytest
@@ -19,6 +20,7 @@ from panther_cn_transform.errors import ConnectError
 from panther_cn_transform.release.connect import Bridge, check_bridge
 
 from ..aws_servers import FAKE_CREDENTIALS, FakeBridge, fake_bridge, moto_server
+from .hostile_bridge import answer, hostile_bridge, silent
 
 CHINA, WEB = "cn-north-1", "ap-southeast-1"
 #: a China stack's output BridgeUrl as the panther pack writes it; the tests' bridge is local, named by the override
@@ -59,9 +61,10 @@ def client(endpoint: str, service: str, region: str) -> Any:
     return boto3.client(service, region_name=region, endpoint_url=endpoint, **FAKE_CREDENTIALS)
 
 
-def china_stack(endpoint: str, name: str, url: str | None) -> str:
-    """A China stack whose outputs name the bridge (`url`) and a new API key; returns the key's value."""
-    key = client(endpoint, "apigateway", CHINA).create_api_key(name=f"panther-cn-bridge-{name}", enabled=True)
+def china_stack(endpoint: str, name: str, url: str | None, value: str | None = None) -> str:
+    """A China stack whose outputs name the bridge (`url`) and a new API key (of `value`, if given); returns the key's value."""
+    key = client(endpoint, "apigateway", CHINA).create_api_key(name=f"panther-cn-bridge-{name}", enabled=True,
+                                                               **({"value": value} if value else {}))
     outputs = {"BridgeUrl": {"Value": url}, "BridgeApiKeyId": {"Value": key["id"]}} if url else {}
     template = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}, "Outputs": outputs or {"Other": {"Value": "x"}}}
     cloudformation = client(endpoint, "cloudformation", CHINA)
@@ -183,3 +186,111 @@ def test_a_late_answer_is_no_answer_within_the_timeout(bridge: FakeBridge, monke
     with pytest.raises(ConnectError) as caught:
         check_bridge(Bridge(bridge.url, "id", "key"), timeout=0.5)
     assert str(caught.value).startswith(f"{bridge.url}/cn/panther-source-api: the bridge did not answer: no complete answer within 0.5 s; is {bridge.url}")
+
+
+def store(endpoint: str, name: str, value: dict[str, str]) -> None:
+    secrets = client(endpoint, "secretsmanager", WEB)
+    try:
+        secrets.put_secret_value(SecretId=name, SecretString=json.dumps(value))
+    except secrets.exceptions.ResourceNotFoundException:
+        secrets.create_secret(Name=name, SecretString=json.dumps(value))
+
+
+BEFORE = {"URL": STAGE_URL, "API_KEY": "the key before"}
+
+
+@pytest.mark.parametrize(("url", "problem"), [
+    ("javascript:alert(1)", "its scheme is javascript, not https"),
+    ("http://a1b2c3d4e5.execute-api.cn-north-1.amazonaws.com.cn/prod", "its scheme is http, not https"),
+    ("https://user:hunter2@a1b2c3d4e5.execute-api.cn-north-1.amazonaws.com.cn/prod", "it holds user info"),
+    ("https://a1b2c3d4e5.execute-api.cn-north-1.amazonaws.com.cn/prod\nX-Injected: 1", "it holds a control character or whitespace"),
+    ("file:///etc/passwd", "its scheme is file, not https"),
+    ("https://a1b2c3d4e5.execute-api.us-west-2.amazonaws.com/prod", "its host a1b2c3d4e5.execute-api.us-west-2.amazonaws.com is not"),
+    ("https://a1b2c3d4e5.execute-api.cn-north-1.amazonaws.com.cn.evil.example/prod", "is not an API Gateway execute-api host"),
+    ("https://a1b2c3d4e5.execute-api.cn-northwest-1.amazonaws.com.cn/prod", "its host is in cn-northwest-1, the stack in cn-north-1"),
+    ("https://a1b2c3d4e5.execute-api.cn-north-1.amazonaws.com.cn/prod?x=1", "it has a query or a fragment"),
+    ("https://a1b2c3d4e5.execute-api.cn-north-1.amazonaws.com.cn/../../other", "is not the stage /prod"),
+], ids=["javascript", "http", "userinfo", "newline", "file", "global-host", "lookalike-host", "other-region", "query", "path"])
+def test_a_bad_bridge_url_is_one_line_naming_the_output_and_nothing_is_stored(endpoint: str, profiles: dict[str, str],
+                                                                            url: str, problem: str) -> None:
+    china_stack(endpoint, "badurl", url)
+    store(endpoint, "panther/badurl", BEFORE)
+    done = run_connect(profiles, "--china-stack", "badurl", "--secret-id", "panther/badurl")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith(f"error: {CHINA} stack badurl: output BridgeUrl "), done.stderr
+    assert problem in done.stderr and "hunter2" not in done.stderr and done.stdout == ""
+    assert secret(endpoint, "panther/badurl") == BEFORE
+
+
+@pytest.mark.parametrize(("override", "problem"), [
+    ("http://user:hunter2@127.0.0.1:9/prod", "it holds user info"),
+    ("http://example.com/prod", "http goes to this machine only (localhost, a loopback address), not example.com"),
+    ("http://127.0.0.1:9/prod\r\nX-Injected: 1", "it holds a control character or whitespace"),
+    ("file:///tmp/bridge", "it is not an http or https URL with a host"),
+    ("javascript:alert(1)", "it is not an http or https URL with a host"),
+    ("http://127.0.0.1:9/prod#x", "it has a query or a fragment"),
+], ids=["userinfo", "http-elsewhere", "crlf", "file", "javascript", "fragment"])
+def test_a_bad_override_is_one_line_naming_the_variable_and_nothing_is_stored(endpoint: str, profiles: dict[str, str],
+                                                                            override: str, problem: str) -> None:
+    china_stack(endpoint, "override", STAGE_URL)
+    store(endpoint, "panther/override", BEFORE)
+    done = run_connect(through(profiles, override), "--china-stack", "override", "--secret-id", "panther/override")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith("error: PANTHER_CN_BRIDGE_URL: ") and problem in done.stderr, done.stderr
+    assert "hunter2" not in done.stderr
+    assert secret(endpoint, "panther/override") == BEFORE
+
+
+#: an imported key (API Gateway takes a value of the caller's): characters that URL-encoding changes
+IMPORTED_KEY = "Imported+Key/Value=0123456789abcdefXYZ"
+
+
+def echoes(key: str) -> dict[str, bytes]:
+    """403 bodies that echo the request's key in forms other than the key itself, as backends and proxies do."""
+    head = "POST /prod/cn/panther-source-api HTTP/1.1\r\nHost: bridge\r\nX-Api-Key: {}\r\nContent-Type: application/json"
+    return {
+        # a log line that wraps the header's long value
+        "split": f"denied for request: x-api-key {key[:20]}\n{key[20:]} (wrapped)".encode(),
+        # a backend that shortens long header values when it echoes them
+        "shortened": json.dumps({"message": "Forbidden", "request": head.format(key[:24] + "...")}).encode(),
+        # a query string (an imported key's +, / and = change)
+        "url-encoded": f"forbidden: GET /?x-api-key={quote(key, safe='')}&y=1 and {quote_plus(key)}".encode(),
+    }
+
+
+@pytest.mark.parametrize("form", ["split", "shortened", "url-encoded"])
+def test_an_answer_echoing_the_key_never_prints_it(endpoint: str, profiles: dict[str, str], form: str) -> None:
+    key = china_stack(endpoint, "echo", STAGE_URL, value=IMPORTED_KEY if form == "url-encoded" else None)
+    with hostile_bridge(answer(403, echoes(key)[form])) as bridge:
+        done = run_connect(through(profiles, bridge.url), "--china-stack", "echo", "--secret-id", "panther/echo", "--test")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith(f"error: {bridge.url}/cn/panther-source-api: the bridge answered HTTP 403 ("), done.stderr
+    printed = done.stderr + done.stdout
+    pieces = {key[i:i + 8] for i in range(len(key) - 7)}  # no run of 8 of its characters, in any form
+    assert not [p for p in pieces if p in printed or quote(p, safe="") in printed or quote_plus(p) in printed], printed
+    assert no_secret(endpoint, "panther/echo")
+
+
+def test_a_bridge_that_never_answers_ends_at_the_timeout(endpoint: str, profiles: dict[str, str]) -> None:
+    china_stack(endpoint, "mute", STAGE_URL)
+    with hostile_bridge(silent(hold=120)) as bridge:
+        done = run_connect(through(profiles, bridge.url), "--china-stack", "mute", "--secret-id", "panther/mute", "--test",
+                           "--timeout", "2")
+        assert bridge.connections and bridge.connections[0].request.startswith(b"POST /prod/cn/panther-source-api ")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith(f"error: {bridge.url}/cn/panther-source-api: the bridge did not answer: no complete answer "
+                                  "within 2 s; "), done.stderr
+    assert no_secret(endpoint, "panther/mute")
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf"])
+def test_a_timeout_that_is_not_a_positive_number_is_refused(profiles: dict[str, str], value: str) -> None:
+    done = run_connect(profiles, "--china-stack", "panther", "--test", "--timeout", value)
+    assert done.returncode == 2 and done.stderr == "error: <command line>: --timeout must be more than 0 seconds, and finite\n"
+
+
+def test_the_command_lines_default_deadline_is_the_checks() -> None:
+    from panther_cn_transform.cli import DEFAULT_BRIDGE_DEADLINE
+    from panther_cn_transform.release.connect import DEFAULT_DEADLINE
+
+    assert DEFAULT_BRIDGE_DEADLINE == DEFAULT_DEADLINE
