@@ -32,8 +32,8 @@ The placeholders of the pages stand for the bundled example, always the same way
 * profiles `global`, `china`, `web` - moto's test credentials; `AWS_ENDPOINT_URL` points
   every client at moto, and `HOME` is the example's folder (so `~/.cache` is there too);
 * the China stack of `connect` (`--china-stack`, `china_stack=`) - created in moto in the
-  China region given, its outputs naming an API key and the stand-in bridge, which answers
-  `listIntegrations`;
+  China region given, its outputs naming an API key and a stage URL of the China form, and
+  `PANTHER_CN_BRIDGE_URL` naming the stand-in bridge, which answers `listIntegrations`;
 * a `deploy` command - finds both halves of its `--release` uploaded to its `--bucket` and
   `--web-bucket` (unless the block uploads them itself), moto's CloudFormation completed as
   tests/moto_cloudformation.py does (a resource type moto skipped fails the example), and
@@ -256,6 +256,7 @@ def _prepare_aws(s3: S3Server, home: Path, example: Example, stack: ExitStack, e
         stacks.add((found.group(1), found.group(2)))
     for bucket, region in sorted(targets):
         s3.bucket(bucket, region)
+    stand_in: dict[str, str] = {}
     if stacks:
         bridge = stack.enter_context(fake_bridge("unset"))
         bridge.answers["panther-source-api"] = [{"integrationId": "self"}]
@@ -263,11 +264,13 @@ def _prepare_aws(s3: S3Server, home: Path, example: Example, stack: ExitStack, e
             key = boto3.client("apigateway", region_name=region, endpoint_url=s3.url, **FAKE_CREDENTIALS).create_api_key(
                 name=f"panther-cn-bridge-{name}", enabled=True)
             bridge.api_key = str(key["value"])
-            outputs = {"BridgeUrl": {"Value": bridge.url}, "BridgeApiKeyId": {"Value": key["id"]}}
+            stage = f"https://a1b2c3d4e5.execute-api.{region}.amazonaws.com.cn/prod"  # as the panther pack's output writes it
+            outputs = {"BridgeUrl": {"Value": stage}, "BridgeApiKeyId": {"Value": key["id"]}}
             template = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}, "Outputs": outputs}
             boto3.client("cloudformation", region_name=region, endpoint_url=s3.url, **FAKE_CREDENTIALS).create_stack(
                 StackName=name, TemplateBody=json.dumps(template))
-    return _prepare_deploy(deploys, uploaded, home, stack, environment)
+        stand_in = {"PANTHER_CN_BRIDGE_URL": bridge.url}
+    return {**stand_in, **_prepare_deploy(deploys, uploaded, home, stack, environment)}
 
 
 def _prepare_deploy(deploys: list[list[str]], uploaded: set[tuple[str, str]], home: Path, stack: ExitStack,
