@@ -191,7 +191,7 @@ def check_bridge(bridge: Bridge, *, timeout: float = DEFAULT_DEADLINE) -> str:
                            "stage URL of panther-cn-bridge (the China stack's output BridgeUrl), reachable from here?",
                            file=target) from None
     except (OSError, http.client.HTTPException) as exc:
-        raise ConnectError(f"the bridge did not answer: no connection ({_scrubbed(_reason(exc), bridge.api_key)}); is "
+        raise ConnectError(f"the bridge did not answer: no connection ({_excerpt(_scrubbed(_reason(exc), bridge.api_key), bridge.api_key)}); is "
                            f"{bridge.url} the prod stage URL of panther-cn-bridge (the China stack's output BridgeUrl), "
                            "reachable from here?", file=target) from None
     status = answer.status
@@ -386,37 +386,41 @@ def bridge_url_override() -> str | None:
     (localhost, a loopback address); never user info, a query, a fragment, a control
     character or whitespace (a ConnectError naming the variable).
     """
-    import ipaddress
     import os
 
     value = os.environ.get(BRIDGE_URL_OVERRIDE, "").strip()
     if not value:
         return None
-    problem = None
-    try:
-        parts = urllib.parse.urlsplit(value)
-        parts.port  # noqa: B018 - a port that is not a number raises here
-    except ValueError:
-        parts, problem = None, "it is not a URL"
-    if parts is None:
-        pass
-    elif any(not c.isprintable() or c.isspace() for c in value):
-        problem = "it holds a control character or whitespace"
-    elif parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        problem = "it is not an http or https URL with a host"
-    elif "@" in parts.netloc:
-        problem = "it holds user info (user:password@)"
-    elif parts.query or parts.fragment or "?" in value or "#" in value:
-        problem = "it has a query or a fragment"
-    elif parts.scheme.lower() == "http" and not _loopback(parts.hostname, ipaddress):
-        problem = f"http goes to this machine only (localhost, a loopback address), not {parts.hostname}"
+    problem = _override_problem(value)
     if problem:
         raise ConnectError(f"{_shown(value)} is not a stand-in bridge URL: {problem} (a local run's bridge, "
                            "docs/release.md \"Try it without AWS\"; never set for a real deployment)", file=BRIDGE_URL_OVERRIDE)
     return value.rstrip("/")
 
 
-def _loopback(host: str, ipaddress: Any) -> bool:
+def _override_problem(value: str) -> str | None:
+    """Why `value` is no stand-in bridge URL, or None."""
+    if any(not c.isprintable() or c.isspace() for c in value):
+        return "it holds a control character or whitespace"
+    try:
+        parts = urllib.parse.urlsplit(value)
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError:
+        return "it is not a URL"
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return "it is not an http or https URL with a host"
+    if "@" in parts.netloc:
+        return "it holds user info (user:password@)"
+    if parts.query or parts.fragment or "?" in value or "#" in value:
+        return "it has a query or a fragment"
+    if parts.scheme.lower() == "http" and not _loopback(parts.hostname):
+        return f"http goes to this machine only (localhost, a loopback address), not {parts.hostname}"
+    return None
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
     if host.lower() in _LOOPBACK_NAMES:
         return True
     try:
