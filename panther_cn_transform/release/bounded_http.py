@@ -12,12 +12,14 @@ tells a longer body), and a redirect is returned as an answer for the caller to 
 
 from __future__ import annotations
 
+import base64
 import http.client
 import io
 import socket
 import ssl
 import time
 import urllib.parse
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -115,14 +117,63 @@ class _DeadlineHTTP(http.client.HTTPConnection):
 
 
 class _DeadlineHTTPS(_DeadlineHTTP):
-    """The same over TLS, the certificate and host name checked (`ssl.create_default_context`)."""
+    """The same over TLS, the certificate and host name checked (`ssl.create_default_context`).
+
+    Through the proxy the environment names for https (`HTTPS_PROXY`, unless `NO_PROXY`
+    covers the host, as urllib reads them), tunnelled with CONNECT: the proxy sees the host
+    and port, never the request (the key travels inside TLS).
+    """
 
     default_port = http.client.HTTPS_PORT
 
     def _open(self) -> socket.socket:
-        raw = super()._open()
+        proxy = _proxy_for(self.host)
+        if proxy is None:
+            raw = super()._open()
+        else:
+            raw = socket.create_connection((proxy.hostname or "", proxy.port or 80), _left(self._ends))
+            try:
+                _tunnel(raw, proxy, f"{self.host}:{self.port}", self._ends)
+            except BaseException:
+                raw.close()
+                raise
         raw.settimeout(_left(self._ends))  # the handshake too
         return ssl.create_default_context().wrap_socket(raw, server_hostname=self.host)
+
+
+#: the most a proxy's answer to CONNECT may hold (its status line and headers)
+_MAX_PROXY_ANSWER = 64 * 1024
+
+
+def _proxy_for(host: str) -> urllib.parse.SplitResult | None:
+    """The https proxy the environment names for `host`, or None."""
+    proxy = urllib.request.getproxies().get("https")
+    if not proxy or urllib.request.proxy_bypass(host):
+        return None
+    parts = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    return parts if parts.hostname else None
+
+
+def _tunnel(sock: socket.socket, proxy: urllib.parse.SplitResult, target: str, ends: float) -> None:
+    """Ask `proxy`, connected as `sock`, for a tunnel to `target` (`host:port`); an OSError unless it answers 200."""
+    request = f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n"
+    if proxy.username is not None:
+        credentials = f"{urllib.parse.unquote(proxy.username)}:{urllib.parse.unquote(proxy.password or '')}"
+        request += f"Proxy-Authorization: Basic {base64.b64encode(credentials.encode()).decode('ascii')}\r\n"
+    sock.settimeout(_left(ends))
+    sock.sendall((request + "\r\n").encode())
+    answer = b""
+    while not answer.endswith(b"\r\n\r\n"):  # a byte at a time: what follows the answer is the TLS server's
+        if len(answer) > _MAX_PROXY_ANSWER:
+            raise OSError(f"the proxy {proxy.hostname}:{proxy.port or 80} answered CONNECT with over {_MAX_PROXY_ANSWER} bytes")
+        sock.settimeout(_left(ends))
+        byte = sock.recv(1)
+        if not byte:
+            break
+        answer += byte
+    status = answer.split(b"\r\n", 1)[0].decode("latin-1")
+    if status.split(" ")[1:2] != ["200"]:
+        raise OSError(f"the proxy {proxy.hostname}:{proxy.port or 80} answered {repr(status[:80]) if status else 'nothing'} to CONNECT {target}")
 
 
 class _DeadlineSocket:

@@ -8,7 +8,7 @@ one, each server with one behaviour, a function given the connection once the re
   bytes at most (a slow loris: in the status line when `head` is empty, in the body otherwise);
 * `endless(head, total)` - `head`, then zeros as fast as the client takes them, `total` bytes at
   most (a body announced as 3 GiB, or one without an end);
-* `answer(status, body)` - one answer (a 403 echoing the request's headers, say);
+* `answer(status, body)` - one answer (a 403 echoing the request's headers, say); `answer_raw(data)` - bytes as they are;
 * `silent(hold)` - never answers (holds the connection `hold` seconds at most).
 
 Every connection is logged: the request as received, and the bytes sent after the behaviour's
@@ -154,6 +154,13 @@ def answer(status: int, body: bytes, content_type: str = "application/json") -> 
     def behave(connection: Connection) -> None:
         connection.send(f"HTTP/1.1 {status} Status\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
                         "Connection: close\r\n\r\n".encode() + body, counted=False)
+    return behave
+
+
+def answer_raw(data: bytes) -> Behaviour:
+    """`data` as it is (a proxy's answer to CONNECT, say), then the connection closed."""
+    def behave(connection: Connection) -> None:
+        connection.send(data, counted=False)
     return behave
 
 

@@ -16,7 +16,7 @@ import pytest
 from panther_cn_transform.errors import ConnectError
 from panther_cn_transform.release.connect import MAX_ANSWER_BYTES, Bridge, check_bridge
 
-from .hostile_bridge import Behaviour, HostileBridge, answer, endless, hostile_bridge, redirect, trickle
+from .hostile_bridge import Behaviour, HostileBridge, answer, answer_raw, endless, hostile_bridge, redirect, trickle
 
 KEY = "k3yV4lu3NeverToBePrinted0123456789abcdef"
 
@@ -87,3 +87,25 @@ def test_an_endless_body_is_refused_past_the_cap_in_bounded_memory(servers: Exit
     # what the client did not read stays in the sockets' buffers (a few MiB on loopback), never the whole
     assert connection.hung_up and connection.sent < MAX_ANSWER_BYTES + 16 * 1024 * 1024 < total
     assert peak < 8 * MAX_ANSWER_BYTES, peak
+
+
+STAGE_URL = "https://a1b2c3d4e5.execute-api.cn-north-1.amazonaws.com.cn/prod"
+
+
+@pytest.mark.parametrize("proxy_answer", [b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n", b""], ids=["refused", "closed"])
+def test_the_environments_https_proxy_is_asked_for_a_tunnel_and_never_sees_the_key(servers: ExitStack,
+                                                                                   monkeypatch: pytest.MonkeyPatch,
+                                                                                   proxy_answer: bytes) -> None:
+    # as urllib did: HTTPS_PROXY is honoured (the tunnel is CONNECT; the request, key included, goes inside TLS)
+    proxy = serve(servers, answer_raw(proxy_answer))
+    address = proxy.url.split("/")[2]
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "PANTHER_CN_BRIDGE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("https_proxy", f"http://user:secret@{address}")
+    with pytest.raises(ConnectError) as caught:
+        check_bridge(Bridge(STAGE_URL, "id", KEY), timeout=30)
+    assert f"the bridge did not answer: no connection (the proxy 127.0.0.1:{address.split(':')[1]} answered " in str(caught.value)
+    assert KEY not in str(caught.value) and "secret" not in str(caught.value)
+    request = proxy.requests[0]
+    assert request.startswith(b"CONNECT a1b2c3d4e5.execute-api.cn-north-1.amazonaws.com.cn:443 HTTP/1.1\r\n")
+    assert b"Proxy-Authorization: Basic dXNlcjpzZWNyZXQ=\r\n" in request and KEY.encode() not in request
