@@ -122,10 +122,12 @@ def bridge_url_problem(url: str, *, region: str | None = None) -> str | None:
     if parts.query or parts.fragment or "?" in url or "#" in url:
         return "it has a query or a fragment"
     host = parts.hostname or ""
+    if not host:
+        return "it has no host"
     found = [r for r, before, after in _execute_api_hosts()
              if host.startswith(before) and host.endswith(after) and _API_ID.match(host[len(before):len(host) - len(after)])]
     if not found or port is not None or parts.netloc.lower() != host:
-        return f"its host {host or 'is missing'}{' with a port' if port is not None else ''} is not an API Gateway execute-api host of AWS China"
+        return f"its host {host}{' with a port' if port is not None else ''} is not an API Gateway execute-api host of AWS China"
     if region and region in {r for r, _, _ in _execute_api_hosts()} and found[0] != region:
         return f"its host is in {found[0]}, the stack in {region}"
     if parts.path.rstrip("/") != STAGE_PATH:
@@ -154,7 +156,7 @@ def _require_usable_url(url: str) -> None:
 
 def _shown(url: str) -> str:
     """`url` for an error line: quoted, control characters escaped, user info hidden, at most 120 characters."""
-    hidden = re.sub(r"(?<=//)[^/?#@]*@", "<user info>@", url)
+    hidden = re.sub(r"(?<=//)[^/?#]*@", "<user info>@", url)  # up to the last @, as urlsplit reads user info
     return repr(hidden if len(hidden) <= 120 else hidden[:120] + "...")
 
 
