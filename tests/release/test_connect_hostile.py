@@ -109,3 +109,17 @@ def test_the_environments_https_proxy_is_asked_for_a_tunnel_and_never_sees_the_k
     request = proxy.requests[0]
     assert request.startswith(b"CONNECT a1b2c3d4e5.execute-api.cn-north-1.amazonaws.com.cn:443 HTTP/1.1\r\n")
     assert b"Proxy-Authorization: Basic dXNlcjpzZWNyZXQ=\r\n" in request and KEY.encode() not in request
+
+
+def test_the_key_goes_to_no_url_but_the_bridges_or_the_overrides(servers: ExitStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    # deploy checks the URL a secret holds: one that is neither BridgeUrl's form nor the local run's override gets nothing
+    elsewhere = serve(servers, answer(200, b"[]"))
+    monkeypatch.delenv("PANTHER_CN_BRIDGE_URL", raising=False)
+    with pytest.raises(ConnectError) as caught:
+        check_bridge(Bridge(elsewhere.url, "id", KEY), timeout=30)
+    monkeypatch.setenv("PANTHER_CN_BRIDGE_URL", "http://127.0.0.1:9/prod")  # another stand-in
+    with pytest.raises(ConnectError):
+        check_bridge(Bridge(elsewhere.url, "id", KEY), timeout=30)
+    assert str(caught.value) == (f"bridge URL: '{elsewhere.url}' is not the bridge's stage URL (https://<API id>.execute-api."
+                                 "<region>.amazonaws.com.cn/prod): its scheme is http, not https; the key was neither sent nor stored")
+    assert elsewhere.requests == []
