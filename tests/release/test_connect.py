@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -276,6 +277,10 @@ def test_a_bridge_that_never_answers_ends_at_the_timeout(endpoint: str, profiles
     with hostile_bridge(silent(hold=120)) as bridge:
         done = run_connect(through(profiles, bridge.url), "--china-stack", "mute", "--secret-id", "panther/mute", "--test",
                            "--timeout", "2")
+        for _ in range(300):  # the server's thread may be late to read the request on a loaded machine: wait for it
+            if bridge.connections and bridge.connections[0].request:
+                break
+            time.sleep(0.1)
         assert bridge.connections and bridge.connections[0].request.startswith(b"POST /prod/cn/panther-source-api ")
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
     assert done.stderr.startswith(f"error: {bridge.url}/cn/panther-source-api: the bridge did not answer: no complete answer "
