@@ -38,6 +38,7 @@ REPORT_SUFFIXES = {".json": "json", ".md": "markdown", ".sarif": "sarif"}
 REPORT_FORMAT_HELP = ("sarif: SARIF 2.1.0 for code scanning, each warning and blocker at its line (docs/projects.md); "
                       "default: by --report's extension (.json, .md, .sarif), else text")
 DEFAULT_S3_TIMEOUT = 60.0  # release.s3common.DEFAULT_TIMEOUT, not imported: --help should not load botocore's side
+DEFAULT_BRIDGE_DEADLINE = 60.0  # release.connect.DEFAULT_DEADLINE (a test keeps them equal), for the same reason
 EXIT_INTERRUPTED, EXIT_TERMINATED = 128 + signal.SIGINT, 128 + signal.SIGTERM
 
 
@@ -147,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     connect.add_argument("--web-profile", help="AWS profile for the web half's account")
     connect.add_argument("--secret-id", default="panther/china", help="the secret the web stack's SecretID names (default panther/china)")
     connect.add_argument("--test", action="store_true", help='first POST {"listIntegrations": {}} through the bridge and require an answer')
+    connect.add_argument("--timeout", type=float, default=DEFAULT_BRIDGE_DEADLINE, metavar="SECONDS",
+                         help="--test's whole exchange with the bridge, from connecting to the last byte, ends within this "
+                              f"(default {DEFAULT_BRIDGE_DEADLINE:g})")
 
     _add_deploy_parser(commands)
 
@@ -522,8 +526,11 @@ def cmd_release(args: argparse.Namespace) -> int:
 def cmd_connect(args: argparse.Namespace) -> int:
     from .release.connect import connect
 
+    if not 0 < args.timeout < float("inf"):
+        raise InputError("--timeout must be more than 0 seconds, and finite", file="<command line>")
     for line in connect(china_stack=args.china_stack, china_region=args.china_region, china_profile=args.china_profile,
-                        web_region=args.web_region, web_profile=args.web_profile, secret_id=args.secret_id, test=args.test):
+                        web_region=args.web_region, web_profile=args.web_profile, secret_id=args.secret_id, test=args.test,
+                        timeout=args.timeout):
         print(line, file=sys.stderr)
     return EXIT_OK
 

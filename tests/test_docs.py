@@ -44,8 +44,8 @@ The placeholders of the pages stand for the bundled example, always the same way
 * profiles `global`, `china`, `web` - moto's test credentials; `AWS_ENDPOINT_URL` points
   every client at moto, and `HOME` is the example's folder (so `~/.cache` is there too);
 * the China stack of `connect` (`--china-stack`, `china_stack=`) - created in moto in the
-  China region given, its outputs naming an API key and the stand-in bridge, which answers
-  `listIntegrations`;
+  China region given, its outputs naming an API key and a stage URL of the China form, and
+  `PANTHER_CN_BRIDGE_URL` naming the stand-in bridge, which answers `listIntegrations`;
 * a `deploy` command - finds both halves of its `--release` uploaded to its `--bucket` and
   `--web-bucket` (unless the block uploads them itself), moto's CloudFormation completed as
   tests/moto_cloudformation.py does (a resource type moto skipped fails the example), and
@@ -278,20 +278,28 @@ def _prepare_aws(s3: S3Server, home: Path, example: Example, stack: ExitStack, e
         stacks.add((found.group(1), found.group(2)))
     for bucket, region in sorted(targets):
         s3.bucket(bucket, region)
+    stand_in: dict[str, str] = {}
     if stacks:
         bridge = stack.enter_context(fake_bridge("unset"))
         for name, region in sorted(stacks):
-            _bridge_stack(s3.url, bridge, name, region)
-    return _prepare_deploy(deploys, uploaded, home, stack, environment)
+            # the output as the panther pack writes it (connect checks its form); the override sends the call to the stand-in
+            _bridge_stack(s3.url, bridge, name, region, url=f"https://a1b2c3d4e5.execute-api.{region}.amazonaws.com.cn/prod")
+        stand_in = {"PANTHER_CN_BRIDGE_URL": bridge.url}
+    return {**stand_in, **_prepare_deploy(deploys, uploaded, home, stack, environment)}
 
 
-def _bridge_stack(endpoint: str, bridge: FakeBridge, name: str, region: str) -> None:
-    """A China stack named `name` whose outputs name an API key and `bridge`, which takes that key and answers the guide's request."""
+def _bridge_stack(endpoint: str, bridge: FakeBridge, name: str, region: str, *, url: str | None = None) -> None:
+    """A China stack named `name` whose outputs name an API key and `bridge` (or `url`), which takes that key and answers the guide's request.
+
+    The docs' by-hand block reads the URL from the stack and calls it with curl, so its stack
+    names the stand-in itself; `connect` refuses such a URL (it checks BridgeUrl's form), so
+    its stacks name a China stage URL and the run sets the override.
+    """
     key = boto3.client("apigateway", region_name=region, endpoint_url=endpoint, **FAKE_CREDENTIALS).create_api_key(
         name=f"panther-cn-bridge-{name}", enabled=True)
     bridge.api_key = str(key["value"])
     bridge.answers["panther-source-api"] = [{"integrationId": "self"}]
-    outputs = {"BridgeUrl": {"Value": bridge.url}, "BridgeApiKeyId": {"Value": key["id"]}}
+    outputs = {"BridgeUrl": {"Value": url or bridge.url}, "BridgeApiKeyId": {"Value": key["id"]}}
     template = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}, "Outputs": outputs}
     boto3.client("cloudformation", region_name=region, endpoint_url=endpoint, **FAKE_CREDENTIALS).create_stack(
         StackName=name, TemplateBody=json.dumps(template))

@@ -43,6 +43,7 @@ from .connect import (
     api_key_value,
     bridge_url_override,
     check_bridge,
+    checked_output_url,
     read_bridge,
     read_secret,
     restore_secret,
@@ -285,7 +286,8 @@ class Deployment:
         """Rotation steps 2 and 3: check the idle slot's new key, move the secret to it, then make it the one in use."""
         half = self.options.china
         china = self._describe(half)
-        url = bridge_url_override() or china.outputs.get("BridgeUrl", "").rstrip("/")
+        url = checked_output_url(china.outputs.get("BridgeUrl", ""), place=half.where, region=half.region)
+        url = bridge_url_override() or url
         new = Bridge(url, slots.key_ids[slots.idle], api_key_value(self._apigateway(), slots.key_ids[slots.idle], where=half.where))
         try:
             answer = check_bridge(new)
@@ -375,7 +377,8 @@ class Deployment:
                 raise DeployError(f"the China stack's {parameter} is {china.parameters.get(parameter)!r}, the web half's "
                                   f"{stack}.{output} is {value!r}: run deploy all again", file=china_half.where)
         key = api_key_value(self._apigateway(), outputs["BridgeApiKeyId"], where=china_half.where)
-        url = bridge_url_override() or outputs["BridgeUrl"].rstrip("/")
+        url = checked_output_url(outputs["BridgeUrl"], place=china_half.where, region=china_half.region)
+        url = bridge_url_override() or url
         held = secret_bridge(read_secret(self._secrets(), self.options.secret_id, where=web_half.region))
         place = f"{web_half.region} secret {self.options.secret_id}"
         if held is None:

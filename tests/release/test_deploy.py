@@ -486,3 +486,22 @@ def test_the_local_aws_of_try_it_without_aws_deploys_the_example(tmp_path: Path)
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_a_bridge_url_that_is_not_the_bridges_stops_deploy_before_the_secret(aws: Account) -> None:
+    # the China root's output BridgeUrl rewritten to http (a tampered or hand-edited root): the key is neither sent nor stored
+    aws.upload("v1.0.0")
+    s3 = aws.client("s3", CHINA)
+    root = s3.get_object(Bucket="my-cn-bucket", Key="v1.0.0/panther.yml")["Body"].read().decode()
+    assert root.count("https://${BridgeApi}.execute-api.") == 1
+    s3.put_object(Bucket="my-cn-bucket", Key="v1.0.0/panther.yml",
+                  Body=root.replace("https://${BridgeApi}.execute-api.", "http://${BridgeApi}.execute-api.").encode())
+    calls = len(aws.bridge.calls)
+    done = aws.deploy("all", "v1.0.0", "--yes")
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert last_line(done).startswith(f"error: {CHINA} stack panther: output BridgeUrl 'http://"), done.stderr
+    assert "its scheme is http, not https; nothing was stored" in last_line(done)
+    assert len(aws.bridge.calls) == calls
+    secrets = aws.client("secretsmanager", WEB)
+    with pytest.raises(secrets.exceptions.ResourceNotFoundException):
+        secrets.get_secret_value(SecretId="panther/china")
