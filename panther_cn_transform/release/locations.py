@@ -15,8 +15,9 @@ classified:
 * a location that cannot be reduced to keys of `bucket` (a bucket or key from a parameter
   without a default, a `Fn::GetAtt`, an `Fn::ImportValue`, a key that depends on the region,
   more spellings than the expansion follows): `Unresolved` (discovery stops the run there);
-* a nested template read from anywhere else (another bucket, another host, a relative path):
-  `Foreign` (a blocker at its place: the release neither copies nor ports it).
+* a nested template read from anywhere else (another bucket, another host, a relative path),
+  or an asset property's object in another bucket: `Foreign` (a blocker at its place: the
+  release neither copies nor ports it).
 
 An asset is a value the asset rules treat as one: a string with an S3 URL or URI, an
 `{S3Bucket, S3Key}` / `{Bucket, Key}` object, or an intrinsic in an asset property (the rules'
@@ -68,10 +69,11 @@ class Unresolved:
 
 @dataclass(frozen=True)
 class Foreign:
-    """A nested template read from outside the bucket."""
+    """A nested template, or an asset of an asset property, read from outside the bucket."""
 
     path: JsonPath
     text: str
+    is_template: bool = True
 
 
 @dataclass
@@ -103,6 +105,9 @@ def object_locations(model: Any, bucket: str, region: str, asset_properties: Col
         if (reference.form != "arn" and name == bucket and reference.key and "${" not in reference.key
                 and not any(reference.path[:n] in nesting for n in range(1, len(reference.path) + 1))):
             locate(reference.path, reference.key, False)
+        elif (reference.form != "arn" and name != bucket and "${" not in name and reference.key
+              and _asset_place(model, reference.path, asset_properties)):
+            found.foreign.append(Foreign(reference.path, f"s3://{name}/{reference.key}", is_template=False))
     for path, value in _intrinsic_locations(model, asset_properties, nesting):
         in_asset_property = _in_asset_property(model, path, asset_properties)
         spellings = _spellings(model, value, path)
@@ -121,6 +126,8 @@ def object_locations(model: Any, bucket: str, region: str, asset_properties: Col
                     _key(path, text, key, found, locate)
                 elif "${" in name and in_asset_property:
                     found.unresolved.append(Unresolved(path, text, f"its bucket {name!r} is not known before deployment"))
+                elif "${" not in name and _asset_place(model, path, asset_properties):
+                    found.foreign.append(Foreign(path, text, is_template=False))
             if unknown and not ours and (in_asset_property and not references or names_bucket):
                 found.unresolved.append(Unresolved(path, text, "its intrinsics cannot be followed to an object"))
     for path, bucket_value, key_value in _bucket_objects(model):
@@ -136,6 +143,8 @@ def object_locations(model: Any, bucket: str, region: str, asset_properties: Col
                 _key(path, f"s3://{name}/{key}", key, found, locate)
             elif "${" in name and _in_asset_property(model, path[:4], asset_properties):
                 found.unresolved.append(Unresolved(path, f"s3://{name}/{key}", f"its bucket {name!r} is not known before deployment"))
+            elif name and "${" not in name and _asset_place(model, path, asset_properties):
+                found.foreign.append(Foreign(path, f"s3://{name}/{key}", is_template=False))
     return found
 
 
@@ -257,6 +266,11 @@ def _is_intrinsic(node: Any) -> bool:
         return False
     name = str(next(iter(node)))
     return name == "Ref" or (name.startswith(_INTRINSIC_PREFIX) and name != "Fn::Transform")
+
+
+def _asset_place(model: Any, path: JsonPath, asset_properties: Collection[tuple[str, str]]) -> bool:
+    """Whether `path` is in an asset property (the property or a value inside it), not in inline code."""
+    return _in_asset_property(model, path[:4], asset_properties) and not {"ZipFile", "InlineCode"} & set(path[4:])
 
 
 def _in_asset_property(model: Any, path: JsonPath, asset_properties: Collection[tuple[str, str]]) -> bool:

@@ -100,7 +100,7 @@ def _removed_by_any(outcomes: Mapping[str, _Outcome], children: Iterable[str]) -
 
 
 def _location_findings(entry: dict[str, Any], found: Locations, template: Template | None) -> None:
-    """A nested template read from outside the release bucket is a blocker; an included snippet is copied unported (a warning).
+    """A nested template or asset read from outside the release bucket is a blocker; an included snippet is copied unported (a warning).
 
     With `template` (positions asked for), each gets the line and column of its property in the input
     (a property's path is the same in the input: only list items move, and these are mapping keys).
@@ -116,10 +116,12 @@ def _location_findings(entry: dict[str, Any], found: Locations, template: Templa
         pointer = to_pointer(foreign.path)
         if pointer not in taken:
             taken.add(pointer)
+            what = "nested template" if foreign.is_template else "asset"
             entry["blockers"].append({
-                "kind": "foreign-template", "path": pointer, "shared": False,
-                "message": f"nested template {foreign.text!r} is read from outside the release bucket: the release neither "
-                           "copies nor ports it; move it into the release, or port it and copy it to the China bucket yourself",
+                "kind": f"foreign-{'template' if foreign.is_template else 'asset'}", "path": pointer, "shared": False,
+                "message": f"{what} {foreign.text!r} is read from outside the release bucket: the release neither copies "
+                           f"nor ports it; move it into the release, or {'port it and ' if foreign.is_template else ''}"
+                           "copy it to the China bucket yourself",
                 **place(foreign.path),
             })
     for location in found.located:

@@ -64,6 +64,10 @@ BUILTIN_RULES: dict[str, tuple[str, str, str]] = {
         ("A nested template is read from outside the release bucket (another bucket or host): the release neither "
          "copies nor ports it."), "error", _BLOCKERS_DOC,
     ),
+    "blocker-foreign-asset": (
+        ("An asset property reads an object from outside the release bucket (another bucket or host): the release "
+         "does not copy it."), "error", _BLOCKERS_DOC,
+    ),
     "blocker-lint": (
         "cfn-lint finds an error in the output that the input did not have (release mode with verification).",
         "error", _BLOCKERS_DOC,

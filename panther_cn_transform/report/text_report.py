@@ -34,6 +34,7 @@ _BLOCKER_TITLES = {
     "foreign-region": "Resources in other regions",
     "global-bucket": "Assets left in buckets of another partition",
     "foreign-template": "Nested templates read from outside the release bucket",
+    "foreign-asset": "Assets read from outside the release bucket",
 }
 
 

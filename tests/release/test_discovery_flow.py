@@ -162,14 +162,32 @@ def test_a_location_that_cannot_be_resolved_stops_the_run_at_its_place(s3: S3Ser
     assert s3.objects(TARGET, "cn-north-1") == {} and not out.exists()  # nothing uploaded, nothing written
 
 
-@pytest.mark.parametrize("url", ["https://templates.example.com/v1/child.yml", "https://other-cn-bucket.s3.cn-north-1.amazonaws.com.cn/v1/child.yml"])
-def test_a_nested_template_outside_the_release_bucket_is_a_blocker_that_stops_the_upload(s3: S3Server, tmp_path: Path, url: str) -> None:
-    publish(s3, "Resources:\n" + STACK.format(name="Child", url=url), {})
+#: what reads an object from outside the release bucket -> (root template, blocker kind, its place, what it names)
+FOREIGN = {
+    "a template on another host": (
+        "Resources:\n" + STACK.format(name="Child", url="https://templates.example.com/v1/child.yml"),
+        "foreign-template", "/Resources/Child/Properties/TemplateURL", "https://templates.example.com/v1/child.yml",
+    ),
+    "a template in another China bucket": (
+        "Resources:\n" + STACK.format(name="Child", url="https://other-cn-bucket.s3.cn-north-1.amazonaws.com.cn/v1/child.yml"),
+        "foreign-template", "/Resources/Child/Properties/TemplateURL", "other-cn-bucket",
+    ),
+    "an asset whose bucket a parameter's default sets": (
+        "Parameters:\n  Bucket:\n    Type: String\n    Default: other-cn-bucket\nResources:\n"
+        + FUNCTION.format(code="        S3Bucket: !Ref Bucket\n        S3Key: v1/code.zip"),
+        "foreign-asset", "/Resources/Fn/Properties/Code/S3Bucket", "s3://other-cn-bucket/v1/code.zip",
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", FOREIGN)
+def test_an_object_outside_the_release_bucket_is_a_blocker_that_stops_the_upload(s3: S3Server, tmp_path: Path, shape: str) -> None:
+    root, kind, path, named = FOREIGN[shape]
+    publish(s3, root, {})
     report = tmp_path / "report.json"
     code, stderr, out = upload(s3, tmp_path, "--report", report)
-    assert code == 2 and "1 blocker(s) the global release does not have (foreign-template in root)" in stderr, stderr
+    assert code == 2 and f"1 blocker(s) the global release does not have ({kind} in root)" in stderr, stderr
     assert s3.objects(TARGET, "cn-north-1") == {} and not out.exists()
     blockers = json.loads(report.read_text())["blockers"]
-    assert [(b["kind"], b["path"], b["shared"]) for b in blockers] == [
-        ("foreign-template", "/Resources/Child/Properties/TemplateURL", False)]
-    assert url in blockers[0]["message"]
+    assert [(b["kind"], b["path"], b["shared"]) for b in blockers] == [(kind, path, False)]
+    assert named in blockers[0]["message"]
