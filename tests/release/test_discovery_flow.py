@@ -68,8 +68,8 @@ SHAPES: dict[str, tuple[str, dict[str, bytes]]] = {
         {"v1/prod.yml": CHILD, "v1/test.yml": CHILD.replace(b"Topic", b"Queue").replace(b"SNS::Queue", b"SQS::Queue")},
     ),
     "AWS::Include": (
-        "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n    Properties:\n      Fn::Transform:\n        Name: AWS::Include\n"
-        f"        Parameters:\n          Location: s3://{SOURCE}/v1/snippet.yml\n",
+        ("Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n    Properties:\n      Fn::Transform:\n        Name: AWS::Include\n"
+         f"        Parameters:\n          Location: s3://{SOURCE}/v1/snippet.yml\n"),
         {"v1/snippet.yml": SNIPPET},
     ),
 }
@@ -114,7 +114,7 @@ def test_an_object_reached_through_intrinsics_is_in_the_manifest_and_uploaded(s3
 def test_an_included_snippet_is_copied_unported_with_a_warning(s3: S3Server, tmp_path: Path) -> None:
     root, objects = SHAPES["AWS::Include"]
     publish(s3, root, objects)
-    code, stderr, out = upload(s3, tmp_path)
+    code, stderr, _ = upload(s3, tmp_path)
     assert code == 0, stderr
     assert ("warning: v1/panther.yml:/Resources/Topic/Properties/Fn::Transform/Parameters/Location: the AWS::Include snippet "
             "v1/snippet.yml is copied as it is") in stderr
