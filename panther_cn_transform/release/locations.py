@@ -106,7 +106,8 @@ def object_locations(model: Any, bucket: str, region: str, asset_properties: Col
                 and not any(reference.path[:n] in nesting for n in range(1, len(reference.path) + 1))):
             locate(reference.path, reference.key, False)
         elif (reference.form != "arn" and name != bucket and "${" not in name and reference.key
-              and _asset_place(model, reference.path, asset_properties)):
+              and _asset_place(model, reference.path, asset_properties)
+              and not any(str(part).startswith(_INTRINSIC_PREFIX) for part in reference.path)):  # else the flow's
             found.foreign.append(Foreign(reference.path, f"s3://{name}/{reference.key}", is_template=False))
     for path, value in _intrinsic_locations(model, asset_properties, nesting):
         in_asset_property = _in_asset_property(model, path, asset_properties)

@@ -28,7 +28,7 @@ from ..report.json_report import template_entry
 from ..ruleset.rule_files import RuleSet
 from ..transform import transform
 from .discovery import _heights, _Tree
-from .locations import Locations, asset_properties, object_locations
+from .locations import Foreign, Locations, asset_properties, object_locations
 from .workers import worker_pool
 
 Progress = Callable[[int, int, str], None]
@@ -112,18 +112,22 @@ def _location_findings(entry: dict[str, Any], found: Locations, template: Templa
         return {"line": line, "column": column}
 
     taken = {blocker["path"] for blocker in entry["blockers"]}
+    places: dict[str, list[Foreign]] = {}  # one blocker per place, naming every spelling (an Fn::If's branches)
     for foreign in found.foreign:
         pointer = to_pointer(foreign.path)
-        if pointer not in taken:
-            taken.add(pointer)
-            what = "nested template" if foreign.is_template else "asset"
-            entry["blockers"].append({
-                "kind": f"foreign-{'template' if foreign.is_template else 'asset'}", "path": pointer, "shared": False,
-                "message": f"{what} {foreign.text!r} is read from outside the release bucket: the release neither copies "
-                           f"nor ports it; move it into the release, or {'port it and ' if foreign.is_template else ''}"
-                           "copy it to the China bucket yourself",
-                **place(foreign.path),
-            })
+        if not any(path == pointer or path.startswith(pointer + "/") for path in taken):  # a blocker inside it already
+            places.setdefault(pointer, []).append(foreign)
+    for pointer, spellings in places.items():
+        first = spellings[0]
+        what = "nested template" if first.is_template else "asset"
+        named = " or ".join(repr(text) for text in dict.fromkeys(f.text for f in spellings))
+        entry["blockers"].append({
+            "kind": f"foreign-{'template' if first.is_template else 'asset'}", "path": pointer, "shared": False,
+            "message": f"{what} {named} is read from outside the release bucket: the release neither copies nor ports it; "
+                       f"move it into the release, or {'port it and ' if first.is_template else ''}copy it to the China "
+                       "bucket yourself",
+            **place(first.path),
+        })
     for location in found.located:
         if location.include:
             entry["warnings"].append({
