@@ -31,10 +31,10 @@ _DELIMITERS = frozenset(" \t\"',;()[]{}<>")
 _BLOCKER_TITLES = {
     "lint": "New cfn-lint errors (the input did not have them)",
     "runtime": "Lambda runtimes that can no longer be created",
-    "foreign-region": "Resources in other regions",
-    "global-bucket": "Assets left in buckets of another partition",
     "foreign-template": "Nested templates read from outside the release bucket",
     "foreign-asset": "Assets read from outside the release bucket",
+    "foreign-region": "Resources in other regions",
+    "global-bucket": "Assets left in buckets of another partition",
 }
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from panther_cn_transform import format_report
+
 from ..s3server import S3Server
 from .test_s3 import SOURCE, TARGET, cli
 
@@ -188,6 +190,10 @@ def test_an_object_outside_the_release_bucket_is_a_blocker_that_stops_the_upload
     code, stderr, out = upload(s3, tmp_path, "--report", report)
     assert code == 2 and f"1 blocker(s) the global release does not have ({kind} in root)" in stderr, stderr
     assert s3.objects(TARGET, "cn-north-1") == {} and not out.exists()
-    blockers = json.loads(report.read_text())["blockers"]
+    whole = json.loads(report.read_text())
+    blockers = whole["blockers"]
     assert [(b["kind"], b["path"], b["shared"]) for b in blockers] == [(kind, path, False)]
     assert named in blockers[0]["message"]
+    text = format_report(whole, "markdown")  # the report a person reads lists it under its own heading
+    title = "Nested templates" if kind == "foreign-template" else "Assets"
+    assert f"{title} read from outside the release bucket" in text and blockers[0]["message"] in text
