@@ -48,11 +48,15 @@ class NestedLocation:
     key: str  # the object key (S3 form), the relative path, or the whole text
 
 
-def nested_locations(model: Any) -> list[NestedLocation]:
-    """Every spelling of every nested-template location in `model`, in document order of the properties."""
+def nested_locations(model: Any, *, limit: int = 32) -> list[NestedLocation]:
+    """Every spelling of every nested-template location in `model`, in document order of the properties.
+
+    At most `limit` expansions of each property are followed (`model/flow.py`); a caller that
+    must not miss one asks for more than it accepts and refuses a property that reaches the limit.
+    """
     found: list[NestedLocation] = []
     for path, logical_id, value in _nesting_values(model):
-        spellings = dict.fromkeys(text_of(expansion) for expansion in expansions(model, value, path))
+        spellings = dict.fromkeys(text_of(expansion) for expansion in expansions(model, value, path, limit=limit))
         for text in spellings:
             found.append(classify(path, logical_id, text))
     return found

@@ -4,8 +4,10 @@ Why apart: every later step (the transforms, reachability, writing) works on the
 not on the source, so what can be wrong with the source (a missing or unsafe key, a misnamed mirror,
 a release the source does not hold) is found and named here, before any transform runs.  The root is
 `<release>/panther.yml`; a reference into the source bucket from a nested-stack property
-(`TemplateURL`, `Location`, `AWS::Include`) names a template, read and followed in turn, and any
-other names an asset, fetched alongside and only checked to exist.  The tree's shape is read here
+(`TemplateURL`, `Location`) names a template, read and followed in turn, and any other (an asset,
+an `AWS::Include` snippet) names an object fetched alongside and only checked to exist.  Every
+location is followed through the intrinsics that spell it, every `Fn::If` branch included
+(`locations.py`); one that cannot be reduced to keys of the bucket stops the run at its place.  The tree's shape is read here
 too: each template's height (the transforms run children first) and its place as the stack logical
 ids leading to it (the report names templates by place).
 
@@ -15,6 +17,7 @@ The underscored names are the release package's own, shared with its sibling mod
 from __future__ import annotations
 
 import stat
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,14 +27,11 @@ from ..files import kind_of, read_limited
 from ..limits import Limits
 from ..model.decode import decode_bytes
 from ..model.paths import to_pointer
-from ..model.walk import semantic_path
+from ..model.positions import position
+from ..model.template import Template
 from ..partitions.s3urls import find_references
+from .locations import Unresolved, object_locations
 from .source import LocalMirror, ReleaseSource
-
-_TEMPLATE_PROPERTIES = {
-    ("AWS::CloudFormation::Stack", "TemplateURL"),
-    ("AWS::Serverless::Application", "Location"),
-}
 
 
 def _as_source(source: str | Path | ReleaseSource) -> ReleaseSource:
@@ -57,7 +57,15 @@ def _shown(origin: ReleaseSource) -> str:
 class _Node:
     key: str
     data: bytes
-    children: dict[str, str] = field(default_factory=dict)  # stack logical id -> child key
+    children: dict[str, tuple[str, ...]] = field(default_factory=dict)  # stack logical id -> child keys (an Fn::If: several)
+
+    def add_child(self, logical_id: str, child: str) -> None:
+        if child not in self.children.get(logical_id, ()):
+            self.children[logical_id] = (*self.children.get(logical_id, ()), child)
+
+    def child_keys(self) -> list[str]:
+        """Every template this one nests, sorted."""
+        return sorted({child for keys in self.children.values() for child in keys})
 
 
 @dataclass
@@ -67,8 +75,13 @@ class _Tree:
     kinds: dict[str, str] = field(default_factory=dict)
 
 
-def _discover(origin: ReleaseSource, source_region: str, root: str, limits: Limits) -> _Tree:
-    """Follow the root's references; templates are read as they arrive, assets fetched alongside."""
+def _discover(origin: ReleaseSource, source_region: str, root: str, limits: Limits,
+              asset_properties: Collection[tuple[str, str]] = ()) -> _Tree:
+    """Follow the root's references; templates are read as they arrive, assets fetched alongside.
+
+    Every location is followed through the intrinsics that spell it (`locations.py`); one that
+    cannot be reduced to keys of the source bucket stops the run at its template, line and property.
+    """
     source, bucket = origin.folder, origin.bucket
     tree = _Tree()
     assets: dict[str, tuple[str, str]] = {}
@@ -85,17 +98,20 @@ def _discover(origin: ReleaseSource, source_region: str, root: str, limits: Limi
         template = decode_bytes(data, source=key, limits=limits)
         node = _Node(key, data)
         tree.templates[key] = node
-        references = _asset_references(template.model, bucket, source_region)
-        if key == root and not references and isinstance(origin, LocalMirror):
+        found = object_locations(template.model, bucket, source_region, asset_properties)
+        if found.unresolved:
+            _stop_at(template, key, found.unresolved[0])
+        if key == root and not found.located and isinstance(origin, LocalMirror):
             _check_named_after_bucket(origin, template.model, root)
-        for reference, is_template in references:
-            child = reference.key
-            pointer = to_pointer(reference.path)
+        for location in found.located:
+            child = location.key
+            pointer = to_pointer(location.path)
             tree.referrers.setdefault(child, set()).add((key, pointer))
-            if is_template:
+            if location.is_template:
+                _safe_path(source, child, (key, pointer))  # checked before a request is made for it
                 tree.kinds[child] = "template"
-                if len(reference.path) >= 2 and reference.path[0] == "Resources":
-                    node.children[str(reference.path[1])] = child
+                if location.logical_id is not None:
+                    node.add_child(location.logical_id, child)
                 pending.append((child, (key, pointer)))
             elif child not in assets:
                 tree.kinds.setdefault(child, "asset")
@@ -107,6 +123,20 @@ def _discover(origin: ReleaseSource, source_region: str, root: str, limits: Limi
         if tree.kinds[child] == "asset":
             _existing(source, child, referrer, _shown(origin))
     return tree
+
+
+def _stop_at(template: Template, key: str, unresolved: Unresolved) -> None:
+    """The run stops at a location it cannot follow: copying the rest would publish a release that misses an object."""
+    line, column = position(template.root, unresolved.path, template.text)
+    raise ReleaseError(
+        f"{to_pointer(unresolved.path)}: the location {_short(unresolved.text)!r} cannot be followed to objects of the "
+        f"release bucket: {unresolved.why}; nothing was written (give it a default, or a literal S3 URL of the bucket)",
+        file=key, line=line, column=column,
+    )
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _check_named_after_bucket(mirror: LocalMirror, model: Any, root: str) -> None:
@@ -127,26 +157,6 @@ def _check_named_after_bucket(mirror: LocalMirror, model: Any, root: str) -> Non
                 "and tells the source region",
                 file=_shown(mirror),
             )
-
-
-def _asset_references(model: Any, bucket: str, source_region: str) -> list[tuple[Any, bool]]:
-    found = []
-    for reference in find_references(model):
-        name = reference.bucket.replace("${AWS::Region}", source_region)
-        if name != bucket or not reference.key or reference.form == "arn":
-            continue
-        found.append((reference, _is_template_reference(model, reference.path)))
-    return found
-
-
-def _is_template_reference(model: Any, path: tuple[Any, ...]) -> bool:
-    meaning = semantic_path(path)
-    if "Fn::Transform" in path and "Location" in meaning:
-        return True  # AWS::Include
-    if len(meaning) >= 4 and meaning[0] == "Resources" and meaning[2] == "Properties":
-        resource = model["Resources"].get(meaning[1])
-        return isinstance(resource, dict) and (resource.get("Type"), meaning[3]) in _TEMPLATE_PROPERTIES
-    return False
 
 
 def _where(referrer: tuple[str, str]) -> str:
@@ -210,10 +220,11 @@ def _places(tree: _Tree, root: str, *more_roots: str, named_roots: bool = False)
     pending = list(roots)
     while pending:
         key = pending.pop()
-        for logical_id, child in sorted(tree.templates[key].children.items()):
-            if child not in places:
-                places[child] = logical_id if places[key] == "root" else f"{places[key]}/{logical_id}"
-                pending.append(child)
+        for logical_id, children in sorted(tree.templates[key].children.items()):
+            for child in children:
+                if child not in places:
+                    places[child] = logical_id if places[key] == "root" else f"{places[key]}/{logical_id}"
+                    pending.append(child)
     return places
 
 
@@ -232,7 +243,7 @@ def _heights(tree: _Tree, root: str, *more_roots: str) -> dict[str, int]:
 def _measure_heights(tree: _Tree, root: str, heights: dict[str, int]) -> None:
     """Add the heights of `root` and what it nests to `heights` (those already there are not walked again)."""
     on_path: set[str] = {root}
-    stack: list[tuple[str, list[str]]] = [(root, sorted(tree.templates[root].children.values()))]
+    stack: list[tuple[str, list[str]]] = [(root, tree.templates[root].child_keys())]
     while stack:
         key, children = stack[-1]
         if children:
@@ -242,8 +253,8 @@ def _measure_heights(tree: _Tree, root: str, heights: dict[str, int]) -> None:
             if child in on_path:
                 raise ReleaseError(f"nested stacks form a cycle through {child}", file=child)
             on_path.add(child)
-            stack.append((child, sorted(tree.templates[child].children.values())))
+            stack.append((child, tree.templates[child].child_keys()))
             continue
         stack.pop()
         on_path.discard(key)
-        heights[key] = 1 + max((heights[c] for c in tree.templates[key].children.values()), default=-1)
+        heights[key] = 1 + max((heights[c] for c in tree.templates[key].child_keys()), default=-1)

@@ -40,6 +40,7 @@ from ..report.json_report import assemble_report
 from ..ruleset.packaged import asset_zip
 from ..ruleset.rule_files import RuleSet
 from .discovery import _as_source, _discover, _places, _Tree
+from .locations import asset_properties
 from .manifest import MANIFEST, ReleaseObject, _check_keys, _manifest, _objects, check_manifest
 from .outdir import Notice, OutDir, check_replaceable, resolve_out_dir
 from .reachability import LeftBehind, _left_behind, _reachable
@@ -145,7 +146,7 @@ def transform_release(
     limits = limits or Limits()
 
     with contextlib.nullcontext() if check else OutDir(target, force=force, given=str(out_dir), notice=notice) as held:
-        tree = _discover(origin, values.get("source_region", ""), root, limits)
+        tree = _discover(origin, values.get("source_region", ""), root, limits, asset_properties(rules))
         packaged = {key: asset_zip(name) for key, name in rules.assets.items()}  # objects the rule packs ship
         for key in packaged:
             tree.kinds.setdefault(key, "asset")

@@ -149,13 +149,13 @@ def read_project(files: Sequence[ProjectFile], limits: Limits) -> _Set:
                 continue
             matched.add((key, location.path))
             if location.logical_id is not None:
-                tree.templates[key].children[location.logical_id] = child
+                tree.templates[key].add_child(location.logical_id, child)
             tree.referrers.setdefault(child, set()).add((key, "/" + "/".join(map(str, location.path))))
             tree.kinds[child] = "template"
             if location.form == "s3" and location.bucket:
                 buckets.add(location.bucket)
                 prefixes.setdefault(location.bucket, set()).add(location.key[: len(location.key) - len(child)])
-    nested = {child for node in tree.templates.values() for child in node.children.values()}
+    nested = {child for node in tree.templates.values() for child in node.child_keys()}
     roots = sorted(key for key in tree.templates if key not in nested)
     heights = _heights(tree, *roots) if roots else {}
     for key in sorted(tree.templates):  # a cycle no root reaches (with no root at all, the first template)

@@ -19,13 +19,16 @@ from typing import Any
 
 from ..limits import Limits
 from ..model.decode import decode_bytes
-from ..model.paths import to_pointer
+from ..model.paths import JsonPath, to_pointer
+from ..model.positions import position
+from ..model.template import Template
 from ..partitions.region_data import load_region_data
 from ..report.guide import root_parameters
 from ..report.json_report import template_entry
 from ..ruleset.rule_files import RuleSet
 from ..transform import transform
-from .discovery import _asset_references, _heights, _Tree
+from .discovery import _heights, _Tree
+from .locations import Foreign, Locations, asset_properties, object_locations
 from .workers import worker_pool
 
 Progress = Callable[[int, int, str], None]
@@ -75,15 +78,64 @@ def _transform_one(job: _Job) -> _Outcome:
     for name in source_outputs:
         if name not in output_outputs:
             removed[name] = reasons.get(("Outputs", name)) or reasons.get(("Outputs",), "removed by the transform")
-    references = [
-        (ref.key, to_pointer(ref.path), is_template)
-        for ref, is_template in _asset_references(result.model, job.target_bucket, job.region)
-    ]
+    found = object_locations(result.model, job.target_bucket, job.region, asset_properties(job.rules))
+    references = [(location.key, to_pointer(location.path), location.is_template) for location in found.located]
+    if job.source_bucket is not None:  # release mode (a project's nested templates are its files, not a bucket's)
+        _location_findings(entry, found, template if job.positions else None)
     removals = sum(1 for e in result.edits if e.op == "remove" and len(e.path) == 2 and e.path[0] == "Resources")
     return _Outcome(
         job.key, result.text, entry, removed, references,
-        removals, sum(1 for e in result.edits if e.op == "replace"), len(result.warnings),
+        removals, sum(1 for e in result.edits if e.op == "replace"), len(entry["warnings"]),
     )
+
+
+def _removed_by_any(outcomes: Mapping[str, _Outcome], children: Iterable[str]) -> dict[str, str]:
+    """The outputs any of a stack's possible templates (its `Fn::If` branches) removed: the parent repairs each."""
+    removed: dict[str, str] = {}
+    for child in children:
+        if child in outcomes:
+            for name, reason in outcomes[child].removed_outputs.items():
+                removed.setdefault(name, reason)
+    return removed
+
+
+def _location_findings(entry: dict[str, Any], found: Locations, template: Template | None) -> None:
+    """A nested template or asset read from outside the release bucket is a blocker; an included snippet is copied unported (a warning).
+
+    With `template` (positions asked for), each gets the line and column of its property in the input
+    (a property's path is the same in the input: only list items move, and these are mapping keys).
+    """
+    def place(path: JsonPath) -> dict[str, int]:
+        if template is None:
+            return {}
+        line, column = position(template.root, path, template.text)
+        return {"line": line, "column": column}
+
+    taken = {blocker["path"] for blocker in entry["blockers"]}
+    places: dict[str, list[Foreign]] = {}  # one blocker per place, naming every spelling (an Fn::If's branches)
+    for foreign in found.foreign:
+        pointer = to_pointer(foreign.path)
+        if not any(path == pointer or path.startswith(pointer + "/") for path in taken):  # a blocker inside it already
+            places.setdefault(pointer, []).append(foreign)
+    for pointer, spellings in places.items():
+        first = spellings[0]
+        what = "nested template" if first.is_template else "asset"
+        named = " or ".join(repr(text) for text in dict.fromkeys(f.text for f in spellings))
+        entry["blockers"].append({
+            "kind": f"foreign-{'template' if first.is_template else 'asset'}", "path": pointer, "shared": False,
+            "message": f"{what} {named} is read from outside the release bucket: the release neither copies nor ports it; "
+                       f"move it into the release, or {'port it and ' if first.is_template else ''}copy it to the China "
+                       "bucket yourself",
+            **place(first.path),
+        })
+    for location in found.located:
+        if location.include:
+            entry["warnings"].append({
+                "rule": "release-include", "path": to_pointer(location.path),
+                "message": f"the AWS::Include snippet {location.key} is copied as it is: rules port templates, not snippets; "
+                           "check it for global ARNs, hosts and buckets",
+                **place(location.path),
+            })
 
 
 #: A template at least this large takes about 0.4 s to transform (about 0.8 s for 1.1 MB in the command on
@@ -149,8 +201,8 @@ def _transform_tree(
             batch = []
             for key in level:
                 node = tree.templates[key]
-                removed = {stack: outcomes[child].removed_outputs for stack, child in node.children.items()
-                           if child in outcomes and outcomes[child].removed_outputs}
+                removed = {stack: merged for stack, children in node.children.items()
+                           if (merged := _removed_by_any(outcomes, children))}
                 batch.append(_Job(key, node.data, rules, region, variables, key in roots, removed, bucket, limits, positions,
                                   source_bucket))
             results = pool.map(_transform_one, batch) if pool else map(_transform_one, batch)

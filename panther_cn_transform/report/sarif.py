@@ -60,6 +60,14 @@ BUILTIN_RULES: dict[str, tuple[str, str, str]] = {
     "blocker-global-bucket": (
         "An asset is still read from a bucket of the global partition: copy it to the target bucket.", "error", _BLOCKERS_DOC,
     ),
+    "blocker-foreign-template": (
+        ("A nested template is read from outside the release bucket (another bucket or host): the release neither "
+         "copies nor ports it."), "error", _BLOCKERS_DOC,
+    ),
+    "blocker-foreign-asset": (
+        ("An asset property reads an object from outside the release bucket (another bucket or host): the release "
+         "does not copy it."), "error", _BLOCKERS_DOC,
+    ),
     "blocker-lint": (
         "cfn-lint finds an error in the output that the input did not have (release mode with verification).",
         "error", _BLOCKERS_DOC,

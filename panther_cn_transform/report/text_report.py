@@ -31,6 +31,8 @@ _DELIMITERS = frozenset(" \t\"',;()[]{}<>")
 _BLOCKER_TITLES = {
     "lint": "New cfn-lint errors (the input did not have them)",
     "runtime": "Lambda runtimes that can no longer be created",
+    "foreign-template": "Nested templates read from outside the release bucket",
+    "foreign-asset": "Assets read from outside the release bucket",
     "foreign-region": "Resources in other regions",
     "global-bucket": "Assets and data left in buckets of another partition",
 }
