@@ -109,6 +109,8 @@ class RewriteS3Assets:
         for reference in object_references(log.model, bucket_objects):  # strings were rewritten above
             if ours(reference.bucket):
                 china = bucket_map.get(reference.bucket, target)
+                if china == reference.bucket:
+                    continue  # mapped to itself (project mode maps --bucket to --bucket): already where it belongs
                 edits.append(Edit(reference.path, "replace", rule.id, f"S3 asset moved to the bucket {china}", value=china))
             elif "${" not in reference.bucket and reference.bucket != target and self._in_asset_property(
                 log.model, reference.path, asset_properties
@@ -162,7 +164,8 @@ class RewriteS3Assets:
                 where = f"its default, read as a bucket at {to_pointer(path)}"
             else:
                 place, where = path, "a property that names a bucket"
-            if isinstance(value, str) and value in bucket_map and place not in done and place not in edits:
+            if (isinstance(value, str) and value in bucket_map and bucket_map[value] != value and place not in done
+                    and place not in edits):
                 edits[place] = Edit(place, "replace", rule, f"bucket {value} moved to its copy {bucket_map[value]} ({where})", value=bucket_map[value])
         return list(edits.values())
 
