@@ -6,9 +6,11 @@ are found in the output model (new cfn-lint errors, the fourth, come from `verif
 * `runtime`: a Lambda runtime AWS no longer lets anyone create functions with (`go1.x`,
   `python3.7`); dates from cfn-lint's `LmbdRuntimeLifecycle.json`, kept current by AWS;
 * `foreign-region`: an ARN, host or region value naming a region outside the target's
-  partition, i.e. a resource that cannot be reached from China;
+  partition, i.e. a resource that cannot be reached from China (not where a region is
+  compared: Conditions and Rules; nor under a name that says it is left out: `EXCLUDED_REGIONS`);
 * `global-bucket`: an asset still read from a bucket of another partition (for a China
-  release: a global bucket), by the bucket's name or its host's DNS suffix.
+  release: a global bucket), by the bucket's name or its host's DNS suffix (never in a
+  Description: prose).
 
 **Shared blockers.** A blocker the global release has too (v1.16's `go1.x` runtimes) is not
 the port's doing and stops nothing (`release --upload` stops only on the others).  Whether
@@ -48,6 +50,12 @@ _REGION_VALUE = re.compile(f"^{REGION_PATTERN}$")
 DEFAULT_SOURCE_REGION = "us-east-1"
 #: where text describes rather than configures
 _PROSE_KEYS = frozenset({"Description", "Metadata", "Mappings", "AWSTemplateFormatVersion"})
+#: prose wherever it is: no value under these keys is read by CloudFormation or a service
+_DESCRIPTION_KEYS = frozenset({"Description", "AssertDescription", "ConstraintDescription"})
+#: sections where a region is compared, never used: `!Equals [!Ref AWS::Region, us-gov-west-1]`, a Rule's deny-list
+_COMPARING_SECTIONS = frozenset({"Conditions", "Rules"})
+#: a key whose name says its regions are left out (`EXCLUDED_REGIONS`, `DenyRegion`, `SkipRegion`)
+_EXCLUDING_NAME = re.compile(r"(?i)exclu|deny|denied|skip|ignor|disallow|blacklist|blocklist")
 
 
 @dataclass(frozen=True)
@@ -120,7 +128,10 @@ def _foreign_regions(model: Any, region: str) -> list[Blocker]:
     partition = partition_for(region)
     found = []
     for path, value in iter_strings(model):
-        if any(part in _PROSE_KEYS for part in semantic_path(path) if isinstance(part, str)) or path[:1] == ("Parameters",):
+        if path[:1] == ("Parameters",) or path[:1] and path[0] in _COMPARING_SECTIONS:
+            continue
+        names = [part for part in semantic_path(path) if isinstance(part, str)]
+        if any(part in _PROSE_KEYS for part in names) or names and _EXCLUDING_NAME.search(names[-1]):
             continue
         named = {m.group("region") for m in _ARN_REGION.finditer(value)}
         named |= {m.group("region") for m in _HOST_REGION.finditer(value)}
@@ -139,6 +150,8 @@ def _foreign_buckets(model: Any, bucket: str | None, region: str) -> list[Blocke
     found = []
     for reference in find_references(model):
         if reference.form == "arn" or not reference.key or reference.bucket == bucket:
+            continue
+        if any(part in _DESCRIPTION_KEYS for part in semantic_path(reference.path)):
             continue
         bucket_region = region_of_bucket_name(reference.bucket)
         other = partition_for(bucket_region) if bucket_region is not None else partition
