@@ -60,6 +60,11 @@ BUILTIN_RULES: dict[str, tuple[str, str, str]] = {
     "blocker-global-bucket": (
         "An asset is still read from a bucket of the global partition: copy it to the target bucket.", "error", _BLOCKERS_DOC,
     ),
+    "blocker-user-pool": (
+        ("Something needs a Cognito user pool (an authorizer, OpenSearch's Cognito options, AppSync or ALB "
+         "authentication) where the target region has none: use IAM authorization, a Lambda authorizer, or an "
+         "identity provider outside the partition."), "error", _BLOCKERS_DOC,
+    ),
     "blocker-lint": (
         "cfn-lint finds an error in the output that the input did not have (release mode with verification).",
         "error", _BLOCKERS_DOC,

@@ -33,6 +33,7 @@ _BLOCKER_TITLES = {
     "runtime": "Lambda runtimes that can no longer be created",
     "foreign-region": "Resources in other regions",
     "global-bucket": "Assets left in buckets of another partition",
+    "user-pool": "What needs a Cognito user pool",
 }
 
 
