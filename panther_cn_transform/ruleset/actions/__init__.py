@@ -28,6 +28,7 @@ from .rewrite_s3_assets import RewriteS3Assets
 from .rewrite_vpce_names import RewriteVpceNames
 from .warn_arns import WarnArns
 from .warn_managed_policies import WarnManagedPolicies
+from .warn_missing_services import WarnMissingServices
 from .warn_region_mappings import WarnRegionMappings
 from .warn_scripts import WarnScripts
 
@@ -46,6 +47,7 @@ ACTIONS: Mapping[str, type[Action]] = MappingProxyType(
             RewriteS3Assets,
             WarnArns,
             WarnManagedPolicies,
+            WarnMissingServices,
             WarnRegionMappings,
             WarnScripts,
             AddFragment,
