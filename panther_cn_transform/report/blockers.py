@@ -13,7 +13,7 @@ are found in the output model (new cfn-lint errors, the fourth, come from `verif
   Description: prose);
 * `user-pool`: where the target region has no Cognito user pools (cfn-lint's region data),
   whatever needs one: a COGNITO_USER_POOLS authorizer (an API Gateway authorizer, a SAM
-  API's, one in an OpenAPI definition), OpenSearch's Cognito options, AppSync's user-pool
+  API's, one in an OpenAPI definition), a JWT authorizer whose issuer is a user pool, OpenSearch's Cognito options, AppSync's user-pool
   authentication, an ALB's authenticate-cognito action, an identity pool's user-pool
   provider, Verified Permissions' Cognito source, a custom resource named for Cognito.  The
   removal keeps them and asks for the pool as a parameter (ruleset/removal.py), which China
@@ -179,6 +179,8 @@ def _foreign_buckets(model: Any, bucket: str | None, region: str) -> list[Blocke
 
 
 _USER_POOL = "AWS::Cognito::UserPool"
+#: a user pool's token issuer: `https://cognito-idp.<region>.amazonaws.com/<pool id>`
+_COGNITO_ISSUER = "cognito-idp."
 _COGNITO_CUSTOM_TYPE = re.compile(r"(?i)^Custom::.*(?:cognito|userpool)")
 _API_DEFINITIONS = {"AWS::ApiGateway::RestApi": "Body", "AWS::ApiGatewayV2::Api": "Body",
                     "AWS::Serverless::Api": "DefinitionBody", "AWS::Serverless::HttpApi": "DefinitionBody"}
@@ -222,6 +224,13 @@ def _needs_user_pool(base: JsonPath, props: dict[str, Any], kind: str) -> list[t
         for name, authorizer in (authorizers or {}).items() if isinstance(authorizers, dict) else ():
             if isinstance(authorizer, dict) and "UserPoolArn" in authorizer:
                 found.append((base + ("Auth", "Authorizers", name, "UserPoolArn"), f"the Cognito authorizer {name}"))
+            jwt = authorizer.get("JwtConfiguration") if isinstance(authorizer, dict) else None
+            if isinstance(jwt, dict) and _COGNITO_ISSUER in str(jwt.get("issuer")):
+                found.append((base + ("Auth", "Authorizers", name, "JwtConfiguration"), f"the JWT authorizer {name}, whose issuer is a user pool,"))
+    elif kind == "AWS::ApiGatewayV2::Authorizer":
+        jwt = props.get("JwtConfiguration")
+        if isinstance(jwt, dict) and _COGNITO_ISSUER in str(jwt.get("Issuer")):
+            found.append((base + ("JwtConfiguration", "Issuer"), "a JWT authorizer whose issuer is a user pool"))
     elif kind in ("AWS::OpenSearchService::Domain", "AWS::Elasticsearch::Domain"):
         options = props.get("CognitoOptions")
         if isinstance(options, dict) and options.get("Enabled") not in (False, "false", "False"):

@@ -403,6 +403,7 @@ _IDENTITY_POOL_WAYS_IN = ("AllowUnauthenticatedIdentities", "SupportedLoginProvi
 #: (An AppSync API authenticated by a user pool is removed as before: Panther's China pack moves it to the web half.)
 _USER_POOL_SETTINGS = {
     "AWS::ApiGateway::Authorizer": "ProviderARNs",
+    "AWS::ApiGatewayV2::Authorizer": "JwtConfiguration",
     "AWS::OpenSearchService::Domain": "CognitoOptions",
     "AWS::Elasticsearch::Domain": "CognitoOptions",
     "AWS::ElasticLoadBalancingV2::Listener": "AuthenticateCognitoConfig",
@@ -435,8 +436,8 @@ def data_position(resource_type: str, path: JsonPath) -> tuple[str, JsonPath | N
         return "", None  # named after what the value is: a pool's id or ARN (`value_kind`)
     if _USER_POOL_SETTINGS.get(resource_type) in keys:
         return ("" if keys[-1] == "ProviderARNs" else keys[-1]), None
-    if props[:2] == ("Auth", "Authorizers") and len(props) > 3:
-        return f"{props[2]}{props[3]}", None
+    if props[:2] == ("Auth", "Authorizers") and len(props) > 3:  # a SAM Cognito authorizer's UserPoolArn; else by what it holds
+        return (f"{props[2]}{props[3]}" if props[3] == "UserPoolArn" else ""), None
     return None
 
 

@@ -146,3 +146,41 @@ Resources:
     assert model["Resources"]["Graph"]["Properties"]["UserPoolConfig"]["Fn::If"][1] == {"Ref": "AWS::NoValue"}
     assert model["Resources"]["Lb"]["Properties"]["Actions"][0]["AuthenticateCognitoConfig"]["UserPoolArn"] == {"Ref": "UserPoolArn"}
     assert user_pool_blockers(model) == ["Resources/Lb/Properties/Actions/0"]
+
+
+def test_jwt_authorizers_whose_issuer_is_a_removed_pool_stay_and_block() -> None:
+    text = """\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  UserPool: {Type: AWS::Cognito::UserPool}
+  Client:
+    Type: AWS::Cognito::UserPoolClient
+    Properties: {UserPoolId: !Ref UserPool}
+  Http:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      Auth:
+        DefaultAuthorizer: Jwt
+        Authorizers:
+          Jwt:
+            IdentitySource: $request.header.Authorization
+            JwtConfiguration:
+              issuer: !Sub https://cognito-idp.${AWS::Region}.amazonaws.com/${UserPool}
+              audience: [!Ref Client]
+  V2Auth:
+    Type: AWS::ApiGatewayV2::Authorizer
+    Properties:
+      ApiId: abc
+      AuthorizerType: JWT
+      Name: j
+      IdentitySource: [$request.header.Authorization]
+      JwtConfiguration:
+        Issuer: !Sub https://cognito-idp.${AWS::Region}.amazonaws.com/${UserPool}
+        Audience: [!Ref Client]
+"""
+    model = transform_text(text, CHINA, region="cn-north-1").model
+    assert set(model["Resources"]) == {"Http", "V2Auth"}
+    assert set(model["Parameters"]) == {"UserPoolId", "ClientId"}  # what each holds, not "JwtJwtConfiguration"
+    assert model["Resources"]["V2Auth"]["Properties"]["JwtConfiguration"]["Audience"] == [{"Ref": "ClientId"}]
+    assert user_pool_blockers(model) == ["Resources/Http/Properties/Auth/Authorizers/Jwt/JwtConfiguration",
+                                         "Resources/V2Auth/Properties/JwtConfiguration/Issuer"]
