@@ -52,7 +52,9 @@ def test_a_statement_that_allows_a_missing_service_is_warned_once_naming_the_ser
 
 
 def test_the_service_research_workbench_backends_cognito_permissions_are_warned_per_statement() -> None:
-    result = transform(read_template(CORPUS / "pairs" / "swb-backend" / "global.yml"), CHINA, region="cn-north-1")
+    # cn-northwest-1 has AppStream's resource types (cfn-lint), though botocore lists no appstream2 endpoint in aws-cn:
+    # both sources must agree, so its appstream statements are not reported there (in cn-north-1, which has neither, they are)
+    result = transform(read_template(CORPUS / "pairs" / "swb-backend" / "global.yml"), CHINA, region="cn-northwest-1")
     assert [(w.pointer, w.message.split(" ", 1)[0]) for w in result.warnings if w.rule == "missing-services"] == [
         ("/Resources/RoleAuthenticationLayerHandler/Properties/Policies/2/PolicyDocument/Statement/Action", "cognito-idp"),
         ("/Resources/PolicyApiHandler/Properties/PolicyDocument/Statement/13/Action", "cognito-idp"),
