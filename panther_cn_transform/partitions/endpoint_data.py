@@ -201,7 +201,13 @@ def endpoint_prefix(service_name: str) -> str | None:
     for version in reversed(versions):
         plain, packed = version / "service-2.json", version / "service-2.json.gz"
         if plain.is_file() or packed.is_file():
-            raw = plain.read_bytes() if plain.is_file() else gzip.decompress(packed.read_bytes())
-            prefix = json.loads(raw).get("metadata", {}).get("endpointPrefix")
-            return str(prefix) if prefix else None
+            # the metadata opens the model: read its first bytes, not the whole model (sagemaker's is 0.75 s to parse)
+            with (plain.open("rb") if plain.is_file() else gzip.open(packed, "rb")) as model:
+                head = model.read(_MODEL_HEAD).decode("utf-8", "replace")
+            found = _ENDPOINT_PREFIX.search(head)
+            return found.group(1) if found else None
     return None
+
+
+_MODEL_HEAD = 4096
+_ENDPOINT_PREFIX = re.compile(r'"endpointPrefix"\s*:\s*"([^"]+)"')
