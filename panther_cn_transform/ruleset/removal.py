@@ -278,6 +278,8 @@ class _Planner:
         credentials.  Without one, the pool is removed as before.
         """
         path = reference.path
+        if len(path) >= 5 and path[2:4] == ("Properties", "RoleMappings") and isinstance(path[4], str):
+            return self.repair_role_mapping(reference, because)
         if len(path) < 6 or path[2:4] != ("Properties", "CognitoIdentityProviders") or not isinstance(path[4], int):
             return False
         resource = self.model["Resources"].get(path[1])
@@ -289,6 +291,22 @@ class _Planner:
         if not others and self.remaining(providers_path, properties.get("CognitoIdentityProviders")) <= 1 and path[:5] not in self.removed_paths:
             return False
         self.remove_list_entry(path[:5], f"identity provider dropped (narrows who gets credentials): {because}", drop_empty=True)
+        return True
+
+    def repair_role_mapping(self, reference: Reference, because: str) -> bool:
+        """An identity pool role attachment's role mapping for a removed provider goes (the pool's default roles stay)."""
+        path = reference.path
+        resource = self.model["Resources"].get(path[1])
+        if not isinstance(resource, dict) or resource.get("Type") != "AWS::Cognito::IdentityPoolRoleAttachment":
+            return False
+        mappings_path, entry = path[:4], path[:5]
+        if entry in self.removed_paths or mappings_path in self.removed_paths:
+            return True
+        reason = f"role mapping dropped (its identity provider is gone): {because}"
+        if self.remaining(mappings_path, _get(self.model, mappings_path)) <= 1:
+            self.add_removal(mappings_path, reason)  # RoleMappings is optional
+        else:
+            self.add_removal(entry, reason)
         return True
 
     def repair_if_branch(self, reference: Reference, because: str) -> bool:

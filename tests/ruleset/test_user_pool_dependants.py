@@ -60,6 +60,16 @@ Resources:
       CognitoIdentityProviders:
         - ClientId: !Ref Client
           ProviderName: !GetAtt UserPool.ProviderName
+  Roles:
+    Type: AWS::Cognito::IdentityPoolRoleAttachment
+    Properties:
+      IdentityPoolId: !Ref IdPool
+      Roles: {unauthenticated: arn:aws:iam::123456789012:role/u}
+      RoleMappings:
+        users:
+          IdentityProvider: !Sub cognito-idp.${AWS::Region}.amazonaws.com/${UserPool}:${Client}
+          Type: Token
+          AmbiguousRoleResolution: Deny
   Api:
     Type: AWS::ApiGateway::RestApi
     Properties:
@@ -113,6 +123,8 @@ def test_a_pool_id_in_an_authorizer_arn_is_named_as_an_id_and_every_dependant_bl
 def test_an_identity_pool_with_another_way_in_stays_without_the_removed_provider() -> None:
     model = transform_text(TEMPLATE, CHINA, region="cn-north-1").model
     assert model["Resources"]["IdPool"]["Properties"] == {"AllowUnauthenticatedIdentities": True}
+    # its roles stay attached; only the removed provider's role mapping goes
+    assert model["Resources"]["Roles"]["Properties"] == {"IdentityPoolId": {"Ref": "IdPool"}, "Roles": {"unauthenticated": "arn:aws-cn:iam::123456789012:role/u"}}
     assert "ClosedPool" not in model["Resources"]  # nothing lets anyone in any more
     # cn-northwest-1 has no identity pools: removed there by type
     assert "IdPool" not in transform_text(TEMPLATE, CHINA, region="cn-northwest-1").model["Resources"]
