@@ -180,3 +180,34 @@ def shape_of(host: str, region: str | None, dns_suffix: str) -> str:
         host = host[: -len(dns_suffix)] + SUFFIX_SLOT
     labels = host.split(".")
     return ".".join(REGION_SLOT if region and label == region else label for label in labels)
+
+
+@functools.cache
+def service_models() -> frozenset[str]:
+    """The service names botocore has models for (`cognito-idp`, `cloudwatch`, `sagemaker`): the names boto3 clients
+    and AWS CLI commands take (the folders of its data)."""
+    folder = data_folders()[1]
+    return frozenset(child.name for child in folder.iterdir() if child.is_dir()) if folder.is_dir() else frozenset()
+
+
+@functools.cache
+def endpoint_prefix(service_name: str) -> str | None:
+    """The endpoint prefix of botocore's model `service_name` (`cloudwatch` -> `monitoring`, `ses` -> `email`,
+    `opensearchserverless` -> `aoss`): the name its endpoints have in `endpoints.json`; None without a model."""
+    if service_name not in service_models():
+        return None
+    folder = data_folders()[1] / service_name
+    versions = sorted(child for child in folder.iterdir() if child.is_dir())
+    for version in reversed(versions):
+        plain, packed = version / "service-2.json", version / "service-2.json.gz"
+        if plain.is_file() or packed.is_file():
+            # the metadata opens the model: read its first bytes, not the whole model (sagemaker's is 0.75 s to parse)
+            with (plain.open("rb") if plain.is_file() else gzip.open(packed, "rb")) as model:
+                head = model.read(_MODEL_HEAD).decode("utf-8", "replace")
+            found = _ENDPOINT_PREFIX.search(head)
+            return found.group(1) if found else None
+    return None
+
+
+_MODEL_HEAD = 4096
+_ENDPOINT_PREFIX = re.compile(r'"endpointPrefix"\s*:\s*"([^"]+)"')

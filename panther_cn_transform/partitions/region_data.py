@@ -87,3 +87,24 @@ def load_region_data(region: str) -> RegionData:
         date = "unknown"
     source = f"cfn-lint {metadata.version('cfn-lint')} region data, schemas of {date}"
     return RegionData(region, frozenset(types), source, schemas, digests)
+
+
+#: the region whose schemas say what a type's Ref returns when the target region lacks the type (the most types)
+_SCHEMA_REGION = "us-east-1"
+
+
+@functools.cache
+def ref_identifier(resource_type: str) -> str | None:
+    """The property a resource's `Ref` returns (`UserPoolId` for `AWS::Cognito::UserPool`, `ClientId` for a
+    pool client), from the last entry of its schema's `primaryIdentifier`; None when no schema says.
+
+    Read from us-east-1's schemas: what is asked about is mostly a type the target region lacks.
+    """
+    data = load_region_data(_SCHEMA_REGION)
+    digest = data.digests.get(resource_type)
+    path = data.schemas / "resources" / f"{digest}.json" if digest else None
+    if path is None or not path.exists():
+        return None
+    identifiers = json.loads(path.read_text("utf-8")).get("primaryIdentifier") or []
+    last = str(identifiers[-1]) if identifiers else ""
+    return last.rsplit("/", 1)[-1] or None if last.startswith("/properties/") else None

@@ -6,12 +6,20 @@ are found in the output model (new cfn-lint errors, the fourth, come from `verif
 * `runtime`: a Lambda runtime AWS no longer lets anyone create functions with (`go1.x`,
   `python3.7`); dates from cfn-lint's `LmbdRuntimeLifecycle.json`, kept current by AWS;
 * `foreign-region`: an ARN, host or region value naming a region outside the target's
-  partition, i.e. a resource that cannot be reached from China;
+  partition, i.e. a resource that cannot be reached from China (not where a region is
+  compared: Conditions and Rules; nor under a name that says it is left out: `EXCLUDED_REGIONS`);
 * `global-bucket`: an asset still read from a bucket of another partition (for a China
   release: a global bucket), by the bucket's name or its host's DNS suffix; and any bucket
   the template reads (model data, commands, environment, Parameter defaults) whose name
   holds a region of another partition (`sagemaker-ap-northeast-1-<account>`), at the place
-  that sets it.
+  that sets it (never in a Description: prose);
+* `user-pool`: where the target region has no Cognito user pools (cfn-lint's region data),
+  whatever needs one: a COGNITO_USER_POOLS authorizer (an API Gateway authorizer, a SAM
+  API's, one in an OpenAPI definition), a JWT authorizer whose issuer is a user pool, OpenSearch's Cognito options, AppSync's user-pool
+  authentication, an ALB's authenticate-cognito action, an identity pool's user-pool
+  provider, Verified Permissions' Cognito source, a custom resource named for Cognito.  The
+  removal keeps them and asks for the pool as a parameter (ruleset/removal.py), which China
+  cannot supply.
 
 **Shared blockers.** A blocker the global release has too (v1.16's `go1.x` runtimes) is not
 the port's doing and stops nothing (`release --upload` stops only on the others).  Whether
@@ -40,7 +48,7 @@ from ..model.edits import JsonPath, to_pointer
 from ..model.walk import REGION_PATTERN, in_comment_line, in_mapping_for_elsewhere, iter_strings, semantic_path
 from ..partitions.bucket_names import region_of_bucket_name, regions_in_bucket_name
 from ..partitions.endpoint_data import dns_suffixes, partition_endpoints, partition_for, partition_names
-from ..partitions.region_data import cfn_lint_schemas
+from ..partitions.region_data import cfn_lint_schemas, load_region_data
 from ..partitions.s3urls import bucket_properties, find_references
 
 _FUNCTION_TYPES = ("AWS::Lambda::Function", "AWS::Serverless::Function")
@@ -51,6 +59,12 @@ _REGION_VALUE = re.compile(f"^{REGION_PATTERN}$")
 DEFAULT_SOURCE_REGION = "us-east-1"
 #: where text describes rather than configures
 _PROSE_KEYS = frozenset({"Description", "Metadata", "Mappings", "AWSTemplateFormatVersion"})
+#: prose wherever it is: no value under these keys is read by CloudFormation or a service
+_DESCRIPTION_KEYS = frozenset({"Description", "AssertDescription", "ConstraintDescription"})
+#: sections where a region is compared, never used: `!Equals [!Ref AWS::Region, us-gov-west-1]`, a Rule's deny-list
+_COMPARING_SECTIONS = frozenset({"Conditions", "Rules"})
+#: a key whose name says its regions are left out (`EXCLUDED_REGIONS`, `DenyRegion`, `SkipRegion`)
+_EXCLUDING_NAME = re.compile(r"(?i)exclu|deny|denied|skip|ignor|disallow|blacklist|blocklist")
 
 
 @dataclass(frozen=True)
@@ -79,6 +93,7 @@ def find_blockers(model: Any, *, region: str, bucket: str | None, today: date) -
     found = _runtimes(model, today)
     found += _foreign_regions(model, region)
     found += _foreign_buckets(model, bucket, region)
+    found += _user_pool_dependants(model, region)
     return sorted(set(found), key=lambda b: (b.kind, to_pointer(b.path), b.message))
 
 
@@ -123,7 +138,10 @@ def _foreign_regions(model: Any, region: str) -> list[Blocker]:
     partition = partition_for(region)
     found = []
     for path, value in iter_strings(model):
-        if any(part in _PROSE_KEYS for part in semantic_path(path) if isinstance(part, str)) or path[:1] == ("Parameters",):
+        if path[:1] == ("Parameters",) or path[:1] and path[0] in _COMPARING_SECTIONS:
+            continue
+        names = [part for part in semantic_path(path) if isinstance(part, str)]
+        if any(part in _PROSE_KEYS for part in names) or names and _EXCLUDING_NAME.search(names[-1]):
             continue
         named = {m.group("region") for m in _ARN_REGION.finditer(value) if not in_comment_line(value, m.start())}
         named |= {m.group("region") for m in _HOST_REGION.finditer(value) if not in_comment_line(value, m.start())}
@@ -149,6 +167,8 @@ def _foreign_buckets(model: Any, bucket: str | None, region: str) -> list[Blocke
     found = []
     for reference in find_references(model):
         if reference.form == "arn" or not reference.key or reference.bucket == bucket:
+            continue
+        if any(part in _DESCRIPTION_KEYS for part in semantic_path(reference.path)):
             continue
         bucket_region = region_of_bucket_name(reference.bucket)
         other = partition_for(bucket_region) if bucket_region is not None else partition
@@ -213,6 +233,97 @@ def _prose(path: JsonPath, regions: tuple[str, ...], partition: str) -> bool:
     if path[:1] == ("Metadata",) or "Description" in path:
         return True
     return in_mapping_for_elsewhere(path, regions, partition, partition_names())
+
+
+_USER_POOL = "AWS::Cognito::UserPool"
+#: a user pool's token issuer: `https://cognito-idp.<region>.amazonaws.com/<pool id>`
+_COGNITO_ISSUER = "cognito-idp."
+_COGNITO_CUSTOM_TYPE = re.compile(r"(?i)^Custom::.*(?:cognito|userpool)")
+_API_DEFINITIONS = {"AWS::ApiGateway::RestApi": "Body", "AWS::ApiGatewayV2::Api": "Body",
+                    "AWS::Serverless::Api": "DefinitionBody", "AWS::Serverless::HttpApi": "DefinitionBody"}
+
+
+def _user_pool_dependants(model: Any, region: str) -> list[Blocker]:
+    """What needs a Cognito user pool, where `region` has none (`user-pool`, see the module docstring).
+
+    Sources: CHINA-FACTS sections 1 and 9 (API Gateway in China: "Cognito authorizers are
+    not supported"; user pools are not available in either China region; AppSync there
+    has no user-pool authentication; Verified Permissions has no Cognito identity source).
+    """
+    if not load_region_data(region).lacks(_USER_POOL):
+        return []
+    partition = partition_for(region)
+    instead = (f"needs a Cognito user pool, which {region} does not have: the stack fails here; use IAM authorization, "
+               f"a Lambda authorizer, or an identity provider outside {partition} instead")
+    found: list[Blocker] = []
+    resources = model.get("Resources") if isinstance(model.get("Resources"), dict) else {}
+    globals_api = (model.get("Globals") or {}).get("Api") if isinstance(model.get("Globals"), dict) else None
+    places: list[tuple[JsonPath, Any, str]] = []
+    if isinstance(globals_api, dict):
+        places.append((("Globals", "Api"), globals_api, "AWS::Serverless::Api"))
+    for logical_id, resource in resources.items():
+        if isinstance(resource, dict) and isinstance(resource.get("Type"), str):
+            properties = resource.get("Properties")
+            places.append((("Resources", logical_id, "Properties"), properties if isinstance(properties, dict) else {}, resource["Type"]))
+    for base, properties, kind in places:
+        for path, what in _needs_user_pool(base, properties, kind):
+            found.append(Blocker("user-pool", path, f"{what} {instead}"))
+    return found
+
+
+def _needs_user_pool(base: JsonPath, props: dict[str, Any], kind: str) -> list[tuple[JsonPath, str]]:
+    """(place, what it is) for each setting of one resource (or Globals section) that needs a user pool."""
+    found: list[tuple[JsonPath, str]] = []
+    if kind == "AWS::ApiGateway::Authorizer" and _is(props.get("Type"), "COGNITO_USER_POOLS"):
+        found.append((base + ("ProviderARNs" if "ProviderARNs" in props else "Type",), "a COGNITO_USER_POOLS authorizer"))
+    elif kind in ("AWS::Serverless::Api", "AWS::Serverless::HttpApi"):
+        authorizers = (props.get("Auth") or {}).get("Authorizers") if isinstance(props.get("Auth"), dict) else None
+        for name, authorizer in (authorizers or {}).items() if isinstance(authorizers, dict) else ():
+            if isinstance(authorizer, dict) and "UserPoolArn" in authorizer:
+                found.append((base + ("Auth", "Authorizers", name, "UserPoolArn"), f"the Cognito authorizer {name}"))
+            jwt = authorizer.get("JwtConfiguration") if isinstance(authorizer, dict) else None
+            if isinstance(jwt, dict) and _COGNITO_ISSUER in str(jwt.get("issuer")):
+                found.append((base + ("Auth", "Authorizers", name, "JwtConfiguration"), f"the JWT authorizer {name}, whose issuer is a user pool,"))
+    elif kind == "AWS::ApiGatewayV2::Authorizer":
+        jwt = props.get("JwtConfiguration")
+        if isinstance(jwt, dict) and _COGNITO_ISSUER in str(jwt.get("Issuer")):
+            found.append((base + ("JwtConfiguration", "Issuer"), "a JWT authorizer whose issuer is a user pool"))
+    elif kind in ("AWS::OpenSearchService::Domain", "AWS::Elasticsearch::Domain"):
+        options = props.get("CognitoOptions")
+        if isinstance(options, dict) and options.get("Enabled") not in (False, "false", "False"):
+            found.append((base + ("CognitoOptions",), "Cognito authentication for Dashboards"))
+    elif kind == "AWS::AppSync::GraphQLApi":
+        if _is(props.get("AuthenticationType"), "AMAZON_COGNITO_USER_POOLS"):
+            found.append((base + ("AuthenticationType",), "user-pool authentication"))
+        for index, provider in enumerate(props.get("AdditionalAuthenticationProviders") or []):
+            if isinstance(provider, dict) and _is(provider.get("AuthenticationType"), "AMAZON_COGNITO_USER_POOLS"):
+                found.append((base + ("AdditionalAuthenticationProviders", index), "user-pool authentication"))
+    elif kind in ("AWS::ElasticLoadBalancingV2::Listener", "AWS::ElasticLoadBalancingV2::ListenerRule"):
+        key = "DefaultActions" if kind.endswith("Listener") else "Actions"
+        for index, action in enumerate(props.get(key) or []):
+            if isinstance(action, dict) and _is(action.get("Type"), "authenticate-cognito"):
+                found.append((base + (key, index), "an authenticate-cognito action"))
+    elif kind == "AWS::Cognito::IdentityPool" and props.get("CognitoIdentityProviders"):
+        found.append((base + ("CognitoIdentityProviders",), "a user-pool identity provider"))
+    elif kind == "AWS::VerifiedPermissions::IdentitySource" and "CognitoUserPoolConfiguration" in str(props.get("Configuration")):
+        found.append((base + ("Configuration",), "a Cognito identity source"))
+    elif _COGNITO_CUSTOM_TYPE.match(kind):
+        found.append((base[:2], f"custom resource {kind}"))
+    definition = props.get(_API_DEFINITIONS.get(kind, ""))
+    if isinstance(definition, dict):
+        components = definition.get("components")
+        for section, schemes in (("securityDefinitions", definition.get("securityDefinitions")),
+                                 ("components", components.get("securitySchemes") if isinstance(components, dict) else None)):
+            for name, scheme in schemes.items() if isinstance(schemes, dict) else ():
+                authorizer = scheme.get("x-amazon-apigateway-authorizer") if isinstance(scheme, dict) else None
+                if isinstance(authorizer, dict) and _is(authorizer.get("type"), "cognito_user_pools"):
+                    where = (section, name) if section == "securityDefinitions" else (section, "securitySchemes", name)
+                    found.append((base + (_API_DEFINITIONS[kind], *where), f"the cognito_user_pools authorizer {name}"))
+    return found
+
+
+def _is(value: Any, expected: str) -> bool:
+    return isinstance(value, str) and value.lower() == expected.lower()
 
 
 @cache

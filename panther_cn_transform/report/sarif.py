@@ -68,6 +68,11 @@ BUILTIN_RULES: dict[str, tuple[str, str, str]] = {
         ("An asset property reads an object from outside the release bucket (another bucket or host): the release "
          "does not copy it."), "error", _BLOCKERS_DOC,
     ),
+    "blocker-user-pool": (
+        ("Something needs a Cognito user pool (an authorizer, OpenSearch's Cognito options, AppSync or ALB "
+         "authentication) where the target region has none: use IAM authorization, a Lambda authorizer, or an "
+         "identity provider outside the partition."), "error", _BLOCKERS_DOC,
+    ),
     "blocker-lint": (
         "cfn-lint finds an error in the output that the input did not have (release mode with verification).",
         "error", _BLOCKERS_DOC,

@@ -35,6 +35,7 @@ _BLOCKER_TITLES = {
     "foreign-asset": "Assets read from outside the release bucket",
     "foreign-region": "Resources in other regions",
     "global-bucket": "Assets and data left in buckets of another partition",
+    "user-pool": "What needs a Cognito user pool",
 }
 
 

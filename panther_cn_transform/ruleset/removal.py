@@ -30,6 +30,7 @@ from typing import Any, Literal
 from ..model.edits import Edit, EditLog, JsonPath
 from ..model.graph import Reference, ReferenceGraph, names_in_values
 from ..model.walk import semantic_path
+from ..partitions.region_data import ref_identifier
 from .findings import Finding
 from .rule_api import Param
 
@@ -155,7 +156,9 @@ class _Planner:
         if any(key in _WIDENING_KEYS for key in keys):
             return False
         return (
-            self.lift_data_reference(reference, target, because)
+            self.repair_identity_provider(reference, because)
+            or self.user_pool_setting(reference) and self.repair_if_branch(reference, because)
+            or self.lift_data_reference(reference, target, because)
             or self.repair_if_branch(reference, because)
             or self.repair_policy(path, because)
         )
@@ -184,9 +187,15 @@ class _Planner:
         parameter = self.lifted.get(key)
         stood_for = f"{reference.target}.{reference.attribute}" if reference.attribute else f"{reference.target} (its Ref)"
         if parameter is None:
-            parameter = self.parameter_name(hint, reference.target, reference.attribute)
+            kind = self.value_kind(reference.target, reference.attribute)
+            parameter = self.parameter_name(hint, reference.target, reference.attribute, kind)
             self.lifted[key] = parameter
             description = f"Supply the value of {stood_for}: this template no longer deploys it"
+            if kind is not None:
+                what, resource_type = kind
+                description = (f"Supply the value of {stood_for[: -len(' (its Ref)')] if not reference.attribute else stood_for} "
+                               f"({'its Ref: ' if not reference.attribute else ''}the {what} of an {resource_type}): this "
+                               f"template no longer deploys it; give the {what} of one deployed elsewhere")
             self.plan.added[parameter] = {"Type": "String", "Description": description}
         self.lift_uses.setdefault(site or path, []).append((parameter, f"{path[1]}.{_describe(reference)}", because))
         if site is not None:  # the whole value (a nested stack's parameter)
@@ -199,7 +208,21 @@ class _Planner:
             self.plan.repairs[path] = edit
         return True
 
-    def parameter_name(self, hint: str, target: str, attribute: str | None) -> str:
+    def value_kind(self, target: str, attribute: str | None) -> tuple[str, str] | None:
+        """What a reference to the removed resource `target` gave (`UserPoolId`, `Arn`) and the resource's type.
+
+        A Ref gives what the type's schema names as its primary identifier (a user pool's id,
+        a pool client's id), a GetAtt its attribute; None for a nested stack's output or a
+        type no schema describes.
+        """
+        resource = (self.model.get("Resources") or {}).get(target)
+        resource_type = resource.get("Type") if isinstance(resource, dict) else None
+        if not isinstance(resource_type, str) or resource_type in _NESTED_STACK_TYPES:
+            return None
+        what = attribute or ref_identifier(resource_type)
+        return (what, resource_type) if what else None
+
+    def parameter_name(self, hint: str, target: str, attribute: str | None, kind: tuple[str, str] | None = None) -> str:
         """A free parameter name after what the value stood for (`COGNITO_POOL_ID` -> `CognitoPoolId`).
 
         The names taken are gathered once and grow with each new parameter (a set built
@@ -208,6 +231,8 @@ class _Planner:
         if self.taken is None:
             self.taken = set(self.model.get("Parameters") or {}) | set(self.model.get("Resources") or {})
         taken = self.taken
+        if not hint and kind is not None and not attribute:  # the last word of what a Ref gives: PoolId, not PoolRef
+            hint = target + (re.findall(r"[A-Z][a-z0-9]*|[a-z0-9]+", kind[0]) or ["Ref"])[-1]
         name = self._free_name(hint, target, attribute, taken)
         taken.add(name)
         return name
@@ -236,6 +261,53 @@ class _Planner:
         edit = Edit(path, "replace", self.rule, f"value now from parameter {parameter}: {because}",
                     value=text.replace(old, new), fragments=fragments + ((old, new),))
         self.plan.repairs[path] = edit
+
+    def user_pool_setting(self, reference: Reference) -> bool:
+        """The reference tells a resource the user pool it works with (`_USER_POOL_SETTINGS`): an optional
+        Fn::If branch holding it becomes AWS::NoValue before the value would be lifted to a parameter."""
+        resource = self.model["Resources"].get(reference.path[1])
+        marker = _USER_POOL_SETTINGS.get(str(resource.get("Type"))) if isinstance(resource, dict) else None
+        return marker is not None and marker in reference.path
+
+    def repair_identity_provider(self, reference: Reference, because: str) -> bool:
+        """A removed user pool (or its client) in an identity pool's `CognitoIdentityProviders` drops that provider.
+
+        Keep what can live: the identity pool stays (cn-north-1 has identity pools) when
+        another way in remains (unauthenticated identities, another provider, login,
+        OpenID Connect or SAML providers, a developer provider); this only narrows who gets
+        credentials.  Without one, the pool is removed as before.
+        """
+        path = reference.path
+        if len(path) >= 5 and path[2:4] == ("Properties", "RoleMappings") and isinstance(path[4], str):
+            return self.repair_role_mapping(reference, because)
+        if len(path) < 6 or path[2:4] != ("Properties", "CognitoIdentityProviders") or not isinstance(path[4], int):
+            return False
+        resource = self.model["Resources"].get(path[1])
+        if not isinstance(resource, dict) or resource.get("Type") != "AWS::Cognito::IdentityPool":
+            return False
+        properties = resource.get("Properties") or {}
+        providers_path = path[:4]
+        others = any(properties.get(key) not in (None, False, [], {}) for key in _IDENTITY_POOL_WAYS_IN)
+        if not others and self.remaining(providers_path, properties.get("CognitoIdentityProviders")) <= 1 and path[:5] not in self.removed_paths:
+            return False
+        self.remove_list_entry(path[:5], f"identity provider dropped (narrows who gets credentials): {because}", drop_empty=True)
+        return True
+
+    def repair_role_mapping(self, reference: Reference, because: str) -> bool:
+        """An identity pool role attachment's role mapping for a removed provider goes (the pool's default roles stay)."""
+        path = reference.path
+        resource = self.model["Resources"].get(path[1])
+        if not isinstance(resource, dict) or resource.get("Type") != "AWS::Cognito::IdentityPoolRoleAttachment":
+            return False
+        mappings_path, entry = path[:4], path[:5]
+        if entry in self.removed_paths or mappings_path in self.removed_paths:
+            return True
+        reason = f"role mapping dropped (its identity provider is gone): {because}"
+        if self.remaining(mappings_path, _get(self.model, mappings_path)) <= 1:
+            self.add_removal(mappings_path, reason)  # RoleMappings is optional
+        else:
+            self.add_removal(entry, reason)
+        return True
 
     def repair_if_branch(self, reference: Reference, because: str) -> bool:
         path = reference.path
@@ -341,6 +413,20 @@ class _Planner:
         return result
 
 
+#: what lets an identity pool hand out credentials besides its Cognito user-pool providers
+_IDENTITY_POOL_WAYS_IN = ("AllowUnauthenticatedIdentities", "SupportedLoginProviders", "OpenIdConnectProviderARNs",
+                          "SamlProviderARNs", "DeveloperProviderName")
+#: where a resource is told a user pool it works with: the value is kept as a parameter and the resource, which
+#: cannot work without a pool China lacks, is a blocker (report/blockers.py) instead of being removed with its users.
+#: (An AppSync API authenticated by a user pool is removed as before: Panther's China pack moves it to the web half.)
+_USER_POOL_SETTINGS = {
+    "AWS::ApiGateway::Authorizer": "ProviderARNs",
+    "AWS::ApiGatewayV2::Authorizer": "JwtConfiguration",
+    "AWS::OpenSearchService::Domain": "CognitoOptions",
+    "AWS::Elasticsearch::Domain": "CognitoOptions",
+    "AWS::ElasticLoadBalancingV2::Listener": "AuthenticateCognitoConfig",
+    "AWS::ElasticLoadBalancingV2::ListenerRule": "AuthenticateCognitoConfig",
+}
 #: Resources whose `Parameters` are the values a nested stack's parameters get: data, like a Lambda's environment
 #: (a SAM application with a local `Location` becomes an AWS::CloudFormation::Stack when packaged)
 _NESTED_STACK_TYPES = ("AWS::CloudFormation::Stack", "AWS::Serverless::Application")
@@ -365,9 +451,11 @@ def data_position(resource_type: str, path: JsonPath) -> tuple[str, JsonPath | N
     if resource_type.startswith("Custom::") or resource_type == "AWS::CloudFormation::CustomResource":
         return (None if props[0] == "ServiceToken" else (keys[-1], None))
     if props[0] in ("Body", "DefinitionBody") and "x-amazon-apigateway-authorizer" in keys:
-        return "AuthorizerProviderArn", None
-    if props[:2] == ("Auth", "Authorizers") and len(props) > 3:
-        return f"{props[2]}{props[3]}", None
+        return "", None  # named after what the value is: a pool's id or ARN (`value_kind`)
+    if _USER_POOL_SETTINGS.get(resource_type) in keys:
+        return ("" if keys[-1] == "ProviderARNs" else keys[-1]), None
+    if props[:2] == ("Auth", "Authorizers") and len(props) > 3:  # a SAM Cognito authorizer's UserPoolArn; else by what it holds
+        return (f"{props[2]}{props[3]}" if props[3] == "UserPoolArn" else ""), None
     return None
 
 
@@ -387,8 +475,9 @@ def _lift_message(parameter: str, uses: list[tuple[str, str]]) -> str:
     sites = ", ".join(sorted({site for site, _ in uses}))
     why = uses[0][1] if uses else ""
     message = f"new parameter {parameter}, used by {sites}: {why}; supply it when deploying"
-    if any(".Auth.Authorizers." in site or "authorizer" in site for site, _ in uses):
-        message += " (Cognito user-pool authorizers are not supported in China: replace the authorizer)"
+    if any(".Auth.Authorizers." in site or "authorizer" in site.lower() or "ProviderARNs" in site for site, _ in uses):
+        message += (" (Cognito user-pool authorizers are not supported in China: replace the authorizer with IAM "
+                    "authorization, a Lambda authorizer, or an identity provider outside China)")
     return message
 
 

@@ -123,8 +123,8 @@ def test_an_authorizer_in_an_openapi_body_keeps_its_api_in_json() -> None:
     model, result = run({"Resources": {"Pool": POOL, "Api": api}}, as_json=True)
     assert set(model["Resources"]) == {"Api"}
     arns = model["Resources"]["Api"]["Properties"]["Body"]["securityDefinitions"]["pool"]["x-amazon-apigateway-authorizer"]["providerARNs"]
-    assert arns == [{"Ref": "AuthorizerProviderArn"}]
-    (warning,) = [w for w in result.warnings if w.pointer == "/Parameters/AuthorizerProviderArn"]
+    assert arns == [{"Ref": "PoolArn"}]  # named after what it holds: the pool's ARN (issue 27)
+    (warning,) = [w for w in result.warnings if w.pointer == "/Parameters/PoolArn"]
     assert "Cognito user-pool authorizers are not supported in China" in warning.message
 
 

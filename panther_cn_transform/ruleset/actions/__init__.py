@@ -29,6 +29,7 @@ from .rewrite_vpce_names import RewriteVpceNames
 from .warn_arns import WarnArns
 from .warn_cloudfront_aliases import WarnCloudFrontAliases
 from .warn_managed_policies import WarnManagedPolicies
+from .warn_missing_services import WarnMissingServices
 from .warn_region_mappings import WarnRegionMappings
 from .warn_scripts import WarnScripts
 
@@ -47,6 +48,7 @@ ACTIONS: Mapping[str, type[Action]] = MappingProxyType(
             RewriteS3Assets,
             WarnArns,
             WarnManagedPolicies,
+            WarnMissingServices,
             WarnRegionMappings,
             WarnScripts,
             WarnCloudFrontAliases,

@@ -44,7 +44,8 @@ class EditProperty:
 
     **When.** `when`: a list of tests, any of which selects the property: `absent: true`,
     `present: true`, `equals: V`, `in: [V, ...]`, `not_in: [V, ...]`, `contains: V` (a list
-    holding V), `matches: REGEX`; to `equals`, `in` and `not_in` an absent property is
+    holding V), `matches: REGEX`, `openapi_unsigned: true` (an OpenAPI definition with an
+    operation IAM does not protect, `openapi_unsigned`); to `equals`, `in` and `not_in` an absent property is
     `null` (`in: [null, EDGE]` is "unset or EDGE").  Default: `present: true`.  A value only known at deploy
     time (`!Ref Parameter`) cannot be tested: with `unknown: warn` (the default) it is a
     warning, with `unknown: ignore` it is left alone.
@@ -106,9 +107,9 @@ class EditProperty:
             Param('resource_types', 'Resource type globs the rule applies to; a SAM type also covers its Globals section and implicit resources', {'type': 'array', 'minItems': 1, 'items': {'type': 'string', 'minLength': 1}}, required=True),
             Param('logical_ids', 'Only resources whose logical id matches one of these globs', {'type': 'array', 'items': {'type': 'string', 'minLength': 1}}),
             Param('only_with', 'Only resources that set at least one of these properties', {'type': 'array', 'items': {'type': 'string', 'pattern': '^[A-Za-z0-9_*-]+(\\.[A-Za-z0-9_*-]+)*$'}}),
-            Param('where', 'Tests on other properties of the resource that must all hold', {'type': 'array', 'items': {'type': 'object', 'required': ['property'], 'minProperties': 2, 'maxProperties': 2, 'additionalProperties': False, 'properties': {'property': {'title': 'Property path below Properties', 'type': 'string', 'pattern': '^[A-Za-z0-9_*-]+(\\.[A-Za-z0-9_*-]+)*$'}, 'absent': {'title': 'The property is missing, !Ref AWS::NoValue, or an empty list or mapping', 'type': 'boolean'}, 'present': {'title': 'The property is set (to anything, a deploy-time value included)', 'type': 'boolean'}, 'equals': {'title': 'The value is exactly this (null: the property is absent)'}, 'in': {'title': 'The value is one of these (null: the property is absent)', 'type': 'array'}, 'not_in': {'title': 'The value is none of these (null: the property is absent)', 'type': 'array'}, 'contains': {'title': 'The value is a list holding this'}, 'matches': {'title': 'The value is a string matching this Python regular expression', 'type': 'string', 'format': 'regex'}}}}),
+            Param('where', 'Tests on other properties of the resource that must all hold', {'type': 'array', 'items': {'type': 'object', 'required': ['property'], 'minProperties': 2, 'maxProperties': 2, 'additionalProperties': False, 'properties': {'property': {'title': 'Property path below Properties', 'type': 'string', 'pattern': '^[A-Za-z0-9_*-]+(\\.[A-Za-z0-9_*-]+)*$'}, 'absent': {'title': 'The property is missing, !Ref AWS::NoValue, or an empty list or mapping', 'type': 'boolean'}, 'present': {'title': 'The property is set (to anything, a deploy-time value included)', 'type': 'boolean'}, 'equals': {'title': 'The value is exactly this (null: the property is absent)'}, 'in': {'title': 'The value is one of these (null: the property is absent)', 'type': 'array'}, 'not_in': {'title': 'The value is none of these (null: the property is absent)', 'type': 'array'}, 'contains': {'title': 'The value is a list holding this'}, 'matches': {'title': 'The value is a string matching this Python regular expression', 'type': 'string', 'format': 'regex'}, 'openapi_unsigned': {'title': 'The value is an OpenAPI definition with an operation (CORS preflight OPTIONS aside) that IAM (SigV4, x-amazon-apigateway-authtype awsSigv4) does not protect; an absent definition, a location or an unreadable security setting counts as unprotected', 'type': 'boolean'}}}}),
             Param('properties', 'Property paths below Properties: dot-separated, * for any key or list item', {'type': 'array', 'minItems': 1, 'items': {'type': 'string', 'pattern': '^[A-Za-z0-9_*-]+(\\.[A-Za-z0-9_*-]+)*$'}}, required=True),
-            Param('when', 'Tests, any of which selects the property (default: present)', {'type': 'array', 'minItems': 1, 'items': {'type': 'object', 'minProperties': 1, 'maxProperties': 1, 'additionalProperties': False, 'properties': {'absent': {'title': 'The property is missing, !Ref AWS::NoValue, or an empty list or mapping', 'type': 'boolean'}, 'present': {'title': 'The property is set (to anything, a deploy-time value included)', 'type': 'boolean'}, 'equals': {'title': 'The value is exactly this (null: the property is absent)'}, 'in': {'title': 'The value is one of these (null: the property is absent)', 'type': 'array'}, 'not_in': {'title': 'The value is none of these (null: the property is absent)', 'type': 'array'}, 'contains': {'title': 'The value is a list holding this'}, 'matches': {'title': 'The value is a string matching this Python regular expression', 'type': 'string', 'format': 'regex'}}}}),
+            Param('when', 'Tests, any of which selects the property (default: present)', {'type': 'array', 'minItems': 1, 'items': {'type': 'object', 'minProperties': 1, 'maxProperties': 1, 'additionalProperties': False, 'properties': {'absent': {'title': 'The property is missing, !Ref AWS::NoValue, or an empty list or mapping', 'type': 'boolean'}, 'present': {'title': 'The property is set (to anything, a deploy-time value included)', 'type': 'boolean'}, 'equals': {'title': 'The value is exactly this (null: the property is absent)'}, 'in': {'title': 'The value is one of these (null: the property is absent)', 'type': 'array'}, 'not_in': {'title': 'The value is none of these (null: the property is absent)', 'type': 'array'}, 'contains': {'title': 'The value is a list holding this'}, 'matches': {'title': 'The value is a string matching this Python regular expression', 'type': 'string', 'format': 'regex'}, 'openapi_unsigned': {'title': 'The value is an OpenAPI definition with an operation (CORS preflight OPTIONS aside) that IAM (SigV4, x-amazon-apigateway-authtype awsSigv4) does not protect; an absent definition, a location or an unreadable security setting counts as unprotected', 'type': 'boolean'}}}}),
             Param('then', 'What to do with a selected property', {'enum': ['set', 'replace', 'rename', 'remove', 'remove_resource', 'replace_attributes', 'warn']}, default='warn'),
             Param('value', 'set: the new value; rename: the value under the new key (default: the old value)', {}),
             Param('values', 'replace: old value -> new value', {'type': 'object', 'minProperties': 1}),
@@ -542,6 +543,8 @@ def _test(test: Mapping[str, Any], place: Place) -> bool | None:
         return (place.state == "absent") == bool(expected)
     if kind == "present":
         return (place.state != "absent") == bool(expected)
+    if kind == "openapi_unsigned":
+        return openapi_unsigned(None if place.state == "absent" else place.value) == bool(expected)
     # an absent property is null to value tests: `in: [null, EDGE]` is "unset or EDGE"
     value = None if place.state == "absent" else place.value
     if kind == "contains" and isinstance(value, list) and expected in value:
@@ -559,6 +562,40 @@ def _test(test: Mapping[str, Any], place: Place) -> bool | None:
     if kind == "matches":
         return isinstance(value, str) and re.search(str(expected), value) is not None
     raise ValueError(f"unknown test {kind!r}")  # the schema allows no other
+
+
+#: the operations of an OpenAPI path item; `options` (CORS preflight, sent unsigned by browsers) is left out
+_OPERATIONS = ("get", "put", "post", "delete", "head", "patch", "trace", "x-amazon-apigateway-any-method")
+
+
+def openapi_unsigned(definition: Any) -> bool:
+    """True unless `definition` is an OpenAPI (Swagger 2 or 3) definition whose every operation requires IAM.
+
+    An operation requires IAM when each of its security requirements (its own `security`,
+    else the definition's) names a scheme with `x-amazon-apigateway-authtype: awsSigv4`.
+    Anything that cannot be read (a location, an intrinsic function where a security list
+    or scheme should be, no operation at all) counts as not requiring IAM.
+    """
+    if not isinstance(definition, dict) or not isinstance(definition.get("paths"), dict):
+        return True
+    components = definition.get("components")
+    schemes = definition.get("securityDefinitions") or (components.get("securitySchemes") if isinstance(components, dict) else None)
+    if not isinstance(schemes, dict):
+        return True
+    signed = {name for name, scheme in schemes.items()
+              if isinstance(scheme, dict) and str(scheme.get("x-amazon-apigateway-authtype", "")).lower() == "awssigv4"}
+    default = definition.get("security")
+    operations = [operation for item in definition["paths"].values() if isinstance(item, dict)
+                  for method, operation in item.items() if method.lower() in _OPERATIONS]
+    if not operations:
+        return True
+    for operation in operations:
+        security = operation.get("security", default) if isinstance(operation, dict) else None
+        if not isinstance(security, list) or not security:
+            return True
+        if not all(isinstance(requirement, dict) and signed & set(requirement) for requirement in security):
+            return True
+    return False
 
 
 def _show(value: Any) -> str:

@@ -24,7 +24,11 @@ class RemoveUnsupported:
             'CloudFormation rejects a whole template that uses a resource type the region does not have (Cognito '
             'user pools do not exist in either China region), and rejects a template with a dangling reference '
             "just as firmly. Which types a region has comes from cfn-lint's region data (see region_data.py); "
-            'what happens to references is planned by removal.py.'
+            'what happens to references is planned by removal.py. What only works with a removed user pool (a '
+            "Cognito authorizer, OpenSearch's Cognito options, an ALB's authenticate-cognito action) is kept with "
+            'the pool as a new parameter, named and described after what it holds (the pool\'s id for a Ref, its ARN '
+            'for GetAtt Arn), and is a blocker of the report; an identity pool with another way in keeps working '
+            'without the removed provider.'
         ),
         safety='Removes resources; each reference to them is repaired without widening a permission, or its owner is removed too; all reported.',
         params=(

@@ -93,6 +93,13 @@ def _downloads(script: str, hosts: tuple[DownloadHost, ...]) -> list[tuple[str, 
             elif command and entry.hosts[0] not in found and command.search(line) and not _SOURCE_OPTIONS.search(line):
                 found[entry.hosts[0]] = (entry.hosts[0], entry.name, number, f", {command.search(line).group(0)} without an index")  # type: ignore[union-attr]
     return sorted(found.values(), key=lambda item: item[2])
+#: a name that says its regions are left out (`EXCLUDED_REGIONS = [...]`, `deny_regions`, `--skip-region`)
+_EXCLUDING_NAME = re.compile(r"(?i)exclu|deny|denied|skip|ignor|disallow|blacklist|blocklist")
+#: a line that holds one list item and nothing else: `"us-east-1",`, `- eu-west-1`
+_REGION_TEXT = r"[a-z]{2}-(?:gov-|iso[a-z]?-)?[a-z]+-\d"
+#: two regions next to each other in a list: `"us-east-1", "eu-west-1"`, `us-east-1 us-west-2`
+_REGION_LIST = re.compile(rf"""(?<![\w-]){_REGION_TEXT}["']?\s*[,\s]\s*["']?{_REGION_TEXT}(?![\w-])""")
+_LIST_ITEM = re.compile(r"""^\s*(?:-\s+)?["']?(?:[a-z]{2}-(?:gov-|iso[a-z]?-)?[a-z]+-\d)["']?\s*,?\s*$""")
 
 
 def _region_at(match: re.Match[str]) -> str:
@@ -169,8 +176,8 @@ class WarnScripts:
                     else:
                         warnings.append(Finding(path, f"line {number}: `{command.group(0).strip()[:80]}` has no --region; "
                                                       f"{partition.name} has no global S3 endpoint, add --region with the stack's region", rule.id))
-                for region in map(_region_at, _REGION_LITERAL.finditer(line)):
-                    if not line.lstrip().startswith("#") and not partition.has_region(region):
+                for region in _hard_coded_regions(line, number, value):
+                    if not partition.has_region(region):
                         warnings.append(Finding(path, f"line {number}: hard-coded region {region} in a script; "
                                                       f"in {partition.name} use the stack's region ({context.region})", rule.id))
                 for match in shell.finditer(line) if shell else ():
@@ -186,6 +193,23 @@ class WarnScripts:
         for edit in edits:
             log.apply(edit)
         return warnings
+
+
+def _hard_coded_regions(line: str, number: int, value: str) -> list[str]:
+    """The regions line `number` of `value` hard-codes: none in a comment, in a list of several regions
+    (`["us-east-1", "eu-west-1"]`, `for r in us-east-1 us-west-2`, one item a line among others), or under a name that says they are
+    left out (`EXCLUDED_REGIONS`): such regions are compared or skipped, never called."""
+    if line.lstrip().startswith("#") or _EXCLUDING_NAME.search(line):
+        return []
+    if _REGION_LIST.search(line):
+        return []
+    regions = [_region_at(match) for match in _REGION_LITERAL.finditer(line)]
+    if regions and _LIST_ITEM.match(line):
+        lines = value.splitlines()
+        neighbours = [lines[index] for index in (number - 2, number) if 0 <= index < len(lines)]
+        if any(_LIST_ITEM.match(other) for other in neighbours):
+            return []
+    return regions
 
 
 def _lines_with_matches(value: str, patterns: list[re.Pattern[str]]) -> list[tuple[int, str]]:
