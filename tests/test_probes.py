@@ -37,7 +37,7 @@ def contexts() -> Iterator[dict[str, object]]:
 def test_the_suite_is_large_enough_to_mean_something() -> None:
     families = {family.name: len(family.probes()) for family in FAMILIES}
     assert sum(families.values()) >= 300, families
-    assert set(families) >= {"templates", "rules", "mirrors", "outputs", "s3"}
+    assert set(families) >= {"templates", "rules", "mirrors", "outputs", "s3", "connect"}
 
 
 @pytest.mark.parametrize(("family", "probe"), PROBES, ids=[f"{f.name}/{p.name}" for f, p in PROBES])

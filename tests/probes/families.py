@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import mirrors, outputs, rule_files, s3, templates
+from . import bridges, mirrors, outputs, rule_files, s3, templates
 from .runner import Family
 
 FAMILIES = [
@@ -11,4 +11,5 @@ FAMILIES = [
     Family("mirrors", mirrors.probes),
     Family("outputs", outputs.probes),
     Family("s3", s3.probes, s3.server),
+    Family("connect", bridges.probes, bridges.servers),
 ]
