@@ -111,11 +111,14 @@ class _Planner:
         self.lift_uses: dict[JsonPath, list[tuple[str, str, str]]] = {}
         self.lift_warnings: list[Finding] = []
         self.taken: set[str] | None = None  # parameter and resource names, and the parameters planned
+        # removed id (or `Outputs/name`) -> the reason of the removal its cascade started from
+        self.origin: dict[str, str] = {}
 
     def run(self, initial: dict[str, str], removed_attributes: Mapping[tuple[str, str], str]) -> None:
         queue: deque[str] = deque()
         for logical_id, reason in initial.items():
             self.plan.resources[logical_id] = reason
+            self.origin[logical_id] = reason
             queue.append(logical_id)
         for reference in list(self.graph.references):
             why = removed_attributes.get((reference.target, reference.attribute or ""))
@@ -123,21 +126,38 @@ class _Planner:
                 self.handle(reference, f"{reference.target}.{reference.attribute}", why, queue)
         while queue:
             target = queue.popleft()
-            reason = self.plan.resources.get(target) or self.plan.outputs.get(target.removeprefix("Outputs/"), "")
             for reference in self.graph.to(target):
-                self.handle(reference, target, reason, queue)
+                self.handle(reference, target, self.why(target), queue)
+
+    def why(self, target: str) -> str:
+        """Why `target` (an id or `Outputs/name`) went, in a length that does not grow along a cascade.
+
+        Why not its own reason: that quotes the reason of what it used, which quotes the
+        next, so down a chain of n references the reasons held n^2 characters (a 10,000-link
+        chain from one removed resource took gigabytes with `--report`).  A cascaded
+        removal names the removal it started from instead; each link's own entry in the
+        report says what it used.
+        """
+        reason = self.plan.resources.get(target) or self.plan.outputs.get(target.removeprefix("Outputs/"), "")
+        origin = self.origin.get(target)
+        if origin is None or origin == reason:
+            return reason
+        return f"{target} was removed in turn, from: {origin}"
 
     def handle(self, reference: Reference, target: str, reason: str, queue: deque[str]) -> None:
         """Repair one reference to a removed `target`, or remove its owner (and queue it)."""
         section, owner = reference.owner
+        origin = self.origin.get(target, reason)  # a removed attribute (`Child.Outputs.Name`) starts its own
         if section == "Resources" and owner not in self.plan.resources:
             if reference.kind == "Condition":
                 return
             if not self.repair(reference, target, reason):
                 self.plan.resources[owner] = f"{owner} removed: {_describe(reference)} uses {target}; {reason}"
+                self.origin[owner] = origin
                 queue.append(owner)
         elif section == "Outputs" and owner not in self.plan.outputs:
             self.plan.outputs[owner] = f"output {owner} removed: {_describe(reference)} uses {target}; {reason}"
+            self.origin[f"Outputs/{owner}"] = origin
             queue.append(f"Outputs/{owner}")
 
     # -- repairs --------------------------------------------------------------------------

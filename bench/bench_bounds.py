@@ -1,0 +1,154 @@
+"""Benchmark: the worst templates within the default limits, each one CLI run with `--patch --report`.
+
+    python bench/bench_bounds.py [--repeat 3] [--cases aliases,chain,userdata,resources] [--timeout 400]
+
+Why: docs/limits.md promises that a template within the limits cannot exhaust the machine.
+The worst cases are not large files but small ones whose cost grows faster than their size;
+each is generated at the size the default limits allow (issue 26, "Bounds"):
+
+* **aliases** - YAML aliases doubling level by level (`&l1 [*l0, *l0]`, ...) in a kept
+  resource's Metadata, up to as many values as `--max-nodes` allows (2^19 x 4 < 5,000,000),
+  with a partition ARN in the anchored leaf, so every expanded copy is rewritten;
+* **chain** - a resource type China lacks (`AWS::Cognito::UserPool`) referenced by resource 1,
+  which resource 2 references, ... 10,000 links: the removal cascades down the whole chain;
+* **userdata** - an EC2 instance whose `UserData` is a 150,000-line `Fn::Sub` script (about
+  8 MB), a partition ARN and an S3 host on every line;
+* **resources** - 10,000 resources, each with an ARN and a host the rules rewrite.
+
+Each runs `python -m panther_cn_transform transform CASE --region cn-north-1 --bucket
+my-cn-bucket -o OUT --patch P --report R` in a fresh process; `os.wait4` gives that process's
+own CPU time and peak RSS (`ru_maxrss`), beside its wall time.  The baseline is the same
+command on a small template (`examples/global-stack.yaml`), run in the same rounds on equal
+terms, so a loaded machine shows in both.  Medians and spreads (min-max) over `--repeat`
+rounds; the target is at most 30 s and 1 GB per case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT / "examples" / "global-stack.yaml"
+TARGET_SECONDS = 30.0
+TARGET_BYTES = 1 << 30
+HEADER = "AWSTemplateFormatVersion: '2010-09-09'\nDescription: bounds benchmark\n"
+
+
+def aliases(levels: int = 19) -> str:
+    """2^levels x 4 values from a few hundred bytes: each level a list of two aliases of the one below."""
+    lines = [HEADER, "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n    Metadata:\n"]
+    lines.append("      l0: &l0 [arn:aws:s3:::bucket/key, s3.amazonaws.com]\n")
+    lines.extend(f"      l{i}: &l{i} [*l{i - 1}, *l{i - 1}]\n" for i in range(1, levels + 1))
+    return "".join(lines)
+
+
+def chain(links: int = 10_000) -> str:
+    """A removed resource at the head of a chain of `links` resources, each referencing the one before."""
+    parts = [HEADER, "Resources:\n  Pool:\n    Type: AWS::Cognito::UserPool\n    Properties:\n      UserPoolName: pool\n"]
+    previous = "Pool"
+    for i in range(1, links + 1):
+        parts.append(f"  Link{i}:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicName: !GetAtt {previous}.Arn\n")
+        previous = f"Link{i}"
+    return "".join(parts)
+
+
+def userdata(lines: int = 150_000) -> str:
+    """An instance whose UserData is a `lines`-line `Fn::Sub` script with a partition ARN on every line."""
+    script = "".join(f"          cp arn:aws:s3:::b-${{AWS::Region}}/k{i} /opt/{i}\n" for i in range(lines))
+    return (HEADER + "Resources:\n  Host:\n    Type: AWS::EC2::Instance\n    Properties:\n      ImageId: ami-1\n"
+            "      UserData:\n        Fn::Base64: !Sub |\n" + script)
+
+
+def resources(count: int = 10_000) -> str:
+    """`count` queues, each with an ARN and a host the rules rewrite."""
+    parts = [HEADER, "Resources:\n"]
+    parts.extend(
+        f"  Queue{i}:\n    Type: AWS::SQS::Queue\n    Properties:\n      QueueName: q{i}\n"
+        f"      RedrivePolicy:\n        deadLetterTargetArn: arn:aws:sqs:us-west-2:123456789012:dead-{i}\n"
+        f"        maxReceiveCount: 5\n      Tags:\n        - Key: url\n          Value: https://s3.amazonaws.com/b/{i}\n"
+        for i in range(count)
+    )
+    return "".join(parts)
+
+
+CASES = {"aliases": aliases, "chain": chain, "userdata": userdata, "resources": resources}
+
+
+def measure(template: Path, timeout: float) -> tuple[float, float, int, int]:
+    with tempfile.TemporaryDirectory() as folder:
+        command_folder = Path(folder)
+        return _run_wait4(template, command_folder, timeout)
+
+
+def _run_wait4(template: Path, folder: Path, timeout: float) -> tuple[float, float, int, int]:
+    """One CLI run reaped by `os.wait4` (its own rusage, not the sum over every child)."""
+    command = [sys.executable, "-m", "panther_cn_transform", "transform", str(template), "--region", "cn-north-1",
+               "--bucket", "my-cn-bucket", "-o", str(folder / "out.yaml"), "--patch", str(folder / "patch.json"),
+               "--report", str(folder / "report.md")]
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    start = time.monotonic()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=folder)
+    deadline = start + timeout
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline:
+            process.kill()
+        time.sleep(0.05)
+    wall = time.monotonic() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    code = process.returncode
+    message = process.stderr.read().decode(errors="replace").strip() if process.stderr else ""
+    if process.stderr:
+        process.stderr.close()
+    if code not in (0, 1):
+        print(f"    exit {code}: {message[:300]}", file=sys.stderr)
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, code
+
+
+def spread(values: list[float], unit: float, suffix: str) -> str:
+    return f"{statistics.median(values) / unit:8.2f}{suffix} ({min(values) / unit:.2f}-{max(values) / unit:.2f})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--cases", default=",".join(CASES), help="comma-separated: " + ", ".join(CASES))
+    parser.add_argument("--timeout", type=float, default=400.0, help="seconds before a run is killed")
+    args = parser.parse_args()
+    names = args.cases.split(",")
+    results: dict[str, list[tuple[float, float, int, int]]] = {name: [] for name in ["baseline", *names]}
+    with tempfile.TemporaryDirectory() as folder:
+        paths = {"baseline": BASELINE}
+        for name in names:
+            text = CASES[name]()
+            paths[name] = Path(folder) / f"{name}.yaml"
+            paths[name].write_text(text)
+            print(f"{name}: {len(text.encode()):,} bytes", flush=True)
+        print(f"load average at start: {os.getloadavg()[0]:.2f}", flush=True)
+        for round_ in range(args.repeat):
+            for name in results:
+                results[name].append(measure(paths[name], args.timeout))
+                wall, cpu, rss, code = results[name][-1]
+                print(f"  round {round_ + 1} {name:10} wall {wall:7.2f} s  cpu {cpu:7.2f} s  rss {rss / 2**20:7.0f} MiB  "
+                      f"exit {code}  (load {os.getloadavg()[0]:.2f})", flush=True)
+    print(f"\nmedian (min-max) of {args.repeat} rounds; target: <= {TARGET_SECONDS:g} s and <= 1 GiB per case")
+    print(f"{'case':10} {'wall':>24} {'cpu':>24} {'peak RSS':>26}  cpu/baseline  meets")
+    base_cpu = statistics.median(r[1] for r in results["baseline"])
+    for name, rows in results.items():
+        walls, cpus, rsses = [r[0] for r in rows], [r[1] for r in rows], [float(r[2]) for r in rows]
+        ok = all(r[3] in (0, 1) for r in rows) and max(walls) <= TARGET_SECONDS and max(rsses) <= TARGET_BYTES
+        print(f"{name:10} {spread(walls, 1, ' s'):>24} {spread(cpus, 1, ' s'):>24} {spread(rsses, 2**20, ' MiB'):>26}"
+              f"  {statistics.median(cpus) / base_cpu:12.1f}  {'yes' if ok else 'NO'}")
+
+
+if __name__ == "__main__":
+    main()
