@@ -7,8 +7,9 @@ The worst cases are not large files but small ones whose cost grows faster than 
 each is generated at the size the default limits allow (issue 26, "Bounds"):
 
 * **aliases** - YAML aliases doubling level by level (`&l1 [*l0, *l0]`, ...) in a kept
-  resource's Metadata, up to as many values as `--max-nodes` allows (2^19 x 4 < 5,000,000),
-  with a partition ARN in the anchored leaf, so every expanded copy is rewritten;
+  resource's Metadata, as many levels as the default limits allow (`max_alias_values`; on
+  main, before that limit, 19 levels fit in `max_nodes`: `--levels 19`), the anchored leaf a
+  list of partition ARNs, so every repeated value is rewritten;
 * **chain** - a resource type China lacks (`AWS::Cognito::UserPool`) referenced by resource 1,
   which resource 2 references, ... 10,000 links: the removal cascades down the whole chain;
 * **userdata** - an EC2 instance whose `UserData` is a 150,000-line `Fn::Sub` script (about
@@ -41,11 +42,24 @@ TARGET_BYTES = 1 << 30
 HEADER = "AWSTemplateFormatVersion: '2010-09-09'\nDescription: bounds benchmark\n"
 
 
-def aliases(levels: int = 19) -> str:
-    """2^levels x 4 values from a few hundred bytes: each level a list of two aliases of the one below."""
+def aliases(leaf: int = 8, levels: int | None = None) -> str:
+    """Doubling aliases (`&l1 [*l0, *l0]`, ...) of a list of `leaf` ARNs, as many levels as the default limits allow.
+
+    An alias repeats its anchor's values; levels are added while the values repeated stay
+    within `Limits().max_alias_values` (and the values within `max_nodes`), so the template
+    is the largest of its shape that the defaults accept.
+    """
+    from panther_cn_transform.limits import Limits
+
+    limits = Limits()
     lines = [HEADER, "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n    Metadata:\n"]
-    lines.append("      l0: &l0 [arn:aws:s3:::bucket/key, s3.amazonaws.com]\n")
-    lines.extend(f"      l{i}: &l{i} [*l{i - 1}, *l{i - 1}]\n" for i in range(1, levels + 1))
+    lines.append("      l0: &l0 [" + ", ".join(f"arn:aws:s3:::bucket/key{i}" for i in range(leaf)) + "]\n")
+    size, repeated, values, level = leaf + 1, 0, leaf + 1, 0
+    while (level < levels if levels is not None else
+           repeated + 2 * size <= limits.max_alias_values and values + 2 * size + 1 <= limits.max_nodes):
+        level += 1
+        lines.append(f"      l{level}: &l{level} [*l{level - 1}, *l{level - 1}]\n")
+        repeated, values, size = repeated + 2 * size, values + 2 * size + 1, 2 * size + 1
     return "".join(lines)
 
 
@@ -123,21 +137,23 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--cases", default=",".join(CASES), help="comma-separated: " + ", ".join(CASES))
     parser.add_argument("--timeout", type=float, default=400.0, help="seconds before a run is killed")
+    parser.add_argument("--alias-leaf", type=int, default=8, help="ARNs in the anchored leaf of the aliases case")
+    parser.add_argument("--alias-levels", type=int, help="doubling levels (default: as many as the limits allow)")
     args = parser.parse_args()
     names = args.cases.split(",")
     results: dict[str, list[tuple[float, float, int, int]]] = {name: [] for name in ["baseline", *names]}
     with tempfile.TemporaryDirectory() as folder:
         paths = {"baseline": BASELINE}
         for name in names:
-            text = CASES[name]()
+            text = aliases(args.alias_leaf, args.alias_levels) if name == "aliases" else CASES[name]()
             paths[name] = Path(folder) / f"{name}.yaml"
             paths[name].write_text(text)
             print(f"{name}: {len(text.encode()):,} bytes", flush=True)
         print(f"load average at start: {os.getloadavg()[0]:.2f}", flush=True)
         for round_ in range(args.repeat):
-            for name in results:
-                results[name].append(measure(paths[name], args.timeout))
-                wall, cpu, rss, code = results[name][-1]
+            for name, rows in results.items():
+                rows.append(measure(paths[name], args.timeout))
+                wall, cpu, rss, code = rows[-1]
                 print(f"  round {round_ + 1} {name:10} wall {wall:7.2f} s  cpu {cpu:7.2f} s  rss {rss / 2**20:7.0f} MiB  "
                       f"exit {code}  (load {os.getloadavg()[0]:.2f})", flush=True)
     print(f"\nmedian (min-max) of {args.repeat} rounds; target: <= {TARGET_SECONDS:g} s and <= 1 GiB per case")

@@ -120,6 +120,7 @@ class ModelBuilder:
         self.constructor = yaml.SafeLoader("")  # for YAML 1.1 int/float/bool scalars
         self.memo: dict[int, tuple[Any, int]] = {}
         self.count = 0
+        self.aliased = 0  # values repeated by aliases of collections (`Limits.max_alias_values`)
         self.max_depth, self.max_nodes = limits.max_depth, limits.max_nodes  # read for every node
 
     def recorded_strings(self) -> RecordedStrings | None:
@@ -165,6 +166,10 @@ class ModelBuilder:
             self.count += size
             if self.count > self.max_nodes:
                 raise self.too_many(node)
+            self.aliased += size
+            if self.aliased > self.limits.max_alias_values:
+                raise self.error(node, f"aliases repeat more than {self.limits.max_alias_values:,} values "
+                                       "(an alias bomb? raise the limit with --max-alias-values N)")
             return value
         before = self.count
         if isinstance(node, yaml.MappingNode):
