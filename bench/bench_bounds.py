@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -42,7 +43,7 @@ TARGET_BYTES = 1 << 30
 HEADER = "AWSTemplateFormatVersion: '2010-09-09'\nDescription: bounds benchmark\n"
 
 
-def aliases(leaf: int = 8, levels: int | None = None) -> str:
+def aliases(leaf: int = 8, levels: int | None = None, scale: float = 1.0) -> str:
     """Doubling aliases (`&l1 [*l0, *l0]`, ...) of a list of `leaf` ARNs, as many levels as the default limits allow.
 
     An alias repeats its anchor's values; levels are added while the values repeated stay
@@ -52,11 +53,12 @@ def aliases(leaf: int = 8, levels: int | None = None) -> str:
     from panther_cn_transform.limits import Limits
 
     limits = Limits()
+    budget = int(getattr(limits, "max_alias_values", limits.max_nodes) * scale)  # before the alias limit: max_nodes
     lines = [HEADER, "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n    Metadata:\n"]
     lines.append("      l0: &l0 [" + ", ".join(f"arn:aws:s3:::bucket/key{i}" for i in range(leaf)) + "]\n")
     size, repeated, values, level = leaf + 1, 0, leaf + 1, 0
     while (level < levels if levels is not None else
-           repeated + 2 * size <= limits.max_alias_values and values + 2 * size + 1 <= limits.max_nodes):
+           repeated + 2 * size <= budget and values + 2 * size + 1 <= limits.max_nodes):
         level += 1
         lines.append(f"      l{level}: &l{level} [*l{level - 1}, *l{level - 1}]\n")
         repeated, values, size = repeated + 2 * size, values + 2 * size + 1, 2 * size + 1
@@ -92,23 +94,31 @@ def resources(count: int = 10_000) -> str:
     return "".join(parts)
 
 
+SIZES = {"chain": 10_000, "userdata": 150_000, "resources": 10_000}
 CASES = {"aliases": aliases, "chain": chain, "userdata": userdata, "resources": resources}
 
 
-def measure(template: Path, timeout: float) -> tuple[float, float, int, int]:
+def measure(template: Path, timeout: float, cap: int | None = None) -> tuple[float, float, int, int]:
     with tempfile.TemporaryDirectory() as folder:
         command_folder = Path(folder)
-        return _run_wait4(template, command_folder, timeout)
+        return _run_wait4(template, command_folder, timeout, cap)
 
 
-def _run_wait4(template: Path, folder: Path, timeout: float) -> tuple[float, float, int, int]:
+def _run_wait4(template: Path, folder: Path, timeout: float, cap: int | None) -> tuple[float, float, int, int]:
     """One CLI run reaped by `os.wait4` (its own rusage, not the sum over every child)."""
     command = [sys.executable, "-m", "panther_cn_transform", "transform", str(template), "--region", "cn-north-1",
                "--bucket", "my-cn-bucket", "-o", str(folder / "out.yaml"), "--patch", str(folder / "patch.json"),
                "--report", str(folder / "report.md")]
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+    def limit() -> None:
+        if cap is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
     start = time.monotonic()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=folder)
+    errors = (folder / "stderr.txt").open("wb")  # a file, not a pipe: thousands of warnings would fill a pipe and block
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, env=env, cwd=folder,
+                               preexec_fn=limit)  # noqa: PLW1509 - this process starts no threads
     deadline = start + timeout
     while True:
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
@@ -120,11 +130,10 @@ def _run_wait4(template: Path, folder: Path, timeout: float) -> tuple[float, flo
     wall = time.monotonic() - start
     process.returncode = os.waitstatus_to_exitcode(status)
     code = process.returncode
-    message = process.stderr.read().decode(errors="replace").strip() if process.stderr else ""
-    if process.stderr:
-        process.stderr.close()
+    errors.close()
+    message = (folder / "stderr.txt").read_text(errors="replace").strip().splitlines()[-1:]
     if code not in (0, 1):
-        print(f"    exit {code}: {message[:300]}", file=sys.stderr)
+        print(f"    exit {code}: {' '.join(message)[:300]}", file=sys.stderr)
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, code
 
 
@@ -139,20 +148,26 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=400.0, help="seconds before a run is killed")
     parser.add_argument("--alias-leaf", type=int, default=8, help="ARNs in the anchored leaf of the aliases case")
     parser.add_argument("--alias-levels", type=int, help="doubling levels (default: as many as the limits allow)")
+    parser.add_argument("--memory-cap", type=float, help="GiB of address space per run (RLIMIT_AS); a run past it fails")
+    parser.add_argument("--scale", type=float, default=1.0, help="fraction of each case's size (a quick try: 0.01)")
     args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))  # the checkout this file is in, as its runs use (PYTHONPATH)
     names = args.cases.split(",")
     results: dict[str, list[tuple[float, float, int, int]]] = {name: [] for name in ["baseline", *names]}
     with tempfile.TemporaryDirectory() as folder:
         paths = {"baseline": BASELINE}
         for name in names:
-            text = aliases(args.alias_leaf, args.alias_levels) if name == "aliases" else CASES[name]()
+            if name == "aliases":
+                text = aliases(args.alias_leaf, args.alias_levels, args.scale)
+            else:
+                text = CASES[name](max(1, int(SIZES[name] * args.scale)))
             paths[name] = Path(folder) / f"{name}.yaml"
             paths[name].write_text(text)
             print(f"{name}: {len(text.encode()):,} bytes", flush=True)
         print(f"load average at start: {os.getloadavg()[0]:.2f}", flush=True)
         for round_ in range(args.repeat):
             for name, rows in results.items():
-                rows.append(measure(paths[name], args.timeout))
+                rows.append(measure(paths[name], args.timeout, int(args.memory_cap * 2**30) if args.memory_cap else None))
                 wall, cpu, rss, code = rows[-1]
                 print(f"  round {round_ + 1} {name:10} wall {wall:7.2f} s  cpu {cpu:7.2f} s  rss {rss / 2**20:7.0f} MiB  "
                       f"exit {code}  (load {os.getloadavg()[0]:.2f})", flush=True)
