@@ -21,7 +21,8 @@ my-cn-bucket -o OUT --patch P --report R` in a fresh process; `os.wait4` gives t
 own CPU time and peak RSS (`ru_maxrss`), beside its wall time.  The baseline is the same
 command on a small template (`examples/global-stack.yaml`), run in the same rounds on equal
 terms, so a loaded machine shows in both.  Medians and spreads (min-max) over `--repeat`
-rounds; the target is at most 30 s and 1 GB per case.
+rounds; the target is at most 30 s and 1 GiB per case, the time judged in CPU time (on a
+shared machine the wall time is the load's as much as the run's; on an idle one they agree).
 """
 
 from __future__ import annotations
@@ -171,12 +172,13 @@ def main() -> None:
                 wall, cpu, rss, code = rows[-1]
                 print(f"  round {round_ + 1} {name:10} wall {wall:7.2f} s  cpu {cpu:7.2f} s  rss {rss / 2**20:7.0f} MiB  "
                       f"exit {code}  (load {os.getloadavg()[0]:.2f})", flush=True)
-    print(f"\nmedian (min-max) of {args.repeat} rounds; target: <= {TARGET_SECONDS:g} s and <= 1 GiB per case")
+    print(f"\nmedian (min-max) of {args.repeat} rounds; target: <= {TARGET_SECONDS:g} s of CPU time and <= 1 GiB per case "
+          f"(wall time is the machine's load as much as the run's: load {os.getloadavg()[0]:.2f} now)")
     print(f"{'case':10} {'wall':>24} {'cpu':>24} {'peak RSS':>26}  cpu/baseline  meets")
     base_cpu = statistics.median(r[1] for r in results["baseline"])
     for name, rows in results.items():
         walls, cpus, rsses = [r[0] for r in rows], [r[1] for r in rows], [float(r[2]) for r in rows]
-        ok = all(r[3] in (0, 1) for r in rows) and max(walls) <= TARGET_SECONDS and max(rsses) <= TARGET_BYTES
+        ok = all(r[3] in (0, 1) for r in rows) and max(cpus) <= TARGET_SECONDS and max(rsses) <= TARGET_BYTES
         print(f"{name:10} {spread(walls, 1, ' s'):>24} {spread(cpus, 1, ' s'):>24} {spread(rsses, 2**20, ' MiB'):>26}"
               f"  {statistics.median(cpus) / base_cpu:12.1f}  {'yes' if ok else 'NO'}")
 

@@ -194,7 +194,7 @@ def _check_backtracking(compiled: regex.Pattern[str]) -> None:
         for end in ("!", "\x00"):
             count = -(-_PROBE_LENGTH // len(pump))
             if _too_slow(compiled, prefix + pump * count + end):
-                shown = f"{_PROBE_LENGTH} x {pump!r}" if len(pump) == 1 and not prefix else f"{prefix!r} + {count} x {pump!r}"
+                shown = (f"{prefix!r} + " if prefix else "") + f"{count} x {pump!r}"
                 raise PatternError(
                     f"pattern {compiled.pattern!r} backtracks catastrophically (over {PROBE_SECONDS:g} s on "
                     f"{shown}); rewrite it without nested or overlapping repetition"
