@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 from typing import Any, ClassVar
 
 from ...model.edits import Edit, EditLog
 from ...model.text_span import PartEditor
-from ...model.walk import in_arn, is_service_principal, is_sub_template, is_text_field, join_parts_across, join_view
+from ...model.walk import JoinViews, in_arn, is_service_principal, is_sub_template, is_text_field, join_parts_across
 from ...partitions.bucket_names import region_of_bucket_name
-from ...partitions.hosts import HostContext, decide, find_hosts, in_principal_text
+from ...partitions.hosts import HostContext, HostMatch, decide, find_hosts, in_principal_text
 from ...partitions.s3urls import find_references
 from ..findings import Finding
 from ..rule_api import ActionSpec, BoundRule, Param, RuleContext
@@ -73,11 +74,22 @@ class RewriteEndpoints:
         candidates = log.strings_containing(*suffixes)
         seen = {path for path, _ in candidates}  # and the Join parts a suffix runs across, looked at the same way
         candidates += [entry for entry in join_parts_across(log.mappings_with("Fn::Join"), suffixes) if entry[0] not in seen]
+        views = JoinViews(log.model)
+        joined_hosts: dict[int, tuple[list[HostMatch], list[int]]] = {}  # id of a Join's text (kept by views) -> its hosts, their ends
         for path, value in candidates:
             if is_service_principal(path) or context.partition.elsewhere(path):
                 continue
-            view = join_view(log.model, path)
+            view = views.view(path)
             text, part_start, part_end = (view.text, view.start, view.end) if view else (value, 0, len(value))
+            if view is None:
+                hosts = list(find_hosts(text, context.source_partition, context.partition))
+            else:  # the hosts of a Join's text found once, those ending in this part taken by their ends
+                found = joined_hosts.get(id(text))
+                if found is None:
+                    every = list(find_hosts(text, context.source_partition, context.partition))
+                    found = joined_hosts[id(text)] = (every, [host.end for host in every])
+                every, ends = found
+                hosts = every[bisect.bisect_right(ends, part_start) : bisect.bisect_right(ends, part_end)]
             host_context = HostContext(
                 source=context.source_partition,
                 target=context.partition,
@@ -89,11 +101,12 @@ class RewriteEndpoints:
             quiet = is_text_field(path)
             part = PartEditor(text, part_start, part_end)
             notes: list[str] = []
-            for host in find_hosts(text, context.source_partition, context.partition):
+            for host in hosts:
                 if not part_start < host.end <= part_end or in_arn(text, host.start) or in_principal_text(text, host.start):
                     continue
                 whole = view is None and host.start == 0 and host.end == len(text)
-                decision = decide(host, _with_whole(host_context, whole), text[host.end :])
+                # what follows, for a path-style bucket: a bounded slice (a bucket name is at most 63 characters)
+                decision = decide(host, _with_whole(host_context, whole), text[host.end : host.end + _AFTER])
                 if decision.kind == "warn":
                     if not quiet:
                         findings.append(Finding(path, f"{host.text}: {decision.reason}; left as is", rule.id, about=decision.about))
@@ -112,6 +125,9 @@ class RewriteEndpoints:
         for edit in edits:
             log.apply(edit)
         return findings
+
+
+_AFTER = 1024
 
 
 def _with_whole(context: HostContext, whole: bool) -> HostContext:
