@@ -14,6 +14,8 @@ each is generated at the size the default limits allow (issue 26, "Bounds"):
   which resource 2 references, ... 10,000 links: the removal cascades down the whole chain;
 * **userdata** - an EC2 instance whose `UserData` is a 150,000-line `Fn::Sub` script (about
   8 MB), a partition ARN and an S3 host on every line;
+* **userdata-join** - the same as an `Fn::Join` of 150,000 one-line parts, each with an ARN
+  and an S3 URL (how cfn-flip and the CloudFormation designer write scripts);
 * **resources** - 10,000 resources, each with an ARN and a host the rules rewrite.
 
 Each runs `python -m panther_cn_transform transform CASE --region cn-north-1 --bucket
@@ -83,6 +85,13 @@ def userdata(lines: int = 150_000) -> str:
             "      UserData:\n        Fn::Base64: !Sub |\n" + script)
 
 
+def userdata_join(lines: int = 150_000) -> str:
+    """The same script written as CloudFormation's designers and cfn-flip write it: an `Fn::Join` of one part per line."""
+    items = "".join(f"            - \"arn:aws:s3:::b/{i} https://s3.amazonaws.com/b\\n\"\n" for i in range(lines))
+    return (HEADER + "Resources:\n  Host:\n    Type: AWS::EC2::Instance\n    Properties:\n      ImageId: ami-1\n"
+            "      UserData:\n        Fn::Base64:\n          Fn::Join:\n          - ''\n          -\n" + items)
+
+
 def resources(count: int = 10_000) -> str:
     """`count` queues, each with an ARN and a host the rules rewrite."""
     parts = [HEADER, "Resources:\n"]
@@ -95,8 +104,8 @@ def resources(count: int = 10_000) -> str:
     return "".join(parts)
 
 
-SIZES = {"chain": 10_000, "userdata": 150_000, "resources": 10_000}
-CASES = {"aliases": aliases, "chain": chain, "userdata": userdata, "resources": resources}
+SIZES = {"chain": 10_000, "userdata": 150_000, "userdata-join": 150_000, "resources": 10_000}
+CASES = {"aliases": aliases, "chain": chain, "userdata": userdata, "userdata-join": userdata_join, "resources": resources}
 
 
 def measure(template: Path, timeout: float, cap: int | None = None) -> tuple[float, float, int, int]:
