@@ -60,10 +60,12 @@ def test_a_10000_link_chain_from_a_removed_resource_runs_in_1_gib_with_patch_and
 def test_a_cascaded_removal_names_what_it_used_and_where_the_cascade_started() -> None:
     result = transform_text(bench.chain(300), load_rules("china"), region="cn-north-1", source="t.yaml")
     reasons = {edit.path: edit.reason for edit in result.edits if edit.op == "remove"}
-    first, last = reasons[("Resources", "Link1")], reasons[("Resources", "Link300")]
+    first, second, last = reasons[("Resources", "Link1")], reasons[("Resources", "Link2")], reasons[("Resources", "Link300")]
     assert first.startswith("Link1 removed: Properties.TopicName uses Pool; Pool removed: AWS::Cognito::UserPool")
-    assert last.startswith("Link300 removed: Properties.TopicName uses Link299; Link299 was removed in turn, from: Pool removed: ")
-    assert "Link298" not in last and len(last) < len(first) + 100
+    assert second == "Link2 removed: Properties.TopicName uses Link1; " + first  # within two links: the whole reason
+    assert last.startswith("Link300 removed: Properties.TopicName uses Link299; Link299 removed: Properties.TopicName uses "
+                           "Link298 (removed in turn, from: Pool removed: AWS::Cognito::UserPool")
+    assert "Link297" not in last and len(last) < len(second) + 100
 
 
 # -- aliases ---------------------------------------------------------------------------------------------------------
