@@ -215,13 +215,16 @@ def _add_limit_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--max-input-bytes", type=int, default=defaults.max_input_bytes, metavar="N", help=f"largest template read (default {defaults.max_input_bytes:,})")
     group.add_argument("--max-depth", type=int, default=defaults.max_depth, metavar="N", help=f"deepest nesting (default {defaults.max_depth})")
     group.add_argument("--max-nodes", type=int, default=defaults.max_nodes, metavar="N", help=f"values after alias expansion (default {defaults.max_nodes:,})")
+    group.add_argument("--max-alias-values", type=int, default=defaults.max_alias_values, metavar="N",
+                       help=f"values that aliases of lists and mappings repeat (default {defaults.max_alias_values:,})")
 
 
 def _limits(args: argparse.Namespace) -> Limits:
-    for name in ("max_input_bytes", "max_depth", "max_nodes"):
+    for name in ("max_input_bytes", "max_depth", "max_nodes", "max_alias_values"):
         if getattr(args, name) < 1:
             raise InputError(f"--{name.replace('_', '-')} must be at least 1", file="<command line>")
-    return Limits(max_input_bytes=args.max_input_bytes, max_depth=args.max_depth, max_nodes=args.max_nodes)
+    return Limits(max_input_bytes=args.max_input_bytes, max_depth=args.max_depth, max_nodes=args.max_nodes,
+                  max_alias_values=args.max_alias_values)
 
 
 def _add_rule_options(parser: argparse.ArgumentParser) -> None:

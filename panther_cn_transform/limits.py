@@ -24,8 +24,16 @@ class Limits:
       rarely pass 20).
     * **max_nodes** - values in the document after aliases are expanded; stops
       "billion laughs" alias bombs, which are small on disk but huge in memory.
+    * **max_alias_values** - values that aliases repeat, counted each time an alias
+      repeats its anchor's values (one for an alias of a scalar).  Why a second bound: text costs at least
+      two bytes a value, so the size limit bounds a template without aliases, but an alias
+      doubles a value for a few bytes, and every repeated value has its own path that
+      each rule, the patch and the report visit: 2^20 repeated ARNs within `max_nodes`
+      took 156 s.  Real templates repeat a few blocks, if any (cfn-flip, SAM and the
+      CloudFormation console write none).
     """
 
     max_input_bytes: int = 10 * 1024 * 1024
     max_depth: int = 200
     max_nodes: int = 5_000_000
+    max_alias_values: int = 100_000

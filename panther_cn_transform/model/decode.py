@@ -111,6 +111,8 @@ def _decode_text(text: str, source: str, limits: Limits, trusted: bool) -> Templ
         guard_nesting(text, source, limits)
     root = compose(text, source)
     builder = ModelBuilder(source, limits, record_strings=True)
+    if text.count("*") > limits.max_alias_values:  # only then can aliases of scalars pass the limit: count them
+        builder.count_scalar_aliases()
     model = builder.build(root)
     check_is_template(model, source, root)
     return Template(source, text, "yaml", model, bom, newline, root, limits, builder.recorded_strings())

@@ -231,6 +231,51 @@ def join_view(model: Any, path: JsonPath) -> JoinView | None:
     return JoinView(delimiter.join(texts), start, start + len(texts[path[-1]]))
 
 
+class JoinViews:
+    """`join_view` for many parts of the same `Fn::Join`s: each Join's text and part offsets are built once.
+
+    Why: a view per part rebuilt the whole joined text, so looking at every part of one
+    Join was quadratic in its parts (a 150,000-line UserData written as a Join of lines).
+    Valid for one model: a rule makes one over the model it reads before it edits.
+    """
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self._joins: dict[JsonPath, tuple[str, list[int], list[int]] | None] = {}
+
+    def view(self, path: JsonPath) -> JoinView | None:
+        """What `join_view(model, path)` gives."""
+        if len(path) < 3 or path[-3] != "Fn::Join" or path[-2] != 1 or not isinstance(path[-1], int):
+            return None
+        key = path[:-2]
+        if key not in self._joins:
+            self._joins[key] = self._build(key[:-1])
+        built = self._joins[key]
+        if built is None:
+            return None
+        text, starts, ends = built
+        index = path[-1]
+        if not 0 <= index < len(starts):
+            return JoinView(text, 0, 0)
+        return JoinView(text, starts[index], ends[index])
+
+    def _build(self, holder: JsonPath) -> tuple[str, list[int], list[int]] | None:
+        node = self.model
+        for part in holder:
+            node = node[part]
+        args = node.get("Fn::Join") if isinstance(node, dict) else None
+        if not isinstance(args, list) or len(args) != 2 or not isinstance(args[0], str) or not isinstance(args[1], list):
+            return None
+        delimiter, parts = args
+        texts = [part if isinstance(part, str) else _placeholder(part) for part in parts]
+        starts, ends, offset = [], [], 0
+        for text in texts:
+            starts.append(offset)
+            ends.append(offset + len(text))
+            offset += len(text) + len(delimiter)
+        return delimiter.join(texts), starts, ends
+
+
 def join_parts_across(joins: Iterable[tuple[JsonPath, Any]], needles: Iterable[str]) -> list[tuple[JsonPath, str]]:
     """The literal parts, with their paths, of each `Fn::Join` among `joins` in whose text a needle runs across parts.
 
@@ -278,9 +323,12 @@ def in_comment_line(value: str, index: int) -> bool:
     return (line.startswith("#") and not line.startswith("#!")) or line.startswith("//")
 
 
+_ARN_REACH = 4096  # the longest ARN looked back for (AWS ARNs are at most 2,048 characters)
+
+
 def in_arn(value: str, index: int) -> bool:
     """True when `value[index]` lies inside an ARN (`arn:...` up to the next space or quote)."""
-    start = value.rfind("arn:", 0, index)
+    start = value.rfind("arn:", max(0, index - _ARN_REACH), index)  # bounded: a host per line of a long script
     if start < 0:
         return False
     return not any(ch in value[start:index] for ch in " \t\n\"',")

@@ -48,6 +48,18 @@ to `--release`.
 A built-in pack name always means the pack, even when the working directory has a file
 or folder of that name; write `./china` to mean a file.
 
+Patterns (`replace_text`) are Python regular expressions run by the `regex` module. Loading
+a rule file tests each one, in `rules check` and in `transform` alike, so that the one finds
+what the other would hit: before it is compiled, its size with every counted repeat written
+out is at most 10,000 (`a{1000000000}` is refused with the file, the line and the pattern,
+instead of taking gigabytes to compile); its replacement must fit its groups; and it must
+finish within 0.1 s of CPU time on probes of 40 characters: runs of each character it names
+and the strings its own repeated parts match, pumped (`^(ab|a|b)*$` on `abab...ab!`). A
+pattern that backtracks catastrophically is refused there. Every search of a transform
+still runs under a budget of 10 s per rule and template (docs/limits.md), so a pattern the
+probes pass but that is slow on a long string (`\\s*\\s*$` on a megabyte of spaces) stops
+the run with one line naming the rule, the template and the string, never a hang.
+
 Built-in packs: `china` (the generic aws-cn port), `panther` (extends `china`
 with Panther's release buckets, the global-only components and the bridge; the default),
 `panther-web-proxy` (the global, web half of Panther's China split; docs/release.md) and

@@ -112,11 +112,16 @@ class _Planner:
         self.lift_uses: dict[JsonPath, list[tuple[str, str, str]]] = {}
         self.lift_warnings: list[Finding] = []
         self.taken: set[str] | None = None  # parameter and resource names, and the parameters planned
+        # removed id (or `Outputs/name`) -> the reason of the removal its cascade started from
+        self.origin: dict[str, str] = {}
+        # removed by the cascade -> (what it used, whether that was where the cascade started)
+        self.own: dict[str, tuple[str, bool]] = {}
 
     def run(self, initial: dict[str, str], removed_attributes: Mapping[tuple[str, str], str]) -> None:
         queue: deque[str] = deque()
         for logical_id, reason in initial.items():
             self.plan.resources[logical_id] = reason
+            self.origin[logical_id] = reason
             queue.append(logical_id)
         for reference in list(self.graph.references):
             why = removed_attributes.get((reference.target, reference.attribute or ""))
@@ -124,21 +129,44 @@ class _Planner:
                 self.handle(reference, f"{reference.target}.{reference.attribute}", why, queue)
         while queue:
             target = queue.popleft()
-            reason = self.plan.resources.get(target) or self.plan.outputs.get(target.removeprefix("Outputs/"), "")
             for reference in self.graph.to(target):
-                self.handle(reference, target, reason, queue)
+                self.handle(reference, target, self.why(target), queue)
+
+    def why(self, target: str) -> str:
+        """Why `target` (an id or `Outputs/name`) went, in a length that does not grow along a cascade.
+
+        Why not its own reason: that quotes the reason of what it used, which quotes the
+        next, so down a chain of n references the reasons held n^2 characters (a 10,000-link
+        chain from one removed resource took gigabytes with `--report`).  What `target` used
+        is named, and the removal the cascade started from; one more link back is left out
+        (its own entry in the report says what it used).  Within two links of the start
+        this is the full reason.
+        """
+        reason = self.plan.resources.get(target) or self.plan.outputs.get(target.removeprefix("Outputs/"), "")
+        own = self.own.get(target)
+        if own is None:  # a removal the cascade started from
+            return reason
+        own_text, used_start = own
+        origin = self.origin[target]
+        return f"{own_text}; {origin}" if used_start else f"{own_text} (removed in turn, from: {origin})"
 
     def handle(self, reference: Reference, target: str, reason: str, queue: deque[str]) -> None:
         """Repair one reference to a removed `target`, or remove its owner (and queue it)."""
         section, owner = reference.owner
+        origin = self.origin.get(target, reason)  # a removed attribute (`Child.Outputs.Name`) starts its own
+        used_start = target not in self.own  # what it used is where the cascade started
         if section == "Resources" and owner not in self.plan.resources:
             if reference.kind == "Condition":
                 return
             if not self.repair(reference, target, reason):
-                self.plan.resources[owner] = f"{owner} removed: {_describe(reference)} uses {target}; {reason}"
+                own = f"{owner} removed: {_describe(reference)} uses {target}"
+                self.plan.resources[owner] = f"{own}; {reason}"
+                self.own[owner], self.origin[owner] = (own, used_start), origin
                 queue.append(owner)
         elif section == "Outputs" and owner not in self.plan.outputs:
-            self.plan.outputs[owner] = f"output {owner} removed: {_describe(reference)} uses {target}; {reason}"
+            own = f"output {owner} removed: {_describe(reference)} uses {target}"
+            self.plan.outputs[owner] = f"{own}; {reason}"
+            self.own[f"Outputs/{owner}"], self.origin[f"Outputs/{owner}"] = (own, used_start), origin
             queue.append(f"Outputs/{owner}")
 
     # -- repairs --------------------------------------------------------------------------

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 from typing import Any, ClassVar
 
 from ...model.edits import Edit, EditLog, JsonPath
 from ...model.text_span import PartEditor
-from ...model.walk import in_arn, is_service_principal, is_sub_template, is_text_field, join_parts_across, join_view
+from ...model.walk import JoinViews, in_arn, is_service_principal, is_sub_template, is_text_field, join_parts_across
 from ...partitions.bucket_names import region_of_bucket_name
 from ...partitions.hosts import (
     URL_SUFFIX_PSEUDO,
@@ -90,12 +91,25 @@ class RewriteEndpoints:
         seen = {path for path, _ in candidates}  # and the Join parts a suffix runs across, looked at the same way
         candidates += [entry for entry in join_parts_across(log.mappings_with("Fn::Join"), suffixes) if entry[0] not in seen]
         seen = {path for path, _ in candidates}  # and the parts a Ref to AWS::URLSuffix follows (a neutral host a Join builds)
-        candidates += [entry for entry in _parts_before_url_suffix(log.mappings_with("Fn::Join")) if entry[0] not in seen]
+        before_suffix = _parts_before_url_suffix(log.mappings_with("Fn::Join"))
+        candidates += [entry for entry in before_suffix if entry[0] not in seen]
+        followed_by_suffix = {path for path, _ in before_suffix}
+        views = JoinViews(log.model)
+        joined_hosts: dict[int, tuple[list[HostMatch], list[int]]] = {}  # id of a Join's text (kept by views) -> its hosts, their ends
         for path, value in candidates:
             if is_service_principal(path) or context.partition.elsewhere(path):
                 continue
-            view = join_view(log.model, path)
+            view = views.view(path)
             text, part_start, part_end = (view.text, view.start, view.end) if view else (value, 0, len(value))
+            if view is None:
+                hosts = list(find_hosts(text, context.source_partition, context.partition))
+            else:  # the hosts of a Join's text found once, those ending in this part taken by their ends
+                found = joined_hosts.get(id(text))
+                if found is None:
+                    every = list(find_hosts(text, context.source_partition, context.partition))
+                    found = joined_hosts[id(text)] = (every, [host.end for host in every])
+                every, ends = found
+                hosts = every[bisect.bisect_right(ends, part_start) : bisect.bisect_right(ends, part_end)]
             host_context = HostContext(
                 source=context.source_partition,
                 target=context.partition,
@@ -107,20 +121,23 @@ class RewriteEndpoints:
             quiet = is_text_field(path)
             part = PartEditor(text, part_start, part_end)
             notes: list[str] = []
-            for host in find_hosts(text, context.source_partition, context.partition):
-                if not part_start < host.end <= part_end:
-                    if (view is not None and not quiet and _ends_in_url_suffix_ref(log.model, path, host, part_end)
-                            and not in_arn(text, host.start) and not in_principal_text(text, host.start)):
+            if view is not None and not quiet and path in followed_by_suffix:
+                # a host that ends in the `Ref: AWS::URLSuffix` right after this part (a bounded look past the part)
+                after = every[bisect.bisect_right(ends, part_end) : bisect.bisect_right(ends, part_end + _SUFFIX_REACH)]
+                for host in after:
+                    if (_ends_in_url_suffix_ref(log.model, path, host, part_end) and not in_arn(text, host.start)
+                            and not in_principal_text(text, host.start)):
                         findings += _neutral_join_host(path, host, text, host_context, rule.id)
-                    continue
-                if in_arn(text, host.start) or in_principal_text(text, host.start):
+            for host in hosts:
+                if not part_start < host.end <= part_end or in_arn(text, host.start) or in_principal_text(text, host.start):
                     continue
                 whole = view is None and host.start == 0 and host.end == len(text)
                 tool = pattern_tool(text, host.start)
                 if tool is not None:  # matched against a value, not called: it follows what the value holds
                     decision = decide_pattern(host, host_context, tool, getatt_subjects(text, _resource_types(log.model)))
                 else:
-                    decision = decide(host, _with_whole(host_context, whole), text[host.end :])
+                    # what follows, for a path-style bucket: a bounded slice (a bucket name is at most 63 characters)
+                    decision = decide(host, _with_whole(host_context, whole), text[host.end : host.end + _AFTER])
                 if decision.kind == "warn":
                     if not quiet:
                         findings.append(Finding(path, f"{host.text}: {decision.reason}; left as is", rule.id, about=decision.about))
@@ -186,6 +203,10 @@ def _resource_types(model: Any) -> dict[str, str]:
     if not isinstance(resources, dict):
         return {}
     return {name: body["Type"] for name, body in resources.items() if isinstance(body, dict) and isinstance(body.get("Type"), str)}
+
+
+_AFTER = 1024
+_SUFFIX_REACH = 256  # how far past a Join part a host ending in the Ref to AWS::URLSuffix after it is looked for
 
 
 def _with_whole(context: HostContext, whole: bool) -> HostContext:
