@@ -150,7 +150,7 @@ def transform_release(
         for key in packaged:
             tree.kinds.setdefault(key, "asset")
         outcomes = _transform_tree(tree, (root,), rules, region, values, bucket, jobs, progress, limits, positions,
-                                   source_bucket)
+                                   source_bucket, content_keys=True)
         reachable = _reachable(root, outcomes, tree)
         left_behind = _left_behind(root, tree, outcomes, reachable)
         _check_keys(reachable, root)

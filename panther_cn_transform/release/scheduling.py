@@ -11,12 +11,14 @@ references it still makes), which is all that is pickled back to the parent.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from ..errors import ReleaseError
 from ..limits import Limits
 from ..model.decode import decode_bytes
 from ..model.paths import to_pointer
@@ -24,7 +26,7 @@ from ..partitions.region_data import load_region_data
 from ..report.guide import root_parameters
 from ..report.json_report import template_entry
 from ..ruleset.rule_files import RuleSet
-from ..transform import transform
+from ..transform import RELEASE_KEYS_RULE, transform
 from .discovery import _asset_references, _heights, _Tree
 from .workers import worker_pool
 
@@ -45,6 +47,10 @@ class _Job:
     positions: bool = False
     source_bucket: str | None = None
     today: date = field(default_factory=date.today)
+    #: release mode: the nested templates this one references -> the keys they are published under
+    object_keys: Mapping[str, str] = field(default_factory=dict)
+    #: release mode: publish this template under its content's SHA-256 (every template but the root)
+    content_key: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,12 +63,23 @@ class _Outcome:
     removals: int
     rewrites: int
     warnings: int
+    published: str = ""  # the key the template is published under (its own key unless `_Job.content_key`)
+
+
+def content_key(data: bytes) -> str:
+    """The key a transformed nested template is published under: the SHA-256 of its bytes, in hex.
+
+    Why: a key that names its content is never given other bytes, so publishing a release
+    again (other rules, another pack version) never changes an object that the live root
+    reads; only the root, written last, changes (docs/release.md, "Keys").
+    """
+    return hashlib.sha256(data).hexdigest()
 
 
 def _transform_one(job: _Job) -> _Outcome:
     template = decode_bytes(job.data, source=job.key, limits=job.limits)
     result = transform(template, job.rules, region=job.region, variables=job.variables,
-                       is_root=job.is_root, removed_outputs=job.removed_outputs)
+                       is_root=job.is_root, removed_outputs=job.removed_outputs, object_keys=job.object_keys)
     entry = template_entry(result, job.key, bucket=job.target_bucket, today=job.today, positions=job.positions,
                            source_region=job.variables.get("source_region"), source_bucket=job.source_bucket)
     if job.is_root:
@@ -75,15 +92,38 @@ def _transform_one(job: _Job) -> _Outcome:
     for name in source_outputs:
         if name not in output_outputs:
             removed[name] = reasons.get(("Outputs", name)) or reasons.get(("Outputs",), "removed by the transform")
-    references = [
-        (ref.key, to_pointer(ref.path), is_template)
-        for ref, is_template in _asset_references(result.model, job.target_bucket, job.region)
-    ]
+    references = _source_references(job, result.model)
     removals = sum(1 for e in result.edits if e.op == "remove" and len(e.path) == 2 and e.path[0] == "Resources")
+    published = content_key(result.text.encode("utf-8")) if job.content_key else job.key
+    if published != job.key:
+        entry["key"] = published
     return _Outcome(
         job.key, result.text, entry, removed, references,
-        removals, sum(1 for e in result.edits if e.op == "replace"), len(result.warnings),
+        removals, sum(1 for e in result.edits if e.op == "replace" and e.rule != RELEASE_KEYS_RULE), len(result.warnings),
+        published,
     )
+
+
+def _source_references(job: _Job, model: Any) -> list[tuple[str, str, bool]]:
+    """The references of the transformed `model` into the target bucket, each named by the source key it stands for.
+
+    A reference to a published key stands for every nested template published under it (two
+    templates may transform to the same bytes).  A reference that still names the source key
+    of a template published under another key is an error: the published release would miss
+    the object (`transform`'s `object_keys` did not reach where the key is written).
+    """
+    sources: dict[str, list[str]] = {}
+    for key, published in job.object_keys.items():
+        sources.setdefault(published, []).append(key)
+    references = []
+    for ref, is_template in _asset_references(model, job.target_bucket, job.region):
+        pointer = to_pointer(ref.path)
+        if ref.key in job.object_keys and job.object_keys[ref.key] != ref.key:
+            raise ReleaseError(
+                f"{job.key}:{pointer} names nested template {ref.key!r}, which is published under its content key "
+                f"{job.object_keys[ref.key]!r}, where this reference could not be pointed at it", file=f"{job.key}:{pointer}")
+        references += [(key, pointer, is_template) for key in sources.get(ref.key, [ref.key])]
+    return references
 
 
 #: A template at least this large takes about 0.4 s to transform (about 0.8 s for 1.1 MB in the command on
@@ -127,10 +167,19 @@ def default_workers(sizes_by_depth: Iterable[Sequence[int]], *, cpus: int, load:
 def _transform_tree(
     tree: _Tree, roots: Sequence[str], rules: RuleSet, region: str, variables: Mapping[str, str], bucket: str,
     jobs: int | None, progress: Progress | None, limits: Limits, positions: bool = False,
-    source_bucket: str | None = None,
+    source_bucket: str | None = None, content_keys: bool = False,
 ) -> dict[str, _Outcome]:
-    """Every template reached from `roots` transformed, children first (a project may have several roots)."""
+    """Every template reached from `roots` transformed, children first (a project may have several roots).
+
+    With `content_keys` (release mode), every template but the roots is published under its
+    content's SHA-256 (`content_key`), and its parents name that key.
+    """
     heights = _heights(tree, *roots)
+    nested: dict[str, set[str]] = {}  # template -> the templates it references
+    for child, referrers in tree.referrers.items():
+        if tree.kinds.get(child) == "template":
+            for parent, _pointer in referrers:
+                nested.setdefault(parent, set()).add(child)
     outcomes: dict[str, _Outcome] = {}
     total, done = len(heights), 0
     if jobs is None:
@@ -151,8 +200,9 @@ def _transform_tree(
                 node = tree.templates[key]
                 removed = {stack: outcomes[child].removed_outputs for stack, child in node.children.items()
                            if child in outcomes and outcomes[child].removed_outputs}
+                keys = _published_children(key, nested.get(key, set()), outcomes) if content_keys else {}
                 batch.append(_Job(key, node.data, rules, region, variables, key in roots, removed, bucket, limits, positions,
-                                  source_bucket))
+                                  source_bucket, object_keys=keys, content_key=content_keys and key not in roots))
             results = pool.map(_transform_one, batch) if pool else map(_transform_one, batch)
             for outcome in results:
                 outcomes[outcome.key] = outcome
@@ -160,6 +210,14 @@ def _transform_tree(
                 if progress:
                     progress(done, total, outcome.key)
     return outcomes
+
+
+def _published_children(key: str, children: set[str], outcomes: Mapping[str, _Outcome]) -> dict[str, str]:
+    """The templates `key` references -> the keys they are published under; each must be transformed already."""
+    for child in sorted(children - outcomes.keys()):
+        raise ReleaseError(f"{key} references template {child!r} where it is not a nested stack, so it cannot be "
+                           "transformed first and published under its content key", file=key)
+    return {child: outcomes[child].published for child in sorted(children)}
 
 
 def _warm_caches(rules: RuleSet, region: str) -> None:
