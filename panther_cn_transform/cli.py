@@ -26,6 +26,7 @@ from .partitions.bucket_names import bucket_name_problem
 
 if TYPE_CHECKING:
     from .model.decode import Template
+    from .release.release_run import RunOutcome
     from .report.json_report import ReportFormat
     from .ruleset.rule_files import RuleSet
 
@@ -460,6 +461,7 @@ def _template_to_check(path: str, limits: Limits) -> Template | None:
 
 
 def cmd_release(args: argparse.Namespace) -> int:
+    """`release`: the report is staged before the out-dir is published, so an error writing it publishes nothing."""
     from .release.pipeline import ReleaseResult
     from .release.release_run import ReleaseRun
 
@@ -488,9 +490,25 @@ def cmd_release(args: argparse.Namespace) -> int:
     run.check_places()  # the report apart from the inputs, the source, the out-dir and the cache
     if args.report:
         check_writable(args.report)  # before the release is written, not after
+    outputs = Outputs()
+    staged: list[ReleaseResult] = []
+
+    def stage(result: ReleaseResult) -> None:
+        """The report written beside its target before the out-dir is swapped in (streams too, unless an upload follows)."""
+        staged.append(result)
+        if args.report:
+            outputs.add("--report", args.report, _report_text(args, result.report, rules))
+        outputs.stage()
+        if not args.upload:
+            if not _report_on_screen(args.report):
+                _print_warnings(result.report)
+            outputs.stream()
+
+    run.before_publish = stage
     try:
         outcome = run.execute(sys.stderr)
     except VerificationError as exc:
+        outputs.discard()
         if isinstance(exc.result, ReleaseResult):
             _write_report(args, exc.result.report, rules)
         if not args.report:  # the errors are in a report nobody asked for: say how to see them
@@ -500,18 +518,46 @@ def cmd_release(args: argparse.Namespace) -> int:
         exc.args = (exc.message,)
         raise
     except KeyboardInterrupt:
+        outputs.discard()
         if not args.upload:
             raise
         _say("error", "interrupted; run the same command again to resume (what reached the cache or the bucket is "
              "skipped; the root template is uploaded last)")
         return EXIT_INTERRUPTED
-    if not _report_on_screen(args.report):
-        _print_warnings(outcome.report)
-    _write_report(args, outcome.report, rules)
+    except BaseException:
+        outputs.discard()
+        raise
+    try:
+        _finish_release(args, outcome, outputs, rules, staged=bool(staged))
+    finally:
+        outputs.discard()
+    return EXIT_OK
+
+
+def _finish_release(args: argparse.Namespace, outcome: RunOutcome, outputs: Outputs, rules: RuleSet, *, staged: bool) -> None:
+    """After the release is published (and uploaded): the staged report put in place, then the summary line.
+
+    Whatever fails now fails after something was published, and the error line says what was.
+    """
+    try:
+        if not staged:  # --check: nothing was published, the report is all this run writes
+            if not _report_on_screen(args.report):
+                _print_warnings(outcome.report)
+            _write_report(args, outcome.report, rules)
+        else:
+            if args.upload:
+                if not _report_on_screen(args.report):
+                    _print_warnings(outcome.report)
+                outputs.stream()
+            outputs.commit()
+    except OutputError as exc:
+        if staged:
+            exc.message += f"; the release was {outcome.where}, only the report is missing"
+            exc.args = (exc.message,)
+        raise
     for line in outcome.plan_lines:
         print(line, file=sys.stderr)
     print(outcome.summary_line(), file=sys.stderr)
-    return EXIT_OK
 
 
 def cmd_connect(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -72,3 +73,31 @@ def test_a_patch_that_cannot_be_written_leaves_no_output_of_a_single_template(tm
                "--rules", "china", "--region", "cn-north-1")
     assert "/dev/full: cannot write: No space left on device" in error_line(done)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.json"]
+
+
+def test_a_report_on_a_full_device_stops_a_release_before_its_out_dir_is_published(tmp_path: Path) -> None:
+    out = tmp_path / "cn"
+    done = run("release", EXAMPLE, *RELEASE, "--out-dir", out, "--report", "/dev/full")
+    assert "/dev/full: cannot write: No space left on device" in error_line(done)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no out-dir, no staging, no lock left published
+
+
+def test_a_report_too_large_to_write_stops_a_release_before_its_out_dir_is_published(tmp_path: Path) -> None:
+    """A file size limit under the report's size and over every object's: the report fails mid-write, like a full disk."""
+    out, report = tmp_path / "cn", tmp_path / "report.md"
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (GIB, GIB))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (12000, 12000))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead of killing
+
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH", "")]))}
+    done = subprocess.run([sys.executable, "-m", "panther_cn_transform", "release", str(EXAMPLE), *RELEASE, "--out-dir", str(out),
+                           "--report", str(report)], capture_output=True, text=True, check=False, timeout=300,
+                          env=environment, preexec_fn=small_files)
+    line = error_line(done)
+    assert "report.md: cannot write: File too large" in line and "the release was" not in line
+    assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".cn.")] == []  # neither the out-dir nor the report
+    # the same run with room for the report publishes both
+    assert run("release", EXAMPLE, *RELEASE, "--out-dir", out, "--report", report).returncode == 0
+    assert (out / "manifest.json").is_file() and report.read_text().startswith("#")
