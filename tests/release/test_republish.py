@@ -35,8 +35,11 @@ _URL = re.compile(r"TemplateURL: https://my-cn-bucket\.s3\.cn-north-1\.amazonaws
 
 
 @contextmanager
-def forwarding_proxy(upstream: str, after_put: Callable[[], None]) -> Iterator[str]:
-    """An HTTP proxy to `upstream` that calls `after_put` once S3 has answered the first PUT, before passing it on."""
+def forwarding_proxy(upstream: str, after_put: Callable[[], None] = lambda: None, *, refuse_later_puts: bool = False) -> Iterator[str]:
+    """An HTTP proxy to `upstream` that calls `after_put` once S3 has answered the first PUT, before passing it on.
+
+    With `refuse_later_puts`, every later PUT is answered 403 AccessDenied without reaching S3.
+    """
     target = urlsplit(upstream)
     puts = []
 
@@ -56,6 +59,14 @@ def forwarding_proxy(upstream: str, after_put: Callable[[], None]) -> Iterator[s
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else None
             headers = {name: value for name, value in self.headers.items() if name.lower() not in ("host", "connection")}
+            if self.command == "PUT" and puts and refuse_later_puts:
+                denied = b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+                self.send_response(403)
+                self.send_header("Content-Type", "application/xml")
+                self.send_header("Content-Length", str(len(denied)))
+                self.end_headers()
+                self.wfile.write(denied)
+                return
             connection = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
             connection.request(self.command, self.path, body=body, headers=headers)
             answer = connection.getresponse()
@@ -136,3 +147,30 @@ def test_a_republish_killed_after_its_first_put_leaves_the_live_root_reading_onl
     run_b = published(tmp_path / "b")
     assert live_children(s3) == run_b and not set(run_b) & set(run_a)
     assert all(b"Other" in data for data in run_b.values()) and not any(b"Other" in data for data in run_a.values())
+
+
+def test_an_upload_that_fails_half_way_says_what_was_published_and_a_report_that_fails_after_it_too(
+    s3: S3Server, tmp_path: Path,
+) -> None:
+    mirror = tmp_path / "panther-enterprise-us-west-1"
+    shutil.copytree(EXAMPLE, mirror)
+    s3.bucket(TARGET, "cn-north-1")
+    environment = {**os.environ, **s3.environment}
+    report = tmp_path / "report.md"
+    with forwarding_proxy(s3.url, refuse_later_puts=True) as proxy:
+        done = subprocess.run(command(s3, mirror, tmp_path / "a", "--report", report), capture_output=True, text=True,
+                              env={**environment, "AWS_ENDPOINT_URL": proxy}, check=False)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    line = done.stderr.strip().splitlines()[-1]
+    assert f"the release was written to {tmp_path / 'a'} and 1 of its 5 objects uploaded to s3://{TARGET}/" in line, line
+    assert "not the root template v1.0.0/panther.yml (the live root is unchanged); no report was written" in line, line
+    assert (tmp_path / "a" / "manifest.json").is_file() and not report.exists()
+    assert ROOT not in s3.objects(TARGET, "cn-north-1")
+
+    done = subprocess.run(command(s3, mirror, tmp_path / "a", "--report", "/dev/full"), capture_output=True, text=True,
+                          env=environment, check=False)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    line = done.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: /dev/full: cannot write: No space left on device; the release was written to ") and (
+        f"and uploaded to s3://{TARGET}/, only the report is missing" in line), line
+    assert ROOT in s3.objects(TARGET, "cn-north-1")
