@@ -125,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("--check", action="store_true",
                          help="do everything but write (and upload); with --upload, list what would be uploaded")
     s3 = release.add_argument_group("S3 (docs/release.md)")
-    s3.add_argument("--upload", action="store_true", help="copy the finished release to s3://<--bucket>/ under the same keys")
+    s3.add_argument("--upload", action="store_true", help="copy the finished release to s3://<--bucket>/ (the manifest's keys, the root last)")
     s3.add_argument("--verify", action=argparse.BooleanOptionalAction, default=None,
                     help="stop on cfn-lint errors the input did not have (default: on with --upload)")
     s3.add_argument("--accept-blockers", action="store_true",
