@@ -363,7 +363,7 @@ def _names_a_project(inputs: Sequence[str]) -> bool:
 
 def _project(args: argparse.Namespace) -> int:
     """`transform` over a project: nested stacks found among the inputs, children first, into `--out-dir`."""
-    from .release.project import transform_project
+    from .release.project import ProjectResult, transform_project
 
     if STDIO in args.input:
         raise InputError("standard input cannot be part of a project (give files, folders or globs)", file="<command line>")
@@ -379,16 +379,35 @@ def _project(args: argparse.Namespace) -> int:
             check_writable(target)
     limits = _limits(args)
     rules = _load_rules(args.rules, limits)
-    result = transform_project(args.input, rules=rules, region=args.region, bucket=args.bucket,
-                               out_dir=args.out_dir, variables=_variables(args), jobs=args.jobs, force=args.force,
-                               check=args.check, limits=limits, notice=_notice)
     outputs = Outputs()
-    if args.report:
-        outputs.add("--report", args.report, _report_text(args, result.report, rules))
-    if args.patch and not args.check:
-        patches = {entry["place"]: entry["patch"] for entry in result.report["templates"]}
-        outputs.add("--patch", args.patch, json.dumps(patches, indent=2, ensure_ascii=False) + "\n")
-    outputs.write()
+    staged: list[ProjectResult] = []
+
+    def stage(result: ProjectResult) -> None:
+        """The report and patch staged (streams written) before the out-dir is swapped in: all or nothing."""
+        staged.append(result)
+        if args.report:
+            outputs.add("--report", args.report, _report_text(args, result.report, rules))
+        if args.patch and not args.check:
+            patches = {entry["place"]: entry["patch"] for entry in result.report["templates"]}
+            outputs.add("--patch", args.patch, json.dumps(patches, indent=2, ensure_ascii=False) + "\n")
+        outputs.stage()
+        outputs.stream()
+
+    try:
+        result = transform_project(args.input, rules=rules, region=args.region, bucket=args.bucket,
+                                   out_dir=args.out_dir, variables=_variables(args), jobs=args.jobs, force=args.force,
+                                   check=args.check, limits=limits, notice=_notice, before_publish=stage)
+        if not staged:  # --check: nothing was published, the report is all this run writes
+            stage(result)
+        try:
+            outputs.commit()
+        except OutputError as exc:
+            if not args.check:
+                exc.message += f"; the project was written to {args.out_dir}, only this output is missing"
+                exc.args = (exc.message,)
+            raise
+    finally:
+        outputs.discard()
     if not _report_on_screen(args.report):
         _print_warnings(result.report)
     for name in result.skipped:

@@ -101,3 +101,16 @@ def test_a_report_too_large_to_write_stops_a_release_before_its_out_dir_is_publi
     # the same run with room for the report publishes both
     assert run("release", EXAMPLE, *RELEASE, "--out-dir", out, "--report", report).returncode == 0
     assert (out / "manifest.json").is_file() and report.read_text().startswith("#")
+
+
+def test_a_project_whose_patch_cannot_be_written_publishes_no_out_dir_and_no_report(tmp_path: Path) -> None:
+    project = REPO / "examples" / "project" / "quickstart"
+    out, report = tmp_path / "cn", tmp_path / "report.md"
+    done = run("transform", project, "--rules", "china", "--region", "cn-north-1", "--bucket", "my-cn-bucket",
+               "--out-dir", out, "--report", report, "--patch", "/dev/full")
+    assert "/dev/full: cannot write: No space left on device" in error_line(done)
+    assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".cn.")] == []
+    done = run("transform", project, "--rules", "china", "--region", "cn-north-1", "--bucket", "my-cn-bucket",
+               "--out-dir", out, "--report", report, "--patch", tmp_path / "patch.json")
+    assert done.returncode == 0, done.stderr
+    assert out.is_dir() and report.is_file() and json.loads((tmp_path / "patch.json").read_text())
