@@ -174,3 +174,34 @@ def test_an_upload_that_fails_half_way_says_what_was_published_and_a_report_that
     assert line.startswith("error: /dev/full: cannot write: No space left on device; the release was written to ") and (
         f"and uploaded to s3://{TARGET}/, only the report is missing" in line), line
     assert ROOT in s3.objects(TARGET, "cn-north-1")
+
+
+def test_object_keys_point_every_form_of_reference_to_the_bucket_at_the_published_key() -> None:
+    from panther_cn_transform import load_rules
+    from panther_cn_transform.model.decode import decode_text
+    from panther_cn_transform.transform import transform
+
+    template = decode_text(
+        "Resources:\n"
+        "  A:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n"
+        "      TemplateURL: https://my-cn-bucket.s3.cn-north-1.amazonaws.com.cn/child\n"
+        "  B:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n"
+        "      TemplateURL: !Sub https://my-cn-bucket.s3.${AWS::Region}.${AWS::URLSuffix}/child\n"
+        "  C:\n    Type: AWS::Lambda::Function\n    Properties:\n"
+        "      Code: {S3Bucket: my-cn-bucket, S3Key: child}\n"
+        "  D:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n"
+        "      TemplateURL: https://other-bucket.s3.cn-north-1.amazonaws.com.cn/child\n"
+        "  E:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n"
+        "      TemplateURL: https://my-cn-bucket.s3.cn-north-1.amazonaws.com.cn/childhood\n",
+        source="parent.yaml")
+    result = transform(template, load_rules("china"), region="cn-north-1", variables={"bucket": "my-cn-bucket"},
+                       object_keys={"child": "f" * 64})
+    resources = result.model["Resources"]
+    assert resources["A"]["Properties"]["TemplateURL"] == "https://my-cn-bucket.s3.cn-north-1.amazonaws.com.cn/" + "f" * 64
+    assert resources["B"]["Properties"]["TemplateURL"] == {
+        "Fn::Sub": "https://my-cn-bucket.s3.${AWS::Region}.${AWS::URLSuffix}/" + "f" * 64}
+    assert resources["C"]["Properties"]["Code"] == {"S3Bucket": "my-cn-bucket", "S3Key": "f" * 64}
+    assert resources["D"]["Properties"]["TemplateURL"].endswith("/child")  # another bucket's object: not ours
+    assert resources["E"]["Properties"]["TemplateURL"].endswith("/childhood")  # another key
+    assert {edit.rule for edit in result.edits} == {"release-keys"} and len(result.edits) == 3
+    assert "f" * 64 in result.text and result.text.count("/child\n") == 1
