@@ -548,6 +548,10 @@ def cmd_release(args: argparse.Namespace) -> int:
         raise
     try:
         _finish_release(args, outcome, outputs, rules, staged=bool(staged))
+    except (KeyboardInterrupt, Terminated) as exc:  # the release is out: "no output was written" would be untrue
+        stopped = "interrupted" if isinstance(exc, KeyboardInterrupt) else "terminated (SIGTERM)"
+        _say("error", f"{stopped}; the release was {outcome.where}, the report was not written")
+        return EXIT_INTERRUPTED if isinstance(exc, KeyboardInterrupt) else EXIT_TERMINATED
     finally:
         outputs.discard()
     return EXIT_OK
