@@ -26,6 +26,7 @@ from .partitions.bucket_names import bucket_name_problem
 
 if TYPE_CHECKING:
     from .model.decode import Template
+    from .release.release_run import RunOutcome
     from .report.json_report import ReportFormat
     from .ruleset.rule_files import RuleSet
 
@@ -125,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("--check", action="store_true",
                          help="do everything but write (and upload); with --upload, list what would be uploaded")
     s3 = release.add_argument_group("S3 (docs/release.md)")
-    s3.add_argument("--upload", action="store_true", help="copy the finished release to s3://<--bucket>/ under the same keys")
+    s3.add_argument("--upload", action="store_true", help="copy the finished release to s3://<--bucket>/ (the manifest's keys, the root last)")
     s3.add_argument("--verify", action=argparse.BooleanOptionalAction, default=None,
                     help="stop on cfn-lint errors the input did not have (default: on with --upload)")
     s3.add_argument("--accept-blockers", action="store_true",
@@ -369,7 +370,7 @@ def _names_a_project(inputs: Sequence[str]) -> bool:
 
 def _project(args: argparse.Namespace) -> int:
     """`transform` over a project: nested stacks found among the inputs, children first, into `--out-dir`."""
-    from .release.project import expand_inputs, transform_project
+    from .release.project import ProjectResult, expand_inputs, transform_project
 
     if STDIO in args.input:
         raise InputError("standard input cannot be part of a project (give files, folders or globs)", file="<command line>")
@@ -390,16 +391,35 @@ def _project(args: argparse.Namespace) -> int:
         _base, files = expand_inputs(args.input)
         check_apart(written, inputs=[("the template", str(file.path)) for file in files] +
                     [("the rule file", name) for name in rules.paths])
-    result = transform_project(args.input, rules=rules, region=args.region, bucket=args.bucket,
-                               out_dir=args.out_dir, variables=_variables(args), jobs=args.jobs, force=args.force,
-                               check=args.check, limits=limits, notice=_notice)
     outputs = Outputs()
-    if args.report:
-        outputs.add("--report", args.report, _report_text(args, result.report, rules))
-    if args.patch and not args.check:
-        patches = {entry["place"]: entry["patch"] for entry in result.report["templates"]}
-        outputs.add("--patch", args.patch, json.dumps(patches, indent=2, ensure_ascii=False) + "\n")
-    outputs.write()
+    staged: list[ProjectResult] = []
+
+    def stage(result: ProjectResult) -> None:
+        """The report and patch staged (streams written) before the out-dir is swapped in: all or nothing."""
+        staged.append(result)
+        if args.report:
+            outputs.add("--report", args.report, _report_text(args, result.report, rules))
+        if args.patch and not args.check:
+            patches = {entry["place"]: entry["patch"] for entry in result.report["templates"]}
+            outputs.add("--patch", args.patch, json.dumps(patches, indent=2, ensure_ascii=False) + "\n")
+        outputs.stage()
+        outputs.stream()
+
+    try:
+        result = transform_project(args.input, rules=rules, region=args.region, bucket=args.bucket,
+                                   out_dir=args.out_dir, variables=_variables(args), jobs=args.jobs, force=args.force,
+                                   check=args.check, limits=limits, notice=_notice, before_publish=stage)
+        if not staged:  # --check: nothing was published, the report is all this run writes
+            stage(result)
+        try:
+            outputs.commit()
+        except OutputError as exc:
+            if not args.check:
+                exc.message += f"; the project was written to {args.out_dir}, only this output is missing"
+                exc.args = (exc.message,)
+            raise
+    finally:
+        outputs.discard()
     if not _report_on_screen(args.report):
         _print_warnings(result.report)
     for name in result.skipped:
@@ -472,6 +492,7 @@ def _template_to_check(path: str, limits: Limits) -> Template | None:
 
 
 def cmd_release(args: argparse.Namespace) -> int:
+    """`release`: the report is staged before the out-dir is published, so an error writing it publishes nothing."""
     from .release.pipeline import ReleaseResult
     from .release.release_run import ReleaseRun
 
@@ -500,9 +521,25 @@ def cmd_release(args: argparse.Namespace) -> int:
     run.check_places()  # the report apart from the inputs, the source, the out-dir and the cache
     if args.report:
         check_writable(args.report)  # before the release is written, not after
+    outputs = Outputs()
+    staged: list[ReleaseResult] = []
+
+    def stage(result: ReleaseResult) -> None:
+        """The report written beside its target before the out-dir is swapped in (streams too, unless an upload follows)."""
+        staged.append(result)
+        if args.report:
+            outputs.add("--report", args.report, _report_text(args, result.report, rules))
+        outputs.stage()
+        if not args.upload:
+            if not _report_on_screen(args.report):
+                _print_warnings(result.report)
+            outputs.stream()
+
+    run.before_publish = stage
     try:
         outcome = run.execute(sys.stderr)
     except VerificationError as exc:
+        outputs.discard()
         if isinstance(exc.result, ReleaseResult):
             _write_report(args, exc.result.report, rules)
         if not args.report:  # the errors are in a report nobody asked for: say how to see them
@@ -512,18 +549,50 @@ def cmd_release(args: argparse.Namespace) -> int:
         exc.args = (exc.message,)
         raise
     except KeyboardInterrupt:
+        outputs.discard()
         if not args.upload:
             raise
         _say("error", "interrupted; run the same command again to resume (what reached the cache or the bucket is "
              "skipped; the root template is uploaded last)")
         return EXIT_INTERRUPTED
-    if not _report_on_screen(args.report):
-        _print_warnings(outcome.report)
-    _write_report(args, outcome.report, rules)
+    except BaseException:
+        outputs.discard()
+        raise
+    try:
+        _finish_release(args, outcome, outputs, rules, staged=bool(staged))
+    except (KeyboardInterrupt, Terminated) as exc:  # the release is out: "no output was written" would be untrue
+        stopped = "interrupted" if isinstance(exc, KeyboardInterrupt) else "terminated (SIGTERM)"
+        _say("error", f"{stopped}; the release was {outcome.where}, the report was not written")
+        return EXIT_INTERRUPTED if isinstance(exc, KeyboardInterrupt) else EXIT_TERMINATED
+    finally:
+        outputs.discard()
+    return EXIT_OK
+
+
+def _finish_release(args: argparse.Namespace, outcome: RunOutcome, outputs: Outputs, rules: RuleSet, *, staged: bool) -> None:
+    """After the release is published (and uploaded): the staged report put in place, then the summary line.
+
+    Whatever fails now fails after something was published, and the error line says what was.
+    """
+    try:
+        if not staged:  # --check: nothing was published, the report is all this run writes
+            if not _report_on_screen(args.report):
+                _print_warnings(outcome.report)
+            _write_report(args, outcome.report, rules)
+        else:
+            if args.upload:
+                if not _report_on_screen(args.report):
+                    _print_warnings(outcome.report)
+                outputs.stream()
+            outputs.commit()
+    except OutputError as exc:
+        if staged:
+            exc.message += f"; the release was {outcome.where}, only the report is missing"
+            exc.args = (exc.message,)
+        raise
     for line in outcome.plan_lines:
         print(line, file=sys.stderr)
     print(outcome.summary_line(), file=sys.stderr)
-    return EXIT_OK
 
 
 def cmd_connect(args: argparse.Namespace) -> int:

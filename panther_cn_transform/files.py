@@ -209,7 +209,7 @@ class _Staged:
     target: str  # as the user named it
     final: Path | None  # where the file is renamed to (None: written in place, a stream)
     temp: Path | None
-    data: bytes = b""
+    data: bytes | None = b""  # None once a stream was written
 
 
 class Outputs:
@@ -219,40 +219,73 @@ class Outputs:
     (a missing folder, a permission problem or a full disk fails here, before anything is
     visible), then writes streams (`-`, devices, FIFOs), then renames the staged files into
     place.  On any error the staged files are removed and an `OutputError` names the target.
+
+    A run that publishes something else too (release mode's out-dir) calls the steps
+    itself: `stage` and `stream` before it publishes, so that a report that cannot be
+    written stops the run while nothing is published yet, then `commit` (only renames in
+    the targets' own folders are left), or `discard` when publishing failed.
     """
 
     def __init__(self, stdout: BinaryIO | None = None) -> None:
         self.stdout = stdout
         self.items: list[tuple[str, str, bytes]] = []  # (option, target, data)
+        self._staged: list[_Staged] = []
 
     def add(self, option: str, target: str | Path, data: str | bytes) -> None:
-        """Write `data` to `target` (`-` for standard output); `option` names it in errors."""
-        payload = data.encode("utf-8") if isinstance(data, str) else data
+        """Write `data` to `target` (`-` for standard output); `option` names it in errors.
+
+        Text is written as UTF-8; a lone surrogate, which only a JSON template can hold (as
+        the escape `\\udc80`), is written as that same escape, so that a patch or report
+        quoting such a value is still valid UTF-8 and a JSON output parses back to the value.
+        """
+        payload = data.encode("utf-8", "backslashreplace") if isinstance(data, str) else data
         self.items.append((option, str(target), payload))
 
     def write(self) -> None:
         """Stage, stream, then rename every output; nothing is left behind on error."""
-        check_targets([(option, target) for option, target, _data in self.items])
-        staged: list[_Staged] = []
         try:
-            for _option, target, data in self.items:
-                staged.append(_stage(target, data))
-            for item in staged:
-                if item.temp is None:
-                    self._stream(item)
-            for item in staged:
-                if item.temp is not None and item.final is not None:
-                    try:
-                        os.replace(item.temp, item.final)
-                    except OSError as exc:
-                        raise OutputError(f"cannot write: {describe_os_error(exc)}", file=item.target) from None
-                    item.temp = None
+            self.stage()
+            self.stream()
+            self.commit()
         finally:
-            for item in staged:
-                if item.temp is not None:
-                    _unlink_quietly(item.temp)
+            self.discard()
+
+    def stage(self) -> None:
+        """Write every file output into a temporary file beside its target (nothing visible yet)."""
+        check_targets([(option, target) for option, target, _data in self.items])
+        try:
+            for _option, target, data in self.items[len(self._staged):]:
+                self._staged.append(_stage(target, data))
+        except BaseException:
+            self.discard()
+            raise
+
+    def stream(self) -> None:
+        """Write the outputs that are streams (`-`, devices, FIFOs), which cannot be staged."""
+        for item in self._staged:
+            if item.temp is None and item.final is None and item.data is not None:
+                self._stream(item)
+                item.data = None  # written: never twice
+
+    def commit(self) -> None:
+        """Rename the staged files into place."""
+        for item in self._staged:
+            if item.temp is not None and item.final is not None:
+                try:
+                    os.replace(item.temp, item.final)
+                except OSError as exc:
+                    raise OutputError(f"cannot write: {describe_os_error(exc)}", file=item.target) from None
+                item.temp = None
+
+    def discard(self) -> None:
+        """Remove the staged files not yet renamed into place."""
+        for item in self._staged:
+            if item.temp is not None:
+                _unlink_quietly(item.temp)
+                item.temp = None
 
     def _stream(self, item: _Staged) -> None:
+        assert item.data is not None
         if item.target == STDIO:
             if self.stdout is None and sys.stdout is None:  # started with standard output closed (`>&-`)
                 raise OutputError("cannot write: standard output is closed", file="<stdout>")

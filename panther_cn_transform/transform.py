@@ -14,6 +14,7 @@ from .errors import RuleFileError
 from .limits import Limits
 from .model.decode import Template, decode_text, read_template
 from .model.edits import Edit, EditLog, list_alignment
+from .partitions.s3urls import BUCKET_KEYS, OBJECT_KEYS, with_keys
 from .render import render
 from .ruleset.actions import ACTIONS
 from .ruleset.findings import Finding
@@ -54,6 +55,7 @@ def transform(
     variables: Mapping[str, str] | None = None,
     is_root: bool = True,
     removed_outputs: Mapping[str, Mapping[str, str]] | None = None,
+    object_keys: Mapping[str, str] | None = None,
 ) -> TransformResult:
     """Run `rules` over `template` for the target `region`.
 
@@ -71,9 +73,14 @@ def transform(
       Release mode always passes it (empty when nothing was removed); without it, the
       template is transformed alone, and references to its nested stacks' outputs, which
       cannot be checked then, are one warning that names release mode.
+    * **object_keys** - objects of the `${bucket}` bucket published under another key than
+      the source's (source key -> published key; release mode publishes a nested template
+      under its content's SHA-256, docs/release.md "Keys"): after the rules, every S3
+      reference to such an object in that bucket names the published key, under the rule
+      id `release-keys`.
     """
     with collector_paused():
-        return _transform(template, rules, region, variables, is_root, removed_outputs)
+        return _transform(template, rules, region, variables, is_root, removed_outputs, object_keys)
 
 
 def _transform(
@@ -83,6 +90,7 @@ def _transform(
     variables: Mapping[str, str] | None,
     is_root: bool,
     removed_outputs: Mapping[str, Mapping[str, str]] | None,
+    object_keys: Mapping[str, str] | None = None,
 ) -> TransformResult:
     source_partition, partition = rules.partitions(region)  # a RegionError before any rule runs
     values = {**partition.variables(), **(variables or {}), "region": region}
@@ -110,10 +118,34 @@ def _transform(
             log.apply(edit)
     if removed_outputs is None:
         warnings.extend(unchecked_nested_outputs(log.model, log.graph))
+    if object_keys and values.get("bucket"):  # last: the rules moved the references into the bucket first
+        for edit in _published_keys(log, values["bucket"], object_keys, region):
+            log.apply(edit)
     # with no edits the working model is the input's own object, and render returns the text as is
     text = render(template, log.model, log.substitutions(), list_alignment(template.model, log.edits),
                   string_changes=log.string_changes())
     return TransformResult(template, text, log.model, tuple(log.edits), once_per_problem(warnings), region)
+
+
+#: the rule id of the edits that point references at the keys objects are published under (`object_keys`)
+RELEASE_KEYS_RULE = "release-keys"
+
+
+def _published_keys(log: EditLog, bucket: str, keys: Mapping[str, str], region: str) -> list[Edit]:
+    """Edits pointing every reference to an object of `bucket` named in `keys` at its published key."""
+    reason = (f"nested template published in {bucket} under its content's SHA-256, so that publishing again never "
+              "changes an object a live root reads")
+    edits = []
+    for path, value in log.strings_containing(bucket):
+        new = with_keys(value, bucket, keys, region=region)
+        if new != value:
+            edits.append(Edit(path, "replace", RELEASE_KEYS_RULE, reason, value=new))
+    for path, mapping in log.mappings_with(*OBJECT_KEYS):
+        for bucket_key, key_key in BUCKET_KEYS:
+            key = mapping.get(key_key)
+            if mapping.get(bucket_key) == bucket and isinstance(key, str) and keys.get(key, key) != key:
+                edits.append(Edit((*path, key_key), "replace", RELEASE_KEYS_RULE, reason, value=keys[key]))
+    return edits
 
 
 def once_per_problem(findings: list[Finding]) -> tuple[Finding, ...]:

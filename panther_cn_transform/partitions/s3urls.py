@@ -124,3 +124,27 @@ def bucket_properties(model: Any) -> list[tuple[JsonPath, Any]]:
             elif isinstance(node, list):
                 stack.extend((path + (i,), v) for i, v in enumerate(node))
     return found
+
+
+def with_keys(value: str, bucket: str, keys: Mapping[str, str], *, region: str = "") -> str:
+    """`value` with each reference to an object of `bucket` whose key is in `keys` pointed at `keys[key]`.
+
+    Why: release mode publishes a nested template under a key derived from its content, not
+    under its source key (docs/release.md, "Keys"), so the parent's `TemplateURL` must name
+    that key.  URL and `s3://` forms only (an ARN grants access, it does not read a
+    template); a bucket spelled with `${AWS::Region}` matches when `region` makes it `bucket`.
+    """
+    def moved(match: re.Match[str]) -> str:
+        name = match.group("bucket").replace("${AWS::Region}", region) if region else match.group("bucket")
+        key = match.group("key")
+        new = keys.get(key.lstrip("/")) if name == bucket and key.startswith("/") else None
+        if new is None:
+            return match.group(0)
+        start, end = match.span("key")
+        whole = match.group(0)
+        return whole[: start - match.start()] + "/" + new + whole[end - match.start():]
+
+    for name, pattern in forms().items():
+        if name != "arn" and bucket in value:
+            value = pattern.sub(moved, value)
+    return value

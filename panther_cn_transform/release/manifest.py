@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import ReleaseError
@@ -33,6 +33,7 @@ class ReleaseObject:
     sha256: str
     size: int
     referenced_by: tuple[tuple[str, str], ...]  # (template key, JSON Pointer)
+    source: str = ""  # the key in the source bucket (a nested template is published under its content key)
 
 
 def _check_keys(reachable: Mapping[str, set[tuple[str, str]]], root: str) -> None:
@@ -55,12 +56,31 @@ def _objects(
     source: Path, root: str, reachable: Mapping[str, set[tuple[str, str]]], outcomes: Mapping[str, _Outcome],
     staging: Path | None, packaged: Mapping[str, bytes],
 ) -> list[ReleaseObject]:
-    """The objects of the output bucket; written into `staging` when given (assets copied in chunks)."""
-    objects: list[ReleaseObject] = []
+    """The objects of the output bucket; written into `staging` when given (assets copied in chunks).
+
+    A template is written under the key it is published under (`_Outcome.published`: a nested
+    template's content key), and its referrers are named by theirs; two templates transformed to
+    the same bytes are one object.
+    """
+    def published(key: str) -> str:
+        return outcomes[key].published or key if key in outcomes else key
+
+    objects: dict[str, ReleaseObject] = {}
     for key in sorted(reachable):
         referrers = tuple(sorted(reachable[key]))
         where = _where(referrers[0] if referrers else (root, ""))
-        path = None if staging is None else _safe_path(staging, key, ("<output>", key))
+        out_key = published(key)
+        named = tuple(sorted({(published(template), pointer) for template, pointer in referrers}))
+        if out_key in objects:
+            if key not in outcomes or objects[out_key].kind != "template":
+                raise ReleaseError(f"template {key!r} (needed by {where}) is published under {out_key!r}, the key of "
+                                   "another object of the release", file=where)
+            objects[out_key] = replace(objects[out_key], referenced_by=tuple(sorted({*objects[out_key].referenced_by, *named})))
+            continue
+        if out_key != key and out_key in reachable:
+            raise ReleaseError(f"template {key!r} (needed by {where}) is published under {out_key!r}, the key of "
+                               "another object of the release", file=where)
+        path = None if staging is None else _safe_path(staging, out_key, ("<output>", out_key))
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         if key in outcomes or key in packaged:
@@ -72,8 +92,8 @@ def _objects(
         else:
             digest = copy_file(source / key, path, error=ReleaseError, name=where)
             kind = "asset"
-        objects.append(ReleaseObject(key, kind, digest.sha256, digest.size, referrers))
-    return objects
+        objects[out_key] = ReleaseObject(out_key, kind, digest.sha256, digest.size, named, key)
+    return [objects[key] for key in sorted(objects)]
 
 
 def _manifest(objects: list[ReleaseObject], release: str, region: str, bucket: str, source_bucket: str, root: str) -> bytes:
@@ -85,7 +105,8 @@ def _manifest(objects: list[ReleaseObject], release: str, region: str, bucket: s
         "bucket": bucket,
         "source_bucket": source_bucket,
         "objects": [
-            {"key": o.key, "kind": o.kind, "sha256": o.sha256, "size": o.size,
+            {"key": o.key, **({"source_key": o.source} if o.source and o.source != o.key else {}),
+             "kind": o.kind, "sha256": o.sha256, "size": o.size,
              "referenced_by": [{"template": t, "path": p} for t, p in o.referenced_by]}
             for o in objects
         ],

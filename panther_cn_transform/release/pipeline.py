@@ -26,7 +26,7 @@ changed) without the others.  The names callers imported from here before the st
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,6 +84,7 @@ def transform_release(
     source_label: str | None = None,
     positions: bool = False,
     stop_on_blockers: bool = False,
+    before_publish: Callable[[ReleaseResult], None] | None = None,
 ) -> ReleaseResult:
     """Transform the release `release` of the bucket mirror `source_dir` for `region`.
 
@@ -122,6 +123,10 @@ def transform_release(
       written; `release --upload` sets it unless `--accept-blockers`.  Blockers the global
       release has too (v1.16's `go1.x` runtimes) stop nothing.  After a failed `verify`,
       which raises first, whatever this says.
+    * **before_publish** - called with the result when everything is written into the
+      out-dir's staging, just before it is swapped in (never with `check`): the caller
+      writes its own outputs (the report) there, so that one it cannot write stops the run
+      while nothing is published yet.
 
     Every object the source release reaches is copied unless a rule removed its last
     reference; those are listed in the report's `left_behind` with the reason.  An object
@@ -151,7 +156,7 @@ def transform_release(
         for key in packaged:
             tree.kinds.setdefault(key, "asset")
         outcomes = _transform_tree(tree, (root,), rules, region, values, bucket, jobs, progress, limits, positions,
-                                   source_bucket)
+                                   source_bucket, content_keys=True)
         reachable = _reachable(root, outcomes, tree)
         left_behind = _left_behind(root, tree, outcomes, reachable)
         _check_keys(reachable, root)
@@ -179,6 +184,8 @@ def transform_release(
             )
         if isinstance(held, OutDir) and staging is not None:
             write_new(staging / MANIFEST, _manifest(objects, release, region, bucket, source_bucket, root))
+            if before_publish is not None:
+                before_publish(result)
             held.publish()
     return result
 

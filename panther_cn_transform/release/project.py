@@ -26,7 +26,7 @@ from __future__ import annotations
 import glob
 import os
 import posixpath
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -222,6 +222,7 @@ def transform_project(
     limits: Limits | None = None,
     progress: Progress | None = None,
     notice: Notice | None = None,
+    before_publish: Callable[[ProjectResult], None] | None = None,
 ) -> ProjectResult:
     """Transform the templates named by `inputs` (files, folders, globs) as one project for `region`.
 
@@ -229,6 +230,8 @@ def transform_project(
     (`report["templates"]`, one entry per template, `place` naming the nesting), and the outputs
     written under `out_dir` at the same relative paths, all or nothing.  With `check`, nothing is
     written.  Files that are not CloudFormation templates are skipped (listed in `skipped`).
+    `before_publish` is called with the result just before the out-dir is swapped in: the
+    caller stages its own outputs (report, patch) then, so one it cannot write publishes nothing.
     """
     limits = limits or Limits()
     if bucket is not None and (problem := bucket_name_problem(bucket)):
@@ -261,8 +264,11 @@ def transform_project(
                 write_new(destination, texts[key].encode("utf-8"))
             except OSError as exc:
                 raise OutputError(f"cannot write {key!r}: {exc.strerror or exc}", file=str(out_dir)) from None
+        result = ProjectResult(target, texts, changed, report, project.skipped)
+        if before_publish is not None:
+            before_publish(result)
         held.publish()
-    return ProjectResult(target, texts, changed, report, project.skipped)
+    return result
 
 
 def _report(project: _Set, outcomes: Mapping[str, _Outcome], files: Mapping[str, ProjectFile], base: Path, *,

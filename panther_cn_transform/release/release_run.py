@@ -23,13 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ..errors import OutputError
+from ..errors import OutputError, TransformError
 from ..files import check_apart
 from ..limits import MAX_ASSET_BYTES, Limits
 from ..report.guide import attach_next_steps
 from ..ruleset.rule_files import RuleSet
 from .display import ReleaseDisplay
 from .keys import check_release_name
+from .manifest import ReleaseObject
 from .pipeline import ReleaseResult, blocker_places, transform_release
 from .s3common import DEFAULT_TIMEOUT
 from .s3source import DownloadStats, S3Source, default_cache_dir, parse_s3_url
@@ -109,6 +110,9 @@ class ReleaseRun:
     outputs: Sequence[tuple[str, str]] = ()
     max_asset_bytes: int = MAX_ASSET_BYTES  # largest asset downloaded from an S3 source
     s3_timeout: float = DEFAULT_TIMEOUT  # connect and read timeout of every S3 request, and the base of its deadline
+    #: called with the result just before the out-dir is swapped in (`transform_release`'s `before_publish`): the
+    #: caller stages its outputs then; with `upload`, it gets the report as it will read once the upload is done
+    before_publish: Callable[[ReleaseResult], None] | None = None
 
     def execute(self, stream: TextIO) -> RunOutcome:
         """Run it, drawing progress on `stream` when that is a terminal."""
@@ -139,7 +143,7 @@ class ReleaseRun:
                 out_dir=out_dir, variables=self.variables, jobs=self.jobs, force=self.force or not self.out_dir,
                 check=self.check, progress=display.transformed if display.active else None, limits=self.limits,
                 verify=self.verify, notice=self.notice, source_label=self.source, positions=self.positions,
-                stop_on_blockers=self.upload and not self.accept_blockers,
+                stop_on_blockers=self.upload and not self.accept_blockers, before_publish=self._before_publish,
             )
             resources.close()
             where = "checked, nothing written" if self.check else f"written to {out_dir}"
@@ -148,6 +152,15 @@ class ReleaseRun:
                 self._upload(client, out_dir, result, outcome, display, transfers)
         outcome.seconds = time.monotonic() - started
         return outcome
+
+    def _before_publish(self, result: ReleaseResult) -> None:
+        if self.before_publish is None:
+            return
+        if self.upload and not self.check:  # the report as it reads after the upload: staged now, kept only if it succeeds
+            report = {**result.report, "uploaded": True}
+            attach_next_steps(report)
+            result = ReleaseResult(result.out_dir, result.objects, report, result.summary, result.left_behind)
+        self.before_publish(result)
 
     def _places(self) -> tuple[Path, Path]:
         """The download cache and the out-dir (by default in the cache)."""
@@ -195,10 +208,25 @@ class ReleaseRun:
 
         display.upload_started(len(result.objects))
         root = str(result.report["root"])
-        done = upload_release(
-            out_dir, result.objects, root=root, bucket=self.bucket, region=self.region, client=client,
-            jobs=transfers, check=self.check, on_object=display.uploaded, root_metadata=blockers_metadata(result.report),
-        )
+        sent: list[str] = []
+
+        def uploaded(obj: ReleaseObject, put: bool) -> None:
+            if put:
+                sent.append(obj.key)
+            display.uploaded(obj, put)
+
+        try:
+            done = upload_release(
+                out_dir, result.objects, root=root, bucket=self.bucket, region=self.region, client=client,
+                jobs=transfers, check=self.check, on_object=uploaded, root_metadata=blockers_metadata(result.report),
+            )
+        except TransformError as exc:  # the out-dir is written, some objects may be in the bucket: say which
+            if not self.check:
+                exc.message += (f"; the release was written to {out_dir} and {len(sent)} of its {len(result.objects)} "
+                                f"objects uploaded to s3://{self.bucket}/ before this, not the root template {root} "
+                                "(the live root is unchanged); no report was written; run the same command again to finish")
+                exc.args = (exc.message,)
+            raise
         wanted = {p.obj.key for p in done.plan if p.upload}
         if self.check:
             outcome.uploaded = len(wanted)

@@ -125,7 +125,7 @@ def upload_release(
     on_object: ObjectCallback | None = None,
     root_metadata: Mapping[str, str] | None = None,
 ) -> UploadResult:
-    """Upload `objects` (read from `folder/<key>`) to `bucket` under the same keys.
+    """Upload `objects` (read from `folder/<key>`) to `bucket` under their keys (the manifest's).
 
     The bucket must be in `region` (a bucket of another partition or region is refused
     before anything is sent).  With `check`, only the plan is made: what would go up and

@@ -257,6 +257,8 @@ def _template_name(template: dict[str, Any]) -> str:
     name = f"{place} -> {template['source']}" if place else template["source"]
     if template.get("output") and template["output"] != template["source"]:
         name += f" (written to {template['output']})"
+    if template.get("key") and template["key"] != template["source"]:  # a nested template under its content key
+        name += f" (published as {template['key']})"
     return name
 
 

@@ -99,19 +99,55 @@ def test_an_object_reached_through_intrinsics_is_in_the_manifest_and_uploaded(s3
     publish(s3, root, objects)
     code, stderr, out = upload(s3, tmp_path)
     assert code == 0, stderr
-    manifest = {o["key"]: o for o in json.loads((out / "manifest.json").read_text())["objects"]}
+    listed = json.loads((out / "manifest.json").read_text())["objects"]
+    # by source key: a nested template whose reference is one literal URL per spelling (an If's branches) is published
+    # under its content's SHA-256, one spelled through a Join, Sub or mapping under its source key (docs/release.md, "Keys")
+    manifest = {o.get("source_key", o["key"]): o for o in listed}
     assert set(manifest) == {"v1/panther.yml", *objects}
     uploaded = s3.objects(TARGET, "cn-north-1")
-    assert set(uploaded) == set(manifest)
+    assert set(uploaded) == {o["key"] for o in listed}
     for key, data in objects.items():
         referrers = manifest[key]["referenced_by"]
         assert referrers and referrers[0]["template"] == "v1/panther.yml"
         if manifest[key]["kind"] == "asset":
-            assert uploaded[key] == data  # copied byte for byte
+            assert uploaded[manifest[key]["key"]] == data  # copied byte for byte
         else:  # a nested template: transformed, and its own root is what it was
-            assert uploaded[key].startswith(b"Resources:")
+            assert uploaded[manifest[key]["key"]].startswith(b"Resources:")
+            if "source_key" in manifest[key]:  # under its content key: the root reads it there
+                assert manifest[key]["key"].encode() in uploaded["v1/panther.yml"]
     assert SOURCE.encode() not in uploaded["v1/panther.yml"]  # the root reads every one of them from the China bucket
 
+
+
+@pytest.mark.parametrize("shape", ["Fn::Join", "Sub with a variable map", "Fn::FindInMap"])
+def test_a_child_whose_key_cannot_be_repointed_stays_under_its_source_key_with_a_warning(
+    s3: S3Server, tmp_path: Path, shape: str,
+) -> None:
+    root, objects = SHAPES[shape]
+    publish(s3, root, objects)
+    report = tmp_path / "report.json"
+    code, stderr, out = upload(s3, tmp_path, "--report", report)
+    assert code == 0, stderr
+    child = json.loads((out / "manifest.json").read_text())["objects"]
+    assert {o["key"] for o in child} == {"v1/panther.yml", "v1/child.yml"}
+    assert not any("source_key" in o for o in child)
+    assert ("warning: v1/panther.yml:/Resources/Child/Properties/TemplateURL: nested template v1/child.yml is published "
+            "under its source key") in stderr
+    warnings = next(t for t in json.loads(report.read_text())["templates"] if t["source"] == "v1/panther.yml")["warnings"]
+    assert [w["rule"] for w in warnings if "not protected against a re-publish" in w["message"]] == ["release-keys"]
+
+
+def test_each_branch_of_an_if_is_published_under_its_own_content_key(s3: S3Server, tmp_path: Path) -> None:
+    root, objects = SHAPES["Fn::If, both branches"]
+    publish(s3, root, objects)
+    code, stderr, out = upload(s3, tmp_path)
+    assert code == 0, stderr
+    listed = json.loads((out / "manifest.json").read_text())["objects"]
+    published = {o["source_key"]: o["key"] for o in listed if "source_key" in o}
+    assert set(published) == {"v1/prod.yml", "v1/test.yml"} and len(set(published.values())) == 2
+    root_text = s3.objects(TARGET, "cn-north-1")["v1/panther.yml"].decode()
+    assert all(key in root_text for key in published.values()) and "v1/prod.yml" not in root_text
+    assert "published under its source key" not in stderr
 
 def test_an_included_snippet_is_copied_unported_with_a_warning(s3: S3Server, tmp_path: Path) -> None:
     root, objects = SHAPES["AWS::Include"]

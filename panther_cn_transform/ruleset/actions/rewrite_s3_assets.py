@@ -23,7 +23,8 @@ class RewriteS3Assets:
         why=(
             'Nested templates, Lambda code and other assets are published in a global bucket, which China '
             'accounts cannot read, and China has no global S3 endpoint. The release copy tool copies the objects '
-            "under the same keys to the customer's bucket; this action points every reference at it, in every "
+            "to the customer's bucket (assets under the same keys; release mode then points nested templates at their "
+            "content keys); this action points every reference at it, in every "
             'form CloudFormation accepts (DESIGN.md section 3): virtual-hosted and path-style URLs with or '
             'without a region, `s3://` URIs, IAM ARNs, and `{S3Bucket, S3Key}` / `{Bucket, Key}` objects, also '
             'inside `Fn::Sub` and `Fn::Join`. Other buckets are moved where `bucket_map` names them (a URL, '
