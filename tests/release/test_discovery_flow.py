@@ -119,7 +119,7 @@ def test_an_object_reached_through_intrinsics_is_in_the_manifest_and_uploaded(s3
 
 
 
-@pytest.mark.parametrize("shape", ["Fn::Join", "Sub with a variable map", "Fn::FindInMap"])
+@pytest.mark.parametrize("shape", ["Fn::Join", "Sub of a parameter", "Sub with a variable map", "Fn::FindInMap"])
 def test_a_child_whose_key_cannot_be_repointed_stays_under_its_source_key_with_a_warning(
     s3: S3Server, tmp_path: Path, shape: str,
 ) -> None:
@@ -147,6 +147,24 @@ def test_each_branch_of_an_if_is_published_under_its_own_content_key(s3: S3Serve
     assert set(published) == {"v1/prod.yml", "v1/test.yml"} and len(set(published.values())) == 2
     root_text = s3.objects(TARGET, "cn-north-1")["v1/panther.yml"].decode()
     assert all(key in root_text for key in published.values()) and "v1/prod.yml" not in root_text
+    assert "published under its source key" not in stderr
+
+
+@pytest.mark.parametrize("root", [
+    "Parameters:\n  Url:\n    Type: String\n    Default: " + HOST + "/v1/child.yml\nResources:\n"
+    + STACK.format(name="Child", url="!Ref Url"),
+    "Mappings:\n  T:\n    C:\n      U: " + HOST + "/v1/child.yml\nResources:\n"
+    + STACK.format(name="Child", url="!FindInMap [T, C, U]"),
+], ids=["parameter default", "mapping entry"])
+def test_a_whole_url_in_a_parameter_default_or_mapping_entry_is_pointed_at_the_content_key(
+    s3: S3Server, tmp_path: Path, root: str,
+) -> None:
+    publish(s3, root, {"v1/child.yml": CHILD})
+    code, stderr, out = upload(s3, tmp_path)
+    assert code == 0, stderr
+    listed = json.loads((out / "manifest.json").read_text())["objects"]
+    (child,) = [o for o in listed if o.get("source_key") == "v1/child.yml"]
+    assert child["key"].encode() in s3.objects(TARGET, "cn-north-1")["v1/panther.yml"]
     assert "published under its source key" not in stderr
 
 def test_an_included_snippet_is_copied_unported_with_a_warning(s3: S3Server, tmp_path: Path) -> None:
