@@ -205,9 +205,10 @@ def _pinned_notes(entry: dict[str, Any], job: _Job, found: Locations, template: 
         entry["warnings"].append({
             "rule": RELEASE_KEYS_RULE, "path": pointer,
             "message": f"nested template {location.key} is published under its source key, not its content's SHA-256: "
-                       "this reference spells the key through intrinsics where the content key cannot be written, so the "
-                       "template is not protected against a re-publish (publishing again replaces the object this live "
-                       "stack reads); write the location as one literal URL to protect it",
+                       "a reference to it (this one, or another naming the same template) spells the key through "
+                       "intrinsics where the content key cannot be written, so the template is not protected against a "
+                       "re-publish (publishing again replaces the object this live stack reads); write each location "
+                       "as one literal URL to protect it",
             **place,
         })
 

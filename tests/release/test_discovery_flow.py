@@ -167,6 +167,20 @@ def test_a_whole_url_in_a_parameter_default_or_mapping_entry_is_pointed_at_the_c
     assert child["key"].encode() in s3.objects(TARGET, "cn-north-1")["v1/panther.yml"]
     assert "published under its source key" not in stderr
 
+
+def test_a_child_one_reference_cannot_repoint_stays_under_its_source_key_for_every_reference(s3: S3Server, tmp_path: Path) -> None:
+    root = ("Resources:\n" + STACK.format(name="Literal", url=f"{HOST}/v1/child.yml")
+            + STACK.format(name="Joined", url=f'!Join ["", ["{HOST}/", "v1/child.yml"]]'))
+    publish(s3, root, {"v1/child.yml": CHILD})
+    code, stderr, out = upload(s3, tmp_path)
+    assert code == 0, stderr
+    assert {o["key"] for o in json.loads((out / "manifest.json").read_text())["objects"]} == {"v1/panther.yml", "v1/child.yml"}
+    published = s3.objects(TARGET, "cn-north-1")["v1/panther.yml"].decode()
+    assert "amazonaws.com.cn/v1/child.yml" in published  # the literal reference names the source key too
+    for stack in ("Literal", "Joined"):
+        assert (f"warning: v1/panther.yml:/Resources/{stack}/Properties/TemplateURL: nested template v1/child.yml is "
+                "published under its source key") in stderr
+
 def test_an_included_snippet_is_copied_unported_with_a_warning(s3: S3Server, tmp_path: Path) -> None:
     root, objects = SHAPES["AWS::Include"]
     publish(s3, root, objects)
