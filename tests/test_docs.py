@@ -64,7 +64,8 @@ The placeholders of the pages stand for the bundled example, always the same way
 * benchmarks run once on small input (`--repeat 1`; bench_transform with `--resources 20`,
   and with `--removals 30 --megabytes 0.1` where it times removals;
   bench_copy on the bundled example, v1.0.0; bench_aliases with `--aliases 0,400 --size
-  300000`; bench_cli_gc with `--sizes 20`; bench_bounds with `--scale 0.01`; bench_release's `--generated` as `2x20`): the
+  300000`; bench_cli_gc with `--sizes 20`; bench_bounds with `--scale 0.01`; bench_release's `--generated` as `2x20`;
+  `python -m tests.probes` with `--every 100`, the first probe of each family): the
   test proves the command line works,
   the figures are measured by hand (docs/performance.md); `HYPOTHESIS_PROFILE=long` or
   `thorough` becomes the `docs` profile (3 examples) for the same reason.
@@ -214,6 +215,8 @@ def runnable(text: str) -> str | None:
         if "bench_bounds.py" in command:
             command += " --scale 0.01"
         command = re.sub(r"--generated \d+x\d+", "--generated 2x20", command)
+    if re.search(r"\bpython -m tests\.probes\b", command):
+        command = re.sub(r"\s#.*$", "", command) + " --every 100"  # the first probe of each family: the command works
     return command
 
 
