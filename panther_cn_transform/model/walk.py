@@ -10,6 +10,25 @@ from typing import Any
 from .paths import JsonPath
 
 
+def mentions(value: Any, text: str) -> bool:
+    """Whether a string inside `value` (not a mapping key) contains `text`; stops at the first.
+
+    Why: several rules ask only whether some string of a property names a bucket or `s3`
+    at all before they look closer; this answers without building the paths.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if text in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 def iter_strings(value: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, str]]:
     """Every string value (not mapping keys) with its path, in document order."""
     stack: list[tuple[JsonPath, Any]] = [(path, value)]

@@ -38,6 +38,7 @@ from typing import Any
 
 from ..model.flow import expansions, text_of
 from ..model.paths import JsonPath
+from ..model.walk import mentions
 from ..partitions.nested_locations import NestedLocation, nested_locations
 from ..partitions.s3urls import BUCKET_KEYS, find_references, forms
 from ..ruleset.rule_files import RuleSet
@@ -115,7 +116,7 @@ def object_locations(model: Any, bucket: str, region: str, asset_properties: Col
         if spellings is None:
             found.unresolved.append(Unresolved(path, _short(value), f"more than {MAX_SPELLINGS} possible values"))
             continue
-        names_bucket = _mentions(value, bucket)
+        names_bucket = mentions(value, bucket)
         for text, unknown in spellings:
             references = [(m.group("bucket"), m.group("key").lstrip("/"))
                           for name, pattern in forms().items() if name != "arn" for m in pattern.finditer(text)]
@@ -210,21 +211,6 @@ def _spellings(model: Any, value: Any, path: JsonPath) -> list[tuple[str, bool]]
     return list(spelled.items())
 
 
-def _mentions(value: Any, text: str) -> bool:
-    """Whether a string inside `value` contains `text` (a location in the bucket spelled with intrinsics the flow cannot follow)."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if text in item:
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
-
-
 def _intrinsic_locations(model: Any, asset_properties: Collection[tuple[str, str]], skip: set[JsonPath]) -> Iterator[tuple[JsonPath, Any]]:
     """The outermost intrinsics that spell an S3 location: over a string that mentions `s3`, or in an asset property.
 
@@ -237,7 +223,7 @@ def _intrinsic_locations(model: Any, asset_properties: Collection[tuple[str, str
         if path in skip:
             continue
         if _is_intrinsic(node):
-            if _in_asset_property(model, path, asset_properties) or _mentions_s3(node):
+            if _in_asset_property(model, path, asset_properties) or mentions(node, "s3"):
                 yield path, node
         elif isinstance(node, dict):
             pairs = [pair for pair in BUCKET_KEYS if pair[0] in node and pair[1] in node]
@@ -279,20 +265,6 @@ def _in_asset_property(model: Any, path: JsonPath, asset_properties: Collection[
         return False
     resource = model.get("Resources", {}).get(path[1]) if isinstance(model.get("Resources"), dict) else None
     return isinstance(resource, dict) and (resource.get("Type"), path[3]) in asset_properties
-
-
-def _mentions_s3(node: Any) -> bool:
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if "s3" in item:
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
 
 
 def _short(value: Any, limit: int = 80) -> str:

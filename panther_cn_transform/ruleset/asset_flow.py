@@ -25,7 +25,7 @@ from typing import Any
 
 from ..model.edits import Edit, JsonPath, to_pointer
 from ..model.flow import Expansion, Piece, expansions, pieces_at, text_of
-from ..model.walk import LastChildFirst, is_region
+from ..model.walk import LastChildFirst, is_region, mentions
 
 _PLACEHOLDER = r"\$\{[A-Za-z0-9:._-]+\}"
 _BUCKET = rf"(?:[a-z0-9.-]|{_PLACEHOLDER})+?"
@@ -219,7 +219,7 @@ def asset_values(model: Mapping[str, Any], properties: set[tuple[str, ...]]) -> 
                 path, node = stack.pop()
                 if isinstance(node, dict) and len(node) == 1 and (next(iter(node)).startswith("Fn::") or "Ref" in node):
                     asset = section == "Properties" and len(path) == 4 and (kind, path[3]) in properties
-                    if asset or _mentions_s3(node):
+                    if asset or mentions(node, "s3"):
                         found.append((path, node, False))
                 elif isinstance(node, dict):
                     for key in _BUCKET_KEYS:
@@ -261,7 +261,7 @@ def indexed_asset_values(
             if (kind, name) not in properties:
                 continue
             reached = _reach(resources, ("Resources", logical_id, "Properties", name))
-            if reached is not None and reached[2] and (len(reached[0]) == 4 or _mentions_s3(reached[1])):
+            if reached is not None and reached[2] and (len(reached[0]) == 4 or mentions(reached[1], "s3")):
                 found[(reached[0], False)] = reached[1]
     for path in bucket_paths:
         reached = _reach(resources, path)
@@ -311,17 +311,3 @@ def _walk_rank(resources: Mapping[str, Any], order: Mapping[Any, int], walk: Las
     if is_bucket:  # found when its mapping is visited, before anything inside it; in _BUCKET_KEYS order
         rank += [float("-inf"), _BUCKET_KEYS.index(str(path[-1]))]
     return tuple(rank)
-
-
-def _mentions_s3(node: Any) -> bool:
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if "s3" in item:
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
