@@ -433,12 +433,20 @@ def _stage(target: str, data: bytes) -> _Staged:
     return _Staged(target, final, temp, data)
 
 
+def name_limit(path: Path) -> int:
+    """The longest file name, in bytes, the file system that would hold `path` allows (255 when it cannot be asked).
+
+    Why: staging files and folders add to the name the user gave (`.<name>.XXXXXXXX.tmp`,
+    `.<name>.partial-XXXXXXXX`), so a name that fits may still leave no room for them.
+    """
+    with contextlib.suppress(OSError, ValueError, StopIteration):
+        return os.pathconf(next(p for p in (path.parent, *path.parents) if p.is_dir()), "PC_NAME_MAX")
+    return 255
+
+
 def _check_name_fits(final: Path, target: str) -> None:
     """Refuse a file name too long for its staging file (`.<name>.XXXXXXXX.tmp` beside it) to be created."""
-    limit = 255
-    with contextlib.suppress(OSError, ValueError, StopIteration):
-        existing = next(p for p in final.parents if p.is_dir())
-        limit = os.pathconf(existing, "PC_NAME_MAX")
+    limit = name_limit(final)
     longest = limit - len(".") - len(".12345678.tmp")
     size = len(os.fsencode(final.name))
     if size > longest:

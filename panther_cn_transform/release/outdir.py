@@ -35,6 +35,7 @@ from types import TracebackType
 from typing import Self
 
 from ..errors import OutputError
+from ..files import name_limit
 
 Notice = Callable[[str], None]
 _AT_FDCWD = -100
@@ -81,10 +82,7 @@ def resolve_out_dir(out_dir: str | Path, source: Path) -> Path:
 
 def _check_name_length(target: Path, given: str) -> None:
     """Refuse an out-dir name too long for its staging folder (`.<name>.partial-XXXXXXXX`) to be created beside it."""
-    limit = 255
-    with contextlib.suppress(OSError, ValueError):
-        existing = next(p for p in (target.parent, *target.parents) if p.is_dir())
-        limit = os.pathconf(existing, "PC_NAME_MAX")
+    limit = name_limit(target)
     longest = limit - len(".") - len(".partial-") - 8
     size = len(os.fsencode(target.name))
     if size > longest:
