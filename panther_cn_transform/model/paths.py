@@ -18,4 +18,10 @@ def to_pointer(path: JsonPath) -> str:
     >>> to_pointer(("Metadata", "a/b~c", 0))
     '/Metadata/a~1b~0c/0'
     """
-    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
+    if not path:
+        return ""
+    texts = [part if isinstance(part, str) else str(part) for part in path]
+    joined = "/".join(texts)
+    if "~" not in joined and joined.count("/") == len(texts) - 1:
+        return "/" + joined  # nothing to escape (most paths): one join, asked of every edit and finding
+    return "".join("/" + text.replace("~", "~0").replace("/", "~1") for text in texts)

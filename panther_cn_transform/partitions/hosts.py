@@ -121,6 +121,10 @@ def find_hosts(text: str, source: Partition, target: Partition) -> Iterator[Host
 def in_principal_text(text: str, start: int) -> bool:
     """True when the text before `start` names what follows as a principal (`"Service": [...`)."""
     window = text[max(0, start - 400) : start]
+    if window.isascii():  # (the regex folds case the Unicode way too: `ſ` is an `s` to it)
+        lowered = window.lower()
+        if "service" not in lowered and "principal" not in lowered:
+            return False  # every principal key holds one of the two words: most hosts end here, without the scan
     last = None
     for last in _PRINCIPAL_KEY.finditer(window):
         pass

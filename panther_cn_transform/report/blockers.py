@@ -45,11 +45,11 @@ from functools import cache
 from typing import Any
 
 from ..model.edits import JsonPath, to_pointer
-from ..model.walk import REGION_PATTERN, in_comment_line, in_mapping_for_elsewhere, iter_strings, semantic_path
+from ..model.walk import REGION_PATTERN, in_comment_line, in_mapping_for_elsewhere, iter_strings, meaning_keys
 from ..partitions.bucket_names import region_of_bucket_name, regions_in_bucket_name
 from ..partitions.endpoint_data import dns_suffixes, partition_endpoints, partition_for, partition_names
 from ..partitions.region_data import cfn_lint_schemas, load_region_data
-from ..partitions.s3urls import bucket_properties, find_references
+from ..partitions.s3urls import S3Reference, bucket_properties, find_references
 
 _FUNCTION_TYPES = ("AWS::Lambda::Function", "AWS::Serverless::Function")
 _ARN_REGION = re.compile(rf"arn:aws[a-z-]*:[a-z0-9-]+:(?P<region>{REGION_PATTERN}):")
@@ -140,7 +140,7 @@ def _foreign_regions(model: Any, region: str) -> list[Blocker]:
     for path, value in iter_strings(model):
         if path[:1] == ("Parameters",) or path[:1] and path[0] in _COMPARING_SECTIONS:
             continue
-        names = [part for part in semantic_path(path) if isinstance(part, str)]
+        names = meaning_keys(path)
         if any(part in _PROSE_KEYS for part in names) or names and _EXCLUDING_NAME.search(names[-1]):
             continue
         named = {m.group("region") for m in _ARN_REGION.finditer(value) if not in_comment_line(value, m.start())}
@@ -165,10 +165,11 @@ def _foreign_buckets(model: Any, bucket: str | None, region: str) -> list[Blocke
     partition = partition_for(region)
     suffix = partition_endpoints(partition).dns_suffix
     found = []
-    for reference in find_references(model):
+    references = list(find_references(model))  # one walk of the model for both checks
+    for reference in references:
         if reference.form == "arn" or not reference.key or reference.bucket == bucket:
             continue
-        if any(part in _DESCRIPTION_KEYS for part in semantic_path(reference.path)):
+        if any(part in _DESCRIPTION_KEYS for part in meaning_keys(reference.path)):
             continue
         bucket_region = region_of_bucket_name(reference.bucket)
         other = partition_for(bucket_region) if bucket_region is not None else partition
@@ -185,10 +186,11 @@ def _foreign_buckets(model: Any, bucket: str | None, region: str) -> list[Blocke
             f"asset s3://{reference.bucket}/{reference.key} is still read from {where}: copy it to {target}",
         ))
     places = {blocker.path for blocker in found}
-    return found + [b for b in _named_elsewhere(model, bucket, region, partition) if b.path not in places]
+    return found + [b for b in _named_elsewhere(model, references, bucket, region, partition) if b.path not in places]
 
 
-def _named_elsewhere(model: Any, bucket: str | None, region: str, partition: str) -> list[Blocker]:
+def _named_elsewhere(model: Any, references: list[S3Reference], bucket: str | None, region: str,
+                     partition: str) -> list[Blocker]:
     """Buckets read by the template whose names place them in a region of another partition (see `_foreign_buckets`)."""
     regions = partition_endpoints(partition).regions
     parameters = model.get("Parameters") if isinstance(model.get("Parameters"), dict) else {}
@@ -208,7 +210,7 @@ def _named_elsewhere(model: Any, bucket: str | None, region: str, partition: str
         default = entry.get("Default") if isinstance(entry, dict) else None
         return (("Parameters", name, "Default"), default) if isinstance(default, str) else None
 
-    for reference in find_references(model):
+    for reference in references:
         if reference.form == "arn":
             continue  # a policy naming a bucket grants nothing that exists here; no read
         shown = f"s3://{reference.bucket}/{reference.key}" if reference.form != "object" else f"object {reference.key}"

@@ -196,7 +196,10 @@ def changed_lines(old: str, new: str) -> list[str]:
         left, right = _token_bounds(old, start, old_end)
         new_end = start + len(replacement) + (right - old_end)
         return [f"- {_window(old, left, right)}", f"+ {_window(new, left, new_end)}"]
-    diff = difflib.unified_diff(old.splitlines(), new.splitlines(), n=1, lineterm="")
+    old_lines, new_lines = old.splitlines(), new.splitlines()
+    if len(old_lines) == len(new_lines) == 1 and old_lines != new_lines:
+        return ["@@ -1 +1 @@", f"- {old_lines[0]}", f"+ {new_lines[0]}"]  # difflib's hunk for one line (a Join part)
+    diff = difflib.unified_diff(old_lines, new_lines, n=1, lineterm="")
     return [line[0] + " " + line[1:] if line[:1] in "+- " else line for line in list(diff)[2:]]
 
 

@@ -74,8 +74,13 @@ class RewriteS3Assets:
 
         bucket_map = {str(k): str(v) for k, v in (rule.params.get("bucket_map") or {}).items()}
 
+        verdicts: dict[str, bool] = {}  # a template names few buckets, each many times
+
         def ours(bucket: str) -> bool:
-            return _is_source(bucket, sources) or bucket in bucket_map
+            verdict = verdicts.get(bucket)
+            if verdict is None:
+                verdict = verdicts[bucket] = _is_source(bucket, sources) or bucket in bucket_map
+            return verdict
 
         def rewrite(match: re.Match[str]) -> str:
             key = match.group("key")
