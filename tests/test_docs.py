@@ -63,7 +63,7 @@ The placeholders of the pages stand for the bundled example, always the same way
   repository's own;
 * benchmarks run once on small input (`--repeat 1`; bench_transform with `--resources 20`,
   and with `--removals 30 --megabytes 0.1` where it times removals;
-  bench_copy on the bundled example, v1.0.0; bench_aliases with `--aliases 0,400 --size
+  bench_copy and bench_release (its mirror form) on the bundled example, v1.0.0; bench_aliases with `--aliases 0,400 --size
   300000`; bench_cli_gc with `--sizes 20`; bench_bounds with `--scale 0.01`; bench_release's `--generated` as `2x20`;
   `python -m tests.probes` with `--every 100`, the first probe of each family): the
   test proves the command line works,
@@ -206,8 +206,8 @@ def runnable(text: str) -> str | None:
             if "--removals" in command:
                 command = " ".join(re.sub(r"--removals \d+", "--removals 30", re.sub(r"--megabytes [\d.]+", "", command)).split())
                 command += " --megabytes 0.1"
-        if "bench_copy.py" in command:
-            command += f" ./{SOURCE_BUCKET} --release v1.0.0"
+        if "bench_copy.py" in command or "bench_release.py" in command and "--generated" not in command:
+            command += f" ./{SOURCE_BUCKET} --release v1.0.0"  # the bundled example, not the v1.16.0 mirror
         if "bench_aliases.py" in command:
             command += " --aliases 0,400 --size 300000"
         if "bench_cli_gc.py" in command:

@@ -224,9 +224,10 @@ def _region_of_buckets(model: Any, globs: list[str]) -> str:
     if not globs:
         return ""  # nothing to match: no walk of the template
     regions = set()
-    for reference in find_references(model):
-        if any(fnmatch.fnmatchcase(reference.bucket, glob) for glob in globs):
-            region = region_of_bucket_name(reference.bucket)
+    buckets = {reference.bucket for reference in find_references(model)}  # few names, each read many times
+    for bucket in buckets:
+        if any(fnmatch.fnmatchcase(bucket, glob) for glob in globs):
+            region = region_of_bucket_name(bucket)
             if region:
                 regions.add(region)
     return regions.pop() if len(regions) == 1 else ""
