@@ -351,7 +351,7 @@ def cmd_transform(args: argparse.Namespace) -> int:
     warn = not _report_on_screen(args.report)
     outputs = Outputs()
     if args.patch:
-        outputs.add("--patch", args.patch, json.dumps(result.patch.patch, indent=2, ensure_ascii=False) + "\n")
+        outputs.add("--patch", args.patch, json.dumps(result.patch_operations, indent=2, ensure_ascii=False) + "\n")
     if args.report:
         outputs.add("--report", args.report, _report_text(args, report, rules))
     outputs.add("-o", args.output or STDIO, result.text)

@@ -207,17 +207,20 @@ def last_meaning(path: JsonPath) -> str | int | None:
     An int is an intrinsic's argument index (dropped) when the nearest key before it
     names an intrinsic, else a list index (kept).
     """
-    for index in range(len(path) - 1, -1, -1):
+    index = len(path) - 1
+    while index >= 0:
         part = path[index]
         if isinstance(part, str):
             if not part.startswith("Fn::"):
                 return part
+            index -= 1
             continue
         before = index - 1
         while before >= 0 and isinstance(path[before], int):
             before -= 1
         if before < 0 or not str(path[before]).startswith("Fn::"):
             return part
+        index = before - 1  # the ints after that intrinsic are all its arguments, and it is no meaning either
     return None
 
 

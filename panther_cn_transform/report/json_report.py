@@ -52,7 +52,7 @@ def template_entry(result: TransformResult, output: str | None, *, bucket: str |
             {"rule": e.rule, "op": e.op, "path": e.pointer, "old": e.old, "new": e.value, "reason": e.reason}
             for e in result.edits
         ],
-        "patch": result.patch.patch,
+        "patch": result.patch_operations,
         "warnings": [{"rule": w.rule, "path": w.pointer, "message": w.message} for w in result.warnings],
         "blockers": [b.to_json() for b in blockers],
     }
