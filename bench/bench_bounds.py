@@ -1,6 +1,7 @@
 """Benchmark: the worst templates within the default limits, each one CLI run with `--patch --report`.
 
     python bench/bench_bounds.py [--repeat 3] [--cases aliases,chain,userdata,resources] [--timeout 400]
+    python bench/bench_bounds.py --cases userdata-join --scale 0.2 --repeat 6 --against ../other-checkout
 
 Why: docs/limits.md promises that a template within the limits cannot exhaust the machine.
 The worst cases are not large files but small ones whose cost grows faster than their size;
@@ -25,6 +26,11 @@ command on a small template (`examples/global-stack.yaml`), run in the same roun
 terms, so a loaded machine shows in both.  Medians and spreads (min-max) over `--repeat`
 rounds; the target is at most 30 s and 1 GiB per case, the time judged in CPU time (on a
 shared machine the wall time is the load's as much as the run's; on an idle one they agree).
+
+`--against DIR` measures a change: every case also runs with another checkout's package
+(`DIR` first on PYTHONPATH), the two trees taking turns within each round (which goes first
+alternates), and the ratio of the medians of CPU time (this tree / that one) is printed per
+case.  The baseline is mostly the interpreter's start and too noisy to judge a change by.
 """
 
 from __future__ import annotations
@@ -108,18 +114,18 @@ SIZES = {"chain": 10_000, "userdata": 150_000, "userdata-join": 150_000, "resour
 CASES = {"aliases": aliases, "chain": chain, "userdata": userdata, "userdata-join": userdata_join, "resources": resources}
 
 
-def measure(template: Path, timeout: float, cap: int | None = None) -> tuple[float, float, int, int]:
+def measure(template: Path, timeout: float, cap: int | None = None, root: Path = ROOT) -> tuple[float, float, int, int]:
     with tempfile.TemporaryDirectory() as folder:
         command_folder = Path(folder)
-        return _run_wait4(template, command_folder, timeout, cap)
+        return _run_wait4(template, command_folder, timeout, cap, root)
 
 
-def _run_wait4(template: Path, folder: Path, timeout: float, cap: int | None) -> tuple[float, float, int, int]:
+def _run_wait4(template: Path, folder: Path, timeout: float, cap: int | None, root: Path = ROOT) -> tuple[float, float, int, int]:
     """One CLI run reaped by `os.wait4` (its own rusage, not the sum over every child)."""
     command = [sys.executable, "-m", "panther_cn_transform", "transform", str(template), "--region", "cn-north-1",
                "--bucket", "my-cn-bucket", "-o", str(folder / "out.yaml"), "--patch", str(folder / "patch.json"),
                "--report", str(folder / "report.md")]
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
 
     def limit() -> None:
         if cap is not None:
@@ -160,7 +166,10 @@ def main() -> None:
     parser.add_argument("--alias-levels", type=int, help="doubling levels (default: as many as the limits allow)")
     parser.add_argument("--memory-cap", type=float, help="GiB of address space per run (RLIMIT_AS); a run past it fails")
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of each case's size (a quick try: 0.01)")
+    parser.add_argument("--against", type=Path, help="another checkout: each case also runs with its package, in turns")
     args = parser.parse_args()
+    if args.against is not None and not (args.against / "panther_cn_transform" / "__init__.py").is_file():
+        parser.error(f"--against {args.against}: no panther_cn_transform package there")
     sys.path.insert(0, str(ROOT))  # the checkout this file is in, as its runs use (PYTHONPATH)
     names = args.cases.split(",")
     results: dict[str, list[tuple[float, float, int, int]]] = {name: [] for name in ["baseline", *names]}
@@ -175,12 +184,21 @@ def main() -> None:
             paths[name].write_text(text)
             print(f"{name}: {len(text.encode()):,} bytes", flush=True)
         print(f"load average at start: {os.getloadavg()[0]:.2f}", flush=True)
+        cap = int(args.memory_cap * 2**30) if args.memory_cap else None
+        other: dict[str, list[float]] = {name: [] for name in results}
         for round_ in range(args.repeat):
             for name, rows in results.items():
-                rows.append(measure(paths[name], args.timeout, int(args.memory_cap * 2**30) if args.memory_cap else None))
-                wall, cpu, rss, code = rows[-1]
-                print(f"  round {round_ + 1} {name:10} wall {wall:7.2f} s  cpu {cpu:7.2f} s  rss {rss / 2**20:7.0f} MiB  "
-                      f"exit {code}  (load {os.getloadavg()[0]:.2f})", flush=True)
+                trees = [ROOT] if args.against is None else [ROOT, args.against][:: 1 if round_ % 2 == 0 else -1]
+                for root in trees:
+                    measured = measure(paths[name], args.timeout, cap, root)
+                    if root == ROOT:
+                        rows.append(measured)
+                    else:
+                        other[name].append(measured[1])
+                    wall, cpu, rss, code = measured
+                    label = name if root == ROOT else f"{name} (against)"
+                    print(f"  round {round_ + 1} {label:20} wall {wall:7.2f} s  cpu {cpu:7.2f} s  rss {rss / 2**20:7.0f} MiB  "
+                          f"exit {code}  (load {os.getloadavg()[0]:.2f})", flush=True)
     print(f"\nmedian (min-max) of {args.repeat} rounds; target: <= {TARGET_SECONDS:g} s of CPU time and <= 1 GiB per case "
           f"(wall time is the machine's load as much as the run's: load {os.getloadavg()[0]:.2f} now)")
     print(f"{'case':10} {'wall':>24} {'cpu':>24} {'peak RSS':>26}  cpu/baseline  meets")
@@ -190,6 +208,12 @@ def main() -> None:
         ok = all(r[3] in (0, 1) for r in rows) and max(cpus) <= TARGET_SECONDS and max(rsses) <= TARGET_BYTES
         print(f"{name:10} {spread(walls, 1, ' s'):>24} {spread(cpus, 1, ' s'):>24} {spread(rsses, 2**20, ' MiB'):>26}"
               f"  {statistics.median(cpus) / base_cpu:12.1f}  {'yes' if ok else 'NO'}")
+    if args.against is not None:
+        print(f"\nagainst {args.against}: CPU time, median (min-max), and this tree / that one")
+        for name in results:
+            mine, theirs = [r[1] for r in results[name]], other[name]
+            print(f"{name:10} this {spread(mine, 1, ' s'):>24}  that {spread(theirs, 1, ' s'):>24}  "
+                  f"ratio {statistics.median(mine) / statistics.median(theirs):.3f}")
 
 
 if __name__ == "__main__":
