@@ -252,6 +252,31 @@ def test_the_last_meaning_of_a_path_is_the_last_step_of_its_semantic_path(path: 
     assert last_meaning(tuple(path)) == (meaning[-1] if meaning else None)
 
 
+principal_parts = path_parts | st.sampled_from(["Principal", "Service", "AWSServiceName", "iam:PassedToService"])
+
+
+@given(st.lists(principal_parts, max_size=8))
+def test_the_keys_read_from_a_paths_end_are_those_of_its_semantic_path(path: list[Any]) -> None:
+    """`meaning_keys` and `is_service_principal` skip building the semantic path, and answer as it does."""
+    from panther_cn_transform.model.walk import _PRINCIPAL_CONDITION_KEYS, is_service_principal, meaning_keys, semantic_path
+
+    keys = [part for part in semantic_path(tuple(path)) if isinstance(part, str)]
+    assert meaning_keys(tuple(path)) == keys
+    principal = bool(keys) and (keys[-1] in ("Principal", "AWSServiceName", "ServicePrincipal")
+                                or keys[-1] in _PRINCIPAL_CONDITION_KEYS or keys[-2:] == ["Principal", "Service"])
+    assert is_service_principal(tuple(path)) == principal
+
+
+@given(st.lists(st.text(alphabet="a/~01") | st.integers(0, 12), max_size=6))
+def test_a_json_pointer_is_the_one_jsonpointer_builds(path: list[Any]) -> None:
+    """`to_pointer`'s one-join shortcut escapes as RFC 6901 says (jsonpointer, the library, is the oracle)."""
+    import jsonpointer
+
+    from panther_cn_transform.model.paths import to_pointer
+
+    assert to_pointer(tuple(path)) == jsonpointer.JsonPointer.from_parts([str(part) for part in path]).path
+
+
 @given(st.lists(path_parts, max_size=8), st.integers(0, 5))
 def test_the_leading_meaning_of_a_path_is_the_start_of_its_semantic_path(path: list[Any], length: int) -> None:
     from panther_cn_transform.model.walk import leading_meaning, semantic_path
