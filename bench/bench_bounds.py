@@ -210,8 +210,8 @@ def main() -> None:
               f"  {statistics.median(cpus) / base_cpu:12.1f}  {'yes' if ok else 'NO'}")
     if args.against is not None:
         print(f"\nagainst {args.against}: CPU time, median (min-max), and this tree / that one")
-        for name in results:
-            mine, theirs = [r[1] for r in results[name]], other[name]
+        for name, rows in results.items():
+            mine, theirs = [r[1] for r in rows], other[name]
             print(f"{name:10} this {spread(mine, 1, ' s'):>24}  that {spread(theirs, 1, ' s'):>24}  "
                   f"ratio {statistics.median(mine) / statistics.median(theirs):.3f}")
 

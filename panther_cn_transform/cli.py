@@ -132,6 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
     s3.add_argument("--accept-blockers", action="store_true",
                     help="upload even when the report lists blockers the global release does not have (a failed --verify "
                          "still stops)")
+    s3.add_argument("--replace-live-children", action="store_true",
+                    help="upload over a nested template kept under its source key (its TemplateURL spelled in pieces) "
+                         "that the bucket holds with other bytes, though the live root reads it until the new root is "
+                         "written (docs/release.md, \"Keys\")")
     s3.add_argument("--cache-dir", help="where objects from an S3 SOURCE are kept between runs (default: the user cache dir)")
     s3.add_argument("--source-profile", metavar="PROFILE", help="AWS profile for an S3 SOURCE (global partition)")
     s3.add_argument("--target-profile", metavar="PROFILE", help="AWS profile for --upload (the China account)")
@@ -514,7 +518,7 @@ def cmd_release(args: argparse.Namespace) -> int:
         jobs=args.jobs, force=args.force, check=args.check, upload=args.upload,
         verify=args.upload if args.verify is None else args.verify, cache_dir=args.cache_dir,
         source_profile=args.source_profile, target_profile=args.target_profile, notice=_notice,
-        accept_blockers=args.accept_blockers,
+        accept_blockers=args.accept_blockers, replace_live_children=args.replace_live_children,
         outputs=(("--report", args.report),) if args.report else (),
         max_asset_bytes=args.max_asset_bytes, s3_timeout=args.s3_timeout,
     )

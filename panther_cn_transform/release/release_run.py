@@ -105,6 +105,7 @@ class ReleaseRun:
     notice: Callable[[str], None] | None = None  # one line when stale staging folders are removed
     positions: bool = False  # the report's warnings and blockers with their line and column (for SARIF)
     accept_blockers: bool = False  # upload even with blockers the global release does not have (never a failed verify)
+    replace_live_children: bool = False  # upload over nested templates under their source keys (s3target.LiveChildError)
     #: files the caller writes after the run, as (option, path): refused inside the source, the output
     #: folder (or its staging), the download cache, or on an input, before anything is read
     outputs: Sequence[tuple[str, str]] = ()
@@ -204,7 +205,7 @@ class ReleaseRun:
 
     def _upload(self, client: S3Client, out_dir: Path, result: ReleaseResult, outcome: RunOutcome,
                 display: ReleaseDisplay, transfers: int) -> None:
-        from .s3target import upload_order, upload_release
+        from .s3target import LiveChildError, upload_order, upload_release
 
         display.upload_started(len(result.objects))
         root = str(result.report["root"])
@@ -219,7 +220,13 @@ class ReleaseRun:
             done = upload_release(
                 out_dir, result.objects, root=root, bucket=self.bucket, region=self.region, client=client,
                 jobs=transfers, check=self.check, on_object=uploaded, root_metadata=blockers_metadata(result.report),
+                replace_live_children=self.replace_live_children,
             )
+        except LiveChildError as exc:  # refused before anything was sent
+            if not self.check:
+                exc.message += f"; the release was written to {out_dir}; the live root is unchanged; no report was written"
+                exc.args = (exc.message,)
+            raise
         except TransformError as exc:  # the out-dir is written, some objects may be in the bucket: say which
             if not self.check:
                 exc.message += (f"; the release was written to {out_dir} and {len(sent)} of its {len(result.objects)} "

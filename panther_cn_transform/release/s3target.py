@@ -12,6 +12,12 @@ Order: assets first, then templates children before parents, the root template l
 all, so a stack created from the root while the upload runs never finds a child missing.
 Objects of one step go up in parallel; botocore retries each request (standard mode), and
 each has a deadline (`s3common.within`).
+
+A nested template is published under its content's SHA-256, so a re-publish never replaces
+what a live root reads; one kept under its source key (its `TemplateURL` is spelled in
+pieces) would be replaced in place, and the live root would read the new child before the
+new root is written.  Such a replacement is refused before anything is sent
+(`LiveChildError`), unless the caller accepts it (`replace_live_children`).
 """
 
 from __future__ import annotations
@@ -26,6 +32,14 @@ from typing import TYPE_CHECKING
 
 from ..errors import ReleaseError
 from .manifest import ReleaseObject
+
+#: the command-line option that accepts replacing nested templates a live root reads (`LiveChildError`)
+REPLACE_OPTION = "--replace-live-children"
+
+
+class LiveChildError(ReleaseError):
+    """The bucket holds other bytes under the key of a nested template kept under its source key: uploading
+    would change what the live root reads before the new root is written.  Raised before anything is sent."""
 from .s3common import DEFAULT_TIMEOUT, bucket_location, check_partition, deadline, make_client, s3_error, within
 
 if TYPE_CHECKING:
@@ -124,6 +138,7 @@ def upload_release(
     check: bool = False,
     on_object: ObjectCallback | None = None,
     root_metadata: Mapping[str, str] | None = None,
+    replace_live_children: bool = False,
 ) -> UploadResult:
     """Upload `objects` (read from `folder/<key>`) to `bucket` under their keys (the manifest's).
 
@@ -132,13 +147,18 @@ def upload_release(
     what is already there.  `on_object` runs in the calling thread after each object; an
     exception it raises stops the upload (objects already sent stay, and a rerun skips them).
     `root_metadata` is S3 metadata the root template carries besides its SHA-256 (the release's
-    blockers, which `deploy` reads: `BLOCKERS_METADATA`).
+    blockers, which `deploy` reads: `BLOCKERS_METADATA`).  A nested template kept under its
+    source key whose key holds other bytes is a `LiveChildError` before anything is sent (also
+    with `check`), unless `replace_live_children`.
     """
     check_target(client, bucket, region)
     source = Path(folder)
     workers = max(jobs, 1)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="s3-upload") as pool:
-        present = dict(zip((o.key for o in objects), pool.map(lambda o: _present(client, bucket, o), objects)))
+        states = dict(zip((o.key for o in objects), pool.map(lambda o: _state(client, bucket, o), objects)))
+        present = {key: state == "same" for key, state in states.items()}
+        if not replace_live_children:
+            _refuse_live_children(objects, states, root, bucket)
         result = UploadResult([PlannedUpload(o, not present[o.key]) for o in objects])
         if check:
             return result
@@ -170,8 +190,24 @@ def _drain(pending: dict[Future[None], ReleaseObject], result: UploadResult, on_
         raise
 
 
-def _present(client: S3Client, bucket: str, obj: ReleaseObject) -> bool:
-    """True when the bucket holds `obj.key` with the same SHA-256."""
+def _refuse_live_children(objects: Sequence[ReleaseObject], states: Mapping[str, str], root: str, bucket: str) -> None:
+    """A `LiveChildError` naming the nested templates under their source keys that the upload would replace."""
+    replaced = [o for o in objects if o.kind == "template" and o.key != root and o.source in ("", o.key)
+                and states[o.key] == "other"]
+    if not replaced:
+        return
+    first = replaced[0]
+    readers = ", ".join(f"{template} at {pointer}" for template, pointer in first.referenced_by[:3]) or "the root"
+    more = f" (and {len(replaced) - 1} more)" if len(replaced) > 1 else ""
+    raise LiveChildError(
+        f"s3://{bucket}/{first.key}{more} holds bytes that are not this run's (by S3's SHA-256 checksum): this nested template keeps its source key (its TemplateURL, "
+        f"read by {readers}, is spelled in pieces, so it cannot move to a content key), and replacing it would change "
+        f"what the live root reads before the new root is written; nothing was uploaded. Write that TemplateURL as one "
+        f"string, or accept the replacement with {REPLACE_OPTION}", file=f"s3://{bucket}/{first.key}")
+
+
+def _state(client: S3Client, bucket: str, obj: ReleaseObject) -> str:
+    """`same` when the bucket holds `obj.key` with the same SHA-256, `other` when it holds other bytes, else `absent`."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
@@ -179,13 +215,13 @@ def _present(client: S3Client, bucket: str, obj: ReleaseObject) -> bool:
                       where=f"s3://{bucket}/{obj.key}")
     except ClientError as exc:
         if str(exc.response.get("Error", {}).get("Code")) in ("404", "NoSuchKey", "NotFound"):
-            return False
+            return "absent"
         raise s3_error(exc, side="target", bucket=bucket, key=obj.key, option=OPTION) from None
     except BotoCoreError as exc:
         raise s3_error(exc, side="target", bucket=bucket, key=obj.key, option=OPTION) from None
     # S3's own checksum, which S3 verified when the object was stored; never the `sha256` metadata, which anyone
     # who may write the object can set over other bytes (such an object would be skipped forever)
-    return bool(head.get("ChecksumSHA256") == _b64(obj.sha256))
+    return "same" if head.get("ChecksumSHA256") == _b64(obj.sha256) else "other"
 
 
 def _put(client: S3Client, bucket: str, folder: Path, obj: ReleaseObject, metadata: Mapping[str, str] | None = None) -> None:

@@ -207,8 +207,8 @@ def _pinned_notes(entry: dict[str, Any], job: _Job, found: Locations, template: 
             "message": f"nested template {location.key} is published under its source key, not its content's SHA-256: "
                        "a reference to it (this one, or another naming the same template) spells the key through "
                        "intrinsics where the content key cannot be written, so the template is not protected against a "
-                       "re-publish (publishing again replaces the object this live stack reads); write each location "
-                       "as one literal URL to protect it",
+                       "re-publish (publishing other bytes again would replace the object this live stack reads: --upload "
+                       "refuses that unless --replace-live-children); write each location as one literal URL to protect it",
             **place,
         })
 

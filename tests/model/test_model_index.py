@@ -258,7 +258,12 @@ principal_parts = path_parts | st.sampled_from(["Principal", "Service", "AWSServ
 @given(st.lists(principal_parts, max_size=8))
 def test_the_keys_read_from_a_paths_end_are_those_of_its_semantic_path(path: list[Any]) -> None:
     """`meaning_keys` and `is_service_principal` skip building the semantic path, and answer as it does."""
-    from panther_cn_transform.model.walk import _PRINCIPAL_CONDITION_KEYS, is_service_principal, meaning_keys, semantic_path
+    from panther_cn_transform.model.walk import (
+        _PRINCIPAL_CONDITION_KEYS,
+        is_service_principal,
+        meaning_keys,
+        semantic_path,
+    )
 
     keys = [part for part in semantic_path(tuple(path)) if isinstance(part, str)]
     assert meaning_keys(tuple(path)) == keys

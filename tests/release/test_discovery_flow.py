@@ -265,3 +265,29 @@ def test_an_object_outside_the_release_bucket_is_a_blocker_that_stops_the_upload
     text = format_report(whole, "markdown")  # the report a person reads lists it under its own heading
     title = "Nested templates" if kind == "foreign-template" else "Assets"
     assert f"{title} read from outside the release bucket" in text and blockers[0]["message"] in text
+
+
+def test_a_republish_that_would_replace_a_child_under_its_source_key_is_refused_before_anything_is_sent(
+    s3: S3Server, tmp_path: Path,
+) -> None:
+    """Such a child keeps its key, so other bytes there would reach the live root before the new root is written."""
+    root, objects = SHAPES["Fn::Join"]
+    publish(s3, root, objects)
+    code, stderr, _ = upload(s3, tmp_path)
+    assert code == 0, stderr
+    live = s3.objects(TARGET, "cn-north-1")
+    # the vendor publishes v1 again with another child (a re-publish with other rules is the same case)
+    s3.client("us-west-1").put_object(Bucket=SOURCE, Key="v1/child.yml", Body=CHILD + b"  Other:\n    Type: AWS::SNS::Topic\n")
+    s3.log.lines.clear()
+    code, stderr, out = upload(s3, tmp_path, "--force")
+    assert code == 2 and "Traceback" not in stderr, stderr
+    line = stderr.strip().splitlines()[-1]
+    assert line.startswith(f"error: s3://{TARGET}/v1/child.yml: s3://{TARGET}/v1/child.yml holds bytes that are not this run's"), line
+    assert "its TemplateURL, read by v1/panther.yml at /Resources/Child/Properties/TemplateURL" in line, line
+    assert "nothing was uploaded" in line and "--replace-live-children" in line and "the live root is unchanged" in line, line
+    assert s3.requests("PUT", TARGET) == [] and s3.objects(TARGET, "cn-north-1") == live
+
+    code, stderr, out = upload(s3, tmp_path, "--force", "--replace-live-children")
+    assert code == 0, stderr
+    assert s3.objects(TARGET, "cn-north-1")["v1/child.yml"] == (out / "v1" / "child.yml").read_bytes() != live["v1/child.yml"]
+    assert s3.requests("PUT", TARGET) == ["v1/child.yml"]  # the root's own bytes did not change: only the child went up
