@@ -32,7 +32,12 @@ from typing import TYPE_CHECKING
 
 from ..errors import ReleaseError
 from .manifest import ReleaseObject
+from .s3common import DEFAULT_TIMEOUT, bucket_location, check_partition, deadline, make_client, s3_error, within
 
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+OPTION = "--target-profile"
 #: the command-line option that accepts replacing nested templates a live root reads (`LiveChildError`)
 REPLACE_OPTION = "--replace-live-children"
 
@@ -40,12 +45,8 @@ REPLACE_OPTION = "--replace-live-children"
 class LiveChildError(ReleaseError):
     """The bucket holds other bytes under the key of a nested template kept under its source key: uploading
     would change what the live root reads before the new root is written.  Raised before anything is sent."""
-from .s3common import DEFAULT_TIMEOUT, bucket_location, check_partition, deadline, make_client, s3_error, within
 
-if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
 
-OPTION = "--target-profile"
 #: the root template's S3 metadata saying how many blockers the global release does not have the release has, and
 #: where (`pipeline.blocker_places`): written by `release --upload` (only ever non-zero with --accept-blockers), read by `deploy`
 BLOCKERS_METADATA, BLOCKER_PLACES_METADATA = "blockers", "blocker-places"
@@ -200,10 +201,11 @@ def _refuse_live_children(objects: Sequence[ReleaseObject], states: Mapping[str,
     readers = ", ".join(f"{template} at {pointer}" for template, pointer in first.referenced_by[:3]) or "the root"
     more = f" (and {len(replaced) - 1} more)" if len(replaced) > 1 else ""
     raise LiveChildError(
-        f"s3://{bucket}/{first.key}{more} holds bytes that are not this run's (by S3's SHA-256 checksum): this nested template keeps its source key (its TemplateURL, "
-        f"read by {readers}, is spelled in pieces, so it cannot move to a content key), and replacing it would change "
-        f"what the live root reads before the new root is written; nothing was uploaded. Write that TemplateURL as one "
-        f"string, or accept the replacement with {REPLACE_OPTION}", file=f"s3://{bucket}/{first.key}")
+        f"s3://{bucket}/{first.key}{more} holds bytes that are not this run's (by S3's SHA-256 checksum): this nested "
+        f"template is published under its source key, not a content key (its TemplateURL, read by {readers}, cannot "
+        f"name one: the release-keys warning says why), and replacing it would change what the live root reads before "
+        f"the new root is written; nothing was uploaded. Write that TemplateURL as one string, or accept the "
+        f"replacement with {REPLACE_OPTION}", file=f"s3://{bucket}/{first.key}")
 
 
 def _state(client: S3Client, bucket: str, obj: ReleaseObject) -> str:

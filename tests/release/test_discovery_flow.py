@@ -283,7 +283,7 @@ def test_a_republish_that_would_replace_a_child_under_its_source_key_is_refused_
     assert code == 2 and "Traceback" not in stderr, stderr
     line = stderr.strip().splitlines()[-1]
     assert line.startswith(f"error: s3://{TARGET}/v1/child.yml: s3://{TARGET}/v1/child.yml holds bytes that are not this run's"), line
-    assert "its TemplateURL, read by v1/panther.yml at /Resources/Child/Properties/TemplateURL" in line, line
+    assert "its TemplateURL, read by v1/panther.yml at /Resources/Child/Properties/TemplateURL, cannot name one" in line, line
     assert "nothing was uploaded" in line and "--replace-live-children" in line and "the live root is unchanged" in line, line
     assert s3.requests("PUT", TARGET) == [] and s3.objects(TARGET, "cn-north-1") == live
 
