@@ -203,7 +203,7 @@ def _refuse_live_children(objects: Sequence[ReleaseObject], states: Mapping[str,
     raise LiveChildError(
         f"s3://{bucket}/{first.key}{more} holds bytes that are not this run's (by S3's SHA-256 checksum): this nested "
         f"template is published under its source key, not a content key (its TemplateURL, read by {readers}, cannot "
-        f"name one: the release-keys warning says why), and replacing it would change what the live root reads before "
+        f"name one: the release-keys warning there says why, unless that rule is disabled), and replacing it would change what the live root reads before "
         f"the new root is written; nothing was uploaded. Write that TemplateURL as one string, or accept the "
         f"replacement with {REPLACE_OPTION}", file=f"s3://{bucket}/{first.key}")
 
