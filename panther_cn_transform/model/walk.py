@@ -152,7 +152,7 @@ def is_service_principal(path: JsonPath) -> bool:
     `Principal`, a service-linked role's `AWSServiceName`, and condition values of
     `iam:PassedToService` and friends.
     """
-    keys = _last_keys(path, 2)
+    keys = meaning_keys(path)[-2:]
     if not keys:
         return False
     last = keys[-1]
@@ -168,23 +168,6 @@ def meaning_keys(path: JsonPath) -> list[str]:
     the semantic path (its list indexes are not keys, and it keeps every other key).
     """
     return [part for part in path if isinstance(part, str) and not part.startswith("Fn::")]
-
-
-def _last_keys(path: JsonPath, count: int) -> list[str]:
-    """The last `count` mapping keys of `semantic_path(path)`, read from the end.
-
-    Why: asked of every candidate string; building the whole semantic path was a third of
-    the endpoint rule's time on a script of many lines.  Intrinsic names are never among
-    the semantic path's keys, and list indexes are not keys, so both are passed over.
-    """
-    keys: list[str] = []
-    for part in reversed(path):
-        if isinstance(part, str) and not part.startswith("Fn::"):
-            keys.append(part)
-            if len(keys) == count:
-                break
-    keys.reverse()
-    return keys
 
 
 _TEXT_KEYS = frozenset({"Description", "ConstraintDescription"})
