@@ -20,6 +20,21 @@ CORPUS = Path(os.environ.get("PANTHER_CN_CORPUS") or Path(__file__).resolve().pa
 _TEMPLATE_SUFFIXES = {".yaml", ".yml", ".json", ".template"}
 
 
+#: the long profile (`HYPOTHESIS_PROFILE=long`): the corpus-wide checks run every case, not the default share
+LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
+CHINA_REGIONS = ("cn-north-1", "cn-northwest-1")
+
+
+def one_region_each(paths: list[Path]) -> list[tuple[Path, str]]:
+    """Each path in one China region, the two regions taking turns down the list; in both under the long profile.
+
+    Why: the corpus-wide checks (the gauntlet, cfn-lint's removal check) cost most of the
+    suite's time; taking turns still runs every template, and each region on half of them.
+    """
+    return [(path, region) for index, path in enumerate(paths) for region in CHINA_REGIONS
+            if LONG or region == CHINA_REGIONS[index % 2]]
+
+
 def corpus_templates() -> list[Path]:
     """Every CloudFormation template of the corpus (public, pairs, panther, panther-release)."""
     if not CORPUS.is_dir():

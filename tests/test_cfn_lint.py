@@ -1,6 +1,6 @@
 """cfn-lint on transformed public templates reports no error the input did not have.
 
-cfn-lint is about half of the whole suite's CPU time, so the default run samples: the string
+cfn-lint is about a third of the whole suite's CPU time (docs/testing.md), so the default run samples: the string
 rewrite check lints every other public template (all of them under `HYPOTHESIS_PROFILE=long`),
 and the removal check runs each corpus template in one China region, the two regions taking
 turns down the corpus (both under the long profile).
@@ -9,7 +9,6 @@ turns down the corpus (both under the long profile).
 from __future__ import annotations
 
 import functools
-import os
 import re
 from collections import Counter
 from pathlib import Path
@@ -19,7 +18,7 @@ import pytest
 
 from panther_cn_transform import load_rules, read_template, transform
 
-from .corpus import CORPUS, corpus_templates
+from .corpus import CORPUS, LONG, corpus_templates, one_region_each
 
 PUBLIC = [p for p in corpus_templates() if (CORPUS / "public") in p.parents]
 CHINA = load_rules("china")
@@ -37,7 +36,6 @@ def _errors(text: str, region: str) -> Counter[tuple[str, str]]:
     )
 
 
-LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
 PUBLIC_CASES = PUBLIC if LONG else PUBLIC[::2]
 
 
@@ -57,11 +55,7 @@ PANTHER = load_rules("panther")
 REFERENCE_RULES = {"E3005", "E1010", "E1019", "E1020", "E6101", "E3006", "E1041", "E3012"}
 
 
-# Every template in one China region, the two regions taking turns down the corpus (cfn-lint is most of
-# this suite's time); both regions for every template under the long profile.
-_REGIONS = ("cn-north-1", "cn-northwest-1")
-REMOVAL_CASES = [(path, region) for index, path in enumerate(ALL) for region in _REGIONS
-                 if LONG or region == _REGIONS[index % 2]]
+REMOVAL_CASES = one_region_each(ALL)
 
 
 @pytest.mark.parametrize(("path", "region"), REMOVAL_CASES, ids=[f"{p.relative_to(CORPUS)}-{r}" for p, r in REMOVAL_CASES])

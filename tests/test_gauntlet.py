@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -16,17 +15,13 @@ from panther_cn_transform.testing import (
     dangling_references,
 )
 
-from .corpus import CORPUS, corpus_templates
+from .corpus import CORPUS, corpus_templates, one_region_each
 
 TEMPLATES = corpus_templates()
 PANTHER = load_rules("panther")
 
 
-# Every template in one China region, the two regions taking turns down the corpus; both regions for
-# every template under the long profile (HYPOTHESIS_PROFILE=long), as tests/test_cfn_lint.py does.
-_REGIONS = ("cn-north-1", "cn-northwest-1")
-CASES = [(path, region) for index, path in enumerate(TEMPLATES) for region in _REGIONS
-         if os.environ.get("HYPOTHESIS_PROFILE") == "long" or region == _REGIONS[index % 2]]
+CASES = one_region_each(TEMPLATES)
 
 
 @pytest.mark.parametrize(("path", "region"), CASES, ids=[f"{p.relative_to(CORPUS)}-{r}" for p, r in CASES])

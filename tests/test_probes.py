@@ -8,17 +8,17 @@ and prints the table docs/limits.md quotes.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
+from .corpus import LONG
 from .probes.families import FAMILIES
 from .probes.runner import Family, Probe, run_probe, sample
 
-EVERY = 1 if os.environ.get("HYPOTHESIS_PROFILE") == "long" else 20
+EVERY = 1 if LONG else 20
 PROBES = [(family, probe) for family in FAMILIES for probe in sample(family.probes(), EVERY)]
 
 
