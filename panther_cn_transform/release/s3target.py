@@ -157,20 +157,19 @@ def upload_release(
     workers = max(jobs, 1)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="s3-upload") as pool:
         states = dict(zip((o.key for o in objects), pool.map(lambda o: _state(client, bucket, o), objects)))
-        present = {key: state == "same" for key, state in states.items()}
         if not replace_live_children:
             _refuse_live_children(objects, states, root, bucket)
-        result = UploadResult([PlannedUpload(o, not present[o.key]) for o in objects])
+        result = UploadResult([PlannedUpload(o, states[o.key] != "same") for o in objects])
         if check:
             return result
         for step in upload_order(objects, root):
             for obj in step:
-                if present[obj.key]:
+                if states[obj.key] == "same":
                     result.skipped += 1
                     if on_object:
                         on_object(obj, False)
             pending = {pool.submit(_put, client, bucket, source, obj, root_metadata if obj.key == root else None): obj
-                       for obj in step if not present[obj.key]}
+                       for obj in step if states[obj.key] != "same"}
             _drain(pending, result, on_object)
     return result
 
